@@ -1,0 +1,33 @@
+/*
+ * log.h: the daemon's logging.  Lines go to stderr, timestamped unless
+ * stderr is the journal.  OpenBSD's split: log_warn appends strerror(errno),
+ * log_warnx does not.
+ */
+#ifndef PROMISED_LOG_H
+#define PROMISED_LOG_H
+
+#include <stdnoreturn.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_MAX,
+	LOG_LEVEL_INVALID = -1,
+};
+
+void log_init(const char *ident);
+void log_set_level(enum log_level level);
+/* "error", "warning", "info", "debug" or LOG_LEVEL_INVALID */
+enum log_level log_level_from_string(const char *s);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* start-up only: logs and exits with status 1 */
+noreturn void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * util.h: small helpers shared by the daemon and the client.
+ */
+#ifndef PROMISED_UTIL_H
+#define PROMISED_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* wall-clock time in ms since the epoch */
+int64_t util_now_ms(void);
+/* wall-clock time in seconds since the epoch */
+int64_t util_now(void);
+
+/* copies src into dst (size n > 0), always NUL-terminated; returns strlen(src)
+ */
+size_t util_strlcpy(char *dst, const char *src, size_t n);
+
+/* creates the directory holding path (one level) with mode if missing; 0 or
+ * -errno */
+int util_mkdir_parent(const char *path, mode_t mode);
+
+/* true if s is valid UTF-8 without control characters (tab and, if
+ * allow_newline, newline excepted) */
+bool util_text_ok(const char *s, bool allow_newline);
+
+/* true if s is a plausible login: 1-64 of [A-Za-z0-9._@-], not starting with
+ * '-' */
+bool util_login_ok(const char *s);
+
+/* fills buf (2 * n + 1 bytes) with n random bytes in hex; 0 or -errno */
+int util_random_hex(char *buf, size_t n);
+
+#endif

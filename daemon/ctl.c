@@ -1,0 +1,1097 @@
+/*
+ * ctl.c: the control socket server.
+ *
+ * Each connection reads newline-delimited JSON requests and answers each in
+ * order.  Requests run at once, inside the loop's batch transaction, with a
+ * savepoint each; their replies are held until the loop commits the batch
+ * (ctl_after_commit), so "ok" always means committed and one fsync serves
+ * every request that arrived in the same iteration.  A bad request costs its
+ * sender one error line; the daemon goes on serving everyone else.
+ */
+#define _GNU_SOURCE /* struct ucred */
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+#define MAX_CONNS 1024
+/* stop reading from a client owed this much until it reads its replies */
+#define OUT_HIGH (1024 * 1024)
+#define OUT_LOW (256 * 1024)
+#define READ_CHUNK 65536
+
+struct reply {
+	struct reply *next;
+	char *line;
+	size_t len;
+	bool write;  /* a change: replaced by an error if the batch fails */
+	json_t *tag; /* the request's tag, for that error */
+};
+
+struct conn {
+	ev_io rio;
+	ev_io wio;
+	struct ctl *ctl;
+	int fd;
+	char login[72];
+	struct linebuf in;
+	struct reply *rhead, **rtail; /* held for the batch */
+	char *out;                    /* ready to write */
+	size_t out_len, out_off, out_cap;
+	size_t owed; /* bytes held or ready */
+	bool reading;
+	bool closing; /* close once everything owed is written */
+	bool dirty;
+	struct conn *next, **pprev;
+	struct conn *dnext;
+};
+
+struct ctl {
+	struct ev_loop *loop;
+	struct store *st;
+	struct sched *s;
+	struct deliver *dl;
+	const struct conf *conf;
+	int fd;
+	char *path; /* the socket we created, to unlink */
+	ev_io lio;
+	struct conn *conns;
+	size_t n_conns;
+	struct conn *dirty;
+	int64_t started_at;
+	bool shutting_down;
+};
+
+/* what a request changes in the schedule, applied once its savepoint is
+ * released */
+struct sched_change {
+	enum { CHANGE_NONE, CHANGE_ARM, CHANGE_CANCEL } what;
+	struct promise_rec p; /* scheduling fields only */
+};
+
+struct req {
+	struct ctl *ctl;
+	struct conn *c;
+	json_t *body;
+	json_t *reply;
+	int64_t now;
+	struct sched_change change;
+	char err[512];
+};
+
+static void conn_close(struct conn *c);
+static void conn_flush(struct conn *c);
+
+/* ---- promises as JSON ---------------------------------------------------- */
+
+static json_t *
+promise_json(const struct promise_rec *p, int64_t now)
+{
+	json_t *o, *nudge;
+	size_t i;
+
+	nudge = json_array();
+	if (nudge == NULL)
+		return NULL;
+	for (i = 0; i < p->n_nudge; i++)
+		json_array_append_new(nudge, json_integer(p->nudge[i]));
+	o = json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:I,s:I,s:s,s:s,s:o,s:o,s:I,"
+	              "s:I,s:b}",
+	    "id", (json_int_t)p->id, "title", p->title, "owner", p->owner,
+	    "for", p->for_whom, "note", p->note, "due_at",
+	    (json_int_t)p->due_at, "created_at", (json_int_t)p->created_at,
+	    "created_by", p->created_by, "state", pstate_name(p->state),
+	    "settled_at",
+	    p->state == PSTATE_OPEN ? json_null() : json_integer(p->settled_at),
+	    "nudge", nudge, "escalate_after", (json_int_t)p->escalate_after,
+	    "snoozes", (json_int_t)p->snoozes, "overdue",
+	    p->state == PSTATE_OPEN && p->due_at <= now);
+	return o;
+}
+
+struct json_cb {
+	json_t *val;
+	int64_t now;
+	struct promise_rec rec; /* scheduling fields of the last row seen */
+};
+
+static void
+get_cb(void *arg, const struct promise_rec *p)
+{
+	struct json_cb *j = arg;
+
+	j->val = promise_json(p, j->now);
+	j->rec = *p;
+	/* strings are borrowed from the statement: keep none */
+	j->rec.title = j->rec.owner = j->rec.for_whom = j->rec.note = NULL;
+	j->rec.created_by = NULL;
+}
+
+static void
+list_cb(void *arg, const struct promise_rec *p)
+{
+	struct json_cb *j = arg;
+
+	json_array_append_new(j->val, promise_json(p, j->now));
+}
+
+static void
+event_cb(void *arg, const struct event_rec *e)
+{
+	json_t *arr = arg, *detail = NULL;
+
+	if (e->detail != NULL)
+		detail = json_loads(e->detail, 0, NULL);
+	json_array_append_new(arr,
+	    json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
+	        e->actor, "kind", e->kind, "detail",
+	        detail ? detail : json_null()));
+}
+
+/* ---- request handlers ------------------------------------------------------
+ */
+
+static enum proto_err
+store_failed(struct req *r, int rc)
+{
+	if (rc == -ENOMEM) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return PROTO_INTERNAL;
+	}
+	snprintf(r->err, sizeof(r->err), "database unavailable: %s",
+	    store_errmsg(r->ctl->st));
+	return PROTO_UNAVAILABLE;
+}
+
+/* looks up an open promise's current row into j; maps absence and
+ * settled state to errors */
+static enum proto_err
+load_open(struct req *r, int64_t id, struct json_cb *j)
+{
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->now = r->now;
+	rc = store_get(r->ctl->st, id, get_cb, j);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc < 0)
+		return store_failed(r, rc);
+	json_decref(j->val);
+	j->val = NULL;
+	if (j->rec.state != PSTATE_OPEN) {
+		snprintf(r->err, sizeof(r->err),
+		    "promise %" PRId64 " is already %s", id,
+		    pstate_name(j->rec.state));
+		return PROTO_CONFLICT;
+	}
+	return PROTO_OK;
+}
+
+/* replies {"ok":true,"promise":...} with the promise as stored now */
+static enum proto_err
+reply_promise(struct req *r, int64_t id)
+{
+	struct json_cb j = {.now = r->now};
+	int rc = store_get(r->ctl->st, id, get_cb, &j);
+
+	if (rc < 0)
+		return store_failed(r, rc);
+	if (j.val == NULL)
+		return PROTO_INTERNAL;
+	r->reply = json_pack("{s:b,s:o}", "ok", 1, "promise", j.val);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+static enum proto_err
+get_id(struct req *r, int64_t *id)
+{
+	enum proto_err e;
+
+	e = proto_get_int(r->body, "id", true, id, r->err, sizeof(r->err));
+	if (e == PROTO_OK && *id <= 0) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'id': must be a positive integer");
+		return PROTO_INVALID;
+	}
+	return e;
+}
+
+/* a due time must be ahead, and not absurdly far */
+static enum proto_err
+check_due(struct req *r, int64_t due)
+{
+	if (due <= r->now) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'due_at': %" PRId64 " is in the past", due);
+		return PROTO_INVALID;
+	}
+	if (due > r->now + PROTO_MAX_AHEAD) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'due_at': more than 10 years ahead");
+		return PROTO_INVALID;
+	}
+	return PROTO_OK;
+}
+
+static enum proto_err
+get_text(struct req *r, const char *field, bool required, size_t max,
+    bool multiline, const char **ret)
+{
+	enum proto_err e;
+
+	e = proto_get_str(
+	    r->body, field, required, max, ret, r->err, sizeof(r->err));
+	if (e != PROTO_OK || *ret == NULL)
+		return e;
+	if (!util_text_ok(*ret, multiline)) {
+		snprintf(r->err, sizeof(r->err),
+		    "field '%s': contains control characters or invalid UTF-8",
+		    field);
+		return PROTO_INVALID;
+	}
+	if (required && strspn(*ret, " \t\n") == strlen(*ret)) {
+		snprintf(r->err, sizeof(r->err), "field '%s': is empty", field);
+		return PROTO_INVALID;
+	}
+	return PROTO_OK;
+}
+
+static enum proto_err
+get_nudge(struct req *r, struct promise_rec *p)
+{
+	json_t *v = json_object_get(r->body, "nudge"), *x;
+	int64_t tmp[PROTO_MAX_NUDGES], t;
+	size_t i, j, n = 0;
+
+	if (v == NULL || json_is_null(v)) {
+		memcpy(p->nudge, r->ctl->conf->nudge_before, sizeof(p->nudge));
+		p->n_nudge = r->ctl->conf->n_nudge_before;
+		return PROTO_OK;
+	}
+	if (!json_is_array(v) || json_array_size(v) > PROTO_MAX_NUDGES) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'nudge': must be an array of at most %d integers",
+		    PROTO_MAX_NUDGES);
+		return PROTO_INVALID;
+	}
+	json_array_foreach(v, i, x)
+	{
+		if (!json_is_integer(x) || json_integer_value(x) < 1 ||
+		    json_integer_value(x) > 366 * 86400) {
+			snprintf(r->err, sizeof(r->err),
+			    "field 'nudge': item %zu must be seconds from 1 "
+			    "to 366 days",
+			    i);
+			return PROTO_INVALID;
+		}
+		t = (int64_t)json_integer_value(x);
+		/* keep them descending and distinct, as the schedule needs */
+		for (j = n; j > 0 && tmp[j - 1] < t; j--)
+			tmp[j] = tmp[j - 1];
+		if (j > 0 && tmp[j - 1] == t) {
+			memmove(&tmp[j], &tmp[j + 1], (n - j) * sizeof(*tmp));
+			continue;
+		}
+		tmp[j] = t;
+		n++;
+	}
+	memcpy(p->nudge, tmp, n * sizeof(*tmp));
+	p->n_nudge = n;
+	return PROTO_OK;
+}
+
+static enum proto_err
+op_add(struct req *r)
+{
+	struct promise_rec p;
+	char detail[64];
+	int64_t id;
+	enum proto_err e;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	if ((e = get_text(r, "title", true, PROTO_MAX_TITLE, false,
+	         &p.title)) != PROTO_OK ||
+	    (e = proto_get_int(r->body, "due_at", true, &p.due_at, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = check_due(r, p.due_at)) != PROTO_OK ||
+	    (e = get_text(r, "for", false, PROTO_MAX_FOR, false,
+	         &p.for_whom)) != PROTO_OK ||
+	    (e = get_text(r, "note", false, PROTO_MAX_NOTE, true, &p.note)) !=
+	        PROTO_OK ||
+	    (e = proto_get_str(r->body, "owner", false, 64, &p.owner, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = get_nudge(r, &p)) != PROTO_OK)
+		return e;
+	if (p.owner == NULL)
+		p.owner = r->c->login;
+	else if (!util_login_ok(p.owner)) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'owner': '%s' is not a login name", p.owner);
+		return PROTO_INVALID;
+	}
+	p.created_at = r->now;
+	p.created_by = r->c->login;
+	p.escalate_after = r->ctl->conf->escalate_after;
+	p.escalation_repeat = r->ctl->conf->escalation_repeat;
+	p.stage = sched_first_stage(&p, r->now);
+	if ((rc = store_add(r->ctl->st, &p, &id)) < 0)
+		return store_failed(r, rc);
+	p.id = id;
+	snprintf(detail, sizeof(detail), "{\"due_at\":%" PRId64 "}", p.due_at);
+	if ((rc = store_event(
+	         r->ctl->st, id, r->now, r->c->login, "created", detail)) < 0)
+		return store_failed(r, rc);
+	r->change.what = CHANGE_ARM;
+	r->change.p = p;
+	return reply_promise(r, id);
+}
+
+static enum proto_err
+op_get(struct req *r)
+{
+	struct json_cb j = {.now = r->now};
+	json_t *events;
+	int64_t id;
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_id(r, &id)) != PROTO_OK)
+		return e;
+	rc = store_get(r->ctl->st, id, get_cb, &j);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc < 0)
+		return store_failed(r, rc);
+	events = json_array();
+	if ((rc = store_events(r->ctl->st, id, event_cb, events)) < 0) {
+		json_decref(j.val);
+		json_decref(events);
+		return store_failed(r, rc);
+	}
+	r->reply = json_pack(
+	    "{s:b,s:o,s:o}", "ok", 1, "promise", j.val, "events", events);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+static enum proto_err
+op_list(struct req *r)
+{
+	struct json_cb j = {.now = r->now};
+	const char *state = "open", *owner = NULL;
+	int64_t limit = 0;
+	enum store_filter f;
+	enum proto_err e;
+	int rc;
+
+	if ((e = proto_get_str(r->body, "state", false, 16, &state, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_str(r->body, "owner", false, 64, &owner, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_int(r->body, "limit", false, &limit, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	f = store_filter_from_string(state);
+	if (f == SFILTER_INVALID) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'state': '%s' is not one of open, overdue, kept, "
+		    "cancelled, all",
+		    state);
+		return PROTO_INVALID;
+	}
+	if (limit < 0) {
+		snprintf(r->err, sizeof(r->err), "field 'limit': is negative");
+		return PROTO_INVALID;
+	}
+	if ((j.val = json_array()) == NULL)
+		return PROTO_INTERNAL;
+	rc = store_list(r->ctl->st, f, owner, r->now, limit, list_cb, &j);
+	if (rc < 0) {
+		json_decref(j.val);
+		return store_failed(r, rc);
+	}
+	r->reply = json_pack("{s:b,s:o}", "ok", 1, "promises", j.val);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+/* done and cancel: settle an open promise and record why */
+static enum proto_err
+settle(struct req *r, enum promise_state to, const char *reason_field,
+    bool reason_required, size_t max)
+{
+	struct json_cb j;
+	const char *why = NULL;
+	json_t *detail;
+	char *text;
+	int64_t id;
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_id(r, &id)) != PROTO_OK ||
+	    (e = get_text(r, reason_field, reason_required, max, true, &why)) !=
+	        PROTO_OK ||
+	    (e = load_open(r, id, &j)) != PROTO_OK)
+		return e;
+	if ((rc = store_settle(r->ctl->st, id, to, r->now)) < 0)
+		return store_failed(r, rc);
+	detail = json_pack("{s:s?}", reason_field, why);
+	if (detail != NULL && to == PSTATE_KEPT)
+		json_object_set_new(detail, "late_by",
+		    json_integer(
+		        r->now > j.rec.due_at ? r->now - j.rec.due_at : 0));
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	if (text == NULL)
+		return PROTO_INTERNAL;
+	rc = store_event(
+	    r->ctl->st, id, r->now, r->c->login, pstate_name(to), text);
+	free(text);
+	if (rc < 0)
+		return store_failed(r, rc);
+	r->change.what = CHANGE_CANCEL;
+	r->change.p.id = id;
+	return reply_promise(r, id);
+}
+
+static enum proto_err
+op_done(struct req *r)
+{
+	return settle(r, PSTATE_KEPT, "note", false, PROTO_MAX_NOTE);
+}
+
+static enum proto_err
+op_cancel(struct req *r)
+{
+	return settle(r, PSTATE_CANCELLED, "reason", true, PROTO_MAX_REASON);
+}
+
+static enum proto_err
+op_snooze(struct req *r)
+{
+	struct json_cb j;
+	const char *reason = NULL;
+	json_t *detail;
+	char *text;
+	int64_t id, due, old;
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_id(r, &id)) != PROTO_OK ||
+	    (e = proto_get_int(r->body, "due_at", true, &due, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = check_due(r, due)) != PROTO_OK ||
+	    (e = get_text(r, "reason", true, PROTO_MAX_REASON, true,
+	         &reason)) != PROTO_OK ||
+	    (e = load_open(r, id, &j)) != PROTO_OK)
+		return e;
+	old = j.rec.due_at;
+	j.rec.due_at = due;
+	j.rec.stage = sched_first_stage(&j.rec, r->now);
+	if ((rc = store_snooze(r->ctl->st, id, due, j.rec.stage)) < 0)
+		return store_failed(r, rc);
+	detail = json_pack("{s:I,s:I,s:s}", "from", (json_int_t)old, "to",
+	    (json_int_t)due, "reason", reason);
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	if (text == NULL)
+		return PROTO_INTERNAL;
+	rc = store_event(r->ctl->st, id, r->now, r->c->login, "snoozed", text);
+	free(text);
+	if (rc < 0)
+		return store_failed(r, rc);
+	r->change.what = CHANGE_ARM;
+	r->change.p = j.rec;
+	return reply_promise(r, id);
+}
+
+static enum proto_err
+op_status(struct req *r)
+{
+	struct store_counts n;
+	int rc;
+
+	if ((rc = store_counts(r->ctl->st, r->now, &n)) < 0)
+		return store_failed(r, rc);
+	r->reply =
+	    json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:o,s:I,s:{s:I,s:I,s:I}}", "ok",
+	        1, "version", PROMISED_VERSION, "started_at",
+	        (json_int_t)r->ctl->started_at, "uptime",
+	        (json_int_t)(r->now - r->ctl->started_at), "open",
+	        (json_int_t)n.open, "overdue", (json_int_t)n.overdue,
+	        "next_due", n.next_due ? json_integer(n.next_due) : json_null(),
+	        "scheduled", (json_int_t)sched_count(r->ctl->s), "deliveries",
+	        "pending", (json_int_t)n.deliveries_pending, "failed",
+	        (json_int_t)n.deliveries_failed, "inflight",
+	        (json_int_t)deliver_inflight(r->ctl->dl));
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+static const struct op {
+	const char *name;
+	bool write;
+	enum proto_err (*fn)(struct req *r);
+} ops[] = {
+    {"add", true, op_add},
+    {"get", false, op_get},
+    {"list", false, op_list},
+    {"done", true, op_done},
+    {"snooze", true, op_snooze},
+    {"cancel", true, op_cancel},
+    {"status", false, op_status},
+};
+
+/* ---- connections -----------------------------------------------------------
+ */
+
+static void
+mark_dirty(struct conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->dnext = c->ctl->dirty;
+	c->ctl->dirty = c;
+}
+
+static void
+update_reading(struct conn *c)
+{
+	bool want = !c->closing && !c->ctl->shutting_down &&
+	    (c->reading ? c->owed < OUT_HIGH : c->owed < OUT_LOW);
+
+	if (want && !c->reading)
+		ev_io_start(c->ctl->loop, &c->rio);
+	else if (!want && c->reading)
+		ev_io_stop(c->ctl->loop, &c->rio);
+	c->reading = want;
+}
+
+/* holds msg (consumed) as the next reply on c */
+static void
+queue_reply(struct conn *c, json_t *msg, bool write, json_t *tag)
+{
+	struct reply *rp = calloc(1, sizeof(*rp));
+
+	if (rp == NULL || msg == NULL ||
+	    (tag != NULL && json_object_set(msg, "tag", tag) < 0) ||
+	    (rp->line = proto_dump(msg, &rp->len)) == NULL) {
+		/* without memory for a reply the request's answer would go
+		 * missing and later replies would be misread: end the
+		 * connection instead; any change it made stays committed */
+		log_warnx(
+		    "client %s: out of memory for a reply; closing", c->login);
+		free(rp);
+		json_decref(msg);
+		c->closing = true;
+		mark_dirty(c);
+		return;
+	}
+	json_decref(msg);
+	rp->write = write;
+	rp->tag = json_incref(tag);
+	*c->rtail = rp;
+	c->rtail = &rp->next;
+	c->owed += rp->len;
+	mark_dirty(c);
+}
+
+static void
+apply_change(struct ctl *ctl, const struct sched_change *ch)
+{
+	if (ch->what == CHANGE_ARM) {
+		if (sched_arm(ctl->s, &ch->p) < 0)
+			log_warnx("promise %" PRId64 ": out of memory "
+			          "scheduling it; it is kept in the database "
+			          "and scheduled at the next start",
+			    ch->p.id);
+	} else if (ch->what == CHANGE_CANCEL)
+		sched_cancel(ctl->s, ch->p.id);
+}
+
+static void
+handle_line(struct conn *c, const char *line, size_t len)
+{
+	struct req r;
+	const struct op *op = NULL;
+	const char *name;
+	json_t *tag = NULL;
+	enum proto_err e;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.ctl = c->ctl;
+	r.c = c;
+	r.now = util_now();
+	e = proto_parse_request(
+	    line, len, &r.body, &name, r.err, sizeof(r.err));
+	if (e != PROTO_OK)
+		goto out;
+	tag = json_object_get(r.body, "tag");
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			op = &ops[i];
+	if (op == NULL) {
+		snprintf(r.err, sizeof(r.err), "field 'op': unknown op '%.64s'",
+		    name);
+		e = PROTO_INVALID;
+		goto out;
+	}
+	if (op->write && (rc = store_savepoint(c->ctl->st)) < 0) {
+		e = store_failed(&r, rc);
+		goto out;
+	}
+	e = op->fn(&r);
+	if (op->write) {
+		if (e == PROTO_OK && (rc = store_release(c->ctl->st)) < 0)
+			e = store_failed(&r, rc);
+		if (e != PROTO_OK)
+			store_rollback_savepoint(c->ctl->st);
+		else
+			apply_change(c->ctl, &r.change);
+	}
+out:
+	if (e != PROTO_OK) {
+		json_decref(r.reply);
+		r.reply = proto_error(e, r.err);
+	}
+	queue_reply(c, r.reply, op != NULL && op->write && e == PROTO_OK, tag);
+	json_decref(r.body);
+}
+
+static void
+read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	char buf[READ_CHUNK];
+	char *line;
+	size_t len;
+	ssize_t n;
+	int r;
+
+	(void)loop;
+	(void)revents;
+	n = read(c->fd, buf, sizeof(buf));
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_debug("client %s: read: %s", c->login, strerror(errno));
+		conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		/* the client is done sending; answer what it asked first */
+		c->closing = true;
+		update_reading(c);
+		mark_dirty(c);
+		return;
+	}
+	r = linebuf_append(&c->in, buf, (size_t)n);
+	/* lines complete before an overlong one still get their answers */
+	while ((line = linebuf_next(&c->in, &len)) != NULL)
+		if (len > 0)
+			handle_line(c, line, len);
+	if (r < 0) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg),
+		    r == -E2BIG ? "request line longer than %d bytes"
+		                : "out of memory reading a request of %d bytes",
+		    PROTO_MAX_LINE);
+		queue_reply(c,
+		    proto_error(
+		        r == -E2BIG ? PROTO_INVALID : PROTO_INTERNAL, msg),
+		    false, NULL);
+		c->closing = true;
+	}
+	update_reading(c);
+}
+
+static void
+write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_flush(c);
+}
+
+/* writes what is ready; closes the connection when it is finished */
+static void
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			log_debug(
+			    "client %s: write: %s", c->login, strerror(errno));
+			conn_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+		c->owed -= (size_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		ev_io_stop(c->ctl->loop, &c->wio);
+		if (c->closing && c->rhead == NULL) {
+			conn_close(c);
+			return;
+		}
+	} else if (!ev_is_active(&c->wio))
+		ev_io_start(c->ctl->loop, &c->wio);
+	update_reading(c);
+}
+
+static int
+out_append(struct conn *c, const char *s, size_t len)
+{
+	char *nb;
+	size_t cap;
+
+	if (c->out_len + len > c->out_cap) {
+		cap = c->out_cap ? c->out_cap : 4096;
+		while (cap < c->out_len + len)
+			cap *= 2;
+		nb = realloc(c->out, cap);
+		if (nb == NULL)
+			return -ENOMEM;
+		c->out = nb;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, s, len);
+	c->out_len += len;
+	return 0;
+}
+
+/* moves held replies to the output, swapping failed changes for errors */
+static void
+conn_release(struct conn *c, bool ok)
+{
+	struct reply *rp, *next;
+	json_t *msg;
+	char *line;
+	size_t len;
+	bool broken = false;
+
+	for (rp = c->rhead; rp != NULL; rp = next) {
+		next = rp->next;
+		c->owed -= rp->len;
+		line = rp->line;
+		len = rp->len;
+		msg = NULL;
+		if (!ok && rp->write) {
+			msg = proto_error(PROTO_UNAVAILABLE,
+			    "the database could not commit this change; "
+			    "nothing was changed, try again");
+			if (msg != NULL && rp->tag != NULL)
+				json_object_set(msg, "tag", rp->tag);
+			line = msg ? proto_dump(msg, &len) : NULL;
+			json_decref(msg);
+		}
+		if (line == NULL || out_append(c, line, len) < 0)
+			broken = true;
+		else
+			c->owed += len;
+		if (line != rp->line)
+			free(line);
+		free(rp->line);
+		json_decref(rp->tag);
+		free(rp);
+	}
+	c->rhead = NULL;
+	c->rtail = &c->rhead;
+	if (broken) {
+		log_warnx(
+		    "client %s: out of memory for replies; closing", c->login);
+		conn_close(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+void
+ctl_after_commit(struct ctl *ctl, bool ok)
+{
+	struct conn *c, *next;
+
+	c = ctl->dirty;
+	ctl->dirty = NULL;
+	for (; c != NULL; c = next) {
+		next = c->dnext;
+		c->dirty = false;
+		conn_release(c, ok);
+	}
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct ctl *ctl = c->ctl;
+	struct conn **pp;
+	struct reply *rp, *next;
+
+	ev_io_stop(ctl->loop, &c->rio);
+	ev_io_stop(ctl->loop, &c->wio);
+	close(c->fd);
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	ctl->n_conns--;
+	if (c->dirty) {
+		for (pp = &ctl->dirty; *pp != c; pp = &(*pp)->dnext)
+			;
+		*pp = c->dnext;
+	}
+	for (rp = c->rhead; rp != NULL; rp = next) {
+		next = rp->next;
+		free(rp->line);
+		json_decref(rp->tag);
+		free(rp);
+	}
+	linebuf_free(&c->in);
+	free(c->out);
+	free(c);
+}
+
+/* the caller's login, from the kernel's word on who is connected */
+static int
+peer_login(int fd, char *buf, size_t len)
+{
+	struct ucred cred;
+	socklen_t sl = sizeof(cred);
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1)
+		return -errno;
+	if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
+	    res != NULL && util_login_ok(res->pw_name))
+		util_strlcpy(buf, res->pw_name, len);
+	else
+		snprintf(buf, len, "uid:%u", (unsigned)cred.uid);
+	return 0;
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl *ctl = w->data;
+	struct conn *c;
+	int fd, i, r;
+
+	(void)revents;
+	for (i = 0; i < 64; i++) {
+		fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (ctl->n_conns >= MAX_CONNS) {
+			static const char busy[] =
+			    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
+			    "\"message\":\"too many connections\"}}\n";
+
+			(void)!send(fd, busy, sizeof(busy) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			log_warnx("accept: out of memory");
+			close(fd);
+			return;
+		}
+		c->ctl = ctl;
+		c->fd = fd;
+		c->rtail = &c->rhead;
+		linebuf_init(&c->in, PROTO_MAX_LINE);
+		if ((r = peer_login(fd, c->login, sizeof(c->login))) < 0) {
+			log_warnx("accept: cannot tell who connected: %s",
+			    strerror(-r));
+			linebuf_free(&c->in);
+			free(c);
+			close(fd);
+			continue;
+		}
+		ev_io_init(&c->rio, read_cb, fd, EV_READ);
+		ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+		c->rio.data = c->wio.data = c;
+		c->next = ctl->conns;
+		if (ctl->conns != NULL)
+			ctl->conns->pprev = &c->next;
+		ctl->conns = c;
+		c->pprev = &ctl->conns;
+		ctl->n_conns++;
+		ev_io_start(loop, &c->rio);
+		c->reading = true;
+	}
+}
+
+/* true if something answers on path, i.e. another promised is running */
+static bool
+socket_alive(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive;
+
+	if (fd == -1)
+		return false;
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+static int
+listen_on(struct ctl *ctl, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+	int fd = -1, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path '%s' is too long", path);
+		return -ENAMETOOLONG;
+	}
+	if (socket_alive(&sun)) {
+		snprintf(err, errlen,
+		    "another promised is already listening on '%s'", path);
+		return -EADDRINUSE;
+	}
+	/* a socket file left by a crash answers nobody: replace it */
+	(void)unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		r = -errno;
+		goto fail;
+	}
+	/* created 0660 from the start: never a moment where it is wider */
+	old = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ? -errno : 0;
+	umask(old);
+	if (r < 0)
+		goto fail;
+	if (listen(fd, 128) == -1) {
+		r = -errno;
+		goto fail;
+	}
+	if ((ctl->path = strdup(path)) == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ctl->fd = fd;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot listen on '%s': %s", path, strerror(-r));
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+int
+ctl_open(struct ctl **ret, struct ev_loop *loop, struct store *st,
+    struct sched *s, struct deliver *dl, const struct conf *c, int fd,
+    char *err, size_t errlen)
+{
+	struct ctl *ctl;
+	int r;
+
+	*ret = NULL;
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL)
+		return -ENOMEM;
+	ctl->loop = loop;
+	ctl->st = st;
+	ctl->s = s;
+	ctl->dl = dl;
+	ctl->conf = c;
+	ctl->fd = fd;
+	ctl->started_at = util_now();
+	if (fd < 0 && (r = listen_on(ctl, c->socket, err, errlen)) < 0) {
+		free(ctl);
+		return r;
+	}
+	ev_io_init(&ctl->lio, accept_cb, ctl->fd, EV_READ);
+	ctl->lio.data = ctl;
+	ev_io_start(loop, &ctl->lio);
+	*ret = ctl;
+	return 0;
+}
+
+void
+ctl_set_conf(struct ctl *ctl, const struct conf *c)
+{
+	ctl->conf = c;
+}
+
+void
+ctl_shutdown(struct ctl *ctl)
+{
+	struct conn *c;
+
+	ctl->shutting_down = true;
+	ev_io_stop(ctl->loop, &ctl->lio);
+	for (c = ctl->conns; c != NULL; c = c->next)
+		update_reading(c);
+}
+
+bool
+ctl_busy(const struct ctl *ctl)
+{
+	const struct conn *c;
+
+	for (c = ctl->conns; c != NULL; c = c->next)
+		if (c->owed > 0)
+			return true;
+	return false;
+}
+
+struct ctl *
+ctl_close(struct ctl *ctl)
+{
+	if (ctl == NULL)
+		return NULL;
+	while (ctl->conns != NULL)
+		conn_close(ctl->conns);
+	ev_io_stop(ctl->loop, &ctl->lio);
+	if (ctl->fd != -1)
+		close(ctl->fd);
+	if (ctl->path != NULL) {
+		(void)unlink(ctl->path);
+		free(ctl->path);
+	}
+	free(ctl);
+	return NULL;
+}

@@ -1,0 +1,276 @@
+/*
+ * main.c: promised, the daemon.  Reads the configuration, opens the store,
+ * rebuilds the schedule, resumes the outbox and serves the control socket
+ * from one libev loop.  The loop's prepare watcher is the heartbeat: before
+ * each wait it commits the batch of everything the iteration changed, then
+ * releases the replies and deliveries that waited for that commit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ev.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "deliver.h"
+#include "log.h"
+#include "sched.h"
+#include "store.h"
+#include "util.h"
+
+/* EX_CONFIG from sysexits.h */
+#define EXIT_CONFIG 78
+/* how long SIGTERM waits for replies and deliveries still on their way */
+#define DRAIN_SECONDS 5.
+
+struct daemon {
+	struct ev_loop *loop;
+	struct conf *conf;
+	struct store *st;
+	struct sched *s;
+	struct deliver *dl;
+	struct ctl *ctl;
+	ev_prepare prepare;
+	ev_signal sigterm, sigint, sighup;
+	ev_timer drain;
+	bool quitting;
+	bool drain_expired;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: promised [-c FILE] [--check-config] [--version] [--help]\n"
+	    "\n"
+	    "  -c, --config FILE   configuration (default %s)\n"
+	    "  -n, --check-config  check the configuration and exit (78 if "
+	    "bad)\n"
+	    "  -V, --version       print the version\n"
+	    "  -h, --help          this help\n",
+	    PROMISED_DEFAULT_CONFIG);
+}
+
+static void
+prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct daemon *d = w->data;
+	bool ok = true;
+	int r;
+
+	(void)revents;
+	if (store_in_txn(d->st)) {
+		r = store_commit(d->st);
+		if (r < 0) {
+			log_warnx("database commit failed: %s; the changes of "
+			          "this batch are refused",
+			    store_errmsg(d->st));
+			ok = false;
+		}
+	}
+	sched_after_commit(d->s, ok);
+	deliver_after_commit(d->dl, ok);
+	ctl_after_commit(d->ctl, ok);
+	/* starting deliveries may have opened a new batch (a backend that
+	 * failed at once); it is committed on the next iteration */
+	sched_rearm(d->s);
+	if (d->quitting && !store_in_txn(d->st) &&
+	    ((!ctl_busy(d->ctl) && deliver_inflight(d->dl) == 0) ||
+	        d->drain_expired))
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	d->drain_expired = true;
+}
+
+static void
+quit_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)revents;
+	if (d->quitting)
+		return;
+	log_info("received %s, shutting down", strsignal(w->signum));
+	d->quitting = true;
+	ctl_shutdown(d->ctl);
+	ev_timer_start(loop, &d->drain);
+}
+
+static void
+hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+	struct conf *c = NULL;
+	char err[512];
+	int r;
+
+	(void)loop;
+	(void)revents;
+	r = conf_load(&c, d->conf->path, err, sizeof(err));
+	if (r < 0) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (strcmp(c->socket, d->conf->socket) != 0 ||
+	    strcmp(c->database, d->conf->database) != 0)
+		log_warnx("reload: socket and database changes take effect "
+		          "only at restart");
+	if ((r = deliver_reload(d->dl, c)) < 0) {
+		log_warnx("reload: delivery log '%s': %s; keeping the running "
+		          "configuration",
+		    c->delivery_log, strerror(-r));
+		conf_free(c);
+		return;
+	}
+	log_set_level(c->log_level);
+	ctl_set_conf(d->ctl, c);
+	conf_free(d->conf);
+	d->conf = c;
+	log_info("configuration reloaded from %s", c->path);
+}
+
+static int
+run(struct daemon *d)
+{
+	char err[512];
+	int r;
+
+	log_set_level(d->conf->log_level);
+	/* the database, its WAL and the delivery log hold people's
+	 * commitments: readable by the service alone */
+	umask(077);
+	if ((r = util_mkdir_parent(d->conf->database, 0750)) < 0 ||
+	    (r = util_mkdir_parent(d->conf->socket, 0750)) < 0 ||
+	    (r = util_mkdir_parent(d->conf->delivery_log, 0750)) < 0) {
+		log_warnx("cannot create a directory for the database, socket "
+		          "or delivery log: %s",
+		    strerror(-r));
+		return 1;
+	}
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (d->loop == NULL) {
+		log_warnx("cannot initialise the event loop");
+		return 1;
+	}
+	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {
+		log_warnx("database '%s': %s", d->conf->database, err);
+		return 1;
+	}
+	if ((r = sched_open(&d->s, d->loop, d->st)) < 0 ||
+	    (r = deliver_open(&d->dl, d->loop, d->st, d->s, d->conf, err,
+	         sizeof(err))) < 0) {
+		log_warnx("start-up: %s", r == -ENOMEM ? "out of memory" : err);
+		return 1;
+	}
+	sched_set_deliver(d->s, d->dl);
+	if ((r = sched_load(d->s)) < 0 || (r = deliver_resume(d->dl)) < 0) {
+		log_warnx("loading open promises: %s",
+		    r == -ENOMEM ? "out of memory" : store_errmsg(d->st));
+		return 1;
+	}
+	if ((r = ctl_open(&d->ctl, d->loop, d->st, d->s, d->dl, d->conf, -1,
+	         err, sizeof(err))) < 0) {
+		log_warnx("%s", r == -ENOMEM ? "out of memory" : err);
+		return 1;
+	}
+	ev_prepare_init(&d->prepare, prepare_cb);
+	d->prepare.data = d;
+	ev_prepare_start(d->loop, &d->prepare);
+	ev_signal_init(&d->sigterm, quit_cb, SIGTERM);
+	ev_signal_init(&d->sigint, quit_cb, SIGINT);
+	ev_signal_init(&d->sighup, hup_cb, SIGHUP);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+	ev_timer_init(&d->drain, drain_cb, DRAIN_SECONDS, 0.);
+	d->drain.data = d;
+	signal(SIGPIPE, SIG_IGN);
+	log_info("promised %s ready: %zu open promises, socket %s, database "
+	         "%s, schema v%d",
+	    PROMISED_VERSION, sched_count(d->s), d->conf->socket,
+	    d->conf->database, store_schema_version(d->st));
+	ev_run(d->loop, 0);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'n'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct daemon d;
+	const char *path = PROMISED_DEFAULT_CONFIG;
+	bool check = false;
+	char err[512];
+	int ch, rc;
+
+	memset(&d, 0, sizeof(d));
+	log_init("promised");
+	while ((ch = getopt_long(argc, argv, "c:nVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("promised %s\n", PROMISED_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "promised: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (conf_load(&d.conf, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "promised: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		conf_free(d.conf);
+		return 0;
+	}
+	rc = run(&d);
+	/* close in reverse order of use: connections, then the outbox, the
+	 * schedule, and last the database, committed and checkpointed */
+	d.ctl = ctl_close(d.ctl);
+	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
+		log_warnx("final commit failed: %s", store_errmsg(d.st));
+	d.dl = deliver_close(d.dl);
+	d.s = sched_close(d.s);
+	d.st = store_close(d.st);
+	d.conf = conf_free(d.conf);
+	if (d.loop != NULL)
+		ev_loop_destroy(d.loop);
+	return rc;
+}

@@ -1,0 +1,70 @@
+/*
+ * sched.h: the schedule of every open promise, between the store, the
+ * timing wheel and one libev watcher.  It decides when a promise's next
+ * nudge, due notice or escalation happens; deliver.c decides how.
+ */
+#ifndef PROMISED_SCHED_H
+#define PROMISED_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "store.h"
+#include "wheel.h"
+
+struct sched;
+struct deliver;
+
+enum sched_kind {
+	SKIND_NUDGE,
+	SKIND_DUE,
+	SKIND_ESCALATION,
+	SKIND_MAX,
+};
+
+/* "nudge", "due", "escalation" */
+const char *sched_kind_name(enum sched_kind k);
+
+/*
+ * A one-shot timer on the schedule's wheel for other modules (delivery
+ * retries); cb runs from the loop, with the batch transaction available.
+ */
+struct sched_timer {
+	struct wtimer wt;
+	void (*cb)(struct sched_timer *t);
+};
+
+int sched_open(struct sched **ret, struct ev_loop *loop, struct store *st);
+/* NULL-safe; returns NULL */
+struct sched *sched_close(struct sched *s);
+void sched_set_deliver(struct sched *s, struct deliver *dl);
+
+/* rebuilds the schedule from every open promise in the store */
+int sched_load(struct sched *s);
+
+/* the time (s) and kind of schedule event `stage` of p */
+void sched_stage(const struct promise_rec *p, int32_t stage, int64_t *ret_at,
+    enum sched_kind *ret_kind);
+/* the first stage still ahead of now: nudges already past are skipped */
+int32_t sched_first_stage(const struct promise_rec *p, int64_t now);
+
+/* (re-)arms p's timer for p->stage; p must be open.  Part of the batch:
+ * undone by sched_after_commit(false) */
+int sched_arm(struct sched *s, const struct promise_rec *p);
+/* drops id's timer (settled promise); part of the batch */
+void sched_cancel(struct sched *s, int64_t id);
+
+void sched_timer_add(struct sched *s, struct sched_timer *t, int64_t at_ms);
+void sched_timer_del(struct sched *s, struct sched_timer *t);
+
+/* after the batch: on failure, restores timers from the store */
+void sched_after_commit(struct sched *s, bool ok);
+/* re-arms the loop's watcher for the earliest timer; call before blocking */
+void sched_rearm(struct sched *s);
+/* promises on the schedule */
+size_t sched_count(const struct sched *s);
+
+#endif

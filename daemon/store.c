@@ -1,0 +1,816 @@
+/*
+ * store.c: the SQLite database behind promised.  It is the source of truth:
+ * the wheel in memory is rebuilt from it at every start.  The schema is
+ * versioned with PRAGMA user_version and migrated forward on open; every
+ * statement is prepared once and reused.  Writes happen inside the batch
+ * transaction the daemon commits once per loop iteration (group commit),
+ * with a savepoint around each request so one failure spoils no other.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "timefmt.h"
+#include "util.h"
+
+/* Each entry moves the schema from version i to i + 1. */
+static const char *const migrations[] = {
+    /* 1: promises, their history and the delivery outbox */
+    "CREATE TABLE promises ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  title TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  for_whom TEXT,"
+    "  note TEXT,"
+    "  due_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (state IN ('open', 'kept', 'cancelled')),"
+    "  settled_at INTEGER,"
+    "  nudge TEXT NOT NULL DEFAULT '',"
+    "  escalate_after INTEGER NOT NULL DEFAULT 0,"
+    "  escalation_repeat INTEGER NOT NULL DEFAULT 86400,"
+    "  stage INTEGER NOT NULL DEFAULT 0,"
+    "  snoozes INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX promises_state_due ON promises (state, due_at);"
+    "CREATE INDEX promises_owner ON promises (owner, state, due_at);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  promise_id INTEGER NOT NULL REFERENCES promises (id),"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  detail TEXT);"
+    "CREATE INDEX events_promise ON events (promise_id, id);"
+    "CREATE TABLE deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  uid TEXT NOT NULL UNIQUE,"
+    "  promise_id INTEGER NOT NULL REFERENCES promises (id),"
+    "  kind TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'sent', 'failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  sent_at INTEGER);"
+    "CREATE INDEX deliveries_pending ON deliveries (state, next_attempt_at);",
+};
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_ADD,
+	ST_GET,
+	ST_SETTLE,
+	ST_SNOOZE,
+	ST_SET_STAGE,
+	ST_EVENT,
+	ST_EVENTS,
+	ST_OPEN_ALL,
+	ST_COUNT_OPEN,
+	ST_COUNT_OVERDUE,
+	ST_NEXT_DUE,
+	ST_COUNT_DELIVERIES,
+	ST_DELIVERY_ADD,
+	ST_DELIVERY_SENT,
+	ST_DELIVERY_RETRY,
+	ST_DELIVERY_FAILED,
+	ST_DELIVERY_PENDING,
+	ST_MAX,
+};
+
+#define PROMISE_COLS                                                           \
+	"id, title, owner, for_whom, note, created_by, due_at, created_at, "   \
+	"coalesce(settled_at, 0), state, nudge, escalate_after, "              \
+	"escalation_repeat, stage, snoozes"
+
+static const char *const stmt_sql[ST_MAX] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT req",
+    [ST_RELEASE] = "RELEASE req",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO req",
+    [ST_ADD] = "INSERT INTO promises (title, owner, for_whom, note, "
+               "due_at, created_at, created_by, nudge, escalate_after, "
+               "escalation_repeat, stage) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_GET] = "SELECT " PROMISE_COLS " FROM promises WHERE id = ?",
+    [ST_SETTLE] = "UPDATE promises SET state = ?, settled_at = ? "
+                  "WHERE id = ? AND state = 'open'",
+    [ST_SNOOZE] = "UPDATE promises SET due_at = ?, stage = ?, "
+                  "snoozes = snoozes + 1 WHERE id = ? AND state = 'open'",
+    [ST_SET_STAGE] = "UPDATE promises SET stage = ? "
+                     "WHERE id = ? AND state = 'open'",
+    [ST_EVENT] = "INSERT INTO events (promise_id, at, actor, kind, detail) "
+                 "VALUES (?, ?, ?, ?, ?)",
+    [ST_EVENTS] = "SELECT id, promise_id, at, actor, kind, detail "
+                  "FROM events WHERE promise_id = ? ORDER BY id",
+    [ST_OPEN_ALL] =
+        "SELECT " PROMISE_COLS " FROM promises WHERE state = 'open'",
+    [ST_COUNT_OPEN] = "SELECT count(*) FROM promises WHERE state = 'open'",
+    [ST_COUNT_OVERDUE] = "SELECT count(*) FROM promises "
+                         "WHERE state = 'open' AND due_at <= ?",
+    [ST_NEXT_DUE] = "SELECT min(due_at) FROM promises "
+                    "WHERE state = 'open' AND due_at > ?",
+    [ST_COUNT_DELIVERIES] = "SELECT coalesce(sum(state = 'pending'), 0), "
+                            "coalesce(sum(state = 'failed'), 0) "
+                            "FROM deliveries "
+                            "WHERE state IN ('pending', 'failed')",
+    [ST_DELIVERY_ADD] = "INSERT INTO deliveries (uid, promise_id, kind, "
+                        "recipient, channel, payload, next_attempt_at, "
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_DELIVERY_SENT] = "UPDATE deliveries SET state = 'sent', "
+                         "attempts = attempts + 1, sent_at = ?, "
+                         "last_error = NULL WHERE id = ?",
+    [ST_DELIVERY_RETRY] = "UPDATE deliveries SET attempts = attempts + 1, "
+                          "next_attempt_at = ?, last_error = ? "
+                          "WHERE id = ?",
+    [ST_DELIVERY_FAILED] = "UPDATE deliveries SET state = 'failed', "
+                           "attempts = attempts + 1, last_error = ? "
+                           "WHERE id = ?",
+    [ST_DELIVERY_PENDING] = "SELECT id, uid, promise_id, kind, recipient, "
+                            "channel, payload, state, attempts, "
+                            "next_attempt_at, last_error FROM deliveries "
+                            "WHERE state = 'pending' ORDER BY id",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_MAX];
+	bool in_txn;
+	int version;
+	char msg[256];
+};
+
+static const char *const pstate_names[PSTATE_MAX] = {
+    [PSTATE_OPEN] = "open",
+    [PSTATE_KEPT] = "kept",
+    [PSTATE_CANCELLED] = "cancelled",
+};
+
+static const char *const filter_names[SFILTER_MAX] = {
+    [SFILTER_OPEN] = "open",
+    [SFILTER_OVERDUE] = "overdue",
+    [SFILTER_KEPT] = "kept",
+    [SFILTER_CANCELLED] = "cancelled",
+    [SFILTER_ALL] = "all",
+};
+
+const char *
+pstate_name(enum promise_state s)
+{
+	if ((unsigned)s >= PSTATE_MAX)
+		return "invalid";
+	return pstate_names[s];
+}
+
+enum promise_state
+pstate_from_string(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PSTATE_MAX; i++)
+		if (strcmp(s, pstate_names[i]) == 0)
+			return (enum promise_state)i;
+	return PSTATE_INVALID;
+}
+
+enum store_filter
+store_filter_from_string(const char *s)
+{
+	int i;
+
+	for (i = 0; i < SFILTER_MAX; i++)
+		if (strcmp(s, filter_names[i]) == 0)
+			return (enum store_filter)i;
+	return SFILTER_INVALID;
+}
+
+static int
+map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+		return -EINVAL;
+	case SQLITE_READONLY:
+		return -EROFS;
+	default:
+		return -EIO;
+	}
+}
+
+/* records SQLite's message for rc and maps it */
+static int
+fail(struct store *st, int rc)
+{
+	util_strlcpy(st->msg, sqlite3_errmsg(st->db), sizeof(st->msg));
+	return map_rc(rc);
+}
+
+/* runs a statement that returns no rows, then resets it */
+static int
+step_done(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	int r = rc == SQLITE_DONE ? 0 : fail(st, rc);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static int
+migrate(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[64];
+	int rc, version, r = 0;
+	size_t i;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		r = fail(st, rc);
+		goto out;
+	}
+	version = sqlite3_column_int(s, 0);
+	if (version < 0 || (size_t)version > ARRAY_SIZE(migrations)) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "database schema version %d is newer than this promised "
+		    "knows (%zu)",
+		    version, ARRAY_SIZE(migrations));
+		r = -EPROTO;
+		goto out;
+	}
+	for (i = (size_t)version; i < ARRAY_SIZE(migrations); i++) {
+		/* each step is atomic, so a crash mid-upgrade leaves a
+		 * consistent older version that is retried next start */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
+		if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+		         NULL)) != SQLITE_OK ||
+		    (rc = sqlite3_exec(st->db, migrations[i], NULL, NULL,
+		         NULL)) != SQLITE_OK ||
+		    (rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL)) !=
+		        SQLITE_OK ||
+		    (rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) !=
+		        SQLITE_OK) {
+			r = fail(st, rc);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+	}
+	st->version = (int)ARRAY_SIZE(migrations);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_open(struct store **ret, const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+	int rc, r;
+	size_t i;
+
+	*ret = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		r = st->db ? fail(st, rc) : -ENOMEM;
+		goto out;
+	}
+	/* FULL: an acknowledgement must survive power loss, not just a
+	 * crash of the daemon */
+	rc = sqlite3_exec(st->db,
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA busy_timeout = 5000;",
+	    NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	if ((r = migrate(st)) < 0)
+		goto out;
+	for (i = 0; i < ST_MAX; i++) {
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			r = fail(st, rc);
+			goto out;
+		}
+	}
+	*ret = st;
+	st = NULL;
+	r = 0;
+out:
+	if (r < 0)
+		util_strlcpy(err, st->msg[0] ? st->msg : strerror(-r), errlen);
+	store_close(st);
+	return r;
+}
+
+struct store *
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return NULL;
+	if (st->db != NULL && st->in_txn)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	/* sqlite3_close (not _v2) so a leaked statement shows as an error */
+	sqlite3_close(st->db);
+	free(st);
+	return NULL;
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	return st->msg;
+}
+
+int
+store_schema_version(const struct store *st)
+{
+	return st->version;
+}
+
+int
+store_begin(struct store *st)
+{
+	int r;
+
+	if (st->in_txn)
+		return 0;
+	r = step_done(st, st->stmt[ST_BEGIN]);
+	if (r == 0)
+		st->in_txn = true;
+	return r;
+}
+
+bool
+store_in_txn(const struct store *st)
+{
+	return st->in_txn;
+}
+
+int
+store_commit(struct store *st)
+{
+	int r;
+
+	if (!st->in_txn)
+		return 0;
+	r = step_done(st, st->stmt[ST_COMMIT]);
+	if (r < 0) {
+		/* a failed COMMIT may leave the transaction open */
+		if (!sqlite3_get_autocommit(st->db))
+			step_done(st, st->stmt[ST_ROLLBACK]);
+	}
+	st->in_txn = false;
+	return r;
+}
+
+int
+store_rollback(struct store *st)
+{
+	int r = 0;
+
+	if (st->in_txn && !sqlite3_get_autocommit(st->db))
+		r = step_done(st, st->stmt[ST_ROLLBACK]);
+	st->in_txn = false;
+	return r;
+}
+
+int
+store_savepoint(struct store *st)
+{
+	int r = store_begin(st);
+
+	if (r < 0)
+		return r;
+	return step_done(st, st->stmt[ST_SAVEPOINT]);
+}
+
+int
+store_release(struct store *st)
+{
+	return step_done(st, st->stmt[ST_RELEASE]);
+}
+
+int
+store_rollback_savepoint(struct store *st)
+{
+	int r = step_done(st, st->stmt[ST_ROLLBACK_TO]);
+
+	/* ROLLBACK TO keeps the savepoint open: release it as well */
+	if (r == 0)
+		r = step_done(st, st->stmt[ST_RELEASE]);
+	return r;
+}
+
+static void
+nudge_to_text(const int64_t *nudge, size_t n, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%lld", i ? "," : "",
+		    (long long)nudge[i]);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* reads nudge text written by nudge_to_text; bad entries are dropped */
+static size_t
+nudge_from_text(const char *s, int64_t *nudge, size_t max)
+{
+	int r;
+
+	if (s == NULL)
+		return 0;
+	r = timefmt_parse_duration_list(s, nudge, max);
+	return r < 0 ? 0 : (size_t)r;
+}
+
+static void
+read_promise(sqlite3_stmt *s, struct promise_rec *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(s, 0);
+	p->title = col_text(s, 1);
+	p->owner = col_text(s, 2);
+	p->for_whom = col_text(s, 3);
+	p->note = col_text(s, 4);
+	p->created_by = col_text(s, 5);
+	p->due_at = sqlite3_column_int64(s, 6);
+	p->created_at = sqlite3_column_int64(s, 7);
+	p->settled_at = sqlite3_column_int64(s, 8);
+	p->state = pstate_from_string(col_text(s, 9) ? col_text(s, 9) : "");
+	p->n_nudge =
+	    nudge_from_text(col_text(s, 10), p->nudge, PROTO_MAX_NUDGES);
+	p->escalate_after = sqlite3_column_int64(s, 11);
+	p->escalation_repeat = sqlite3_column_int64(s, 12);
+	p->stage = sqlite3_column_int(s, 13);
+	p->snoozes = sqlite3_column_int64(s, 14);
+}
+
+int
+store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id)
+{
+	sqlite3_stmt *s = st->stmt[ST_ADD];
+	char nudge[PROTO_MAX_NUDGES * 21 + 1];
+	int r;
+
+	nudge_to_text(p->nudge, p->n_nudge, nudge, sizeof(nudge));
+	bind_text(s, 1, p->title);
+	bind_text(s, 2, p->owner);
+	bind_text(s, 3, p->for_whom);
+	bind_text(s, 4, p->note);
+	sqlite3_bind_int64(s, 5, p->due_at);
+	sqlite3_bind_int64(s, 6, p->created_at);
+	bind_text(s, 7, p->created_by);
+	bind_text(s, 8, nudge);
+	sqlite3_bind_int64(s, 9, p->escalate_after);
+	sqlite3_bind_int64(s, 10, p->escalation_repeat);
+	sqlite3_bind_int(s, 11, p->stage);
+	r = step_done(st, s);
+	if (r == 0)
+		*ret_id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+int
+store_get(struct store *st, int64_t id,
+    void (*cb)(void *arg, const struct promise_rec *p), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_GET];
+	struct promise_rec p;
+	int rc, r;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_promise(s, &p);
+		cb(arg, &p);
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = -ENOENT;
+	else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+/* -ENOENT when the guarded UPDATE touched no row */
+static int
+changed_one(struct store *st, int r)
+{
+	if (r == 0 && sqlite3_changes(st->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+int
+store_settle(struct store *st, int64_t id, enum promise_state state, int64_t at)
+{
+	sqlite3_stmt *s = st->stmt[ST_SETTLE];
+
+	bind_text(s, 1, pstate_name(state));
+	sqlite3_bind_int64(s, 2, at);
+	sqlite3_bind_int64(s, 3, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_snooze(struct store *st, int64_t id, int64_t due_at, int32_t stage)
+{
+	sqlite3_stmt *s = st->stmt[ST_SNOOZE];
+
+	sqlite3_bind_int64(s, 1, due_at);
+	sqlite3_bind_int(s, 2, stage);
+	sqlite3_bind_int64(s, 3, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_set_stage(struct store *st, int64_t id, int32_t stage)
+{
+	sqlite3_stmt *s = st->stmt[ST_SET_STAGE];
+
+	sqlite3_bind_int(s, 1, stage);
+	sqlite3_bind_int64(s, 2, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_event(struct store *st, int64_t promise_id, int64_t at, const char *actor,
+    const char *kind, const char *detail)
+{
+	sqlite3_stmt *s = st->stmt[ST_EVENT];
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, actor);
+	bind_text(s, 4, kind);
+	bind_text(s, 5, detail);
+	return step_done(st, s);
+}
+
+int
+store_events(struct store *st, int64_t promise_id,
+    void (*cb)(void *arg, const struct event_rec *e), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_EVENTS];
+	struct event_rec e;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		e.id = sqlite3_column_int64(s, 0);
+		e.promise_id = sqlite3_column_int64(s, 1);
+		e.at = sqlite3_column_int64(s, 2);
+		e.actor = col_text(s, 3);
+		e.kind = col_text(s, 4);
+		e.detail = col_text(s, 5);
+		cb(arg, &e);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : fail(st, rc);
+}
+
+int
+store_list(struct store *st, enum store_filter f, const char *owner,
+    int64_t now, int64_t limit,
+    void (*cb)(void *arg, const struct promise_rec *p), void *arg)
+{
+	static const char *const where[SFILTER_MAX] = {
+	    [SFILTER_OPEN] = "state = 'open'",
+	    [SFILTER_OVERDUE] = "state = 'open' AND due_at <= ?1",
+	    [SFILTER_KEPT] = "state = 'kept'",
+	    [SFILTER_CANCELLED] = "state = 'cancelled'",
+	    [SFILTER_ALL] = "1",
+	};
+	char sql[512];
+	sqlite3_stmt *s = NULL;
+	struct promise_rec p;
+	int rc, r = 0;
+
+	if ((unsigned)f >= SFILTER_MAX)
+		return -EINVAL;
+	/* the filter set is small and fixed, so the text is never user data;
+	 * SQLite's statement cache is not worth a prepared copy of each */
+	snprintf(sql, sizeof(sql),
+	    "SELECT " PROMISE_COLS " FROM promises WHERE %s%s "
+	    "ORDER BY due_at, id LIMIT ?3",
+	    where[f], owner ? " AND owner = ?2" : "");
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	if (owner)
+		bind_text(s, 2, owner);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_promise(s, &p);
+		cb(arg, &p);
+	}
+	if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_foreach_open(struct store *st,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_OPEN_ALL];
+	struct promise_rec p;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_promise(s, &p);
+		if ((r = cb(arg, &p)) < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+/* runs a one-row, one-or-two-column query with an optional int bind */
+static int
+query_ints(struct store *st, enum stmt which, const int64_t *bind, int64_t *a,
+    int64_t *b)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int rc, r = 0;
+
+	if (bind)
+		sqlite3_bind_int64(s, 1, *bind);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(s, 0);
+		if (b)
+			*b = sqlite3_column_int64(s, 1);
+	} else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+int
+store_counts(struct store *st, int64_t now, struct store_counts *ret)
+{
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = query_ints(st, ST_COUNT_OPEN, NULL, &ret->open, NULL)) < 0 ||
+	    (r = query_ints(st, ST_COUNT_OVERDUE, &now, &ret->overdue, NULL)) <
+	        0 ||
+	    (r = query_ints(st, ST_NEXT_DUE, &now, &ret->next_due, NULL)) < 0 ||
+	    (r = query_ints(st, ST_COUNT_DELIVERIES, NULL,
+	         &ret->deliveries_pending, &ret->deliveries_failed)) < 0)
+		return r;
+	return 0;
+}
+
+int
+store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
+    const char *kind, const char *recipient, const char *channel,
+    const char *payload, int64_t now, int64_t *ret_id)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_ADD];
+	int r;
+
+	bind_text(s, 1, uid);
+	sqlite3_bind_int64(s, 2, promise_id);
+	bind_text(s, 3, kind);
+	bind_text(s, 4, recipient);
+	bind_text(s, 5, channel);
+	bind_text(s, 6, payload);
+	sqlite3_bind_int64(s, 7, now);
+	sqlite3_bind_int64(s, 8, now);
+	r = step_done(st, s);
+	if (r == 0)
+		*ret_id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+int
+store_delivery_sent(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_SENT];
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_delivery_retry(
+    struct store *st, int64_t id, int64_t next_attempt_at, const char *error)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_RETRY];
+
+	sqlite3_bind_int64(s, 1, next_attempt_at);
+	bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_delivery_failed(struct store *st, int64_t id, const char *error)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_FAILED];
+
+	bind_text(s, 1, error);
+	sqlite3_bind_int64(s, 2, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_foreach_pending_delivery(struct store *st,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_PENDING];
+	struct delivery_rec d;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		d.id = sqlite3_column_int64(s, 0);
+		d.uid = col_text(s, 1);
+		d.promise_id = sqlite3_column_int64(s, 2);
+		d.kind = col_text(s, 3);
+		d.recipient = col_text(s, 4);
+		d.channel = col_text(s, 5);
+		d.payload = col_text(s, 6);
+		d.state = col_text(s, 7);
+		d.attempts = sqlite3_column_int64(s, 8);
+		d.next_attempt_at = sqlite3_column_int64(s, 9);
+		d.last_error = col_text(s, 10);
+		if ((r = cb(arg, &d)) < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}

@@ -1,0 +1,153 @@
+/*
+ * store.h: promised's durable state in SQLite, the only module that speaks
+ * SQL.  Functions return 0 or -errno (-ENOENT for a missing row, -EIO for a
+ * database error, -ENOSPC for a full disk, -EBUSY when locked) and never
+ * log; store_errmsg() keeps SQLite's last message for the caller.
+ */
+#ifndef PROMISED_STORE_H
+#define PROMISED_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct store;
+
+enum promise_state {
+	PSTATE_OPEN,
+	PSTATE_KEPT,
+	PSTATE_CANCELLED,
+	PSTATE_MAX,
+	PSTATE_INVALID = -1,
+};
+
+const char *pstate_name(enum promise_state s);
+enum promise_state pstate_from_string(const char *s);
+
+/*
+ * One promise.  Strings are borrowed from SQLite when handed to a callback
+ * (valid for the callback's duration only) and NULL where absent.
+ */
+struct promise_rec {
+	int64_t id;
+	const char *title;
+	const char *owner;
+	const char *for_whom;
+	const char *note;
+	const char *created_by;
+	int64_t due_at;
+	int64_t created_at;
+	int64_t settled_at; /* 0 while open */
+	enum promise_state state;
+	int64_t nudge[PROTO_MAX_NUDGES]; /* lead times, descending */
+	size_t n_nudge;
+	int64_t escalate_after;
+	int64_t escalation_repeat;
+	int32_t stage; /* index of the next schedule event, see sched.c */
+	int64_t snoozes;
+};
+
+struct event_rec {
+	int64_t id;
+	int64_t promise_id;
+	int64_t at;
+	const char *actor;
+	const char *kind;
+	const char *detail; /* JSON object text or NULL */
+};
+
+struct delivery_rec {
+	int64_t id;
+	const char *uid;
+	int64_t promise_id;
+	const char *kind;
+	const char *recipient;
+	const char *channel;
+	const char *payload;
+	const char *state;
+	int64_t attempts;
+	int64_t next_attempt_at;
+	const char *last_error;
+};
+
+struct store_counts {
+	int64_t open;
+	int64_t overdue;
+	int64_t next_due; /* 0 if none */
+	int64_t deliveries_pending;
+	int64_t deliveries_failed;
+};
+
+/* opens (creating and migrating as needed) the database at path; on
+ * failure writes the reason into err */
+int store_open(struct store **ret, const char *path, char *err, size_t errlen);
+/* finalizes statements and closes; NULL-safe; returns NULL */
+struct store *store_close(struct store *st);
+/* SQLite's message for the last failure */
+const char *store_errmsg(const struct store *st);
+/* the schema version in force */
+int store_schema_version(const struct store *st);
+
+/* transactions: one open batch at a time, with a savepoint per request */
+int store_begin(struct store *st);
+bool store_in_txn(const struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+int store_rollback_savepoint(struct store *st);
+
+/* inserts p (id, state, settled_at, snoozes ignored); sets *ret_id */
+int store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id);
+/* calls cb with the promise, strings borrowed; -ENOENT if absent */
+int store_get(struct store *st, int64_t id,
+    void (*cb)(void *arg, const struct promise_rec *p), void *arg);
+/* moves an open promise to state at time at; -ENOENT if absent or settled */
+int store_settle(
+    struct store *st, int64_t id, enum promise_state state, int64_t at);
+/* sets a new due time and stage on an open promise, counting a snooze */
+int store_snooze(struct store *st, int64_t id, int64_t due_at, int32_t stage);
+int store_set_stage(struct store *st, int64_t id, int32_t stage);
+/* appends to a promise's history; detail is JSON object text or NULL */
+int store_event(struct store *st, int64_t promise_id, int64_t at,
+    const char *actor, const char *kind, const char *detail);
+int store_events(struct store *st, int64_t promise_id,
+    void (*cb)(void *arg, const struct event_rec *e), void *arg);
+
+enum store_filter {
+	SFILTER_OPEN,
+	SFILTER_OVERDUE,
+	SFILTER_KEPT,
+	SFILTER_CANCELLED,
+	SFILTER_ALL,
+	SFILTER_MAX,
+	SFILTER_INVALID = -1,
+};
+enum store_filter store_filter_from_string(const char *s);
+
+/* promises matching filter (and owner if not NULL), by due time, at most
+ * limit (0: no limit) */
+int store_list(struct store *st, enum store_filter f, const char *owner,
+    int64_t now, int64_t limit,
+    void (*cb)(void *arg, const struct promise_rec *p), void *arg);
+/* every open promise, for rebuilding the schedule at start */
+int store_foreach_open(struct store *st,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+int store_counts(struct store *st, int64_t now, struct store_counts *ret);
+
+/* adds an outbox row in state pending, due now; sets *ret_id */
+int store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
+    const char *kind, const char *recipient, const char *channel,
+    const char *payload, int64_t now, int64_t *ret_id);
+/* records a finished attempt: sent, or failed for good, or retried later */
+int store_delivery_sent(struct store *st, int64_t id, int64_t now);
+int store_delivery_retry(
+    struct store *st, int64_t id, int64_t next_attempt_at, const char *error);
+int store_delivery_failed(struct store *st, int64_t id, const char *error);
+/* every pending delivery, for resuming the outbox at start */
+int store_foreach_pending_delivery(struct store *st,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
+
+#endif
