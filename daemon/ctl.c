@@ -1021,8 +1021,7 @@ fail:
 }
 
 int
-ctl_open(struct ctl **ret, struct ev_loop *loop, struct store *st,
-    struct sched *s, struct deliver *dl, const struct conf *c, int fd,
+ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
     char *err, size_t errlen)
 {
 	struct ctl *ctl;
@@ -1033,9 +1032,6 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, struct store *st,
 	if (ctl == NULL)
 		return -ENOMEM;
 	ctl->loop = loop;
-	ctl->st = st;
-	ctl->s = s;
-	ctl->dl = dl;
 	ctl->conf = c;
 	ctl->fd = fd;
 	ctl->started_at = util_now();
@@ -1048,6 +1044,15 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, struct store *st,
 	ev_io_start(loop, &ctl->lio);
 	*ret = ctl;
 	return 0;
+}
+
+void
+ctl_attach(
+    struct ctl *ctl, struct store *st, struct sched *s, struct deliver *dl)
+{
+	ctl->st = st;
+	ctl->s = s;
+	ctl->dl = dl;
 }
 
 void

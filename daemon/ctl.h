@@ -17,10 +17,16 @@
 
 struct ctl;
 
-/* listens on c->socket (or on fd if >= 0, an inherited socket) */
-int ctl_open(struct ctl **ret, struct ev_loop *loop, struct store *st,
-    struct sched *s, struct deliver *dl, const struct conf *c, int fd,
-    char *err, size_t errlen);
+/*
+ * listens on c->socket (or on fd if >= 0, an inherited socket).  Done
+ * first at start-up, so a second daemon gives up before touching the
+ * database; clients wait in the backlog until the loop runs.
+ */
+int ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c,
+    int fd, char *err, size_t errlen);
+/* the modules requests act on; before the loop runs */
+void ctl_attach(
+    struct ctl *ctl, struct store *st, struct sched *s, struct deliver *dl);
 /* NULL-safe; closes every connection and unlinks the socket it made */
 struct ctl *ctl_close(struct ctl *ctl);
 /* the policy used by later requests; c must outlive its use */

@@ -165,6 +165,11 @@ run(struct daemon *d)
 		log_warnx("cannot initialise the event loop");
 		return 1;
 	}
+	if ((r = ctl_open(&d->ctl, d->loop, d->conf, -1, err, sizeof(err))) <
+	    0) {
+		log_warnx("%s", r == -ENOMEM ? "out of memory" : err);
+		return 1;
+	}
 	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {
 		log_warnx("database '%s': %s", d->conf->database, err);
 		return 1;
@@ -181,11 +186,7 @@ run(struct daemon *d)
 		    r == -ENOMEM ? "out of memory" : store_errmsg(d->st));
 		return 1;
 	}
-	if ((r = ctl_open(&d->ctl, d->loop, d->st, d->s, d->dl, d->conf, -1,
-	         err, sizeof(err))) < 0) {
-		log_warnx("%s", r == -ENOMEM ? "out of memory" : err);
-		return 1;
-	}
+	ctl_attach(d->ctl, d->st, d->s, d->dl);
 	ev_prepare_init(&d->prepare, prepare_cb);
 	d->prepare.data = d;
 	ev_prepare_start(d->loop, &d->prepare);

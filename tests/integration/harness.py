@@ -1,0 +1,209 @@
+"""Test harness: runs the real promised daemon and the real promise client.
+
+Each Daemon lives in its own temporary directory with a generated
+promised.conf, database, socket and delivery log, so tests can run in
+parallel.  Readiness and every later condition are polled with a deadline,
+never waited for with a fixed sleep.  stop() asserts a clean exit and an
+empty sanitizer report on the daemon's stderr.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PROMISED = os.environ.get("PROMISED", "promised")
+PROMISE = os.environ.get("PROMISE", "promise")
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
+    """Polls cond() until it returns a true value or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise Failure(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Daemon:
+    def __init__(self, name, conf_extra="", policy=""):
+        self.dir = tempfile.mkdtemp(prefix=f"promised-{name}-")
+        self.sock = os.path.join(self.dir, "promised.sock")
+        self.db = os.path.join(self.dir, "promised.db")
+        self.delivery_log = os.path.join(self.dir, "deliveries.log")
+        self.stderr_path = os.path.join(self.dir, "promised.stderr")
+        self.conf = os.path.join(self.dir, "promised.conf")
+        self.proc = None
+        self.write_conf(conf_extra, policy)
+
+    def write_conf(self, conf_extra="", policy=""):
+        with open(self.conf, "w") as f:
+            f.write(f"[daemon]\nsocket = {self.sock}\ndatabase = {self.db}\n"
+                    f"log_level = debug\n\n[policy]\n{policy}\n"
+                    f"[delivery]\nlog = {self.delivery_log}\n{conf_extra}")
+
+    def start(self, env=None):
+        check(self.proc is None, "daemon already running")
+        self.stderr = open(self.stderr_path, "ab")
+        e = dict(os.environ)
+        e.update(env or {})
+        self.proc = subprocess.Popen([PROMISED, "-c", self.conf],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.stderr, stderr=self.stderr,
+                                     env=e)
+        wait_for(self._ready, timeout=20, what="promised to accept")
+        return self
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise Failure(f"promised exited with {self.proc.returncode}:\n"
+                          + self.log_text())
+        r = subprocess.run([PROMISE, "--socket", self.sock, "status"],
+                           capture_output=True, timeout=10)
+        return r.returncode == 0
+
+    def log_text(self):
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def check_sanitizers(self):
+        text = self.log_text()
+        for mark in SANITIZER_MARKS:
+            check(mark not in text, f"sanitizer report in daemon log:\n{text}")
+
+    def stop(self, timeout=15):
+        """SIGTERM; asserts exit 0 and no sanitizer report."""
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("promised did not stop on SIGTERM")
+        finally:
+            self.proc = None
+            self.stderr.close()
+        check(rc == 0, f"promised exited {rc} on SIGTERM:\n{self.log_text()}")
+        self.check_sanitizers()
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+        self.stderr.close()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def client(self, *args, expect=0, env=None, input=None):
+        """Runs promise; asserts its exit code; returns the result."""
+        e = dict(os.environ)
+        e.update(env or {})
+        r = subprocess.run([PROMISE, "--socket", self.sock, *args],
+                           capture_output=True, text=True, timeout=30,
+                           env=e, input=input)
+        if expect is not None and r.returncode != expect:
+            raise Failure(f"promise {' '.join(args)}: exit {r.returncode}, "
+                          f"wanted {expect}\nstdout: {r.stdout}\n"
+                          f"stderr: {r.stderr}")
+        return r
+
+    def json(self, *args):
+        return json.loads(self.client(*args, "--json").stdout)
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.sock)
+        return s
+
+    def deliveries(self):
+        try:
+            with open(self.delivery_log) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        if os.environ.get("KEEP_TEST_DIRS"):
+            print(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Conn:
+    """A raw protocol connection, for what the client would never send."""
+
+    def __init__(self, daemon):
+        self.s = daemon.connect()
+        self.buf = b""
+
+    def send(self, obj_or_bytes):
+        if isinstance(obj_or_bytes, (dict, list)):
+            obj_or_bytes = json.dumps(obj_or_bytes).encode() + b"\n"
+        self.s.sendall(obj_or_bytes)
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise Failure("connection closed before a reply")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, obj):
+        self.send(obj)
+        return self.recv()
+
+    def closed(self):
+        """True once the daemon has closed its end."""
+        try:
+            return self.s.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.s.close()
+
+
+def run(tests):
+    """Runs test functions in order; prints a pass/fail line for ctest."""
+    failed = 0
+    for t in tests:
+        start = time.monotonic()
+        try:
+            t()
+            print(f"ok   {t.__name__} ({time.monotonic() - start:.2f}s)")
+        except Exception as e:  # noqa: BLE001 - report every failure kind
+            failed += 1
+            print(f"FAIL {t.__name__}: {type(e).__name__}: {e}")
+        sys.stdout.flush()
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
