@@ -275,8 +275,13 @@ wheel_update(struct wheel *w, uint64_t now)
 void
 wheel_rebase(struct wheel *w, uint64_t now)
 {
-	struct wtimer *all = w->expired, **tail = w->expired_tail, *t, *next;
+	struct wtimer *all = NULL, **tail = &all, *t, *next;
 	unsigned l, s;
+
+	if (w->expired != NULL) {
+		all = w->expired;
+		tail = w->expired_tail;
+	}
 
 	for (l = 0; l < WHEEL_LEVELS; l++) {
 		for (s = 0; s < WHEEL_SLOTS; s++) {

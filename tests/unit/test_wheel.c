@@ -730,12 +730,74 @@ static const struct rcfg cfgs[] = {
     },
 };
 
+/*
+ * wheel_rebase() after a wall clock stepped back: timers keep their
+ * absolute expiries, a timer added behind the old clock but ahead of the new
+ * one waits for its time instead of firing at once, and even a timer that
+ * was due but not yet collected waits for the clock to reach it again.
+ */
+static int
+test_rebase(void)
+{
+	struct wheel *w = NULL;
+	struct wtimer due, near, far, late;
+	uint64_t t0 = 10 * DAY_MS;
+	int rc = -1;
+
+	CHECK(wheel_open(&w, t0) == 0);
+	wtimer_init(&due);
+	wtimer_init(&near);
+	wtimer_init(&far);
+	wtimer_init(&late);
+	wheel_add(w, &due, t0 - 5);           /* already due */
+	wheel_add(w, &near, t0 + 1000);       /* in a low level */
+	wheel_add(w, &far, t0 + 30 * DAY_MS); /* in a high level */
+	/* the clock steps back an hour */
+	wheel_rebase(w, t0 - 3600000);
+	CHECK(wheel_now(w) == t0 - 3600000);
+	CHECK(wheel_check(w, stderr));
+	CHECK(wheel_count(w) == 3);
+	/* now behind the old clock, yet still in the future */
+	wheel_add(w, &late, t0 - 60000);
+	CHECK(wheel_check(w, stderr));
+	wheel_update(w, t0 - 3600000);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 - 60001);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 - 60000);
+	CHECK(wheel_get(w) == &late);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 - 6);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 - 5);
+	CHECK(wheel_get(w) == &due);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 + 999);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 + 1000);
+	CHECK(wheel_get(w) == &near);
+	wheel_update(w, t0 + 30 * DAY_MS - 1);
+	CHECK(wheel_get(w) == NULL);
+	wheel_update(w, t0 + 30 * DAY_MS);
+	CHECK(wheel_get(w) == &far);
+	CHECK(wheel_count(w) == 0);
+	/* forward works too, firing what the jump passed */
+	wheel_add(w, &near, t0 + 31 * DAY_MS);
+	wheel_rebase(w, t0 + 32 * DAY_MS);
+	CHECK(wheel_get(w) == &near);
+	CHECK(wheel_check(w, stderr));
+	rc = 0;
+out:
+	wheel_close(w);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	static int (*const directed[])(void) = {test_immediate, test_del_idle,
 	    test_rearm, test_backward, test_huge_jump, test_far, test_close,
-	    test_check_detects};
+	    test_check_detects, test_rebase};
 	uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
 	unsigned long nops = 0;
 	char *end;
