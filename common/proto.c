@@ -76,8 +76,12 @@ linebuf_append(struct linebuf *lb, const char *data, size_t n)
 
 		while (pos < end &&
 		    (e = memchr(lb->buf + pos, '\n', end - pos)) != NULL) {
-			if ((size_t)(e - lb->buf) - start > lb->max)
+			if ((size_t)(e - lb->buf) - start > lb->max) {
+				/* keep the whole lines before it takeable */
+				lb->len = start;
+				lb->partial = 0;
 				return -E2BIG;
+			}
 			start = pos = (size_t)(e - lb->buf) + 1;
 		}
 		lb->partial = end - start;

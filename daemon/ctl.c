@@ -650,8 +650,13 @@ handle_line(struct conn *c, const char *line, size_t len)
 		if (strcmp(ops[i].name, name) == 0)
 			op = &ops[i];
 	if (op == NULL) {
-		snprintf(r.err, sizeof(r.err), "field 'op': unknown op '%.64s'",
-		    name);
+		/* echo a name only whole: a cut one may split a character */
+		if (strlen(name) <= 64)
+			snprintf(r.err, sizeof(r.err),
+			    "field 'op': unknown op '%s'", name);
+		else
+			snprintf(
+			    r.err, sizeof(r.err), "field 'op': unknown op");
 		e = PROTO_INVALID;
 		goto out;
 	}
