@@ -943,7 +943,8 @@ timefmt_local(int64_t t, char *buf, size_t len)
 
 	if (buf == NULL || len == 0)
 		return;
-	tzset();
+	/* no tzset() here: a table of thousands of rows would re-read the
+	 * zone file for each; timefmt_parse or the caller has run it */
 	if (local_tm(t, &tm) != 0 || tm.tm_wday < 0 || tm.tm_wday > 6) {
 		/* beyond what the zone code handles: UTC is still exact */
 		timefmt_iso_utc(t, buf, len);

@@ -49,7 +49,7 @@ int timefmt_parse_duration_list(const char *s, int64_t *ret, size_t max);
 /* formats a duration compactly: "1h30m", "3d", "45s", "0s" into buf */
 void timefmt_duration(int64_t secs, char *buf, size_t len);
 
-/* "Fri 2026-11-27 17:00 CET" in local time */
+/* "Fri 2026-11-27 17:00 CET" in local time; call tzset() once first */
 void timefmt_local(int64_t t, char *buf, size_t len);
 
 /* "2026-11-27T16:00:00Z" */

@@ -1,0 +1,1425 @@
+/*
+ * main.c: promise(1), the command-line client of promised.  One command
+ * line becomes one request on the daemon's Unix socket; the single reply
+ * line is rendered for people, or passed through untouched with --json.
+ * The client never opens the database, as ntpctl never touches ntpd's
+ * state: the daemon owns the schedule, so every change must go through it.
+ * WHEN is read in the caller's own time zone; only epoch seconds travel.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "proto.h"
+#include "timefmt.h"
+#include "util.h"
+
+/* exit statuses are interface: scripts tell "refused" from "not running" */
+enum {
+	CLI_OK = 0,
+	CLI_REFUSED = 1, /* the daemon said no, or we failed locally */
+	CLI_USAGE = 2,
+	CLI_UNREACHABLE = 3,
+};
+
+/* a list reply holds every promise, so it may far exceed a request line */
+#define REPLY_MAX (256u * 1024 * 1024)
+/*
+ * An add is answered only after the commit; a daemon stuck far longer than
+ * any commit should take is as good as gone, and a script must not hang.
+ */
+#define REPLY_TIMEOUT_SECS 60
+/* list aims at this many columns, whatever the terminal */
+#define TABLE_WIDTH 120
+#define TITLE_MIN_WIDTH 20
+#define OWNER_MAX_WIDTH 16
+#define FOR_MAX_WIDTH 24
+#define NUDGE_MAX_SECS (366LL * 86400)
+
+#define TIMEBUF 64
+#define RELBUF 32
+
+/* long-only options get values outside the char range */
+enum {
+	OPT_SOCKET = 256,
+	OPT_JSON,
+	OPT_VERSION,
+	OPT_DUE,
+	OPT_FOR,
+	OPT_OWNER,
+	OPT_NUDGE,
+	OPT_NOTE,
+	OPT_STATE,
+	OPT_REASON,
+};
+
+struct cli {
+	const char *socket;
+	bool json;
+};
+
+/* one command line after getopt; strings point into argv */
+struct args {
+	const char *pos;   /* the single positional argument (TITLE or ID) */
+	const char *extra; /* the first surplus positional argument */
+	size_t npos;
+	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
+};
+
+struct command {
+	const char *name;
+	const char *arg; /* name of the one positional argument, or NULL */
+	const struct option *opts;
+	const char *usage;
+	/* returns an exit status, not -errno: failures are reported inside */
+	int (*run)(const struct cli *cli, const struct args *a);
+};
+
+static const char help_general[] =
+    "usage: promise [--socket PATH] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Keeps the follow-ups promised to customers, through promised.\n"
+    "\n"
+    "commands ('promise COMMAND --help' says more):\n"
+    "  add TITLE --due WHEN [--for WHO] [--owner LOGIN] [--nudge LIST]\n"
+    "      [--note TEXT]\n"
+    "  list [--state open|overdue|kept|cancelled|all] [--owner LOGIN]\n"
+    "  show ID\n"
+    "  done ID [--note TEXT]\n"
+    "  snooze ID --due WHEN --reason TEXT\n"
+    "  cancel ID --reason TEXT\n"
+    "  status\n"
+    "\n"
+    "options (before or after the command):\n"
+    "  --socket PATH  the daemon's socket (default $PROMISE_SOCKET, else\n"
+    "                 " PROMISED_DEFAULT_SOCKET ")\n"
+    "  --json         print the daemon's reply as one line of JSON\n"
+    "  -h, --help     this text; 'promise COMMAND --help' for one command\n"
+    "  --version      print the version\n"
+    "\n"
+    "WHEN is read in your time zone: '2026-11-27 17:00', '2026-11-27'\n"
+    "(17:00), 'tomorrow', 'fri 9:00', '5pm', '+2h', 'in 3d', '@1800000000'.\n"
+    "ID is a number, as in 42 or #42.\n"
+    "\n"
+    "exit status: 0 ok, 1 refused by the daemon, 2 usage error,\n"
+    "3 daemon unreachable\n";
+
+static const char usage_add[] =
+    "usage: promise add TITLE --due WHEN [--for WHO] [--owner LOGIN]\n"
+    "           [--nudge LIST] [--note TEXT]\n"
+    "\n"
+    "Records a promise; prints its id and deadline.\n"
+    "\n"
+    "  --due WHEN     the deadline, in your time zone (see 'promise --help')\n"
+    "  --for WHO      the customer or person it is promised to\n"
+    "  --owner LOGIN  who is to keep it (default: you)\n"
+    "  --nudge LIST   remind this long before the deadline: '24h,1h', or\n"
+    "                 'none' (default: the daemon's policy)\n"
+    "  --note TEXT    free text kept with the promise\n";
+
+static const char usage_list[] =
+    "usage: promise list [--state open|overdue|kept|cancelled|all]\n"
+    "           [--owner LOGIN]\n"
+    "\n"
+    "Lists promises ordered by due time (default: the open ones).\n"
+    "\n"
+    "  --state STATE  open, overdue, kept, cancelled or all\n"
+    "  --owner LOGIN  only the promises this person is to keep\n";
+
+static const char usage_show[] = "usage: promise show ID\n"
+                                 "\n"
+                                 "Shows one promise with its full history.\n";
+
+static const char usage_done[] = "usage: promise done ID [--note TEXT]\n"
+                                 "\n"
+                                 "Marks an open promise kept.\n"
+                                 "\n"
+                                 "  --note TEXT  how it was kept\n";
+
+static const char usage_snooze[] =
+    "usage: promise snooze ID --due WHEN --reason TEXT\n"
+    "\n"
+    "Moves the deadline of an open promise; its nudges move with it.\n"
+    "\n"
+    "  --due WHEN     the new deadline, in your time zone\n"
+    "  --reason TEXT  why it moves (required)\n";
+
+static const char usage_cancel[] = "usage: promise cancel ID --reason TEXT\n"
+                                   "\n"
+                                   "Gives an open promise up.\n"
+                                   "\n"
+                                   "  --reason TEXT  why (required)\n";
+
+static const char usage_status[] =
+    "usage: promise status\n"
+    "\n"
+    "Shows the daemon's version, uptime and counters.\n";
+
+/* every command takes the global options too, so they may follow it */
+static const struct option opts_global[] = {
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+static const struct option opts_add[] = {
+    {"due", required_argument, NULL, OPT_DUE},
+    {"for", required_argument, NULL, OPT_FOR},
+    {"owner", required_argument, NULL, OPT_OWNER},
+    {"nudge", required_argument, NULL, OPT_NUDGE},
+    {"note", required_argument, NULL, OPT_NOTE},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+static const struct option opts_list[] = {
+    {"state", required_argument, NULL, OPT_STATE},
+    {"owner", required_argument, NULL, OPT_OWNER},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+static const struct option opts_done[] = {
+    {"note", required_argument, NULL, OPT_NOTE},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+static const struct option opts_snooze[] = {
+    {"due", required_argument, NULL, OPT_DUE},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+static const struct option opts_cancel[] = {
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* ---- messages --------------------------------------------------------- */
+
+static void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* "promise: ..." on stderr */
+static void
+errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("promise: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* reports a usage problem in one line plus the pointer to help */
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("promise: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\ntry 'promise --help'\n", stderr);
+	return CLI_USAGE;
+}
+
+static int
+out_of_memory(void)
+{
+	errmsg("out of memory");
+	return CLI_REFUSED;
+}
+
+/* ---- socket ----------------------------------------------------------- */
+
+/* connects to the daemon; 0 and *ret, or -errno */
+static int
+sock_connect(const char *path, int *ret)
+{
+	struct sockaddr_un addr;
+	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_SECS};
+	int fd, r;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (util_strlcpy(addr.sun_path, path, sizeof(addr.sun_path)) >=
+	    sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	*ret = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* writes all of buf; 0 or -errno */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		/* a daemon gone mid-request must not kill us with SIGPIPE */
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Reads until one complete non-empty line; *ret points into lb.  Returns
+ * 0, -ENODATA if the peer closed first, -ETIMEDOUT, -E2BIG past lb's
+ * maximum, or another -errno.
+ */
+static int
+read_line(int fd, struct linebuf *lb, char **ret, size_t *ret_len)
+{
+	char buf[64 * 1024];
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		while ((*ret = linebuf_next(lb, ret_len)) != NULL)
+			if (*ret_len > 0)
+				return 0;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* SO_RCVTIMEO expiry shows up as EAGAIN */
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENODATA;
+		if ((r = linebuf_append(lb, buf, (size_t)n)) < 0)
+			return r;
+	}
+}
+
+static void
+print_daemon_error(json_t *reply)
+{
+	json_t *e = json_object_get(reply, "error");
+	const char *msg = NULL;
+
+	/* tolerate the bare-string form as well as the documented object */
+	if (json_is_string(e))
+		msg = json_string_value(e);
+	else if (json_is_object(e)) {
+		msg = json_string_value(json_object_get(e, "message"));
+		if (msg == NULL)
+			msg = json_string_value(json_object_get(e, "code"));
+	}
+	errmsg("%s", msg != NULL ? msg : "request refused");
+}
+
+/*
+ * Sends req and waits for its one reply.  Returns an exit status, having
+ * reported any failure.  On CLI_OK *ret is the reply (caller decrefs), or
+ * NULL when --json has already printed it and nothing is left to render.
+ */
+static int
+request(const struct cli *cli, const json_t *req, json_t **ret)
+{
+	struct linebuf lb;
+	json_error_t jerr;
+	json_t *reply = NULL, *ok;
+	char *msg = NULL, *line;
+	size_t msglen, len;
+	int fd = -1, r, status;
+
+	*ret = NULL;
+	linebuf_init(&lb, REPLY_MAX);
+	if ((msg = proto_dump(req, &msglen)) == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	/* proto_dump counts the newline; the daemon's limit does not */
+	if (msglen - 1 > PROTO_MAX_LINE) {
+		status =
+		    usage_error("request longer than %d bytes", PROTO_MAX_LINE);
+		goto out;
+	}
+	if ((r = sock_connect(cli->socket, &fd)) < 0) {
+		errmsg("cannot reach promised at %s: %s (is the service "
+		       "running?)",
+		    cli->socket, strerror(-r));
+		status = CLI_UNREACHABLE;
+		goto out;
+	}
+	if ((r = write_all(fd, msg, msglen)) == 0)
+		r = read_line(fd, &lb, &line, &len);
+	if (r == -ENODATA) {
+		errmsg("promised at %s closed the connection without replying",
+		    cli->socket);
+		status = CLI_UNREACHABLE;
+		goto out;
+	} else if (r == -ENOMEM) {
+		status = out_of_memory();
+		goto out;
+	} else if (r == -E2BIG) {
+		errmsg("reply from promised at %s is longer than %u bytes",
+		    cli->socket, REPLY_MAX);
+		status = CLI_REFUSED;
+		goto out;
+	} else if (r < 0) {
+		errmsg("no reply from promised at %s: %s", cli->socket,
+		    strerror(-r));
+		status = CLI_UNREACHABLE;
+		goto out;
+	}
+	/* something that does not speak the protocol is not our daemon */
+	reply = json_loadb(line, len, 0, &jerr);
+	if (reply == NULL || !json_is_object(reply) ||
+	    !json_is_boolean(ok = json_object_get(reply, "ok"))) {
+		errmsg("unexpected reply from %s: %s", cli->socket,
+		    reply == NULL ? jerr.text : "no \"ok\" field");
+		status = CLI_UNREACHABLE;
+		goto out;
+	}
+	if (cli->json) {
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+	}
+	if (!json_is_true(ok)) {
+		print_daemon_error(reply);
+		status = CLI_REFUSED;
+		goto out;
+	}
+	if (!cli->json) {
+		*ret = reply;
+		reply = NULL;
+	}
+	status = CLI_OK;
+out:
+	json_decref(reply);
+	free(msg);
+	linebuf_free(&lb);
+	if (fd >= 0)
+		close(fd);
+	return status;
+}
+
+/* ---- reading the reply ------------------------------------------------ */
+
+/* integer member k of o, or dflt when missing or not an integer */
+static int64_t
+jint(const json_t *o, const char *k, int64_t dflt)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+/* string member k of o, or NULL (JSON null, missing, not a string) */
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* ---- text output ------------------------------------------------------ */
+
+/*
+ * Number of columns s takes, counting one per code point: jansson has
+ * already checked the UTF-8, and wide scripts are rare enough in titles
+ * not to pay for setlocale and wcwidth on every run.
+ */
+static size_t
+text_width(const char *s, size_t n)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/*
+ * Prints at most max code points of the n bytes at s.  Control characters
+ * come out as '?' (whitespace ones as ' ') so a stored string cannot
+ * steer the terminal.  Returns the number of columns printed.
+ */
+static size_t
+put_text(const char *s, size_t n, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + n;
+	size_t len, w = 0;
+
+	while (p < end && w < max) {
+		for (len = 1; p + len < end && (p[len] & 0xc0) == 0x80; len++)
+			;
+		if (*p == '\t' || *p == '\n' || *p == '\r')
+			putchar(' ');
+		else if (*p < 0x20 || *p == 0x7f ||
+		    (*p == 0xc2 && len == 2 && p[1] < 0xa0))
+			putchar('?');
+		else
+			fwrite(p, 1, len, stdout);
+		p += len;
+		w++;
+	}
+	return w;
+}
+
+static void
+put_str(const char *s)
+{
+	put_text(s, strlen(s), SIZE_MAX);
+}
+
+static void
+put_spaces(size_t n)
+{
+	while (n-- > 0)
+		putchar(' ');
+}
+
+/*
+ * Prints s in exactly width columns when pad, at most width otherwise,
+ * cutting long text with "...".
+ */
+static void
+put_cell(const char *s, size_t width, bool pad)
+{
+	size_t n = strlen(s), w = text_width(s, n);
+
+	if (w <= width) {
+		put_text(s, n, w);
+	} else if (width > 3) {
+		w = put_text(s, n, width - 3);
+		fputs("...", stdout);
+		w += 3;
+	} else {
+		w = put_text(s, n, width);
+	}
+	if (pad)
+		put_spaces(width - w);
+}
+
+static void
+put_right(const char *s, size_t width)
+{
+	size_t w = text_width(s, strlen(s));
+
+	put_spaces(w < width ? width - w : 0);
+	put_str(s);
+}
+
+/* "Fri 2026-11-27 17:00 CET (in 3d)" */
+static void
+put_due(int64_t t, int64_t now)
+{
+	char when[TIMEBUF], rel[RELBUF];
+
+	timefmt_local(t, when, sizeof(when));
+	timefmt_relative(t, now, rel, sizeof(rel));
+	printf("%s (%s)", when, rel);
+}
+
+/* prints a possibly multi-line text, continuation lines indented */
+static void
+put_indented(const char *s, const char *indent)
+{
+	const char *nl;
+
+	while ((nl = strchr(s, '\n')) != NULL) {
+		put_text(s, (size_t)(nl - s), SIZE_MAX);
+		printf("\n%s", indent);
+		s = nl + 1;
+	}
+	put_str(s);
+}
+
+/* ---- argument checks -------------------------------------------------- */
+
+/* "42" or "#42", positive; 0 or -EINVAL */
+static int
+parse_id(const char *s, int64_t *ret)
+{
+	long long v;
+	char *end;
+
+	if (*s == '#')
+		s++;
+	/* strtoll would take blanks and signs; an id has neither */
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int
+get_id(const struct args *a, int64_t *ret)
+{
+	if (parse_id(a->pos, ret) < 0)
+		return usage_error("'%s' is not a promise id (want a number, "
+		                   "as in 42)",
+		    a->pos);
+	return CLI_OK;
+}
+
+/*
+ * Parses a --due WHEN in the caller's zone and refuses past and absurdly
+ * far times here, where the message can quote what was typed.
+ */
+static int
+parse_due(const char *s, int64_t now, int64_t *ret)
+{
+	char when[TIMEBUF];
+	const char *why;
+
+	if (timefmt_parse(s, now, ret, &why) < 0)
+		return usage_error("--due '%s': %s", s, why);
+	timefmt_local(*ret, when, sizeof(when));
+	if (*ret <= now)
+		return usage_error("--due '%s': is in the past (%s)", s, when);
+	if (*ret - now > PROTO_MAX_AHEAD)
+		return usage_error("--due '%s': is more than 10 years ahead "
+		                   "(%s)",
+		    s, when);
+	return CLI_OK;
+}
+
+/* the request must carry valid UTF-8; the daemon judges the rest */
+static int
+check_text(const char *what, const char *s, bool allow_newline)
+{
+	if (s != NULL && !util_text_ok(s, allow_newline))
+		return usage_error("%s: not UTF-8 text, or has control "
+		                   "characters",
+		    what);
+	return CLI_OK;
+}
+
+static int
+check_reason(const char *cmd, const struct args *a)
+{
+	if (a->reason == NULL)
+		return usage_error("%s: --reason TEXT is required", cmd);
+	if (a->reason[0] == '\0')
+		return usage_error("%s: --reason must not be empty", cmd);
+	return check_text("--reason", a->reason, true);
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+static int
+cmd_add(const struct cli *cli, const struct args *a)
+{
+	int64_t nudge[PROTO_MAX_NUDGES], due, now = util_now();
+	json_t *req = NULL, *nj = NULL, *reply = NULL, *p;
+	int i, n, status;
+
+	if (a->due == NULL) {
+		status = usage_error("add: --due WHEN is required");
+		goto out;
+	}
+	if (a->pos[0] == '\0') {
+		status = usage_error("add: TITLE must not be empty");
+		goto out;
+	}
+	if ((status = check_text("TITLE", a->pos, false)) != CLI_OK ||
+	    (status = check_text("--for", a->forwho, false)) != CLI_OK ||
+	    (status = check_text("--owner", a->owner, false)) != CLI_OK ||
+	    (status = check_text("--note", a->note, true)) != CLI_OK ||
+	    (status = parse_due(a->due, now, &due)) != CLI_OK)
+		goto out;
+	if (a->nudge != NULL) {
+		n = timefmt_parse_duration_list(
+		    a->nudge, nudge, PROTO_MAX_NUDGES);
+		if (n == -E2BIG) {
+			status = usage_error("--nudge '%s': at most %d times",
+			    a->nudge, PROTO_MAX_NUDGES);
+			goto out;
+		}
+		if (n < 0) {
+			status = usage_error("--nudge '%s': want durations "
+			                     "like '24h,1h', or 'none'",
+			    a->nudge);
+			goto out;
+		}
+		if ((nj = json_array()) == NULL) {
+			status = out_of_memory();
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			if (nudge[i] < 1 || nudge[i] > NUDGE_MAX_SECS) {
+				status = usage_error("--nudge '%s': each must "
+				                     "be from 1s to 366d",
+				    a->nudge);
+				goto out;
+			}
+			if (json_array_append_new(nj, json_integer(nudge[i])) <
+			    0) {
+				status = out_of_memory();
+				goto out;
+			}
+		}
+	}
+	/* "o*" takes nj's reference, also on failure */
+	req = json_pack("{s:i,s:s,s:s,s:I,s:s*,s:s*,s:s*,s:o*}", "v",
+	    PROTO_VERSION, "op", "add", "title", a->pos, "due_at",
+	    (json_int_t)due, "for", a->forwho, "owner", a->owner, "note",
+	    a->note, "nudge", nj);
+	nj = NULL;
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	p = json_object_get(reply, "promise");
+	printf("promise %" PRId64 " added: due ", jint(p, "id", 0));
+	put_due(jint(p, "due_at", due), util_now());
+	putchar('\n');
+out:
+	json_decref(reply);
+	json_decref(req);
+	json_decref(nj);
+	return status;
+}
+
+/* the cells of one list row that are formatted rather than copied */
+struct row {
+	char id[24];
+	char due[TIMEBUF];
+	char when[RELBUF];
+	const char *owner, *forwho, *title;
+};
+
+static void
+row_fill(const json_t *p, int64_t now, struct row *r)
+{
+	const char *state = jstr(p, "state");
+	int64_t due = jint(p, "due_at", 0);
+
+	(void)snprintf(r->id, sizeof(r->id), "%" PRId64, jint(p, "id", 0));
+	timefmt_local(due, r->due, sizeof(r->due));
+	/* a settled promise has no deadline left to count down to */
+	if (state != NULL && strcmp(state, "open") != 0)
+		(void)snprintf(r->when, sizeof(r->when), "%s", state);
+	else
+		timefmt_relative(due, now, r->when, sizeof(r->when));
+	r->owner = jstr(p, "owner");
+	r->forwho = jstr(p, "for");
+	r->title = jstr(p, "title");
+	if (r->owner == NULL)
+		r->owner = "-";
+	if (r->forwho == NULL || r->forwho[0] == '\0')
+		r->forwho = "-";
+	if (r->title == NULL)
+		r->title = "";
+}
+
+static size_t
+max_width(size_t w, const char *s, size_t cap)
+{
+	size_t n = text_width(s, strlen(s));
+
+	if (n > cap)
+		n = cap;
+	return n > w ? n : w;
+}
+
+static int
+cmd_list(const struct cli *cli, const struct args *a)
+{
+	static const char *const states[] = {
+	    "open", "overdue", "kept", "cancelled", "all"};
+	size_t i, n, wid = 2, wdue = 3, wwhen = 4, wown = 5, wfor = 3, wtitle;
+	json_t *req = NULL, *reply = NULL, *arr;
+	int64_t now;
+	struct row r;
+	int status;
+
+	if (a->state != NULL) {
+		for (i = 0; i < ARRAY_SIZE(states); i++)
+			if (strcmp(a->state, states[i]) == 0)
+				break;
+		if (i == ARRAY_SIZE(states)) {
+			status = usage_error("--state '%s': want open, "
+			                     "overdue, kept, cancelled or all",
+			    a->state);
+			goto out;
+		}
+	}
+	if ((status = check_text("--owner", a->owner, false)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:s*,s:s*}", "v", PROTO_VERSION, "op", "list",
+	    "state", a->state, "owner", a->owner);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	arr = json_object_get(reply, "promises");
+	n = json_array_size(arr);
+	if (n == 0) {
+		if (a->state == NULL || strcmp(a->state, "all") != 0)
+			printf("no %s promises",
+			    a->state != NULL ? a->state : "open");
+		else
+			printf("no promises");
+		if (a->owner != NULL) {
+			printf(" for ");
+			put_str(a->owner);
+		}
+		putchar('\n');
+		goto out;
+	}
+	now = util_now();
+	/* two passes, formatting twice, so no row needs to be kept */
+	for (i = 0; i < n; i++) {
+		row_fill(json_array_get(arr, i), now, &r);
+		wid = max_width(wid, r.id, SIZE_MAX);
+		wdue = max_width(wdue, r.due, SIZE_MAX);
+		wwhen = max_width(wwhen, r.when, SIZE_MAX);
+		wown = max_width(wown, r.owner, OWNER_MAX_WIDTH);
+		wfor = max_width(wfor, r.forwho, FOR_MAX_WIDTH);
+	}
+	/* five two-space gaps between six columns */
+	i = wid + wdue + wwhen + wown + wfor + 5 * 2;
+	wtitle = i + TITLE_MIN_WIDTH < TABLE_WIDTH ? TABLE_WIDTH - i
+	                                           : TITLE_MIN_WIDTH;
+	put_right("ID", wid);
+	fputs("  ", stdout);
+	put_cell("DUE", wdue, true);
+	fputs("  ", stdout);
+	put_cell("WHEN", wwhen, true);
+	fputs("  ", stdout);
+	put_cell("OWNER", wown, true);
+	fputs("  ", stdout);
+	put_cell("FOR", wfor, true);
+	fputs("  TITLE\n", stdout);
+	for (i = 0; i < n; i++) {
+		row_fill(json_array_get(arr, i), now, &r);
+		put_right(r.id, wid);
+		fputs("  ", stdout);
+		put_cell(r.due, wdue, true);
+		fputs("  ", stdout);
+		put_cell(r.when, wwhen, true);
+		fputs("  ", stdout);
+		put_cell(r.owner, wown, true);
+		fputs("  ", stdout);
+		put_cell(r.forwho, wfor, true);
+		fputs("  ", stdout);
+		put_cell(r.title, wtitle, false);
+		putchar('\n');
+	}
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+/* a short rendering of one event's detail, after its kind */
+static void
+put_detail(const char *kind, const json_t *d)
+{
+	char when[TIMEBUF], dur[32], *text;
+	const char *s;
+	json_t *v;
+	int64_t late;
+
+	if (!json_is_object(d) || json_object_size(d) == 0)
+		return;
+	if (strcmp(kind, "created") == 0 &&
+	    json_is_integer(json_object_get(d, "due_at"))) {
+		timefmt_local(jint(d, "due_at", 0), when, sizeof(when));
+		printf("due %s", when);
+	} else if (strcmp(kind, "snoozed") == 0) {
+		timefmt_local(jint(d, "from", 0), when, sizeof(when));
+		printf("from %s", when);
+		timefmt_local(jint(d, "to", 0), when, sizeof(when));
+		printf(" to %s", when);
+		if ((s = jstr(d, "reason")) != NULL) {
+			fputs(", reason: ", stdout);
+			put_str(s);
+		}
+	} else if (strcmp(kind, "cancelled") == 0 &&
+	    (s = jstr(d, "reason")) != NULL) {
+		fputs("reason: ", stdout);
+		put_str(s);
+	} else if (strcmp(kind, "kept") == 0) {
+		late = jint(d, "late_by", 0);
+		if (late > 0) {
+			timefmt_duration(late, dur, sizeof(dur));
+			printf("%s late", dur);
+		} else {
+			fputs("on time", stdout);
+		}
+		if ((s = jstr(d, "note")) != NULL) {
+			fputs(", note: ", stdout);
+			put_str(s);
+		}
+	} else if ((v = json_object_get(d, "delivery")) != NULL) {
+		fputs("delivery ", stdout);
+		if (json_is_string(v))
+			put_str(json_string_value(v));
+		else
+			printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		if (json_is_integer(json_object_get(d, "level")))
+			printf(", level %" PRId64, jint(d, "level", 0));
+		late = jint(d, "late_ms", 0) / 1000;
+		if (late > 0) {
+			timefmt_duration(late, dur, sizeof(dur));
+			printf(", %s late", dur);
+		}
+	} else if ((text = json_dumps(d, JSON_COMPACT)) != NULL) {
+		/* a kind this client does not know yet: show it raw */
+		put_str(text);
+		free(text);
+	}
+}
+
+static void
+show_promise(const json_t *p, const json_t *events, int64_t now)
+{
+	static const char indent[] = "            ";
+	char when[TIMEBUF], dur[32];
+	const char *state = jstr(p, "state"), *s;
+	size_t i, n, wactor = 5, wkind = 4;
+	json_t *nudge, *e, *d;
+	int64_t t;
+
+	printf("promise %" PRId64 ": ", jint(p, "id", 0));
+	put_str((s = jstr(p, "title")) != NULL ? s : "");
+	if (state == NULL)
+		state = "?";
+	printf("\nstate:      %s", state);
+	if (json_is_true(json_object_get(p, "overdue")))
+		fputs(", overdue", stdout);
+	fputs("\ndue:        ", stdout);
+	t = jint(p, "due_at", 0);
+	if (strcmp(state, "open") == 0) {
+		put_due(t, now);
+	} else {
+		timefmt_local(t, when, sizeof(when));
+		fputs(when, stdout);
+	}
+	if ((t = jint(p, "settled_at", 0)) != 0) {
+		timefmt_local(t, when, sizeof(when));
+		printf("\nsettled:    %s", when);
+	}
+	if ((s = jstr(p, "for")) != NULL && s[0] != '\0') {
+		fputs("\nfor:        ", stdout);
+		put_str(s);
+	}
+	fputs("\nowner:      ", stdout);
+	put_str((s = jstr(p, "owner")) != NULL ? s : "-");
+	timefmt_local(jint(p, "created_at", 0), when, sizeof(when));
+	printf("\ncreated:    %s by ", when);
+	put_str((s = jstr(p, "created_by")) != NULL ? s : "-");
+	nudge = json_object_get(p, "nudge");
+	if (json_is_array(nudge)) {
+		fputs("\nnudges:     ", stdout);
+		n = json_array_size(nudge);
+		for (i = 0; i < n; i++) {
+			timefmt_duration((int64_t)json_integer_value(
+			                     json_array_get(nudge, i)),
+			    dur, sizeof(dur));
+			printf("%s%s", i > 0 ? ", " : "", dur);
+		}
+		fputs(n > 0 ? " before" : "none", stdout);
+	}
+	/* escalation starts at due + escalate_after, so 0 means at once */
+	if ((t = jint(p, "escalate_after", -1)) == 0) {
+		fputs("\nescalates:  at the deadline", stdout);
+	} else if (t > 0) {
+		timefmt_duration(t, dur, sizeof(dur));
+		printf("\nescalates:  %s after the deadline", dur);
+	}
+	if ((t = jint(p, "snoozes", 0)) > 0)
+		printf(
+		    "\nsnoozed:    %" PRId64 " time%s", t, t == 1 ? "" : "s");
+	if ((s = jstr(p, "note")) != NULL) {
+		fputs("\nnote:       ", stdout);
+		put_indented(s, indent);
+	}
+	putchar('\n');
+
+	n = json_array_size(events);
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		e = json_array_get(events, i);
+		if ((s = jstr(e, "actor")) != NULL)
+			wactor = max_width(wactor, s, SIZE_MAX);
+		if ((s = jstr(e, "kind")) != NULL)
+			wkind = max_width(wkind, s, SIZE_MAX);
+	}
+	fputs("\nhistory:\n", stdout);
+	for (i = 0; i < n; i++) {
+		e = json_array_get(events, i);
+		timefmt_local(jint(e, "at", 0), when, sizeof(when));
+		printf("  %s  ", when);
+		put_cell(
+		    (s = jstr(e, "actor")) != NULL ? s : "-", wactor, true);
+		fputs("  ", stdout);
+		s = jstr(e, "kind");
+		d = json_object_get(e, "detail");
+		/* no padding before an empty detail: no trailing blanks */
+		if (!json_is_object(d) || json_object_size(d) == 0) {
+			put_str(s != NULL ? s : "?");
+		} else {
+			put_cell(s != NULL ? s : "?", wkind, true);
+			fputs("  ", stdout);
+			put_detail(s != NULL ? s : "", d);
+		}
+		putchar('\n');
+	}
+}
+
+static int
+cmd_show(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	int64_t id;
+	int status;
+
+	if ((status = get_id(a, &id)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op", "get", "id",
+	    (json_int_t)id);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	show_promise(json_object_get(reply, "promise"),
+	    json_object_get(reply, "events"), util_now());
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+/* "promise 42 kept: TITLE" */
+static void
+put_settled(const json_t *p, const char *what)
+{
+	const char *title = jstr(p, "title");
+
+	printf("promise %" PRId64 " %s: ", jint(p, "id", 0), what);
+	put_str(title != NULL ? title : "");
+	putchar('\n');
+}
+
+static int
+cmd_done(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	int64_t id;
+	int status;
+
+	if ((status = get_id(a, &id)) != CLI_OK ||
+	    (status = check_text("--note", a->note, true)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:I,s:s*}", "v", PROTO_VERSION, "op", "done",
+	    "id", (json_int_t)id, "note", a->note);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	put_settled(json_object_get(reply, "promise"), "kept");
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static int
+cmd_snooze(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL, *p;
+	int64_t id, due, now = util_now();
+	int status;
+
+	if ((status = get_id(a, &id)) != CLI_OK)
+		goto out;
+	if (a->due == NULL) {
+		status = usage_error("snooze: --due WHEN is required");
+		goto out;
+	}
+	if ((status = check_reason("snooze", a)) != CLI_OK ||
+	    (status = parse_due(a->due, now, &due)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:I,s:I,s:s}", "v", PROTO_VERSION, "op",
+	    "snooze", "id", (json_int_t)id, "due_at", (json_int_t)due, "reason",
+	    a->reason);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	p = json_object_get(reply, "promise");
+	printf("promise %" PRId64 " snoozed: due ", jint(p, "id", id));
+	put_due(jint(p, "due_at", due), util_now());
+	putchar('\n');
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static int
+cmd_cancel(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	int64_t id;
+	int status;
+
+	if ((status = get_id(a, &id)) != CLI_OK ||
+	    (status = check_reason("cancel", a)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:I,s:s}", "v", PROTO_VERSION, "op", "cancel",
+	    "id", (json_int_t)id, "reason", a->reason);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	put_settled(json_object_get(reply, "promise"), "cancelled");
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static int
+cmd_status(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL, *d;
+	char when[TIMEBUF], dur[32];
+	const char *s;
+	int64_t up, now;
+	int status;
+
+	(void)a;
+	req = json_pack("{s:i,s:s}", "v", PROTO_VERSION, "op", "status");
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	now = util_now();
+	s = jstr(reply, "version");
+	printf("version:     %s\n", s != NULL ? s : "?");
+	/* seconds of uptime are noise once it runs to minutes */
+	up = jint(reply, "uptime", 0);
+	timefmt_duration(up >= 60 ? up - up % 60 : up, dur, sizeof(dur));
+	timefmt_local(jint(reply, "started_at", now - up), when, sizeof(when));
+	printf("uptime:      %s (since %s)\n", dur, when);
+	printf("open:        %" PRId64 "\n", jint(reply, "open", 0));
+	printf("overdue:     %" PRId64 "\n", jint(reply, "overdue", 0));
+	fputs("next due:    ", stdout);
+	if (json_is_integer(json_object_get(reply, "next_due")))
+		put_due(jint(reply, "next_due", 0), now);
+	else
+		fputs("none", stdout);
+	printf("\nscheduled:   %" PRId64 "\n", jint(reply, "scheduled", 0));
+	d = json_object_get(reply, "deliveries");
+	printf("deliveries:  %" PRId64 " pending, %" PRId64 " failed, %" PRId64
+	       " in flight\n",
+	    jint(d, "pending", 0), jint(d, "failed", 0),
+	    jint(d, "inflight", 0));
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static const struct command commands[] = {
+    {"add", "TITLE", opts_add, usage_add, cmd_add},
+    {"list", NULL, opts_list, usage_list, cmd_list},
+    {"show", "ID", opts_global, usage_show, cmd_show},
+    {"done", "ID", opts_done, usage_done, cmd_done},
+    {"snooze", "ID", opts_snooze, usage_snooze, cmd_snooze},
+    {"cancel", "ID", opts_cancel, usage_cancel, cmd_cancel},
+    {"status", NULL, opts_global, usage_status, cmd_status},
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* ---- command line ----------------------------------------------------- */
+
+static int
+bad_option(const char *cmd, int c, char **argv)
+{
+	const char *where = cmd != NULL ? cmd : "";
+	const char *colon = cmd != NULL ? ": " : "";
+	/* getopt has moved optind past a long option in every error case */
+	const char *word = argv[optind - 1], *eq;
+
+	if (c == ':')
+		return usage_error(
+		    "%s%soption '%s' needs a value", where, colon, word);
+	/* optopt is the character of a bad short option ... */
+	if (optopt > 0 && optopt < 256)
+		return usage_error(
+		    "%s%sunknown option '-%c'", where, colon, optopt);
+	/* ... or the value of a long one given a value it does not take */
+	if (optopt != 0 && (eq = strchr(word, '=')) != NULL)
+		return usage_error("%s%soption '%.*s' takes no value", where,
+		    colon, (int)(eq - word), word);
+	return usage_error("%s%sunknown option '%s'", where, colon, word);
+}
+
+static void
+add_pos(struct args *a, const char *s)
+{
+	if (a->npos == 0)
+		a->pos = s;
+	else if (a->npos == 1)
+		a->extra = s;
+	a->npos++;
+}
+
+/*
+ * Parses a command's own arguments, argv[0] being its name.  Returns true
+ * if the command is to run; else *status is the exit status to end with.
+ */
+static bool
+parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
+    struct args *a, int *status)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	/*
+	 * optind 0 makes glibc start afresh on a new argv.  A leading '-'
+	 * hands back operands in order, so options may follow TITLE even
+	 * under POSIXLY_CORRECT and argv is not permuted; ':' reports a
+	 * missing value apart from an unknown option.
+	 */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "-:h", cmd->opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			add_pos(a, optarg);
+			break;
+		case 'h':
+			fputs(cmd->usage, stdout);
+			*status = CLI_OK;
+			return false;
+		case OPT_VERSION:
+			printf("promise %s\n", PROMISED_VERSION);
+			*status = CLI_OK;
+			return false;
+		case OPT_SOCKET:
+			cli->socket = optarg;
+			break;
+		case OPT_JSON:
+			cli->json = true;
+			break;
+		case OPT_DUE:
+			a->due = optarg;
+			break;
+		case OPT_FOR:
+			a->forwho = optarg;
+			break;
+		case OPT_OWNER:
+			a->owner = optarg;
+			break;
+		case OPT_NUDGE:
+			a->nudge = optarg;
+			break;
+		case OPT_NOTE:
+			a->note = optarg;
+			break;
+		case OPT_STATE:
+			a->state = optarg;
+			break;
+		case OPT_REASON:
+			a->reason = optarg;
+			break;
+		default:
+			*status = bad_option(cmd->name, c, argv);
+			return false;
+		}
+	}
+	/* operands after "--" */
+	for (; optind < argc; optind++)
+		add_pos(a, argv[optind]);
+	if (cmd->arg == NULL && a->npos > 0) {
+		*status = usage_error(
+		    "%s: unexpected argument '%s'", cmd->name, a->pos);
+		return false;
+	}
+	if (cmd->arg != NULL && a->npos == 0) {
+		*status = usage_error("%s: missing %s", cmd->name, cmd->arg);
+		return false;
+	}
+	if (a->npos > 1) {
+		*status = usage_error("%s: unexpected argument '%s' (one %s; "
+		                      "quote text with spaces)",
+		    cmd->name, a->extra, cmd->arg);
+		return false;
+	}
+	return true;
+}
+
+/* "promise help [COMMAND]" */
+static int
+help(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		fputs(help_general, stdout);
+		return CLI_OK;
+	}
+	if ((cmd = find_command(argv[1])) == NULL)
+		return usage_error("unknown command '%s'", argv[1]);
+	fputs(cmd->usage, stdout);
+	return CLI_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli = {NULL, false};
+	const struct command *cmd;
+	struct args a;
+	const char *env;
+	int c, status;
+
+	/* once, for every local time parsed and shown below */
+	tzset();
+	opterr = 0;
+	/* '+': stop at the command name, which has options of its own */
+	while ((c = getopt_long(argc, argv, "+:h", opts_global, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(help_general, stdout);
+			status = CLI_OK;
+			goto out;
+		case OPT_VERSION:
+			printf("promise %s\n", PROMISED_VERSION);
+			status = CLI_OK;
+			goto out;
+		case OPT_SOCKET:
+			cli.socket = optarg;
+			break;
+		case OPT_JSON:
+			cli.json = true;
+			break;
+		default:
+			status = bad_option(NULL, c, argv);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		status = usage_error("missing command");
+		goto out;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		status = help(argc - optind, argv + optind);
+		goto out;
+	}
+	if ((cmd = find_command(argv[optind])) == NULL) {
+		status = usage_error("unknown command '%s'", argv[optind]);
+		goto out;
+	}
+	if (!parse_args(&cli, cmd, argc - optind, argv + optind, &a, &status))
+		goto out;
+	if (cli.socket == NULL) {
+		env = getenv("PROMISE_SOCKET");
+		cli.socket = env != NULL && env[0] != '\0'
+		    ? env
+		    : PROMISED_DEFAULT_SOCKET;
+	}
+	/* a path that cannot be bound is a typo, not a stopped service */
+	if (cli.socket[0] == '\0' ||
+	    strlen(cli.socket) >=
+	        sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+		status = usage_error(
+		    "--socket '%s': not a usable socket path", cli.socket);
+		goto out;
+	}
+	status = cmd->run(&cli, &a);
+out:
+	/* a full disk or closed pipe must not pass for success */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		errmsg("cannot write output: %s", strerror(errno));
+		if (status == CLI_OK)
+			status = CLI_REFUSED;
+	}
+	return status;
+}
