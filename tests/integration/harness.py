@@ -130,8 +130,8 @@ class Daemon:
                           f"stderr: {r.stderr}")
         return r
 
-    def json(self, *args):
-        return json.loads(self.client(*args, "--json").stdout)
+    def json(self, *args, env=None):
+        return json.loads(self.client(*args, "--json", env=env).stdout)
 
     def connect(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
