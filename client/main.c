@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -67,6 +68,7 @@ enum {
 	OPT_STATE,
 	OPT_REASON,
 };
+#define OPTBIT(o) (1u << ((o)-OPT_DUE))
 
 struct cli {
 	const char *socket;
@@ -84,7 +86,7 @@ struct args {
 struct command {
 	const char *name;
 	const char *arg; /* name of the one positional argument, or NULL */
-	const struct option *opts;
+	unsigned opts;   /* OPTBIT()s of the options it takes beyond globals */
 	const char *usage;
 	/* returns an exit status, not -errno: failures are reported inside */
 	int (*run)(const struct cli *cli, const struct args *a);
@@ -178,45 +180,15 @@ static const struct option opts_global[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
-static const struct option opts_add[] = {
+/* the options of every command: allowed per command by struct command's
+ * mask, so one table serves getopt for all of them */
+static const struct option opts_cmd[] = {
     {"due", required_argument, NULL, OPT_DUE},
     {"for", required_argument, NULL, OPT_FOR},
     {"owner", required_argument, NULL, OPT_OWNER},
     {"nudge", required_argument, NULL, OPT_NUDGE},
     {"note", required_argument, NULL, OPT_NOTE},
-    {"socket", required_argument, NULL, OPT_SOCKET},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-static const struct option opts_list[] = {
     {"state", required_argument, NULL, OPT_STATE},
-    {"owner", required_argument, NULL, OPT_OWNER},
-    {"socket", required_argument, NULL, OPT_SOCKET},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-static const struct option opts_done[] = {
-    {"note", required_argument, NULL, OPT_NOTE},
-    {"socket", required_argument, NULL, OPT_SOCKET},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-static const struct option opts_snooze[] = {
-    {"due", required_argument, NULL, OPT_DUE},
-    {"reason", required_argument, NULL, OPT_REASON},
-    {"socket", required_argument, NULL, OPT_SOCKET},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-static const struct option opts_cancel[] = {
     {"reason", required_argument, NULL, OPT_REASON},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
@@ -295,26 +267,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return r;
-}
-
-/* writes all of buf; 0 or -errno */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		/* a daemon gone mid-request must not kill us with SIGPIPE */
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -400,7 +352,7 @@ request(const struct cli *cli, const json_t *req, json_t **ret)
 		status = CLI_UNREACHABLE;
 		goto out;
 	}
-	if ((r = write_all(fd, msg, msglen)) == 0)
+	if ((r = util_write_all(fd, msg, msglen)) == 0)
 		r = read_line(fd, &lb, &line, &len);
 	if (r == -ENODATA) {
 		errmsg("promised at %s closed the connection without replying",
@@ -1197,13 +1149,17 @@ out:
 }
 
 static const struct command commands[] = {
-    {"add", "TITLE", opts_add, usage_add, cmd_add},
-    {"list", NULL, opts_list, usage_list, cmd_list},
-    {"show", "ID", opts_global, usage_show, cmd_show},
-    {"done", "ID", opts_done, usage_done, cmd_done},
-    {"snooze", "ID", opts_snooze, usage_snooze, cmd_snooze},
-    {"cancel", "ID", opts_cancel, usage_cancel, cmd_cancel},
-    {"status", NULL, opts_global, usage_status, cmd_status},
+    {"add", "TITLE",
+        OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR) | OPTBIT(OPT_OWNER) |
+            OPTBIT(OPT_NUDGE) | OPTBIT(OPT_NOTE),
+        usage_add, cmd_add},
+    {"list", NULL, OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER), usage_list, cmd_list},
+    {"show", "ID", 0, usage_show, cmd_show},
+    {"done", "ID", OPTBIT(OPT_NOTE), usage_done, cmd_done},
+    {"snooze", "ID", OPTBIT(OPT_DUE) | OPTBIT(OPT_REASON), usage_snooze,
+        cmd_snooze},
+    {"cancel", "ID", OPTBIT(OPT_REASON), usage_cancel, cmd_cancel},
+    {"status", NULL, 0, usage_status, cmd_status},
 };
 
 static const struct command *
@@ -1259,7 +1215,7 @@ static bool
 parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
     struct args *a, int *status)
 {
-	int c;
+	int c, idx;
 
 	memset(a, 0, sizeof(*a));
 	/*
@@ -1269,7 +1225,12 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 	 * missing value apart from an unknown option.
 	 */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "-:h", cmd->opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:h", opts_cmd, &idx)) != -1) {
+		if (c >= OPT_DUE && !(cmd->opts & OPTBIT(c))) {
+			*status = usage_error("%s: unknown option '--%s'",
+			    cmd->name, opts_cmd[idx].name);
+			return false;
+		}
 		switch (c) {
 		case 1:
 			add_pos(a, optarg);
@@ -1362,6 +1323,8 @@ main(int argc, char **argv)
 
 	/* once, for every local time parsed and shown below */
 	tzset();
+	/* a daemon gone mid-request is an error to report, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	opterr = 0;
 	/* '+': stop at the command name, which has options of its own */
 	while ((c = getopt_long(argc, argv, "+:h", opts_global, NULL)) != -1) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "util.h"
@@ -144,5 +145,23 @@ util_random_hex(char *buf, size_t n)
 		return -errno;
 	for (i = 0; i < n; i++)
 		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
+int
+util_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }

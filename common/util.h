@@ -32,6 +32,10 @@ bool util_text_ok(const char *s, bool allow_newline);
  * '-' */
 bool util_login_ok(const char *s);
 
+/* writes all of buf, retrying short writes and EINTR; 0 or -errno.  A
+ * caller writing to a socket ignores SIGPIPE first. */
+int util_write_all(int fd, const char *buf, size_t len);
+
 /* fills buf (2 * n + 1 bytes) with n random bytes in hex; 0 or -errno */
 int util_random_hex(char *buf, size_t n);
 

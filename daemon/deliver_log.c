@@ -14,6 +14,7 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "util.h"
 
 struct logdone {
 	struct logdone *next;
@@ -48,24 +49,6 @@ log_reopen(struct backend_log *bl, const char *path)
 	free(bl->path);
 	bl->fd = fd;
 	bl->path = p;
-	return 0;
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -111,7 +94,7 @@ log_start(struct backend *b, struct delivery *d)
 	line[len] = '\n';
 	line[len + 1] = '\0';
 	ld->d = d;
-	ld->rc = write_all(bl->fd, line, len + 1);
+	ld->rc = util_write_all(bl->fd, line, len + 1);
 	free(line);
 	*bl->done_tail = ld;
 	bl->done_tail = &ld->next;
