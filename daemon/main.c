@@ -38,6 +38,7 @@ struct daemon {
 	ev_prepare prepare;
 	ev_signal sigterm, sigint, sighup;
 	ev_timer drain;
+	ev_timer again;
 	bool quitting;
 	bool drain_expired;
 };
@@ -60,29 +61,43 @@ static void
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct daemon *d = w->data;
-	bool ok = true;
-	int r;
+	bool ok;
+	int i, r;
 
 	(void)revents;
-	if (store_in_txn(d->st)) {
-		r = store_commit(d->st);
-		if (r < 0) {
+	/* Releasing one batch can open the next (a delivery that fails at
+	 * once records its outcome); commit that too before the loop sleeps,
+	 * or it would wait for an unrelated event.  Bounded, to stay fair. */
+	for (i = 0; i < 4; i++) {
+		ok = true;
+		if (store_in_txn(d->st) && (r = store_commit(d->st)) < 0) {
 			log_warnx("database commit failed: %s; the changes of "
 			          "this batch are refused",
 			    store_errmsg(d->st));
 			ok = false;
 		}
+		sched_after_commit(d->s, ok);
+		deliver_after_commit(d->dl, ok);
+		ctl_after_commit(d->ctl, ok);
+		if (!store_in_txn(d->st))
+			break;
 	}
-	sched_after_commit(d->s, ok);
-	deliver_after_commit(d->dl, ok);
-	ctl_after_commit(d->ctl, ok);
-	/* starting deliveries may have opened a new batch (a backend that
-	 * failed at once); it is committed on the next iteration */
+	/* still open: wake at once so the next prepare commits it */
+	if (store_in_txn(d->st) && !ev_is_active(&d->again))
+		ev_timer_start(loop, &d->again);
 	sched_rearm(d->s);
 	if (d->quitting && !store_in_txn(d->st) &&
 	    ((!ctl_busy(d->ctl) && deliver_inflight(d->dl) == 0) ||
 	        d->drain_expired))
 		ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+again_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
 }
 
 static void
@@ -197,6 +212,7 @@ run(struct daemon *d)
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
 	ev_signal_start(d->loop, &d->sighup);
+	ev_timer_init(&d->again, again_cb, 0., 0.);
 	ev_timer_init(&d->drain, drain_cb, DRAIN_SECONDS, 0.);
 	d->drain.data = d;
 	signal(SIGPIPE, SIG_IGN);
