@@ -1,15 +1,18 @@
 /*
  * conf.c: loading promised.conf.  inih hands us one key at a time; each is
- * matched against a table of known keys and parsed at once, so an unknown
- * key or a bad value is reported with the line it stands on.  Defaults are
- * set before parsing; relative paths are taken as given, relative to the
- * daemon's working directory, which is what a development checkout wants.
+ * matched against the keys its section knows and parsed at once, so an
+ * unknown key or a bad value is reported with the line it stands on.
+ * Secrets are read from their files as their keys are met and are never
+ * printed.  Relative paths are taken as given, relative to the daemon's
+ * working directory, which is what a development checkout wants.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -17,10 +20,14 @@
 #include "timefmt.h"
 #include "util.h"
 
+#define MAX_PEOPLE 10000
+#define MAX_SECRET 4096
+
 struct loader {
 	struct conf *c;
 	char err[512];
 	bool failed;
+	size_t cap_people;
 };
 
 static int
@@ -35,85 +42,386 @@ set_str(char **dst, const char *v)
 	return 0;
 }
 
-/* returns 0, or -EINVAL with a message in ld->err */
+static int bad(struct loader *ld, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* records the first problem's message; returns -EINVAL */
+static int
+bad(struct loader *ld, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->err, sizeof(ld->err), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int
+set_duration(struct loader *ld, const char *section, const char *name,
+    const char *value, int64_t min, int64_t *dst)
+{
+	int64_t d;
+
+	if (timefmt_parse_duration(value, &d) < 0)
+		return bad(ld,
+		    "[%s] %s: '%s' is not a duration like 0, 30m or 2h",
+		    section, name, value);
+	if (d < min)
+		return bad(ld, "[%s] %s: '%s' is shorter than %llds", section,
+		    name, value, (long long)min);
+	*dst = d;
+	return 0;
+}
+
+static int
+set_count(struct loader *ld, const char *section, const char *name,
+    const char *value, int64_t min, int64_t max, int64_t *dst)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+		return bad(ld,
+		    "[%s] %s: '%s' is not a whole number from %lld "
+		    "to %lld",
+		    section, name, value, (long long)min, (long long)max);
+	*dst = v;
+	return 0;
+}
+
+/* an addr-spec good enough to hand to an SMTP server, and nothing that
+ * could break out of a header */
+static bool
+email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t i;
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch >= 0x7f || strchr("<>()[],;:\\\"", ch))
+			return false;
+	}
+	return i <= 254;
+}
+
+static bool
+url_ok(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+zone_ok(const char *s)
+{
+	char path[512];
+	struct stat sb;
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '/' || strstr(s, "..") != NULL)
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		        (s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9') || strchr("/_+-", s[i])))
+			return false;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* frees a secret after wiping it, so it does not linger in freed memory */
+static void
+free_secret(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/*
+ * reads up to max non-empty lines of a secret file into out[]; the file
+ * holds nothing else, so surrounding whitespace is dropped
+ */
+static int
+read_secrets(struct loader *ld, const char *section, const char *name,
+    const char *path, char **out, size_t max, size_t *ret_n)
+{
+	char buf[MAX_SECRET + 1], *line, *save = NULL, *e;
+	FILE *f;
+	size_t len, n = 0;
+	int r = 0;
+
+	/* a repeated key replaces, never adds to, what came before */
+	for (len = 0; len < max; len++) {
+		free_secret(out[len]);
+		out[len] = NULL;
+	}
+	f = fopen(path, "re");
+	if (f == NULL)
+		return bad(ld, "[%s] %s: cannot read '%s': %s", section, name,
+		    path, strerror(errno));
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f) || !feof(f)) {
+		r = bad(ld,
+		    "[%s] %s: '%s' is unreadable or longer than %d "
+		    "bytes",
+		    section, name, path, MAX_SECRET);
+		goto out;
+	}
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t' || *line == '\r')
+			line++;
+		e = line + strlen(line);
+		while (e > line &&
+		    (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (*line == '\0')
+			continue;
+		if (n == max) {
+			r = bad(ld, "[%s] %s: '%s' holds more than %zu secrets",
+			    section, name, path, max);
+			goto out;
+		}
+		if ((r = set_str(&out[n], line)) < 0)
+			goto out;
+		n++;
+	}
+	if (n == 0) {
+		r = bad(ld, "[%s] %s: '%s' is empty", section, name, path);
+		goto out;
+	}
+	*ret_n = n;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	fclose(f);
+	return r;
+}
+
+static struct person *
+person_get(struct loader *ld, const char *login)
+{
+	struct conf *c = ld->c;
+	struct person *p;
+	size_t i;
+
+	for (i = 0; i < c->n_people; i++)
+		if (strcmp(c->people[i].login, login) == 0)
+			return &c->people[i];
+	if (c->n_people == ld->cap_people) {
+		size_t cap = ld->cap_people ? ld->cap_people * 2 : 16;
+
+		if (cap > MAX_PEOPLE)
+			return NULL;
+		p = realloc(c->people, cap * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		c->people = p;
+		ld->cap_people = cap;
+	}
+	p = &c->people[c->n_people];
+	memset(p, 0, sizeof(*p));
+	if ((p->login = strdup(login)) == NULL)
+		return NULL;
+	c->n_people++;
+	return p;
+}
+
+static int
+set_person(
+    struct loader *ld, const char *section, const char *name, const char *value)
+{
+	const char *login = section + strlen("person ");
+	struct person *p;
+
+	if (!util_login_ok(login))
+		return bad(
+		    ld, "[%s]: '%s' is not a login name", section, login);
+	if ((p = person_get(ld, login)) == NULL)
+		return -ENOMEM;
+	if (strcmp(name, "email") == 0) {
+		if (!email_ok(value))
+			return bad(ld,
+			    "[%s] email: '%s' is not an address "
+			    "like dan@example.com",
+			    section, value);
+		return set_str(&p->email, value);
+	}
+	if (strcmp(name, "manager") == 0) {
+		if (!util_login_ok(value) || strcmp(value, login) == 0)
+			return bad(ld,
+			    "[%s] manager: '%s' is not another "
+			    "person's login",
+			    section, value);
+		return set_str(&p->manager, value);
+	}
+	if (strcmp(name, "webhook") == 0) {
+		if (!url_ok(value))
+			return bad(ld,
+			    "[%s] webhook: '%s' is not an http:// "
+			    "or https:// URL",
+			    section, value);
+		return set_str(&p->webhook, value);
+	}
+	if (strcmp(name, "timezone") == 0) {
+		if (!zone_ok(value))
+			return bad(ld,
+			    "[%s] timezone: '%s' is not a known "
+			    "zone like Europe/Berlin",
+			    section, value);
+		return set_str(&p->timezone, value);
+	}
+	return bad(ld, "[%s]: unknown key '%s'", section, name);
+}
+
+/* returns 0, or -EINVAL with a message in ld->err, or -ENOMEM */
 static int
 set_key(
     struct loader *ld, const char *section, const char *name, const char *value)
 {
 	struct conf *c = ld->c;
-	int64_t d;
-	int n;
+	size_t n;
+	int r;
 
+	if (strncmp(section, "person ", 7) == 0)
+		return set_person(ld, section, name, value);
 	if (strcmp(section, "daemon") == 0) {
 		if (strcmp(name, "socket") == 0 ||
 		    strcmp(name, "database") == 0) {
-			if (value[0] == '\0') {
-				snprintf(ld->err, sizeof(ld->err),
-				    "[daemon] %s: must not be empty", name);
-				return -EINVAL;
-			}
+			if (value[0] == '\0')
+				return bad(
+				    ld, "[daemon] %s: must not be empty", name);
 			return set_str(
 			    name[0] == 's' ? &c->socket : &c->database, value);
 		}
 		if (strcmp(name, "log_level") == 0) {
 			enum log_level l = log_level_from_string(value);
 
-			if (l == LOG_LEVEL_INVALID) {
-				snprintf(ld->err, sizeof(ld->err),
-				    "[daemon] log_level: '%s' is not one of "
-				    "error, warning, info, debug",
+			if (l == LOG_LEVEL_INVALID)
+				return bad(ld,
+				    "[daemon] log_level: '%s' is not "
+				    "one of error, warning, info, "
+				    "debug",
 				    value);
-				return -EINVAL;
-			}
 			c->log_level = l;
 			return 0;
 		}
 	} else if (strcmp(section, "policy") == 0) {
 		if (strcmp(name, "nudge_before") == 0) {
-			n = timefmt_parse_duration_list(
+			r = timefmt_parse_duration_list(
 			    value, c->nudge_before, PROTO_MAX_NUDGES);
-			if (n < 0) {
-				snprintf(ld->err, sizeof(ld->err),
-				    "[policy] nudge_before: '%s' is not a list "
-				    "of at most %d durations like 24h,1h",
+			if (r < 0)
+				return bad(ld,
+				    "[policy] nudge_before: '%s' is "
+				    "not a list of at most %d "
+				    "durations like 24h,1h",
 				    value, PROTO_MAX_NUDGES);
-				return -EINVAL;
-			}
-			c->n_nudge_before = (size_t)n;
+			c->n_nudge_before = (size_t)r;
 			return 0;
 		}
-		if (strcmp(name, "escalate_after") == 0 ||
-		    strcmp(name, "escalation_repeat") == 0) {
-			if (timefmt_parse_duration(value, &d) < 0) {
-				snprintf(ld->err, sizeof(ld->err),
-				    "[policy] %s: '%s' is not a duration like "
-				    "0, 30m or 2h",
-				    name, value);
-				return -EINVAL;
-			}
-			if (strcmp(name, "escalate_after") == 0)
-				c->escalate_after = d;
-			else if (d < 60) {
-				snprintf(ld->err, sizeof(ld->err),
-				    "[policy] escalation_repeat: '%s' is "
-				    "shorter than a minute",
+		if (strcmp(name, "escalate_after") == 0)
+			return set_duration(
+			    ld, section, name, value, 0, &c->escalate_after);
+		if (strcmp(name, "escalation_repeat") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->escalation_repeat);
+		if (strcmp(name, "escalate_up_after") == 0)
+			return set_count(ld, section, name, value, 1, 1000,
+			    &c->escalate_up_after);
+		if (strcmp(name, "fallback_manager") == 0) {
+			if (!util_login_ok(value))
+				return bad(ld,
+				    "[policy] fallback_manager: "
+				    "'%s' is not a login name",
 				    value);
-				return -EINVAL;
-			} else
-				c->escalation_repeat = d;
-			return 0;
+			return set_str(&c->fallback_manager, value);
 		}
 	} else if (strcmp(section, "delivery") == 0) {
 		if (strcmp(name, "log") == 0)
 			return set_str(&c->delivery_log, value);
-	} else {
-		snprintf(
-		    ld->err, sizeof(ld->err), "unknown section [%s]", section);
-		return -EINVAL;
-	}
-	snprintf(
-	    ld->err, sizeof(ld->err), "[%s]: unknown key '%s'", section, name);
-	return -EINVAL;
+		if (strcmp(name, "concurrency") == 0)
+			return set_count(
+			    ld, section, name, value, 1, 1024, &c->concurrency);
+		if (strcmp(name, "give_up_after") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->give_up_after);
+	} else if (strcmp(section, "smtp") == 0) {
+		if (strcmp(name, "url") == 0) {
+			if (strncmp(value, "smtp://", 7) != 0 &&
+			    strncmp(value, "smtps://", 8) != 0)
+				return bad(ld,
+				    "[smtp] url: '%s' is not an "
+				    "smtp:// or smtps:// URL",
+				    value);
+			return set_str(&c->smtp_url, value);
+		}
+		if (strcmp(name, "from") == 0) {
+			if (!email_ok(value))
+				return bad(ld,
+				    "[smtp] from: '%s' is not an "
+				    "address like "
+				    "promised@example.com",
+				    value);
+			return set_str(&c->smtp_from, value);
+		}
+		if (strcmp(name, "starttls") == 0) {
+			if (strcmp(value, "required") == 0)
+				c->smtp_starttls = SMTP_TLS_REQUIRED;
+			else if (strcmp(value, "optional") == 0)
+				c->smtp_starttls = SMTP_TLS_OPTIONAL;
+			else if (strcmp(value, "off") == 0)
+				c->smtp_starttls = SMTP_TLS_OFF;
+			else
+				return bad(ld,
+				    "[smtp] starttls: '%s' is not "
+				    "one of required, optional, off",
+				    value);
+			return 0;
+		}
+		if (strcmp(name, "username") == 0)
+			return set_str(&c->smtp_username, value);
+		if (strcmp(name, "password_file") == 0)
+			return read_secrets(
+			    ld, section, name, value, &c->smtp_password, 1, &n);
+		if (strcmp(name, "timeout") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->smtp_timeout);
+	} else if (strcmp(section, "webhook") == 0) {
+		if (strcmp(name, "format") == 0) {
+			if (strcmp(value, "json") == 0)
+				c->webhook_format = WEBHOOK_JSON;
+			else if (strcmp(value, "slack") == 0)
+				c->webhook_format = WEBHOOK_SLACK;
+			else
+				return bad(ld,
+				    "[webhook] format: '%s' is not "
+				    "json or slack",
+				    value);
+			return 0;
+		}
+		if (strcmp(name, "secret_file") == 0)
+			return read_secrets(ld, section, name, value,
+			    c->webhook_secrets, 2, &c->n_webhook_secrets);
+		if (strcmp(name, "timeout") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->webhook_timeout);
+	} else
+		return bad(ld, "unknown section [%s]", section);
+	return bad(ld, "[%s]: unknown key '%s'", section, name);
 }
 
 /* inih handler: returns nonzero on success */
@@ -145,6 +453,50 @@ dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+const struct person *
+conf_person(const struct conf *c, const char *login)
+{
+	size_t i;
+
+	if (login == NULL)
+		return NULL;
+	for (i = 0; i < c->n_people; i++)
+		if (strcmp(c->people[i].login, login) == 0)
+			return &c->people[i];
+	return NULL;
+}
+
+/* checks what no single line can: references between sections */
+static int
+check_refs(struct conf *c, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_people; i++) {
+		const char *m = c->people[i].manager;
+
+		if (m != NULL && conf_person(c, m) == NULL) {
+			snprintf(err, errlen,
+			    "%s: [person %s] manager: no [person %s] section",
+			    c->path, c->people[i].login, m);
+			return -EINVAL;
+		}
+	}
+	if (c->fallback_manager != NULL &&
+	    conf_person(c, c->fallback_manager) == NULL) {
+		snprintf(err, errlen,
+		    "%s: [policy] fallback_manager: no [person %s] section",
+		    c->path, c->fallback_manager);
+		return -EINVAL;
+	}
+	if (c->smtp_url != NULL && c->smtp_from == NULL) {
+		snprintf(err, errlen, "%s: [smtp] url is set but from is not",
+		    c->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 {
@@ -166,6 +518,13 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->n_nudge_before = 2;
 	c->escalate_after = 0;
 	c->escalation_repeat = 24 * 3600;
+	c->escalate_up_after = 2;
+	c->concurrency = 32;
+	c->give_up_after = 24 * 3600;
+	c->smtp_starttls = SMTP_TLS_OPTIONAL;
+	c->smtp_timeout = 30;
+	c->webhook_format = WEBHOOK_JSON;
+	c->webhook_timeout = 10;
 	if ((c->path = strdup(path)) == NULL) {
 		r = -ENOMEM;
 		goto out;
@@ -186,11 +545,13 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 		/* inih reports a syntax error with no message of ours */
 		snprintf(err, errlen, "%s:%d: %s", path, line,
 		    ld.err[0] ? ld.err
-		              : "syntax error (expected "
-		                "[section] or key = value)");
+		              : "syntax error (expected [section] or key = "
+		                "value)");
 		r = -EINVAL;
 		goto out;
 	}
+	if ((r = check_refs(c, err, errlen)) < 0)
+		goto out;
 	if (c->socket == NULL && set_str(&c->socket, PROMISED_DEFAULT_SOCKET))
 		goto oom;
 	if (c->database == NULL &&
@@ -224,12 +585,29 @@ out:
 struct conf *
 conf_free(struct conf *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return NULL;
 	free(c->path);
 	free(c->socket);
 	free(c->database);
 	free(c->delivery_log);
+	free(c->fallback_manager);
+	free(c->smtp_url);
+	free(c->smtp_from);
+	free(c->smtp_username);
+	free_secret(c->smtp_password);
+	for (i = 0; i < c->n_webhook_secrets; i++)
+		free_secret(c->webhook_secrets[i]);
+	for (i = 0; i < c->n_people; i++) {
+		free(c->people[i].login);
+		free(c->people[i].email);
+		free(c->people[i].manager);
+		free(c->people[i].webhook);
+		free(c->people[i].timezone);
+	}
+	free(c->people);
 	free(c);
 	return NULL;
 }

@@ -11,6 +11,26 @@
 #include "log.h"
 #include "proto.h"
 
+/* a [person LOGIN] section */
+struct person {
+	char *login;
+	char *email;    /* or NULL */
+	char *manager;  /* another person's login, or NULL */
+	char *webhook;  /* http(s) URL, or NULL */
+	char *timezone; /* a zoneinfo name, or NULL for the daemon's */
+};
+
+enum smtp_tls {
+	SMTP_TLS_REQUIRED,
+	SMTP_TLS_OPTIONAL,
+	SMTP_TLS_OFF,
+};
+
+enum webhook_format {
+	WEBHOOK_JSON,
+	WEBHOOK_SLACK,
+};
+
 struct conf {
 	char *path;
 	/* [daemon] */
@@ -22,9 +42,31 @@ struct conf {
 	size_t n_nudge_before;
 	int64_t escalate_after;
 	int64_t escalation_repeat;
+	int64_t escalate_up_after; /* repeats before the next level is told */
+	char *fallback_manager;    /* for owners with no [person] manager */
 	/* [delivery] */
 	char *delivery_log;
+	int64_t concurrency;  /* deliveries in flight at once */
+	int64_t give_up_after; /* seconds after which retrying stops */
+	/* [smtp]: email is on when smtp_url is set */
+	char *smtp_url;
+	char *smtp_from;
+	enum smtp_tls smtp_starttls;
+	char *smtp_username;
+	char *smtp_password; /* read from password_file; never logged */
+	int64_t smtp_timeout;
+	/* [webhook]: applies to every person's webhook */
+	enum webhook_format webhook_format;
+	char *webhook_secrets[2]; /* from secret_file; 0, 1 or 2 (rotation) */
+	size_t n_webhook_secrets;
+	int64_t webhook_timeout;
+	/* [person ...] */
+	struct person *people;
+	size_t n_people;
 };
+
+/* the [person login] section, or NULL */
+const struct person *conf_person(const struct conf *c, const char *login);
 
 /* loads path; on failure returns -EINVAL (or -errno) and writes
  * "FILE:LINE: message" into err */

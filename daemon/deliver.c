@@ -113,7 +113,7 @@ start(struct deliver *dl, struct delivery *d)
 	dl->inflight++;
 	r = dl->b->start(dl->b, d);
 	if (r < 0)
-		deliver_done(d, r, strerror(-r));
+		deliver_done(d, r, strerror(-r), 0);
 }
 
 static void
@@ -142,9 +142,12 @@ backoff(int64_t attempts)
 }
 
 void
-deliver_done(struct delivery *d, int rc, const char *error)
+deliver_done(struct delivery *d, int rc, const char *error,
+    int64_t retry_after)
 {
 	struct deliver *dl = d->dl;
+
+	(void)retry_after;
 	int64_t now = util_now(), next = 0;
 	bool final = rc == 0 || rc == -EPERM || d->attempts + 1 >= MAX_ATTEMPTS;
 	int r;

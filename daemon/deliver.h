@@ -37,6 +37,30 @@ struct delivery {
 };
 
 /*
+ * The payload: one line of JSON written with the outbox row, so a delivery
+ * renders the same on every attempt and after a restart.  Backends read:
+ *   "event"       "promise.nudge", "promise.due", "promise.escalation",
+ *                 "promise.resolved" or "promise.undeliverable"
+ *   "delivery"    the uid (the receivers' idempotency key)
+ *   "occurred_at" when the event happened (UTC seconds)
+ *   "recipient"   {"login", "email"?, "webhook"?, "timezone"?}
+ *   "lead"        nudges: seconds before due
+ *   "repeat"      escalations: which repeat (1 = the first)
+ *   "level"       escalations: the recipient's place up the chain (1 =
+ *                 the owner's manager)
+ *   "promise"     {"id", "title", "owner", "for"?, "note"?, "due_at", "due"
+ *                 (ISO UTC), "created_at", "created_by", "state",
+ *                 "snoozes"}
+ *   "history"     the promise's latest events, oldest first, at most 10:
+ *                 [{"at", "actor", "kind", "detail"}]
+ *   "thread"      email only: {"root": "<message-id>", "first": bool}:
+ *                 the first email about a promise carries root as its
+ *                 Message-ID, later ones refer to it
+ *   "failed"      undeliverable only: {"event", "channel", "error"} of the
+ *                 delivery that could not be made
+ */
+
+/*
  * A delivery backend.  start() begins sending d without blocking and
  * returns 0, or fails at once with -errno; it must never complete d before
  * it returns.  Completion is reported later, from the loop, through
@@ -45,13 +69,21 @@ struct delivery {
 struct backend {
 	const char *name;
 	int (*start)(struct backend *b, struct delivery *d);
-	/* reopens files after a reload (log rotation) */
+	/* takes the new configuration (c outlives the backend's use of it)
+	 * and reopens files (log rotation) */
 	int (*reload)(struct backend *b, const struct conf *c);
 	void (*free)(struct backend *b);
 };
 
 /* the log backend: one JSON line per delivery appended to a file */
 int backend_log_open(struct backend **ret, struct ev_loop *loop,
+    const struct conf *c, char *err, size_t errlen);
+struct curlev;
+/* email over SMTP (channel "email"), from [smtp] */
+int backend_smtp_open(struct backend **ret, struct curlev *cv,
+    const struct conf *c, char *err, size_t errlen);
+/* signed webhooks (channel "webhook"), from [webhook] */
+int backend_webhook_open(struct backend **ret, struct curlev *cv,
     const struct conf *c, char *err, size_t errlen);
 
 int deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
@@ -76,9 +108,14 @@ int deliver_resume(struct deliver *dl);
 /* after the batch: starts what it queued, or drops it on failure */
 void deliver_after_commit(struct deliver *dl, bool ok);
 
-/* backends report an attempt's end: 0 sent, -EAGAIN (or any other
- * transient -errno) to retry later, -EPERM never to retry */
-void deliver_done(struct delivery *d, int rc, const char *error);
+/*
+ * backends report an attempt's end: 0 sent; -EAGAIN (or any other
+ * transient -errno) to retry later, after retry_after seconds when the
+ * server said so (> 0), else by backoff; -EPERM never to retry.  error is
+ * one line for the outbox and the log, with no secrets in it.
+ */
+void deliver_done(struct delivery *d, int rc, const char *error,
+    int64_t retry_after);
 
 /* deliveries handed to a backend and not yet done */
 size_t deliver_inflight(const struct deliver *dl);

@@ -68,7 +68,7 @@ kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		next = ld->next;
 		snprintf(msg, sizeof(msg), "write to '%s': %s", bl->path,
 		    strerror(-ld->rc));
-		deliver_done(ld->d, ld->rc, ld->rc == 0 ? NULL : msg);
+		deliver_done(ld->d, ld->rc, ld->rc == 0 ? NULL : msg, 0);
 		free(ld);
 	}
 }
