@@ -161,6 +161,31 @@ event_cb(void *arg, const struct event_rec *e)
 	        detail ? detail : json_null()));
 }
 
+static json_t *
+delivery_json(const struct delivery_rec *d)
+{
+	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:o,s:s?,s:I,s:o}",
+	    "delivery", d->uid, "promise_id", (json_int_t)d->promise_id,
+	    "event", d->kind, "recipient", d->recipient, "channel", d->channel,
+	    "state", d->state, "attempts", (json_int_t)d->attempts,
+	    "next_attempt_at",
+	    strcmp(d->state, "pending") == 0 ? json_integer(d->next_attempt_at)
+	                                     : json_null(),
+	    "last_error", d->last_error, "created_at",
+	    (json_int_t)d->created_at, "sent_at",
+	    d->sent_at ? json_integer(d->sent_at) : json_null());
+}
+
+static int
+deliveries_cb(void *arg, const struct delivery_rec *d)
+{
+	json_t *v = delivery_json(d);
+
+	if (v == NULL || json_array_append_new(arg, v) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* ---- request handlers ------------------------------------------------------
  */
 
@@ -432,6 +457,46 @@ op_list(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+struct resolve {
+	struct req *r;
+	int rc;
+};
+
+static void
+resolve_cb(void *arg, const struct promise_rec *p)
+{
+	struct resolve *rs = arg;
+	json_t *out = json_array(), *detail = NULL;
+	char *text = NULL;
+
+	if (out == NULL) {
+		rs->rc = -ENOMEM;
+		return;
+	}
+	rs->rc = deliver_resolved(rs->r->ctl->dl, p, rs->r->now, out);
+	if (rs->rc < 0 || json_array_size(out) == 0)
+		goto out;
+	detail = json_pack("{s:O}", "deliveries", out);
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	rs->rc = text == NULL ? -ENOMEM
+	                      : store_event(rs->r->ctl->st, p->id, rs->r->now,
+	                            "promised", "resolved", text);
+out:
+	free(text);
+	json_decref(detail);
+	json_decref(out);
+}
+
+/* tells everyone who was told of a settled promise's escalation */
+static int
+resolve(struct req *r, int64_t id)
+{
+	struct resolve rs = {.r = r};
+	int rc = store_get(r->ctl->st, id, resolve_cb, &rs);
+
+	return rc < 0 ? rc : rs.rc;
+}
+
 /* done and cancel: settle an open promise and record why */
 static enum proto_err
 settle(struct req *r, enum promise_state to, const char *reason_field,
@@ -464,7 +529,7 @@ settle(struct req *r, enum promise_state to, const char *reason_field,
 	rc = store_event(
 	    r->ctl->st, id, r->now, r->c->login, pstate_name(to), text);
 	free(text);
-	if (rc < 0)
+	if (rc < 0 || (rc = resolve(r, id)) < 0)
 		return store_failed(r, rc);
 	r->change.what = CHANGE_CANCEL;
 	r->change.p.id = id;
@@ -523,6 +588,113 @@ op_snooze(struct req *r)
 }
 
 static enum proto_err
+op_ack(struct req *r)
+{
+	struct json_cb j;
+	char detail[64];
+	int64_t id, until;
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_id(r, &id)) != PROTO_OK ||
+	    (e = load_open(r, id, &j)) != PROTO_OK)
+		return e;
+	until = r->now + j.rec.escalation_repeat;
+	snprintf(detail, sizeof(detail), "{\"until\":%" PRId64 "}", until);
+	if ((rc = store_ack(r->ctl->st, id, r->c->login, until)) < 0 ||
+	    (rc = store_event(
+	         r->ctl->st, id, r->now, r->c->login, "acked", detail)) < 0)
+		return store_failed(r, rc);
+	if ((e = reply_promise(r, id)) != PROTO_OK)
+		return e;
+	json_object_set_new(r->reply, "until", json_integer(until));
+	return PROTO_OK;
+}
+
+static enum proto_err
+op_deliveries(struct req *r)
+{
+	const char *state = NULL;
+	int64_t limit = 100;
+	json_t *arr;
+	enum proto_err e;
+	int rc;
+
+	if ((e = proto_get_str(r->body, "state", false, 16, &state, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_int(r->body, "limit", false, &limit, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (state != NULL && strcmp(state, "all") == 0)
+		state = NULL;
+	if (state != NULL && strcmp(state, "pending") != 0 &&
+	    strcmp(state, "sent") != 0 && strcmp(state, "failed") != 0) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'state': '%s' is not one of pending, sent, failed, "
+		    "all",
+		    state);
+		return PROTO_INVALID;
+	}
+	if (limit < 0) {
+		snprintf(r->err, sizeof(r->err), "field 'limit': is negative");
+		return PROTO_INVALID;
+	}
+	if ((arr = json_array()) == NULL)
+		return PROTO_INTERNAL;
+	rc = store_deliveries(r->ctl->st, 0, state, limit, deliveries_cb, arr);
+	if (rc < 0) {
+		json_decref(arr);
+		return store_failed(r, rc);
+	}
+	r->reply = json_pack("{s:b,s:o}", "ok", 1, "deliveries", arr);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+static int
+one_delivery_cb(void *arg, const struct delivery_rec *d)
+{
+	json_t **ret = arg;
+
+	*ret = delivery_json(d);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static enum proto_err
+op_retry(struct req *r)
+{
+	const char *uid = NULL;
+	json_t *d = NULL;
+	int64_t id;
+	enum proto_err e;
+	int rc;
+
+	if ((e = proto_get_str(r->body, "delivery", true, 32, &uid, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (strlen(uid) != 32 || strspn(uid, "0123456789abcdef") != 32) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'delivery': must be 32 lower-case hex digits");
+		return PROTO_INVALID;
+	}
+	rc = deliver_retry(r->ctl->dl, uid, r->now, &id);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no delivery %s", uid);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc == -EALREADY) {
+		snprintf(r->err, sizeof(r->err), "delivery %s was already sent",
+		    uid);
+		return PROTO_CONFLICT;
+	}
+	if (rc < 0 ||
+	    (rc = store_delivery_by_uid(r->ctl->st, uid, one_delivery_cb, &d)) <
+	        0)
+		return store_failed(r, rc);
+	r->reply = json_pack("{s:b,s:o}", "ok", 1, "delivery", d);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+static enum proto_err
 op_status(struct req *r)
 {
 	struct store_counts n;
@@ -556,6 +728,9 @@ static const struct op {
     {"snooze", true, op_snooze},
     {"cancel", true, op_cancel},
     {"status", false, op_status},
+    {"ack", true, op_ack},
+    {"deliveries", false, op_deliveries},
+    {"retry", true, op_retry},
 };
 
 /* ---- connections -----------------------------------------------------------

@@ -1,10 +1,14 @@
 /*
- * deliver.c: the outbox between the schedule and the backends.  A delivery
- * row is written inside the batch that records its event; the backend
- * starts only after that batch commits, so nothing is sent that the store
- * does not know about, and whatever was not confirmed sent before a crash is
- * sent again at start-up with the same uid.  Failed attempts are retried
- * with exponential backoff and jitter on the schedule's wheel.
+ * deliver.c: the outbox between the schedule and the backends.
+ *
+ * A schedule event becomes one delivery row per recipient and channel,
+ * written inside the batch that records the event; the backend starts only
+ * after that batch commits, so nothing is sent that the store does not know
+ * about, and whatever was not confirmed sent before a crash is sent again at
+ * start-up with the same uid.  This module also decides who hears of what:
+ * the owner is nudged, managers up the chain get escalations, everyone who
+ * was told gets the resolution, and a delivery that fails for good is
+ * itself reported to the recipient's manager.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,26 +18,45 @@
 
 #include <jansson.h>
 
+#include "curlev.h"
 #include "deliver.h"
 #include "log.h"
 #include "timefmt.h"
 #include "util.h"
 
-/* retry delays double from BACKOFF_MIN to BACKOFF_MAX seconds; after
- * MAX_ATTEMPTS (about two days) a delivery is marked failed */
+/* retry delays double from BACKOFF_MIN to BACKOFF_MAX seconds */
 #define BACKOFF_MIN 30
 #define BACKOFF_MAX 3600
-#define MAX_ATTEMPTS 60
 /* when the store cannot record an attempt, try the row again this soon */
 #define STORE_RETRY_MS 30000
+/* how far up a manager chain to look: also ends a cycle */
+#define MAX_CHAIN 16
+/* history events carried in a payload */
+#define PAYLOAD_HISTORY 10
+
+enum channel {
+	CH_LOG,
+	CH_EMAIL,
+	CH_WEBHOOK,
+	CH_MAX,
+};
+
+static const char *const channel_names[CH_MAX] = {
+    [CH_LOG] = "log",
+    [CH_EMAIL] = "email",
+    [CH_WEBHOOK] = "webhook",
+};
 
 struct deliver {
 	struct ev_loop *loop;
 	struct store *st;
 	struct sched *s;
-	struct backend *b;
+	const struct conf *conf;
+	struct curlev *cv;
+	struct backend *b[CH_MAX];
 	struct delivery *all;
-	struct delivery *queued, **queued_tail;
+	struct delivery *queued, **queued_tail; /* waiting for the commit */
+	struct delivery *ready, **ready_tail;   /* waiting for a slot */
 	size_t inflight;
 };
 
@@ -42,6 +65,17 @@ static const char *const event_names[SKIND_MAX] = {
     [SKIND_DUE] = "promise.due",
     [SKIND_ESCALATION] = "promise.escalation",
 };
+
+static enum channel
+channel_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < CH_MAX; i++)
+		if (strcmp(name, channel_names[i]) == 0)
+			return (enum channel)i;
+	return CH_LOG;
+}
 
 static void
 delivery_free(struct delivery *d)
@@ -64,9 +98,7 @@ delivery_free(struct delivery *d)
 static void retry_cb(struct sched_timer *t);
 
 static struct delivery *
-delivery_new(struct deliver *dl, int64_t id, const char *uid,
-    int64_t promise_id, const char *kind, const char *recipient,
-    const char *channel, const char *payload, int64_t attempts)
+delivery_new(struct deliver *dl, const struct delivery_rec *r)
 {
 	struct delivery *d = calloc(1, sizeof(*d));
 
@@ -75,14 +107,15 @@ delivery_new(struct deliver *dl, int64_t id, const char *uid,
 	d->dl = dl;
 	wtimer_init(&d->retry.wt);
 	d->retry.cb = retry_cb;
-	d->id = id;
-	util_strlcpy(d->uid, uid, sizeof(d->uid));
-	d->promise_id = promise_id;
-	d->attempts = attempts;
-	d->kind = strdup(kind);
-	d->recipient = strdup(recipient);
-	d->channel = strdup(channel);
-	d->payload = strdup(payload);
+	d->id = r->id;
+	util_strlcpy(d->uid, r->uid, sizeof(d->uid));
+	d->promise_id = r->promise_id;
+	d->attempts = r->attempts;
+	d->created_at = r->created_at;
+	d->kind = strdup(r->kind);
+	d->recipient = strdup(r->recipient);
+	d->channel = strdup(r->channel);
+	d->payload = strdup(r->payload);
 	/* link first, so delivery_free can unlink whatever happens next */
 	d->next = dl->all;
 	if (dl->all != NULL)
@@ -106,14 +139,51 @@ queue(struct deliver *dl, struct delivery *d)
 }
 
 static void
-start(struct deliver *dl, struct delivery *d)
+start_now(struct deliver *dl, struct delivery *d)
 {
+	struct backend *b = dl->b[channel_from_name(d->channel)];
+	char msg[128];
 	int r;
 
 	dl->inflight++;
-	r = dl->b->start(dl->b, d);
+	if (b == NULL) {
+		/* a channel switched off by a reload since the row was made */
+		snprintf(msg, sizeof(msg), "channel '%s' is not configured",
+		    d->channel);
+		deliver_done(d, -EAGAIN, msg, 0);
+		return;
+	}
+	r = b->start(b, d);
 	if (r < 0)
 		deliver_done(d, r, strerror(-r), 0);
+}
+
+/* starts d, or lines it up for a free slot under [delivery] concurrency */
+static void
+start(struct deliver *dl, struct delivery *d)
+{
+	if (dl->inflight >= (size_t)dl->conf->concurrency) {
+		d->qnext = NULL;
+		*dl->ready_tail = d;
+		dl->ready_tail = &d->qnext;
+		return;
+	}
+	start_now(dl, d);
+}
+
+static void
+pump(struct deliver *dl)
+{
+	struct delivery *d;
+
+	while (
+	    dl->ready != NULL && dl->inflight < (size_t)dl->conf->concurrency) {
+		d = dl->ready;
+		dl->ready = d->qnext;
+		if (dl->ready == NULL)
+			dl->ready_tail = &dl->ready;
+		start_now(dl, d);
+	}
 }
 
 static void
@@ -141,32 +211,348 @@ backoff(int64_t attempts)
 	return delay * 8 / 10 + (int64_t)(rnd % (uint32_t)(delay * 4 / 10 + 1));
 }
 
+/* ---- who hears of what ----------------------------------------------- */
+
+static const char *
+manager_of(const struct conf *c, const char *login)
+{
+	const struct person *p = conf_person(c, login);
+
+	if (p != NULL && p->manager != NULL)
+		return p->manager;
+	return c->fallback_manager;
+}
+
+/* the channels that reach login; the log when nothing else does, so that
+ * nothing is ever dropped for want of an address */
+static size_t
+channels_for(const struct deliver *dl, const char *login, enum channel *out)
+{
+	const struct person *p = conf_person(dl->conf, login);
+	size_t n = 0;
+
+	if (p != NULL && p->email != NULL && dl->b[CH_EMAIL] != NULL)
+		out[n++] = CH_EMAIL;
+	if (p != NULL && p->webhook != NULL && dl->b[CH_WEBHOOK] != NULL)
+		out[n++] = CH_WEBHOOK;
+	if (n == 0)
+		out[n++] = CH_LOG;
+	return n;
+}
+
+static void
+history_cb(void *arg, const struct event_rec *e)
+{
+	json_t *arr = arg, *detail = NULL;
+
+	if (e->detail != NULL)
+		detail = json_loads(e->detail, 0, NULL);
+	json_array_append_new(arr,
+	    json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
+	        e->actor, "kind", e->kind, "detail",
+	        detail ? detail : json_null()));
+	/* keep the latest only */
+	if (json_array_size(arr) > PAYLOAD_HISTORY)
+		json_array_remove(arr, 0);
+}
+
+/* what every delivery about one event shares; the caller adds extras */
+static json_t *
+event_base(struct deliver *dl, const struct promise_rec *p, const char *event,
+    int64_t now)
+{
+	json_t *o, *history;
+	char due[32];
+
+	timefmt_iso_utc(p->due_at, due, sizeof(due));
+	history = json_array();
+	if (history == NULL ||
+	    store_events(dl->st, p->id, history_cb, history) < 0) {
+		json_decref(history);
+		return NULL;
+	}
+	o = json_pack("{s:s,s:I,s:{s:I,s:s,s:s,s:s?,s:s?,s:I,s:s,s:I,s:s,s:s,"
+	              "s:I},s:o}",
+	    "event", event, "occurred_at", (json_int_t)now, "promise", "id",
+	    (json_int_t)p->id, "title", p->title, "owner", p->owner, "for",
+	    p->for_whom, "note", p->note, "due_at", (json_int_t)p->due_at,
+	    "due", due, "created_at", (json_int_t)p->created_at, "created_by",
+	    p->created_by, "state", pstate_name(p->state), "snoozes",
+	    (json_int_t)p->snoozes, "history", history);
+	return o;
+}
+
+/* the Message-ID every email about p threads under */
+static void
+thread_root(const struct deliver *dl, const struct promise_rec *p, char *buf,
+    size_t len)
+{
+	const char *from = dl->conf->smtp_from;
+	const char *at = from ? strchr(from, '@') : NULL;
+
+	snprintf(buf, len, "<promise-%" PRId64 ".%" PRId64 "@%s>", p->id,
+	    p->created_at, at ? at + 1 : "promised.invalid");
+}
+
+/*
+ * Writes the rows telling login of event (base plus its extras) by every
+ * channel that reaches them, queues them for after the commit, and appends
+ * {"delivery","to","channel"} for each to out.
+ */
+static int
+tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
+    const char *login, json_t *out)
+{
+	const struct person *who = conf_person(dl->conf, login);
+	enum channel ch[CH_MAX];
+	struct delivery_rec r;
+	struct delivery *d;
+	json_t *payload = NULL;
+	char uid[33], root[256], *text = NULL;
+	int64_t nmail;
+	size_t i, n = channels_for(dl, login, ch);
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = util_random_hex(uid, 16)) < 0)
+			break;
+		json_decref(payload);
+		payload = json_deep_copy(base);
+		if (payload == NULL ||
+		    json_object_set_new(
+		        payload, "delivery", json_string(uid)) ||
+		    json_object_set_new(payload, "recipient",
+		        json_pack("{s:s,s:s?,s:s?,s:s?}", "login", login,
+		            "email", who ? who->email : NULL, "webhook",
+		            who ? who->webhook : NULL, "timezone",
+		            who ? who->timezone : NULL))) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (ch[i] == CH_EMAIL) {
+			if ((rc = store_delivery_count(
+			         dl->st, p->id, "email", &nmail)) < 0)
+				break;
+			thread_root(dl, p, root, sizeof(root));
+			json_object_set_new(payload, "thread",
+			    json_pack("{s:s,s:b}", "root", root, "first",
+			        nmail == 0));
+		}
+		free(text);
+		text = json_dumps(payload, JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (text == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		memset(&r, 0, sizeof(r));
+		r.uid = uid;
+		r.promise_id = p->id;
+		r.kind = json_string_value(json_object_get(base, "event"));
+		r.recipient = login;
+		r.channel = channel_names[ch[i]];
+		r.payload = text;
+		r.created_at = util_now();
+		rc = store_delivery_add(dl->st, uid, p->id, r.kind, login,
+		    r.channel, text, r.created_at, &r.id);
+		if (rc < 0)
+			break;
+		json_array_append_new(out,
+		    json_pack("{s:s,s:s,s:s}", "delivery", uid, "to", login,
+		        "channel", r.channel));
+		d = delivery_new(dl, &r);
+		if (d == NULL) {
+			/* the row is written and goes out at the next start */
+			log_warnx(
+			    "delivery %s: out of memory; it stays queued", uid);
+			continue;
+		}
+		queue(dl, d);
+	}
+	json_decref(payload);
+	free(text);
+	return rc;
+}
+
+/* escalation repeat `repeat` goes up the chain one level per
+ * escalate_up_after repeats; a person who acknowledged is skipped */
+static int
+tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
+    int64_t repeat, int64_t now, json_t *out)
+{
+	const char *seen[MAX_CHAIN], *login = p->owner, *m;
+	int64_t depth = 1 + (repeat - 1) / dl->conf->escalate_up_after, until;
+	size_t n = 0, i;
+	int rc;
+
+	for (; (int64_t)n < depth && n < MAX_CHAIN; login = m) {
+		m = manager_of(dl->conf, login);
+		for (i = 0; m != NULL && i < n; i++)
+			if (strcmp(seen[i], m) == 0)
+				m = NULL; /* a cycle: the chain ends */
+		if (m == NULL || strcmp(m, p->owner) == 0)
+			break;
+		seen[n++] = m;
+		if ((rc = store_acked_until(dl->st, p->id, m, &until)) < 0)
+			return rc;
+		if (until > now)
+			continue;
+		json_object_set_new(base, "level", json_integer((json_int_t)n));
+		if ((rc = tell(dl, p, base, m, out)) < 0)
+			return rc;
+	}
+	if (n == 0) {
+		/* no manager known: the owner hears it rather than nobody */
+		log_warnx("promise %" PRId64 ": no manager for '%s' and no "
+		          "[policy] fallback_manager; escalating to the owner",
+		    p->id, p->owner);
+		json_object_set_new(base, "level", json_integer(0));
+		return tell(dl, p, base, p->owner, out);
+	}
+	return 0;
+}
+
+int
+deliver_event(struct deliver *dl, const struct promise_rec *p,
+    enum sched_kind kind, int64_t arg, int64_t now, json_t *out)
+{
+	json_t *base = event_base(dl, p, event_names[kind], now);
+	int rc;
+
+	if (base == NULL)
+		return -ENOMEM;
+	if (kind == SKIND_ESCALATION) {
+		json_object_set_new(base, "repeat", json_integer(arg));
+		rc = tell_chain(dl, p, base, arg, now, out);
+	} else {
+		if (kind == SKIND_NUDGE)
+			json_object_set_new(base, "lead", json_integer(arg));
+		rc = tell(dl, p, base, p->owner, out);
+	}
+	json_decref(base);
+	return rc;
+}
+
+struct resolved {
+	struct deliver *dl;
+	const struct promise_rec *p;
+	json_t *base;
+	json_t *out;
+};
+
+static int
+resolved_cb(void *arg, const char *login)
+{
+	struct resolved *r = arg;
+
+	return tell(r->dl, r->p, r->base, login, r->out);
+}
+
+int
+deliver_resolved(
+    struct deliver *dl, const struct promise_rec *p, int64_t now, json_t *out)
+{
+	struct resolved r = {.dl = dl, .p = p, .out = out};
+	int rc;
+
+	r.base = event_base(dl, p, "promise.resolved", now);
+	if (r.base == NULL)
+		return -ENOMEM;
+	rc = store_escalated(dl->st, p->id, resolved_cb, &r);
+	json_decref(r.base);
+	return rc;
+}
+
+struct undeliverable {
+	struct deliver *dl;
+	const struct delivery *d;
+	const char *error;
+	int64_t now;
+	int rc;
+};
+
+static void
+undeliverable_cb(void *arg, const struct promise_rec *p)
+{
+	struct undeliverable *u = arg;
+	const char *to = manager_of(u->dl->conf, u->d->recipient);
+	json_t *base, *out = json_array(), *detail;
+	char *text = NULL;
+
+	base = event_base(u->dl, p, "promise.undeliverable", u->now);
+	if (base == NULL || out == NULL) {
+		u->rc = -ENOMEM;
+		goto out;
+	}
+	json_object_set_new(base, "failed",
+	    json_pack("{s:s,s:s,s:s,s:s}", "delivery", u->d->uid, "event",
+	        u->d->kind, "channel", u->d->channel, "error", u->error));
+	/* with nobody above the recipient, the log keeps the notice */
+	if ((u->rc = tell(u->dl, p, base, to ? to : u->d->recipient, out)) < 0)
+		goto out;
+	detail = json_pack("{s:s,s:s,s:O}", "delivery", u->d->uid, "error",
+	    u->error, "deliveries", out);
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	u->rc = text == NULL ? -ENOMEM
+	                     : store_event(u->dl->st, p->id, u->now, "promised",
+	                           "undeliverable", text);
+out:
+	free(text);
+	json_decref(base);
+	json_decref(out);
+}
+
+/* a notice, a resolution or an undeliverable report that fails for good
+ * is not reported again: that way lies a loop */
+static bool
+worth_reporting(const struct delivery *d)
+{
+	return strcmp(d->kind, "promise.nudge") == 0 ||
+	    strcmp(d->kind, "promise.due") == 0 ||
+	    strcmp(d->kind, "promise.escalation") == 0;
+}
+
+/* ---- attempts ----------------------------------------------------------- */
+
 void
-deliver_done(struct delivery *d, int rc, const char *error,
-    int64_t retry_after)
+deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 {
 	struct deliver *dl = d->dl;
-
-	(void)retry_after;
-	int64_t now = util_now(), next = 0;
-	bool final = rc == 0 || rc == -EPERM || d->attempts + 1 >= MAX_ATTEMPTS;
+	struct undeliverable u = {.dl = dl, .d = d, .error = error};
+	struct delivery **mark;
+	int64_t now = util_now(), next = 0, delay;
+	bool final = rc == -EPERM;
 	int r;
 
 	dl->inflight--;
+	u.now = now;
+	if (rc != 0 && !final) {
+		delay =
+		    retry_after > 0 ? retry_after : backoff(d->attempts + 1);
+		next = now + delay;
+		/* give up once the next try would fall past the window */
+		final = next - d->created_at > dl->conf->give_up_after;
+	}
+	mark = deliver_mark(dl);
 	if ((r = store_savepoint(dl->st)) == 0) {
 		if (rc == 0)
 			r = store_delivery_sent(dl->st, d->id, now);
-		else if (final)
+		else if (final) {
 			r = store_delivery_failed(dl->st, d->id, error);
-		else {
-			next = now + backoff(d->attempts + 1);
+			if (r == 0 && worth_reporting(d) &&
+			    (r = store_get(dl->st, d->promise_id,
+			         undeliverable_cb, &u)) == 0)
+				r = u.rc;
+		} else
 			r = store_delivery_retry(dl->st, d->id, next, error);
-		}
 		if (r == 0)
 			r = store_release(dl->st);
-		else
+		else {
 			store_rollback_savepoint(dl->st);
+			deliver_unwind(dl, mark);
+		}
 	}
+	pump(dl);
 	if (r == -ENOENT) {
 		/* only a rolled-back batch leaves a delivery without its row:
 		 * nothing was promised, so there is nothing to retry */
@@ -186,8 +572,10 @@ deliver_done(struct delivery *d, int rc, const char *error,
 		return;
 	}
 	if (rc == 0) {
-		log_debug("delivery %s: %s for promise %" PRId64 " sent via %s",
-		    d->uid, d->kind, d->promise_id, d->channel);
+		log_debug("delivery %s: %s for promise %" PRId64
+		          " sent to '%s' "
+		          "via %s",
+		    d->uid, d->kind, d->promise_id, d->recipient, d->channel);
 		delivery_free(d);
 		return;
 	}
@@ -206,64 +594,7 @@ deliver_done(struct delivery *d, int rc, const char *error,
 	sched_timer_add(dl->s, &d->retry, next * 1000);
 }
 
-/* the message body every channel starts from */
-static char *
-payload_new(const char *uid, const struct promise_rec *p, enum sched_kind kind,
-    int level, int64_t now)
-{
-	json_t *o;
-	char *s = NULL;
-	char due[32];
-
-	timefmt_iso_utc(p->due_at, due, sizeof(due));
-	o = json_pack("{s:s,s:s,s:I,s:s,s:{s:I,s:s,s:s,s:s?,s:s?,s:I,s:s,s:s}}",
-	    "event", event_names[kind], "delivery", uid, "occurred_at",
-	    (json_int_t)now, "recipient", p->owner, "promise", "id",
-	    (json_int_t)p->id, "title", p->title, "owner", p->owner, "for",
-	    p->for_whom, "note", p->note, "due_at", (json_int_t)p->due_at,
-	    "due", due, "created_by", p->created_by);
-	if (o == NULL)
-		return NULL;
-	if (kind == SKIND_ESCALATION &&
-	    (json_object_set_new(o, "level", json_integer(level)) < 0 ||
-	        json_object_set_new(o, "audience", json_string("manager")) < 0))
-		goto out;
-	s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-out:
-	json_decref(o);
-	return s;
-}
-
-int
-deliver_enqueue(struct deliver *dl, const struct promise_rec *p,
-    enum sched_kind kind, int level, int64_t now, char uid[33])
-{
-	struct delivery *d;
-	char *payload = NULL;
-	int64_t id;
-	int r;
-
-	if ((r = util_random_hex(uid, 16)) < 0)
-		return r;
-	payload = payload_new(uid, p, kind, level, now);
-	if (payload == NULL)
-		return -ENOMEM;
-	r = store_delivery_add(dl->st, uid, p->id, event_names[kind], p->owner,
-	    dl->b->name, payload, now, &id);
-	if (r < 0)
-		goto out;
-	d = delivery_new(dl, id, uid, p->id, event_names[kind], p->owner,
-	    dl->b->name, payload, 0);
-	if (d == NULL) {
-		/* the row is written and will go out at the next start */
-		log_warnx("delivery %s: out of memory; it stays queued", uid);
-		goto out;
-	}
-	queue(dl, d);
-out:
-	free(payload);
-	return r;
-}
+/* ---- the batch ---------------------------------------------------------- */
 
 struct delivery **
 deliver_mark(struct deliver *dl)
@@ -301,14 +632,63 @@ deliver_after_commit(struct deliver *dl, bool ok)
 	}
 }
 
+struct retry {
+	struct deliver *dl;
+	int64_t now;
+	bool sent;
+	int64_t id;
+};
+
+static int
+retry_row_cb(void *arg, const struct delivery_rec *r)
+{
+	struct retry *rt = arg;
+	struct delivery *d;
+	int rc;
+
+	rt->id = r->id;
+	if (strcmp(r->state, "sent") == 0) {
+		rt->sent = true;
+		return 0;
+	}
+	if ((rc = store_delivery_requeue(rt->dl->st, r->id, rt->now)) < 0)
+		return rc;
+	for (d = rt->dl->all; d != NULL; d = d->next)
+		if (d->id == r->id)
+			break;
+	if (d == NULL) {
+		/* failed for good earlier, so no longer held: bring it back */
+		if ((d = delivery_new(rt->dl, r)) == NULL)
+			return -ENOMEM;
+		queue(rt->dl, d);
+	} else if (wtimer_pending(&d->retry.wt)) {
+		/* waiting for its next try: make that now */
+		sched_timer_del(rt->dl->s, &d->retry);
+		queue(rt->dl, d);
+	}
+	/* otherwise it is on its way already */
+	return 0;
+}
+
+int
+deliver_retry(struct deliver *dl, const char *uid, int64_t now, int64_t *ret_id)
+{
+	struct retry rt = {.dl = dl, .now = now};
+	int rc = store_delivery_by_uid(dl->st, uid, retry_row_cb, &rt);
+
+	if (rc < 0)
+		return rc;
+	*ret_id = rt.id;
+	return rt.sent ? -EALREADY : 0;
+}
+
 static int
 resume_cb(void *arg, const struct delivery_rec *r)
 {
 	struct deliver *dl = arg;
 	struct delivery *d;
 
-	d = delivery_new(dl, r->id, r->uid, r->promise_id, r->kind,
-	    r->recipient, r->channel, r->payload, r->attempts);
+	d = delivery_new(dl, r);
 	if (d == NULL)
 		return -ENOMEM;
 	if (r->next_attempt_at <= util_now())
@@ -330,10 +710,46 @@ deliver_inflight(const struct deliver *dl)
 	return dl->inflight;
 }
 
+/* opens the backends c asks for into b[]; the log one always */
+static int
+open_backends(struct deliver *dl, const struct conf *c,
+    struct backend *b[CH_MAX], char *err, size_t errlen)
+{
+	int r;
+
+	memset(b, 0, CH_MAX * sizeof(*b));
+	if ((r = backend_log_open(&b[CH_LOG], dl->loop, c, err, errlen)) < 0)
+		return r;
+	if (c->smtp_url != NULL &&
+	    (r = backend_smtp_open(&b[CH_EMAIL], dl->cv, c, err, errlen)) < 0)
+		return r;
+	return backend_webhook_open(&b[CH_WEBHOOK], dl->cv, c, err, errlen);
+}
+
 int
 deliver_reload(struct deliver *dl, const struct conf *c)
 {
-	return dl->b->reload ? dl->b->reload(dl->b, c) : 0;
+	char err[256];
+	int i, r;
+
+	/* a channel turned on or off needs its backend opened or kept
+	 * around for the deliveries still on their way: restart for that */
+	if ((c->smtp_url != NULL) != (dl->b[CH_EMAIL] != NULL))
+		log_warnx("reload: turning email on or off takes effect at "
+		          "restart");
+	for (i = 0; i < CH_MAX; i++) {
+		if (dl->b[i] == NULL || dl->b[i]->reload == NULL)
+			continue;
+		if ((r = dl->b[i]->reload(dl->b[i], c)) < 0) {
+			snprintf(err, sizeof(err), "%s", strerror(-r));
+			log_warnx(
+			    "reload: %s channel: %s", channel_names[i], err);
+			return r;
+		}
+	}
+	dl->conf = c;
+	pump(dl);
+	return 0;
 }
 
 int
@@ -350,24 +766,36 @@ deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
 	dl->loop = loop;
 	dl->st = st;
 	dl->s = s;
+	dl->conf = c;
 	dl->queued_tail = &dl->queued;
-	if ((r = backend_log_open(&dl->b, loop, c, err, errlen)) < 0) {
-		free(dl);
-		return r;
+	dl->ready_tail = &dl->ready;
+	if ((r = curlev_open(&dl->cv, loop)) < 0) {
+		snprintf(err, errlen, "cannot initialise libcurl");
+		goto fail;
 	}
+	if ((r = open_backends(dl, c, dl->b, err, errlen)) < 0)
+		goto fail;
 	*ret = dl;
 	return 0;
+fail:
+	deliver_close(dl);
+	return r;
 }
 
 struct deliver *
 deliver_close(struct deliver *dl)
 {
+	int i;
+
 	if (dl == NULL)
 		return NULL;
-	/* the backend forgets its deliveries first; they stay pending in the
-	 * store and go out again at the next start */
-	if (dl->b != NULL)
-		dl->b->free(dl->b);
+	/* backends forget their deliveries first, then libcurl drops its
+	 * transfers; the deliveries stay pending in the store and go out
+	 * again at the next start */
+	for (i = 0; i < CH_MAX; i++)
+		if (dl->b[i] != NULL)
+			dl->b[i]->free(dl->b[i]);
+	dl->cv = curlev_close(dl->cv);
 	while (dl->all != NULL)
 		delivery_free(dl->all);
 	free(dl);

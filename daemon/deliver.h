@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <jansson.h>
 
 #include "conf.h"
 #include "sched.h"
@@ -34,6 +35,7 @@ struct delivery {
 	char *channel;
 	char *payload;    /* one line of JSON */
 	int64_t attempts; /* finished attempts before this one */
+	int64_t created_at;
 };
 
 /*
@@ -93,12 +95,20 @@ struct deliver *deliver_close(struct deliver *dl);
 int deliver_reload(struct deliver *dl, const struct conf *c);
 
 /*
- * Within the batch: writes the outbox row for schedule event kind (level is
- * the escalation level) of p and queues it to start once the batch
- * commits.  Writes the delivery's uid into uid.
+ * Within the batch: writes the outbox rows for schedule event kind of p
+ * (arg: a nudge's lead time, an escalation's repeat number) to everyone it
+ * concerns, by every channel that reaches them, queued to start once the
+ * batch commits.  Appends {"delivery","to","channel"} for each to out.
  */
-int deliver_enqueue(struct deliver *dl, const struct promise_rec *p,
-    enum sched_kind kind, int level, int64_t now, char uid[33]);
+int deliver_event(struct deliver *dl, const struct promise_rec *p,
+    enum sched_kind kind, int64_t arg, int64_t now, json_t *out);
+/* within the batch: tells everyone p was escalated to that it is settled */
+int deliver_resolved(
+    struct deliver *dl, const struct promise_rec *p, int64_t now, json_t *out);
+/* within the batch: sends delivery uid again now; -ENOENT if unknown,
+ * -EALREADY if it was sent; *ret_id its row */
+int deliver_retry(
+    struct deliver *dl, const char *uid, int64_t now, int64_t *ret_id);
 /* a point in the queue of deliveries waiting for the batch, and the undo of
  * everything queued after it, for a request's savepoint rolled back */
 struct delivery **deliver_mark(struct deliver *dl);
@@ -114,8 +124,8 @@ void deliver_after_commit(struct deliver *dl, bool ok);
  * server said so (> 0), else by backoff; -EPERM never to retry.  error is
  * one line for the outbox and the log, with no secrets in it.
  */
-void deliver_done(struct delivery *d, int rc, const char *error,
-    int64_t retry_after);
+void deliver_done(
+    struct delivery *d, int rc, const char *error, int64_t retry_after);
 
 /* deliveries handed to a backend and not yet done */
 size_t deliver_inflight(const struct deliver *dl);

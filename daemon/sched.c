@@ -236,29 +236,37 @@ struct fire {
 static int
 emit(struct fire *f, const struct promise_rec *p, int32_t stage)
 {
-	int64_t at, now = f->now_ms / 1000;
+	int64_t at, arg = 0, now = f->now_ms / 1000;
 	enum sched_kind kind;
-	char uid[33], detail[256];
-	int level = 0, r;
+	json_t *out = json_array(), *detail = NULL;
+	char *text = NULL;
+	int r;
 
 	sched_stage(p, stage, &at, &kind);
-	if (kind == SKIND_ESCALATION)
-		level = stage - (int32_t)p->n_nudge;
-	r = deliver_enqueue(f->s->dl, p, kind, level, now, uid);
-	if (r < 0)
-		return r;
-	if (kind == SKIND_ESCALATION)
-		snprintf(detail, sizeof(detail),
-		    "{\"delivery\":\"%s\",\"scheduled_at\":%" PRId64
-		    ",\"late_ms\":%" PRId64 ",\"level\":%d}",
-		    uid, at, f->now_ms - at * 1000, level);
-	else
-		snprintf(detail, sizeof(detail),
-		    "{\"delivery\":\"%s\",\"scheduled_at\":%" PRId64
-		    ",\"late_ms\":%" PRId64 "}",
-		    uid, at, f->now_ms - at * 1000);
-	return store_event(
-	    f->s->st, p->id, now, "promised", sched_kind_name(kind), detail);
+	if (kind == SKIND_NUDGE)
+		arg = p->nudge[stage];
+	else if (kind == SKIND_ESCALATION)
+		arg = stage - (int32_t)p->n_nudge;
+	if (out == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = deliver_event(f->s->dl, p, kind, arg, now, out)) < 0)
+		goto out;
+	detail = json_pack("{s:I,s:I,s:O}", "scheduled_at", (json_int_t)at,
+	    "late_ms", (json_int_t)(f->now_ms - at * 1000), "deliveries", out);
+	if (detail != NULL && kind != SKIND_DUE)
+		json_object_set_new(detail,
+		    kind == SKIND_NUDGE ? "lead" : "repeat", json_integer(arg));
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	r = text == NULL ? -ENOMEM
+	                 : store_event(f->s->st, p->id, now, "promised",
+	                       sched_kind_name(kind), text);
+out:
+	free(text);
+	json_decref(detail);
+	json_decref(out);
+	return r;
 }
 
 static void

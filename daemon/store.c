@@ -63,6 +63,13 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  sent_at INTEGER);"
     "CREATE INDEX deliveries_pending ON deliveries (state, next_attempt_at);",
+    /* 2: managers' acknowledgements of escalations; deliveries by promise */
+    "CREATE TABLE acks ("
+    "  promise_id INTEGER NOT NULL REFERENCES promises (id),"
+    "  login TEXT NOT NULL,"
+    "  until INTEGER NOT NULL,"
+    "  PRIMARY KEY (promise_id, login));"
+    "CREATE INDEX deliveries_promise ON deliveries (promise_id, id);",
 };
 
 enum stmt {
@@ -89,6 +96,12 @@ enum stmt {
 	ST_DELIVERY_RETRY,
 	ST_DELIVERY_FAILED,
 	ST_DELIVERY_PENDING,
+	ST_DELIVERY_COUNT,
+	ST_ESCALATED,
+	ST_ACK,
+	ST_ACKED_UNTIL,
+	ST_DELIVERY_BY_UID,
+	ST_DELIVERY_REQUEUE,
 	ST_MAX,
 };
 
@@ -96,6 +109,11 @@ enum stmt {
 	"id, title, owner, for_whom, note, created_by, due_at, created_at, "   \
 	"coalesce(settled_at, 0), state, nudge, escalate_after, "              \
 	"escalation_repeat, stage, snoozes"
+
+#define DELIVERY_COLS                                                          \
+	"id, uid, promise_id, kind, recipient, channel, payload, state, "      \
+	"attempts, next_attempt_at, last_error, created_at, "                  \
+	"coalesce(sent_at, 0)"
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -142,10 +160,23 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_DELIVERY_FAILED] = "UPDATE deliveries SET state = 'failed', "
                            "attempts = attempts + 1, last_error = ? "
                            "WHERE id = ?",
-    [ST_DELIVERY_PENDING] = "SELECT id, uid, promise_id, kind, recipient, "
-                            "channel, payload, state, attempts, "
-                            "next_attempt_at, last_error FROM deliveries "
+    [ST_DELIVERY_PENDING] = "SELECT " DELIVERY_COLS " FROM deliveries "
                             "WHERE state = 'pending' ORDER BY id",
+    [ST_DELIVERY_COUNT] = "SELECT count(*) FROM deliveries "
+                          "WHERE promise_id = ? AND channel = ?",
+    [ST_ESCALATED] = "SELECT DISTINCT recipient FROM deliveries "
+                     "WHERE promise_id = ? AND kind = 'promise.escalation' "
+                     "ORDER BY recipient",
+    [ST_ACK] = "INSERT INTO acks (promise_id, login, until) VALUES (?, ?, ?) "
+               "ON CONFLICT (promise_id, login) DO UPDATE SET "
+               "until = excluded.until",
+    [ST_ACKED_UNTIL] = "SELECT until FROM acks "
+                       "WHERE promise_id = ? AND login = ?",
+    [ST_DELIVERY_BY_UID] =
+        "SELECT " DELIVERY_COLS " FROM deliveries WHERE uid = ?",
+    [ST_DELIVERY_REQUEUE] = "UPDATE deliveries SET state = 'pending', "
+                            "next_attempt_at = ? WHERE id = ? "
+                            "AND state IN ('pending', 'failed')",
 };
 
 struct store {
@@ -273,6 +304,9 @@ migrate(struct store *st)
 		goto out;
 	}
 	version = sqlite3_column_int(s, 0);
+	/* a statement still stepping would hold the migration's locks */
+	sqlite3_finalize(s);
+	s = NULL;
 	if (version < 0 || (size_t)version > ARRAY_SIZE(migrations)) {
 		snprintf(st->msg, sizeof(st->msg),
 		    "database schema version %d is newer than this promised "
@@ -337,6 +371,12 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 	if ((r = migrate(st)) < 0)
 		goto out;
 	for (i = 0; i < ST_MAX; i++) {
+		if (stmt_sql[i] == NULL) {
+			snprintf(st->msg, sizeof(st->msg),
+			    "statement %zu has no SQL", i);
+			r = -EINVAL;
+			goto out;
+		}
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
@@ -786,31 +826,175 @@ store_delivery_failed(struct store *st, int64_t id, const char *error)
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_foreach_pending_delivery(struct store *st,
+static void
+read_delivery(sqlite3_stmt *s, struct delivery_rec *d)
+{
+	d->id = sqlite3_column_int64(s, 0);
+	d->uid = col_text(s, 1);
+	d->promise_id = sqlite3_column_int64(s, 2);
+	d->kind = col_text(s, 3);
+	d->recipient = col_text(s, 4);
+	d->channel = col_text(s, 5);
+	d->payload = col_text(s, 6);
+	d->state = col_text(s, 7);
+	d->attempts = sqlite3_column_int64(s, 8);
+	d->next_attempt_at = sqlite3_column_int64(s, 9);
+	d->last_error = col_text(s, 10);
+	d->created_at = sqlite3_column_int64(s, 11);
+	d->sent_at = sqlite3_column_int64(s, 12);
+}
+
+/* steps s to the end, handing each row to cb; resets s */
+static int
+each_delivery(struct store *st, sqlite3_stmt *s,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
 {
-	sqlite3_stmt *s = st->stmt[ST_DELIVERY_PENDING];
 	struct delivery_rec d;
 	int rc, r = 0;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		d.id = sqlite3_column_int64(s, 0);
-		d.uid = col_text(s, 1);
-		d.promise_id = sqlite3_column_int64(s, 2);
-		d.kind = col_text(s, 3);
-		d.recipient = col_text(s, 4);
-		d.channel = col_text(s, 5);
-		d.payload = col_text(s, 6);
-		d.state = col_text(s, 7);
-		d.attempts = sqlite3_column_int64(s, 8);
-		d.next_attempt_at = sqlite3_column_int64(s, 9);
-		d.last_error = col_text(s, 10);
+		read_delivery(s, &d);
 		if ((r = cb(arg, &d)) < 0)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = fail(st, rc);
 	sqlite3_reset(s);
+	return r;
+}
+
+int
+store_foreach_pending_delivery(struct store *st,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
+{
+	return each_delivery(st, st->stmt[ST_DELIVERY_PENDING], cb, arg);
+}
+
+int
+store_delivery_by_uid(struct store *st, const char *uid,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_BY_UID];
+	struct delivery_rec d;
+	int rc, r;
+
+	bind_text(s, 1, uid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_delivery(s, &d);
+		r = cb(arg, &d);
+	} else
+		r = rc == SQLITE_DONE ? -ENOENT : fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+int
+store_deliveries(struct store *st, int64_t promise_id, const char *state,
+    int64_t limit, int (*cb)(void *arg, const struct delivery_rec *d),
+    void *arg)
+{
+	char sql[256];
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	/* one promise's outbox reads oldest first, the whole outbox newest
+	 * first: the order each view is read in */
+	snprintf(sql, sizeof(sql),
+	    "SELECT " DELIVERY_COLS " FROM deliveries WHERE %s%s "
+	    "ORDER BY id %s LIMIT ?3",
+	    promise_id > 0 ? "promise_id = ?1" : "1",
+	    state ? " AND state = ?2" : "", promise_id > 0 ? "ASC" : "DESC");
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, promise_id);
+	if (state)
+		bind_text(s, 2, state);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	r = each_delivery(st, s, cb, arg);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_delivery_requeue(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_REQUEUE];
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	return changed_one(st, step_done(st, s));
+}
+
+int
+store_delivery_count(
+    struct store *st, int64_t promise_id, const char *channel, int64_t *ret)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_COUNT];
+	int rc, r = 0;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	bind_text(s, 2, channel);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(s, 0);
+	else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+int
+store_escalated(struct store *st, int64_t promise_id,
+    int (*cb)(void *arg, const char *login), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_ESCALATED];
+	int rc, r = 0;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((r = cb(arg, col_text(s, 0))) < 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+int
+store_ack(
+    struct store *st, int64_t promise_id, const char *login, int64_t until)
+{
+	sqlite3_stmt *s = st->stmt[ST_ACK];
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	bind_text(s, 2, login);
+	sqlite3_bind_int64(s, 3, until);
+	return step_done(st, s);
+}
+
+int
+store_acked_until(
+    struct store *st, int64_t promise_id, const char *login, int64_t *ret)
+{
+	sqlite3_stmt *s = st->stmt[ST_ACKED_UNTIL];
+	int rc, r = 0;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	bind_text(s, 2, login);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		*ret = 0;
+	else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	return r;
 }

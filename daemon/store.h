@@ -70,6 +70,8 @@ struct delivery_rec {
 	int64_t attempts;
 	int64_t next_attempt_at;
 	const char *last_error;
+	int64_t created_at;
+	int64_t sent_at; /* 0 unless sent */
 };
 
 struct store_counts {
@@ -149,5 +151,27 @@ int store_delivery_failed(struct store *st, int64_t id, const char *error);
 /* every pending delivery, for resuming the outbox at start */
 int store_foreach_pending_delivery(struct store *st,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
+/* the delivery with this uid; -ENOENT if none */
+int store_delivery_by_uid(struct store *st, const char *uid,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
+/* deliveries of one promise (promise_id > 0, oldest first) or of all
+ * (newest first), in state (NULL: any), at most limit (0: no limit) */
+int store_deliveries(struct store *st, int64_t promise_id, const char *state,
+    int64_t limit, int (*cb)(void *arg, const struct delivery_rec *d),
+    void *arg);
+/* makes a pending or failed delivery due again now; -ENOENT if sent */
+int store_delivery_requeue(struct store *st, int64_t id, int64_t now);
+/* how many deliveries of a promise went by channel */
+int store_delivery_count(
+    struct store *st, int64_t promise_id, const char *channel, int64_t *ret);
+/* each person a promise was escalated to, once */
+int store_escalated(struct store *st, int64_t promise_id,
+    int (*cb)(void *arg, const char *login), void *arg);
+/* records that login acknowledged a promise's escalation until until */
+int store_ack(
+    struct store *st, int64_t promise_id, const char *login, int64_t until);
+/* until when login acknowledged it (0: never) */
+int store_acked_until(
+    struct store *st, int64_t promise_id, const char *login, int64_t *ret);
 
 #endif

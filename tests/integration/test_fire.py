@@ -32,7 +32,7 @@ def test_deadline_fires_within_a_second():
         ev = [e for e in d.json("show", str(p["id"]))["events"]
               if e["kind"] == "due"]
         check(len(ev) == 1, ev)
-        check(ev[0]["detail"]["delivery"] == x["delivery"], ev)
+        check(ev[0]["detail"]["deliveries"][0]["delivery"] == x["delivery"], ev)
         check(0 <= ev[0]["detail"]["late_ms"] < 1000, ev)
         # the outbox row is marked sent
         wait_for(lambda: d.json("status")["deliveries"]["pending"] == 0,
