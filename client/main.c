@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,6 +52,13 @@ enum {
 #define OWNER_MAX_WIDTH 16
 #define FOR_MAX_WIDTH 24
 #define NUDGE_MAX_SECS (366LL * 86400)
+/* deliveries has more columns; the last error takes what is left */
+#define DTABLE_WIDTH 140
+#define DID_SHORT 12 /* hex digits of a delivery id in the table */
+#define DID_LEN 32   /* a full delivery id, as the daemon wants it */
+#define DERROR_MIN_WIDTH 20
+/* the daemon's page size when no --limit is given (PROTOCOL.md) */
+#define DELIVERIES_DEFAULT_LIMIT 100
 
 #define TIMEBUF 64
 #define RELBUF 32
@@ -67,8 +75,14 @@ enum {
 	OPT_NOTE,
 	OPT_STATE,
 	OPT_REASON,
+	OPT_FAILED,
+	OPT_LIMIT,
+	OPT_END, /* not an option: one past the last */
 };
+/* the command options, OPT_DUE onwards, are bits of struct command's mask */
 #define OPTBIT(o) (1u << ((o)-OPT_DUE))
+_Static_assert(OPT_END - OPT_DUE <= (int)(sizeof(unsigned) * CHAR_BIT),
+    "command options must fit struct command's mask");
 
 struct cli {
 	const char *socket;
@@ -81,6 +95,8 @@ struct args {
 	const char *extra; /* the first surplus positional argument */
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
+	const char *limit;
+	bool failed;
 };
 
 struct command {
@@ -105,6 +121,9 @@ static const char help_general[] =
     "  done ID [--note TEXT]\n"
     "  snooze ID --due WHEN --reason TEXT\n"
     "  cancel ID --reason TEXT\n"
+    "  ack ID\n"
+    "  deliveries [--failed] [--state pending|sent|failed|all] [--limit N]\n"
+    "  retry DELIVERY\n"
     "  status\n"
     "\n"
     "options (before or after the command):\n"
@@ -143,9 +162,11 @@ static const char usage_list[] =
     "  --state STATE  open, overdue, kept, cancelled or all\n"
     "  --owner LOGIN  only the promises this person is to keep\n";
 
-static const char usage_show[] = "usage: promise show ID\n"
-                                 "\n"
-                                 "Shows one promise with its full history.\n";
+static const char usage_show[] =
+    "usage: promise show ID\n"
+    "\n"
+    "Shows one promise with its full history and the notices sent about\n"
+    "it (deliveries, with their full ids for 'promise retry').\n";
 
 static const char usage_done[] = "usage: promise done ID [--note TEXT]\n"
                                  "\n"
@@ -166,6 +187,31 @@ static const char usage_cancel[] = "usage: promise cancel ID --reason TEXT\n"
                                    "Gives an open promise up.\n"
                                    "\n"
                                    "  --reason TEXT  why (required)\n";
+
+static const char usage_ack[] =
+    "usage: promise ack ID\n"
+    "\n"
+    "Acknowledges an escalation of an open promise: its repeats to you\n"
+    "pause for one escalation period.  People further up the chain are\n"
+    "still told when their turn comes.\n";
+
+static const char usage_deliveries[] =
+    "usage: promise deliveries [--failed] [--state pending|sent|failed|all]\n"
+    "           [--limit N]\n"
+    "\n"
+    "Lists the notices promised has sent or is sending, newest first.\n"
+    "'--json' shows the full delivery ids that 'promise retry' takes.\n"
+    "\n"
+    "  --state STATE  pending, sent, failed or all (default)\n"
+    "  --failed       the same as --state failed\n"
+    "  --limit N      at most N of them (default 100; 0: no limit)\n";
+
+static const char usage_retry[] =
+    "usage: promise retry DELIVERY\n"
+    "\n"
+    "Sends a failed or pending delivery again now, under the same id.\n"
+    "DELIVERY is the full 32-character id, as 'promise deliveries --json'\n"
+    "or 'promise show ID' print it.\n";
 
 static const char usage_status[] =
     "usage: promise status\n"
@@ -190,6 +236,8 @@ static const struct option opts_cmd[] = {
     {"note", required_argument, NULL, OPT_NOTE},
     {"state", required_argument, NULL, OPT_STATE},
     {"reason", required_argument, NULL, OPT_REASON},
+    {"failed", no_argument, NULL, OPT_FAILED},
+    {"limit", required_argument, NULL, OPT_LIMIT},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -825,17 +873,72 @@ out:
 	return status;
 }
 
+/* "promise.due" is "due": every event of the outbox has the prefix */
+static const char *
+event_name(const char *s)
+{
+	static const char prefix[] = "promise.";
+
+	if (s == NULL)
+		return "?";
+	if (strncmp(s, prefix, sizeof(prefix) - 1) == 0 &&
+	    s[sizeof(prefix) - 1] != '\0')
+		return s + sizeof(prefix) - 1;
+	return s;
+}
+
+/*
+ * Prints the recipients of an event's "deliveries" list: "dan by email,
+ * bob by webhook", or without the channels "dan, bob".
+ */
+static void
+put_recipients(const json_t *list, bool channels)
+{
+	const json_t *dl;
+	const char *s;
+	size_t i, n = json_array_size(list);
+
+	if (n == 0) {
+		fputs("nobody", stdout);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		dl = json_array_get(list, i);
+		if (i > 0)
+			fputs(", ", stdout);
+		put_str((s = jstr(dl, "to")) != NULL ? s : "?");
+		if (channels && (s = jstr(dl, "channel")) != NULL) {
+			fputs(" by ", stdout);
+			put_str(s);
+		}
+	}
+}
+
+/* ", 3s late" from an event's late_ms, when a second or more */
+static void
+put_late(const json_t *d)
+{
+	char dur[32];
+	int64_t late = jint(d, "late_ms", 0) / 1000;
+
+	if (late > 0) {
+		timefmt_duration(late, dur, sizeof(dur));
+		printf(", %s late", dur);
+	}
+}
+
 /* a short rendering of one event's detail, after its kind */
 static void
 put_detail(const char *kind, const json_t *d)
 {
 	char when[TIMEBUF], dur[32], *text;
 	const char *s;
-	json_t *v;
+	json_t *v, *list;
 	int64_t late;
 
 	if (!json_is_object(d) || json_object_size(d) == 0)
 		return;
+	list = json_object_get(d, "deliveries");
 	if (strcmp(kind, "created") == 0 &&
 	    json_is_integer(json_object_get(d, "due_at"))) {
 		timefmt_local(jint(d, "due_at", 0), when, sizeof(when));
@@ -865,7 +968,35 @@ put_detail(const char *kind, const json_t *d)
 			fputs(", note: ", stdout);
 			put_str(s);
 		}
+	} else if (strcmp(kind, "acked") == 0 &&
+	    json_is_integer(json_object_get(d, "until"))) {
+		timefmt_local(jint(d, "until", 0), when, sizeof(when));
+		printf("until %s", when);
+	} else if (strcmp(kind, "resolved") == 0 && json_is_array(list)) {
+		fputs("notified ", stdout);
+		put_recipients(list, false);
+	} else if (strcmp(kind, "undeliverable") == 0 &&
+	    (s = jstr(d, "delivery")) != NULL) {
+		/* the full id is in the deliveries section below */
+		fputs("delivery ", stdout);
+		put_text(s, strlen(s), 8);
+		if ((s = jstr(d, "error")) != NULL) {
+			fputs(": ", stdout);
+			put_str(s);
+		}
+		if (json_array_size(list) > 0) {
+			fputs("; told ", stdout);
+			put_recipients(list, true);
+		}
+	} else if (json_is_array(list)) {
+		/* nudge, due and escalation */
+		fputs("to ", stdout);
+		put_recipients(list, true);
+		if (json_is_integer(json_object_get(d, "repeat")))
+			printf(", repeat %" PRId64, jint(d, "repeat", 0));
+		put_late(d);
 	} else if ((v = json_object_get(d, "delivery")) != NULL) {
+		/* history written before deliveries became a list */
 		fputs("delivery ", stdout);
 		if (json_is_string(v))
 			put_str(json_string_value(v));
@@ -873,11 +1004,7 @@ put_detail(const char *kind, const json_t *d)
 			printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		if (json_is_integer(json_object_get(d, "level")))
 			printf(", level %" PRId64, jint(d, "level", 0));
-		late = jint(d, "late_ms", 0) / 1000;
-		if (late > 0) {
-			timefmt_duration(late, dur, sizeof(dur));
-			printf(", %s late", dur);
-		}
+		put_late(d);
 	} else if ((text = json_dumps(d, JSON_COMPACT)) != NULL) {
 		/* a kind this client does not know yet: show it raw */
 		put_str(text);
@@ -886,13 +1013,13 @@ put_detail(const char *kind, const json_t *d)
 }
 
 static void
-show_promise(const json_t *p, const json_t *events, int64_t now)
+show_promise(const json_t *p, int64_t now)
 {
 	static const char indent[] = "            ";
 	char when[TIMEBUF], dur[32];
 	const char *state = jstr(p, "state"), *s;
-	size_t i, n, wactor = 5, wkind = 4;
-	json_t *nudge, *e, *d;
+	json_t *nudge;
+	size_t i, n;
 	int64_t t;
 
 	printf("promise %" PRId64 ": ", jint(p, "id", 0));
@@ -950,8 +1077,16 @@ show_promise(const json_t *p, const json_t *events, int64_t now)
 		put_indented(s, indent);
 	}
 	putchar('\n');
+}
 
-	n = json_array_size(events);
+static void
+show_history(const json_t *events)
+{
+	size_t i, n = json_array_size(events), wactor = 5, wkind = 4;
+	char when[TIMEBUF];
+	const char *s;
+	json_t *e, *d;
+
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
@@ -983,11 +1118,106 @@ show_promise(const json_t *p, const json_t *events, int64_t now)
 	}
 }
 
+/* "sent Tue 2026-11-24 09:00 CET", "next Tue ... (in 4m)", or "" */
+static void
+delivery_when(const json_t *dl, int64_t now, bool label, char *buf, size_t len)
+{
+	char when[TIMEBUF], rel[RELBUF];
+	const char *state = jstr(dl, "state");
+	int64_t t;
+
+	buf[0] = '\0';
+	if (state == NULL)
+		return;
+	if (strcmp(state, "sent") == 0 &&
+	    json_is_integer(json_object_get(dl, "sent_at"))) {
+		timefmt_local(jint(dl, "sent_at", 0), when, sizeof(when));
+		(void)snprintf(buf, len, "%s%s", label ? "sent " : "", when);
+	} else if (strcmp(state, "pending") == 0 &&
+	    json_is_integer(json_object_get(dl, "next_attempt_at"))) {
+		t = jint(dl, "next_attempt_at", 0);
+		timefmt_local(t, when, sizeof(when));
+		/* a pending delivery past its time is being sent, not late */
+		if (t > now)
+			timefmt_relative(t, now, rel, sizeof(rel));
+		else
+			(void)snprintf(rel, sizeof(rel), "now");
+		(void)snprintf(
+		    buf, len, "%s%s (%s)", label ? "next " : "", when, rel);
+	}
+}
+
+/* "1 attempt", "3 attempts" */
+static void
+delivery_attempts(const json_t *dl, char *buf, size_t len)
+{
+	int64_t n = jint(dl, "attempts", 0);
+
+	(void)snprintf(buf, len, "%" PRId64 " attempt%s", n, n == 1 ? "" : "s");
+}
+
+/* the deliveries section of show: one line each, the error below it */
+static void
+show_deliveries(const json_t *dels, int64_t now)
+{
+	size_t i, n = json_array_size(dels), wid = 0, wev = 0, wto = 0;
+	size_t wch = 0, wst = 0, wat = 0;
+	char tail[TIMEBUF + RELBUF + 16], att[32];
+	const char *s;
+	json_t *dl;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		dl = json_array_get(dels, i);
+		delivery_attempts(dl, att, sizeof(att));
+		wid = max_width(
+		    wid, (s = jstr(dl, "delivery")) ? s : "?", SIZE_MAX);
+		wev = max_width(wev, event_name(jstr(dl, "event")), SIZE_MAX);
+		wto = max_width(
+		    wto, (s = jstr(dl, "recipient")) ? s : "?", SIZE_MAX);
+		wch = max_width(
+		    wch, (s = jstr(dl, "channel")) ? s : "?", SIZE_MAX);
+		wst =
+		    max_width(wst, (s = jstr(dl, "state")) ? s : "?", SIZE_MAX);
+		wat = max_width(wat, att, SIZE_MAX);
+	}
+	fputs("\ndeliveries:\n", stdout);
+	for (i = 0; i < n; i++) {
+		dl = json_array_get(dels, i);
+		delivery_attempts(dl, att, sizeof(att));
+		delivery_when(dl, now, true, tail, sizeof(tail));
+		fputs("  ", stdout);
+		put_cell((s = jstr(dl, "delivery")) ? s : "?", wid, true);
+		fputs("  ", stdout);
+		put_cell(event_name(jstr(dl, "event")), wev, true);
+		fputs("  ", stdout);
+		put_cell((s = jstr(dl, "recipient")) ? s : "?", wto, true);
+		fputs("  ", stdout);
+		put_cell((s = jstr(dl, "channel")) ? s : "?", wch, true);
+		fputs("  ", stdout);
+		put_cell((s = jstr(dl, "state")) ? s : "?", wst, true);
+		fputs("  ", stdout);
+		/* no padding before an empty tail: no trailing blanks */
+		put_cell(att, wat, tail[0] != '\0');
+		if (tail[0] != '\0') {
+			fputs("  ", stdout);
+			put_str(tail);
+		}
+		putchar('\n');
+		if ((s = jstr(dl, "last_error")) != NULL && s[0] != '\0') {
+			fputs("      last error: ", stdout);
+			put_str(s);
+			putchar('\n');
+		}
+	}
+}
+
 static int
 cmd_show(const struct cli *cli, const struct args *a)
 {
 	json_t *req = NULL, *reply = NULL;
-	int64_t id;
+	int64_t id, now;
 	int status;
 
 	if ((status = get_id(a, &id)) != CLI_OK)
@@ -1000,8 +1230,10 @@ cmd_show(const struct cli *cli, const struct args *a)
 	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
-	show_promise(json_object_get(reply, "promise"),
-	    json_object_get(reply, "events"), util_now());
+	now = util_now();
+	show_promise(json_object_get(reply, "promise"), now);
+	show_history(json_object_get(reply, "events"));
+	show_deliveries(json_object_get(reply, "deliveries"), now);
 out:
 	json_decref(reply);
 	json_decref(req);
@@ -1105,6 +1337,267 @@ out:
 }
 
 static int
+cmd_ack(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	char when[TIMEBUF];
+	int64_t id;
+	int status;
+
+	if ((status = get_id(a, &id)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op", "ack", "id",
+	    (json_int_t)id);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	printf("promise %" PRId64 ": escalations to you paused",
+	    jint(json_object_get(reply, "promise"), "id", id));
+	if (json_is_integer(json_object_get(reply, "until"))) {
+		timefmt_local(jint(reply, "until", 0), when, sizeof(when));
+		printf(" until %s", when);
+	}
+	putchar('\n');
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+/* the cells of one deliveries row that are formatted rather than copied */
+struct drow {
+	char id[DID_SHORT + 1];
+	char promise[24];
+	char attempts[24];
+	char when[TIMEBUF + RELBUF + 8];
+	const char *event, *to, *channel, *state, *error;
+};
+
+static void
+drow_fill(const json_t *dl, int64_t now, struct drow *r)
+{
+	const char *s = jstr(dl, "delivery");
+
+	/* ids are hex, so bytes are columns; the full one is in --json */
+	(void)snprintf(r->id, sizeof(r->id), "%s", s != NULL ? s : "?");
+	(void)snprintf(r->promise, sizeof(r->promise), "%" PRId64,
+	    jint(dl, "promise_id", 0));
+	(void)snprintf(r->attempts, sizeof(r->attempts), "%" PRId64,
+	    jint(dl, "attempts", 0));
+	delivery_when(dl, now, false, r->when, sizeof(r->when));
+	if (r->when[0] == '\0')
+		(void)snprintf(r->when, sizeof(r->when), "-");
+	r->event = event_name(jstr(dl, "event"));
+	r->to = jstr(dl, "recipient");
+	r->channel = jstr(dl, "channel");
+	r->state = jstr(dl, "state");
+	r->error = jstr(dl, "last_error");
+	if (r->to == NULL)
+		r->to = "?";
+	if (r->channel == NULL)
+		r->channel = "?";
+	if (r->state == NULL)
+		r->state = "?";
+	if (r->error == NULL || r->error[0] == '\0')
+		r->error = "-";
+}
+
+/* "--limit N": N >= 0; 0 or a usage error's exit status */
+static int
+parse_limit(const char *s, int64_t *ret)
+{
+	long long v;
+	char *end;
+
+	/* strtoll would take blanks and signs; a count has neither */
+	if (*s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	*ret = v;
+	return CLI_OK;
+bad:
+	return usage_error("--limit '%s': want a number, 0 for no limit", s);
+}
+
+static int
+cmd_deliveries(const struct cli *cli, const struct args *a)
+{
+	static const char *const states[] = {
+	    "pending", "sent", "failed", "all"};
+	size_t i, n, wpr = 7, wev = 5, wto = 2, wch = 7, wst = 5, wat = 8;
+	size_t wwhen = 9, werr;
+	json_t *req = NULL, *reply = NULL, *lim = NULL, *arr;
+	const char *state = a->state;
+	int64_t limit = DELIVERIES_DEFAULT_LIMIT, now;
+	struct drow r;
+	int status;
+
+	if (state != NULL) {
+		for (i = 0; i < ARRAY_SIZE(states); i++)
+			if (strcmp(state, states[i]) == 0)
+				break;
+		if (i == ARRAY_SIZE(states)) {
+			status = usage_error("--state '%s': want pending, "
+			                     "sent, failed or all",
+			    state);
+			goto out;
+		}
+	}
+	if (a->failed) {
+		if (state != NULL && strcmp(state, "failed") != 0) {
+			status =
+			    usage_error("deliveries: --failed and "
+			                "--state '%s' contradict each other",
+			        state);
+			goto out;
+		}
+		state = "failed";
+	}
+	if (a->limit != NULL) {
+		if ((status = parse_limit(a->limit, &limit)) != CLI_OK)
+			goto out;
+		if ((lim = json_integer((json_int_t)limit)) == NULL) {
+			status = out_of_memory();
+			goto out;
+		}
+	}
+	/* "o*" takes lim's reference, also on failure */
+	req = json_pack("{s:i,s:s,s:s*,s:o*}", "v", PROTO_VERSION, "op",
+	    "deliveries", "state", state, "limit", lim);
+	lim = NULL;
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	arr = json_object_get(reply, "deliveries");
+	n = json_array_size(arr);
+	if (n == 0) {
+		if (state == NULL || strcmp(state, "all") == 0)
+			puts("no deliveries");
+		else
+			printf("no %s deliveries\n", state);
+		goto out;
+	}
+	now = util_now();
+	/* two passes, formatting twice, so no row needs to be kept */
+	for (i = 0; i < n; i++) {
+		drow_fill(json_array_get(arr, i), now, &r);
+		wpr = max_width(wpr, r.promise, SIZE_MAX);
+		wev = max_width(wev, r.event, SIZE_MAX);
+		wto = max_width(wto, r.to, OWNER_MAX_WIDTH);
+		wch = max_width(wch, r.channel, SIZE_MAX);
+		wst = max_width(wst, r.state, SIZE_MAX);
+		wat = max_width(wat, r.attempts, SIZE_MAX);
+		wwhen = max_width(wwhen, r.when, SIZE_MAX);
+	}
+	/* eight two-space gaps between nine columns */
+	i = DID_SHORT + wpr + wev + wto + wch + wst + wat + wwhen + 8 * 2;
+	werr = i + DERROR_MIN_WIDTH < DTABLE_WIDTH ? DTABLE_WIDTH - i
+	                                           : DERROR_MIN_WIDTH;
+	put_cell("DELIVERY", DID_SHORT, true);
+	fputs("  ", stdout);
+	put_right("PROMISE", wpr);
+	fputs("  ", stdout);
+	put_cell("EVENT", wev, true);
+	fputs("  ", stdout);
+	put_cell("TO", wto, true);
+	fputs("  ", stdout);
+	put_cell("CHANNEL", wch, true);
+	fputs("  ", stdout);
+	put_cell("STATE", wst, true);
+	fputs("  ", stdout);
+	put_right("ATTEMPTS", wat);
+	fputs("  ", stdout);
+	put_cell("NEXT/SENT", wwhen, true);
+	fputs("  LAST ERROR\n", stdout);
+	for (i = 0; i < n; i++) {
+		drow_fill(json_array_get(arr, i), now, &r);
+		put_cell(r.id, DID_SHORT, true);
+		fputs("  ", stdout);
+		put_right(r.promise, wpr);
+		fputs("  ", stdout);
+		put_cell(r.event, wev, true);
+		fputs("  ", stdout);
+		put_cell(r.to, wto, true);
+		fputs("  ", stdout);
+		put_cell(r.channel, wch, true);
+		fputs("  ", stdout);
+		put_cell(r.state, wst, true);
+		fputs("  ", stdout);
+		put_right(r.attempts, wat);
+		fputs("  ", stdout);
+		put_cell(r.when, wwhen, true);
+		fputs("  ", stdout);
+		put_cell(r.error, werr, false);
+		putchar('\n');
+	}
+	/* a full page may hide older ones; say so where scripts won't parse */
+	if (limit > 0 && n >= (size_t)limit)
+		errmsg("showing the newest %zu deliveries, there may be more "
+		       "(--limit 0 shows all)",
+		    n);
+out:
+	json_decref(reply);
+	json_decref(req);
+	json_decref(lim);
+	return status;
+}
+
+static int
+cmd_retry(const struct cli *cli, const struct args *a)
+{
+	char id[DID_LEN + 1];
+	json_t *req = NULL, *reply = NULL;
+	const char *s;
+	size_t i;
+	int status;
+
+	/* the daemon matches whole ids only, so a prefix cannot work */
+	for (i = 0; i < DID_LEN && a->pos[i] != '\0'; i++) {
+		if (a->pos[i] >= '0' && a->pos[i] <= '9')
+			id[i] = a->pos[i];
+		else if (a->pos[i] >= 'a' && a->pos[i] <= 'f')
+			id[i] = a->pos[i];
+		else if (a->pos[i] >= 'A' && a->pos[i] <= 'F')
+			id[i] = (char)(a->pos[i] - 'A' + 'a');
+		else
+			break;
+	}
+	if (i != DID_LEN || a->pos[i] != '\0') {
+		status = usage_error("retry: '%s' is not a delivery id (want "
+		                     "all %d hex digits; copy it from 'promise "
+		                     "deliveries --json' or 'promise show ID')",
+		    a->pos, DID_LEN);
+		goto out;
+	}
+	id[DID_LEN] = '\0';
+	req = json_pack(
+	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "retry", "delivery", id);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	s = jstr(json_object_get(reply, "delivery"), "delivery");
+	fputs("delivery ", stdout);
+	put_str(s != NULL ? s : id);
+	fputs(" queued to be sent again\n", stdout);
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static int
 cmd_status(const struct cli *cli, const struct args *a)
 {
 	json_t *req = NULL, *reply = NULL, *d;
@@ -1159,6 +1652,11 @@ static const struct command commands[] = {
     {"snooze", "ID", OPTBIT(OPT_DUE) | OPTBIT(OPT_REASON), usage_snooze,
         cmd_snooze},
     {"cancel", "ID", OPTBIT(OPT_REASON), usage_cancel, cmd_cancel},
+    {"ack", "ID", 0, usage_ack, cmd_ack},
+    {"deliveries", NULL,
+        OPTBIT(OPT_FAILED) | OPTBIT(OPT_STATE) | OPTBIT(OPT_LIMIT),
+        usage_deliveries, cmd_deliveries},
+    {"retry", "DELIVERY", 0, usage_retry, cmd_retry},
     {"status", NULL, 0, usage_status, cmd_status},
 };
 
@@ -1269,6 +1767,12 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_REASON:
 			a->reason = optarg;
+			break;
+		case OPT_FAILED:
+			a->failed = true;
+			break;
+		case OPT_LIMIT:
+			a->limit = optarg;
 			break;
 		default:
 			*status = bad_option(cmd->name, c, argv);

@@ -359,6 +359,12 @@ set_key(
 		if (strcmp(name, "give_up_after") == 0)
 			return set_duration(
 			    ld, section, name, value, 1, &c->give_up_after);
+		if (strcmp(name, "retry_initial") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->retry_initial);
+		if (strcmp(name, "retry_max") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->retry_max);
 	} else if (strcmp(section, "smtp") == 0) {
 		if (strcmp(name, "url") == 0) {
 			if (strncmp(value, "smtp://", 7) != 0 &&
@@ -521,6 +527,8 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->escalate_up_after = 2;
 	c->concurrency = 32;
 	c->give_up_after = 24 * 3600;
+	c->retry_initial = 30;
+	c->retry_max = 3600;
 	c->smtp_starttls = SMTP_TLS_OPTIONAL;
 	c->smtp_timeout = 30;
 	c->webhook_format = WEBHOOK_JSON;

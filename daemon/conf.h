@@ -46,8 +46,10 @@ struct conf {
 	char *fallback_manager;    /* for owners with no [person] manager */
 	/* [delivery] */
 	char *delivery_log;
-	int64_t concurrency;  /* deliveries in flight at once */
+	int64_t concurrency;   /* deliveries in flight at once */
 	int64_t give_up_after; /* seconds after which retrying stops */
+	int64_t retry_initial; /* first retry delay, doubling ... */
+	int64_t retry_max;     /* ... up to this */
 	/* [smtp]: email is on when smtp_url is set */
 	char *smtp_url;
 	char *smtp_from;

@@ -392,7 +392,7 @@ static enum proto_err
 op_get(struct req *r)
 {
 	struct json_cb j = {.now = r->now};
-	json_t *events;
+	json_t *events, *deliveries;
 	int64_t id;
 	enum proto_err e;
 	int rc;
@@ -407,13 +407,17 @@ op_get(struct req *r)
 	if (rc < 0)
 		return store_failed(r, rc);
 	events = json_array();
-	if ((rc = store_events(r->ctl->st, id, event_cb, events)) < 0) {
+	deliveries = json_array();
+	if ((rc = store_events(r->ctl->st, id, event_cb, events)) < 0 ||
+	    (rc = store_deliveries(
+	         r->ctl->st, id, NULL, 0, deliveries_cb, deliveries)) < 0) {
 		json_decref(j.val);
 		json_decref(events);
+		json_decref(deliveries);
 		return store_failed(r, rc);
 	}
-	r->reply = json_pack(
-	    "{s:b,s:o,s:o}", "ok", 1, "promise", j.val, "events", events);
+	r->reply = json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "promise", j.val,
+	    "events", events, "deliveries", deliveries);
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 

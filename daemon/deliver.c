@@ -24,9 +24,6 @@
 #include "timefmt.h"
 #include "util.h"
 
-/* retry delays double from BACKOFF_MIN to BACKOFF_MAX seconds */
-#define BACKOFF_MIN 30
-#define BACKOFF_MAX 3600
 /* when the store cannot record an attempt, try the row again this soon */
 #define STORE_RETRY_MS 30000
 /* how far up a manager chain to look: also ends a cycle */
@@ -194,18 +191,19 @@ retry_cb(struct sched_timer *t)
 	start(d->dl, d);
 }
 
-/* seconds to wait after the n-th failed attempt, with +-20% jitter so a
- * crowd of failures does not retry in lockstep */
+/* ms to wait after the n-th failed attempt: doubling from retry_initial
+ * to retry_max, with +-20% jitter so a crowd of failures does not retry in
+ * lockstep */
 static int64_t
-backoff(int64_t attempts)
+backoff_ms(const struct conf *c, int64_t attempts)
 {
-	int64_t delay = BACKOFF_MIN;
+	int64_t delay = c->retry_initial * 1000;
 	uint32_t rnd = 0;
 
-	while (attempts-- > 1 && delay < BACKOFF_MAX)
+	while (attempts-- > 1 && delay < c->retry_max * 1000)
 		delay *= 2;
-	if (delay > BACKOFF_MAX)
-		delay = BACKOFF_MAX;
+	if (delay > c->retry_max * 1000)
+		delay = c->retry_max * 1000;
 	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		rnd = 0x80000000u;
 	return delay * 8 / 10 + (int64_t)(rnd % (uint32_t)(delay * 4 / 10 + 1));
@@ -484,8 +482,9 @@ undeliverable_cb(void *arg, const struct promise_rec *p)
 		goto out;
 	}
 	json_object_set_new(base, "failed",
-	    json_pack("{s:s,s:s,s:s,s:s}", "delivery", u->d->uid, "event",
-	        u->d->kind, "channel", u->d->channel, "error", u->error));
+	    json_pack("{s:s,s:s,s:s,s:s,s:s}", "delivery", u->d->uid, "event",
+	        u->d->kind, "recipient", u->d->recipient, "channel",
+	        u->d->channel, "error", u->error));
 	/* with nobody above the recipient, the log keeps the notice */
 	if ((u->rc = tell(u->dl, p, base, to ? to : u->d->recipient, out)) < 0)
 		goto out;
@@ -520,18 +519,19 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 	struct deliver *dl = d->dl;
 	struct undeliverable u = {.dl = dl, .d = d, .error = error};
 	struct delivery **mark;
-	int64_t now = util_now(), next = 0, delay;
+	int64_t now_ms = util_now_ms(), now = now_ms / 1000, next_ms = 0;
 	bool final = rc == -EPERM;
 	int r;
 
 	dl->inflight--;
 	u.now = now;
 	if (rc != 0 && !final) {
-		delay =
-		    retry_after > 0 ? retry_after : backoff(d->attempts + 1);
-		next = now + delay;
+		next_ms = now_ms +
+		    (retry_after > 0 ? retry_after * 1000
+		                     : backoff_ms(dl->conf, d->attempts + 1));
 		/* give up once the next try would fall past the window */
-		final = next - d->created_at > dl->conf->give_up_after;
+		final =
+		    next_ms / 1000 - d->created_at > dl->conf->give_up_after;
 	}
 	mark = deliver_mark(dl);
 	if ((r = store_savepoint(dl->st)) == 0) {
@@ -544,7 +544,8 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 			         undeliverable_cb, &u)) == 0)
 				r = u.rc;
 		} else
-			r = store_delivery_retry(dl->st, d->id, next, error);
+			r = store_delivery_retry(
+			    dl->st, d->id, (next_ms + 999) / 1000, error);
 		if (r == 0)
 			r = store_release(dl->st);
 		else {
@@ -590,8 +591,9 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 	d->attempts++;
 	log_warnx("delivery %s: %s for promise %" PRId64 " to '%s' failed: %s, "
 	          "will retry in %" PRId64 "s",
-	    d->uid, d->kind, d->promise_id, d->recipient, error, next - now);
-	sched_timer_add(dl->s, &d->retry, next * 1000);
+	    d->uid, d->kind, d->promise_id, d->recipient, error,
+	    (next_ms - now_ms + 999) / 1000);
+	sched_timer_add(dl->s, &d->retry, next_ms);
 }
 
 /* ---- the batch ---------------------------------------------------------- */

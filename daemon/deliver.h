@@ -49,7 +49,8 @@ struct delivery {
  *   "lead"        nudges: seconds before due
  *   "repeat"      escalations: which repeat (1 = the first)
  *   "level"       escalations: the recipient's place up the chain (1 =
- *                 the owner's manager)
+ *                 the owner's manager; 0 = nobody above the owner is
+ *                 known, so the owner is told)
  *   "promise"     {"id", "title", "owner", "for"?, "note"?, "due_at", "due"
  *                 (ISO UTC), "created_at", "created_by", "state",
  *                 "snoozes"}
@@ -58,8 +59,8 @@ struct delivery {
  *   "thread"      email only: {"root": "<message-id>", "first": bool}:
  *                 the first email about a promise carries root as its
  *                 Message-ID, later ones refer to it
- *   "failed"      undeliverable only: {"event", "channel", "error"} of the
- *                 delivery that could not be made
+ *   "failed"      undeliverable only: {"delivery", "event", "recipient",
+ *                 "channel", "error"} of the delivery that could not be made
  */
 
 /*
