@@ -29,8 +29,7 @@ struct curlev *curlev_close(struct curlev *cv);
  * curlev's); done runs later from the loop, never before this returns.
  * 0, or -errno with easy still the caller's
  */
-int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done,
-    void *arg);
+int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done, void *arg);
 /* transfers under way */
 unsigned curlev_running(const struct curlev *cv);
 
