@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from harness import PROMISE, Daemon, check, run
+from harness import PROMISE, Daemon, check, run, wait_for
 
 
 def epoch(y, mo, d, h, mi):
@@ -141,6 +141,38 @@ def main():
                            env=dict(os.environ, PROMISE_SOCKET=sock))
         check(r.returncode == 3 and sock in r.stderr, r)
 
+    def test_deliveries_retry_ack():
+        r = d.client("deliveries", "--failed")
+        check("no failed deliveries" in r.stdout, r.stdout)
+        d.client("deliveries", "--failed", "--state", "sent", expect=2)
+        d.client("deliveries", "--limit", "x", expect=2)
+        r = d.client("retry", "abc123", expect=2)
+        check("deliveries --json" in r.stderr, r.stderr)
+        d.client("retry", "0" * 32, expect=1)
+        # a promise that comes due with no channel goes to the log
+        p = d.json("add", "log me", "--due", "+1s", "--nudge",
+                   "none")["promise"]
+        pid = str(p["id"])
+        wait_for(lambda: [x for x in d.json("show", pid)["deliveries"]
+                          if x["state"] == "sent"], timeout=10,
+                 what="the due delivery")
+        dv = d.json("show", pid)["deliveries"]
+        check(dv[0]["channel"] == "log" and len(dv[0]["delivery"]) == 32, dv)
+        out = d.client("deliveries").stdout
+        check("due" in out and "log" in out and "sent" in out, out)
+        shown = d.client("show", pid).stdout
+        check("deliveries:" in shown and dv[0]["delivery"] in shown, shown)
+        r = d.client("retry", dv[0]["delivery"], expect=1)
+        check("already sent" in r.stderr, r.stderr)
+        r = d.client("ack", pid)
+        check("paused until" in r.stdout, r.stdout)
+        check("acked" in [e["kind"] for e in d.json("show", pid)["events"]],
+              "ack not in history")
+        d.client("done", pid)
+        d.client("ack", pid, expect=1)
+        for cmd in ("ack", "deliveries", "retry"):
+            d.client(cmd, "--help")
+
     def test_stop():
         d.stop()
 
@@ -148,7 +180,8 @@ def main():
         run([test_add_list_show_done, test_snooze_and_cancel_need_reasons,
              test_past_and_bad_times_refused, test_time_zones_and_dst,
              test_owner_and_nudges, test_status, test_help_version_usage,
-             test_unreachable_daemon_hint, test_stop])
+             test_unreachable_daemon_hint, test_deliveries_retry_ack,
+             test_stop])
     finally:
         d.cleanup()
 
