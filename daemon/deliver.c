@@ -139,7 +139,7 @@ static void
 start_now(struct deliver *dl, struct delivery *d)
 {
 	struct backend *b = dl->b[channel_from_name(d->channel)];
-	char msg[128];
+	char msg[256] = "";
 	int r;
 
 	dl->inflight++;
@@ -150,9 +150,9 @@ start_now(struct deliver *dl, struct delivery *d)
 		deliver_done(d, -EAGAIN, msg, 0);
 		return;
 	}
-	r = b->start(b, d);
+	r = b->start(b, d, msg, sizeof(msg));
 	if (r < 0)
-		deliver_done(d, r, strerror(-r), 0);
+		deliver_done(d, r, msg[0] ? msg : strerror(-r), 0);
 }
 
 /* starts d, or lines it up for a free slot under [delivery] concurrency */

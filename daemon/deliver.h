@@ -65,13 +65,14 @@ struct delivery {
 
 /*
  * A delivery backend.  start() begins sending d without blocking and
- * returns 0, or fails at once with -errno; it must never complete d before
- * it returns.  Completion is reported later, from the loop, through
- * deliver_done().
+ * returns 0, or fails at once with -errno and a one-line reason in err; it
+ * must never complete d before it returns.  Completion is reported later, from
+ * the loop, through deliver_done().
  */
 struct backend {
 	const char *name;
-	int (*start)(struct backend *b, struct delivery *d);
+	int (*start)(
+	    struct backend *b, struct delivery *d, char *err, size_t errlen);
 	/* takes the new configuration (c outlives the backend's use of it)
 	 * and reopens files (log rotation) */
 	int (*reload)(struct backend *b, const struct conf *c);

@@ -442,7 +442,7 @@ done_cb(CURL *easy, CURLcode result, void *arg)
 }
 
 static int
-http_start(struct backend *b, struct delivery *d)
+http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 {
 	struct backend_http *bh = (struct backend_http *)b;
 	const struct conf *c = bh->c;
@@ -453,24 +453,22 @@ http_start(struct backend *b, struct delivery *d)
 	long timeout;
 	int r = -EPERM;
 
-	/* a payload we cannot read or address never will be: permanent.
-	 * start() can only return an errno, so the reason is logged here */
+	/* a payload we cannot read or address never will be: permanent */
 	p = json_loads(d->payload, 0, NULL);
 	if (!json_is_object(p)) {
-		log_warnx("delivery %s: payload is not a JSON object", d->uid);
+		snprintf(err, errlen, "payload is not a JSON object");
 		goto out;
 	}
 	event = get_str(p, "event");
 	if (event == NULL)
 		event = d->kind;
 	if (!event_ok(event)) {
-		log_warnx("delivery %s: bad event name in payload", d->uid);
+		snprintf(err, errlen, "bad event name in payload");
 		goto out;
 	}
 	url = get_str(json_object_get(p, "recipient"), "webhook");
 	if (url == NULL) {
-		log_warnx("delivery %s: no webhook URL for '%s'", d->uid,
-		    d->recipient);
+		snprintf(err, errlen, "no webhook URL for '%s'", d->recipient);
 		goto out;
 	}
 	r = -ENOMEM;
@@ -480,9 +478,9 @@ http_start(struct backend *b, struct delivery *d)
 	if ((r = url_redact(url, &h->where)) < 0) {
 		if (r == -EINVAL) {
 			/* the URL itself may hold a token: not logged */
-			log_warnx("delivery %s: webhook URL for '%s' is not "
-			          "an http or https URL",
-			    d->uid, d->recipient);
+			snprintf(err, errlen,
+			    "webhook URL for '%s' is not an http or https URL",
+			    d->recipient);
 			r = -EPERM;
 		}
 		goto out;

@@ -74,13 +74,15 @@ kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static int
-log_start(struct backend *b, struct delivery *d)
+log_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 {
 	struct backend_log *bl = (struct backend_log *)b;
 	struct logdone *ld;
 	size_t len = strlen(d->payload);
 	char *line;
 
+	(void)err;
+	(void)errlen;
 	ld = calloc(1, sizeof(*ld));
 	if (ld == NULL)
 		return -ENOMEM;

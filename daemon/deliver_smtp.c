@@ -1347,7 +1347,7 @@ out:
 }
 
 static int
-smtp_start(struct backend *b, struct delivery *d)
+smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 {
 	struct backend_smtp *bs = (struct backend_smtp *)b;
 	const struct conf *c = bs->c;
@@ -1414,9 +1414,8 @@ smtp_start(struct backend *b, struct delivery *d)
 	x = NULL;
 	r = 0;
 out:
-	/* deliver.c only learns "-EPERM": say why here, once */
 	if (why != NULL)
-		log_warnx("delivery %s: no email sent: %s", d->uid, why);
+		snprintf(err, errlen, "no email sent: %s", why);
 	xfer_free(x, true);
 	free(msg.p);
 	json_decref(root);
