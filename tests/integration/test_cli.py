@@ -150,7 +150,7 @@ def main():
         check("deliveries --json" in r.stderr, r.stderr)
         d.client("retry", "0" * 32, expect=1)
         # a promise that comes due with no channel goes to the log
-        p = d.json("add", "log me", "--due", "+1s", "--nudge",
+        p = d.json("add", "log me", "--due", "+2s", "--nudge",
                    "none")["promise"]
         pid = str(p["id"])
         wait_for(lambda: [x for x in d.json("show", pid)["deliveries"]

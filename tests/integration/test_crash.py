@@ -144,7 +144,7 @@ def test_pending_delivery_resent_with_same_id():
     d = Daemon("resend").start()
     try:
         now = int(time.time())
-        p = d.json("add", "resend me", "--due", f"@{now + 1}", "--nudge",
+        p = d.json("add", "resend me", "--due", f"@{now + 2}", "--nudge",
                    "none")["promise"]
         wait_for(lambda: events(d, p["id"], "promise.due"), timeout=10,
                  what="the deadline")

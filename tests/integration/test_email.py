@@ -105,7 +105,7 @@ def test_header_injection_impossible():
         d = daemon_with(sink, "inject", policy="escalate_after = 1h\n")
         try:
             c = Conn(d)
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             r = c.call({"v": 1, "op": "add", "title":
                         "x\r\nBcc: evil@example.com", "due_at": due})
             check(not r["ok"] and "title" in r["error"]["message"], r)
@@ -130,7 +130,7 @@ def test_transient_then_permanent_smtp_errors():
         d = daemon_with(sink, "smtp-errors", policy="escalate_after = 1h\n")
         try:
             sink.respond(451, "4.3.0 try again later", count=1)
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             p = d.json("add", "Transient", "--due", f"@{due}", "--nudge",
                        "none")["promise"]
             sink.wait_for_messages(1, timeout=15)
@@ -139,7 +139,7 @@ def test_transient_then_permanent_smtp_errors():
             dv = d.json("show", str(p["id"]))["deliveries"][0]
             check(dv["attempts"] == 2, dv)
             sink.respond(550, "5.1.1 no such user", count=1)
-            q = d.json("add", "Permanent", "--due", "+1s", "--nudge",
+            q = d.json("add", "Permanent", "--due", "+2s", "--nudge",
                        "none")["promise"]
             wait_for(lambda: d.json("show", str(q["id"]))["deliveries"] and
                      d.json("show", str(q["id"]))["deliveries"][0]["state"]

@@ -114,7 +114,7 @@ def test_retry_after_and_same_delivery_id():
         d = daemon_with(sink, "retry-after", policy="escalate_after = 1h\n")
         try:
             sink.control(fail=2, status=429, retry_after="1")
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             d.json("add", "Retry me", "--due", f"@{due}", "--nudge", "none")
             got = sink.wait_requests(3, timeout=15)
             due_posts = [r for r in got if
@@ -140,7 +140,7 @@ def test_backoff_then_success():
         d = daemon_with(sink, "backoff", policy="escalate_after = 1h\n")
         try:
             sink.control(fail=2, status=503)
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             p = d.json("add", "Back off", "--due", f"@{due}", "--nudge",
                        "none")["promise"]
             wait_for(lambda: any(x["state"] == "sent" for x in
@@ -164,7 +164,7 @@ def test_permanent_failure_surfaces_and_escalates():
                         policy="escalate_after = 1h\n")
         try:
             sink.control(status_always=410)
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             p = d.json("add", "Nobody hears this", "--due", f"@{due}",
                        "--nudge", "none")["promise"]
             wait_for(lambda: d.json("deliveries", "--failed")["deliveries"],
@@ -201,7 +201,7 @@ def test_pending_retries_survive_kill9():
         d = daemon_with(sink, "kill9-retry", policy="escalate_after = 1h\n")
         try:
             sink.control(status_always=503)
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             ids = [d.json("add", f"survive {i}", "--due", f"@{due}",
                           "--nudge", "none")["promise"]["id"]
                    for i in range(5)]
@@ -258,7 +258,7 @@ def test_slack_format():
                                 f"webhook = {sink.url('/slack')}\n")
         d.start()
         try:
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             d.json("add", "Call Nopio back", "--due", f"@{due}", "--nudge",
                    "none")
             r = sink.wait_requests(1)[0]
