@@ -392,7 +392,9 @@ tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
 		seen[n++] = m;
 		if ((rc = store_acked_until(dl->st, p->id, m, &until)) < 0)
 			return rc;
-		if (until > now)
+		/* inclusive: a repeat due one period after the ack is the one
+		 * the ack was meant to pause */
+		if (until >= now)
 			continue;
 		json_object_set_new(base, "level", json_integer((json_int_t)n));
 		if ((rc = tell(dl, p, base, m, out)) < 0)

@@ -109,6 +109,45 @@ def test_chain_nudge_due_escalations_resolved():
             d.cleanup()
 
 
+def test_ack_pauses_repeats_but_chain_still_climbs():
+    with HttpSink().start() as sink:
+        d = Daemon("ack")
+        # dan reports to ME, who reports to chief
+        d.write_conf(
+            conf_extra=f"[person dan]\nwebhook = {sink.url('/dan')}\n"
+                       f"manager = {ME}\n"
+                       f"[person {ME}]\nwebhook = {sink.url('/' + ME)}\n"
+                       f"manager = chief\n"
+                       f"[person chief]\nwebhook = {sink.url('/chief')}\n",
+            policy="escalate_after = 1s\nescalation_repeat = 3s\n"
+                   "escalate_up_after = 2\n")
+        d.start()
+        try:
+            due = int(time.time()) + 2
+            p = d.json("add", "Re-book the missed meeting", "--due",
+                       f"@{due}", "--owner", "dan", "--nudge",
+                       "none")["promise"]
+            wait_for(lambda: posts(sink, "/" + ME, "promise.escalation"),
+                     timeout=10, what="the first escalation")
+            r = d.json("ack", str(p["id"]))
+            check(r["until"] > time.time(), r)
+            # repeat 2 would go to ME alone; repeat 3 to ME and chief
+            wait_for(lambda: posts(sink, "/chief", "promise.escalation"),
+                     timeout=15, what="the escalation to reach chief")
+            mine = [json.loads(x["body"])["repeat"] for x in
+                    posts(sink, "/" + ME, "promise.escalation")]
+            check(mine == [1, 3], f"repeats to the acknowledger: {mine}")
+            chief = [json.loads(x["body"])["repeat"] for x in
+                     posts(sink, "/chief", "promise.escalation")]
+            check(chief == [3], chief)
+            kinds = [e["kind"] for e in
+                     d.json("show", str(p["id"]))["events"]]
+            check("acked" in kinds, kinds)
+        finally:
+            d.stop()
+            d.cleanup()
+
+
 def test_retry_after_and_same_delivery_id():
     with HttpSink().start() as sink:
         d = daemon_with(sink, "retry-after", policy="escalate_after = 1h\n")
@@ -274,6 +313,7 @@ def test_slack_format():
 
 if __name__ == "__main__":
     run([test_chain_nudge_due_escalations_resolved,
+         test_ack_pauses_repeats_but_chain_still_climbs,
          test_retry_after_and_same_delivery_id,
          test_backoff_then_success,
          test_permanent_failure_surfaces_and_escalates,
