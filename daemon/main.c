@@ -6,6 +6,7 @@
  * releases the replies and deliveries that waited for that commit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "ctl.h"
 #include "deliver.h"
 #include "log.h"
+#include "notify.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
@@ -39,6 +41,8 @@ struct daemon {
 	ev_signal sigterm, sigint, sighup;
 	ev_timer drain;
 	ev_timer again;
+	ev_timer watchdog;
+	ev_timer status;
 	bool quitting;
 	bool drain_expired;
 };
@@ -92,6 +96,41 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 }
 
+/* tells the service manager how things stand, for systemctl status */
+static void
+send_status(struct daemon *d)
+{
+	struct store_counts n;
+	char msg[256];
+
+	if (d->st == NULL || store_counts(d->st, util_now(), &n) < 0)
+		return;
+	snprintf(msg, sizeof(msg),
+	    "STATUS=%lld open, %lld overdue, %lld deliveries pending, %lld "
+	    "failed",
+	    (long long)n.open, (long long)n.overdue,
+	    (long long)n.deliveries_pending, (long long)n.deliveries_failed);
+	(void)notify_send(msg);
+}
+
+static void
+status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	send_status(w->data);
+}
+
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* the loop turning is the health being vouched for */
+	(void)notify_send("WATCHDOG=1");
+}
+
 static void
 again_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -119,6 +158,7 @@ quit_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (d->quitting)
 		return;
 	log_info("received %s, shutting down", strsignal(w->signum));
+	(void)notify_send("STOPPING=1");
 	d->quitting = true;
 	ctl_shutdown(d->ctl);
 	ev_timer_start(loop, &d->drain);
@@ -134,10 +174,11 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	(void)notify_send("RELOADING=1");
 	r = conf_load(&c, d->conf->path, err, sizeof(err));
 	if (r < 0) {
 		log_warnx("reload: %s; keeping the running configuration", err);
-		return;
+		goto out;
 	}
 	if (strcmp(c->socket, d->conf->socket) != 0 ||
 	    strcmp(c->database, d->conf->database) != 0)
@@ -148,20 +189,25 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		          "configuration",
 		    c->delivery_log, strerror(-r));
 		conf_free(c);
-		return;
+		goto out;
 	}
 	log_set_level(c->log_level);
 	ctl_set_conf(d->ctl, c);
 	conf_free(d->conf);
 	d->conf = c;
 	log_info("configuration reloaded from %s", c->path);
+out:
+	/* the running configuration, old or new, is in force again */
+	(void)notify_send("READY=1");
+	send_status(d);
 }
 
 static int
 run(struct daemon *d)
 {
 	char err[512];
-	int r;
+	uint64_t wd;
+	int r, fd;
 
 	log_set_level(d->conf->log_level);
 	/* the database, its WAL and the delivery log hold people's
@@ -180,7 +226,17 @@ run(struct daemon *d)
 		log_warnx("cannot initialise the event loop");
 		return 1;
 	}
-	if ((r = ctl_open(&d->ctl, d->loop, d->conf, -1, err, sizeof(err))) <
+	/* a socket handed over by systemd's promised.socket, else our own */
+	if ((fd = notify_listen_fd()) < -1) {
+		log_warnx("socket activation: %s", strerror(-fd));
+		return 1;
+	}
+	if (fd >= 0 &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		log_warn("socket activation: fd %d", fd);
+		return 1;
+	}
+	if ((r = ctl_open(&d->ctl, d->loop, d->conf, fd, err, sizeof(err))) <
 	    0) {
 		log_warnx("%s", r == -ENOMEM ? "out of memory" : err);
 		return 1;
@@ -216,6 +272,18 @@ run(struct daemon *d)
 	ev_timer_init(&d->drain, drain_cb, DRAIN_SECONDS, 0.);
 	d->drain.data = d;
 	signal(SIGPIPE, SIG_IGN);
+	ev_timer_init(&d->status, status_cb, 30., 30.);
+	d->status.data = d;
+	ev_timer_start(d->loop, &d->status);
+	if ((wd = notify_watchdog_usec()) > 0) {
+		/* twice per period, as sd_watchdog_enabled(3) advises */
+		ev_timer_init(&d->watchdog, watchdog_cb, 0., (double)wd / 2e6);
+		ev_timer_again(d->loop, &d->watchdog);
+	}
+	/* the database is open, the schedule loaded and the socket listening:
+	 * only now is the service ready */
+	(void)notify_send("READY=1");
+	send_status(d);
 	log_info("promised %s ready: %zu open promises, socket %s, database "
 	         "%s, schema v%d",
 	    PROMISED_VERSION, sched_count(d->s), d->conf->socket,
