@@ -120,6 +120,23 @@ def test_socket_activation():
         d.cleanup()
 
 
+def test_journal_lines_carry_priorities():
+    d = Daemon("journal")
+    try:
+        d.start(env={"JOURNAL_STREAM": "8:12345"})
+        d.stop()
+        lines = [x for x in d.log_text().splitlines() if x]
+        check(lines, "nothing logged")
+        for line in lines:
+            check(line[0] == "<" and line[2] == ">" and line[1] in "34567",
+                  f"no priority prefix: {line!r}")
+            check(not line[3:7].isdigit(), f"timestamped: {line!r}")
+        check(any(x.startswith("<6>promised ") for x in lines), lines)
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_ready_only_once_accepting_then_status_and_reload,
-         test_socket_activation])
+         test_socket_activation,
+         test_journal_lines_carry_priorities])
