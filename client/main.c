@@ -125,6 +125,8 @@ static const char help_general[] =
     "  deliveries [--failed] [--state pending|sent|failed|all] [--limit N]\n"
     "  retry DELIVERY\n"
     "  status\n"
+    "  backup FILE\n"
+    "  metrics\n"
     "\n"
     "options (before or after the command):\n"
     "  --socket PATH  the daemon's socket (default $PROMISE_SOCKET, else\n"
@@ -217,6 +219,21 @@ static const char usage_status[] =
     "usage: promise status\n"
     "\n"
     "Shows the daemon's version, uptime and counters.\n";
+
+static const char usage_backup[] =
+    "usage: promise backup FILE\n"
+    "\n"
+    "Has promised write a consistent copy of its database to FILE while it\n"
+    "goes on serving.  FILE must not exist yet; a relative FILE is taken\n"
+    "from the current directory.  The daemon writes the file, mode 0600 and\n"
+    "owned by its own user, so the directory must be writable by it.\n";
+
+static const char usage_metrics[] =
+    "usage: promise metrics\n"
+    "\n"
+    "Prints the daemon's metrics in the Prometheus text format, as\n"
+    "node_exporter's textfile collector reads them.  Write them to a\n"
+    "temporary file and rename it into place, so no half is ever read.\n";
 
 /* every command takes the global options too, so they may follow it */
 static const struct option opts_global[] = {
@@ -1641,6 +1658,110 @@ out:
 	return status;
 }
 
+/*
+ * FILE made absolute through the real path of its directory: the daemon
+ * has a working directory of its own.  Returns an exit status.
+ */
+static int
+absolute_path(const char *file, char *buf, size_t len)
+{
+	char dir[PATH_MAX], *real = NULL;
+	const char *slash = strrchr(file, '/'), *base;
+	int n, status;
+
+	if (slash == NULL) {
+		util_strlcpy(dir, ".", sizeof(dir));
+		base = file;
+	} else if (slash == file) {
+		util_strlcpy(dir, "/", sizeof(dir));
+		base = file + 1;
+	} else if ((size_t)(slash - file) < sizeof(dir)) {
+		memcpy(dir, file, (size_t)(slash - file));
+		dir[slash - file] = '\0';
+		base = slash + 1;
+	} else {
+		return usage_error("backup: '%s': file name too long", file);
+	}
+	if (base[0] == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0)
+		return usage_error("backup: '%s' is a directory; name the file "
+		                   "to write",
+		    file);
+	if ((real = realpath(dir, NULL)) == NULL) {
+		errmsg("backup: directory '%s': %s", dir, strerror(errno));
+		status = CLI_REFUSED;
+		goto out;
+	}
+	n = snprintf(
+	    buf, len, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+	if (n < 0 || (size_t)n >= len) {
+		status = usage_error("backup: '%s': file name too long", file);
+		goto out;
+	}
+	status = CLI_OK;
+out:
+	free(real);
+	return status;
+}
+
+static int
+cmd_backup(const struct cli *cli, const struct args *a)
+{
+	char path[PATH_MAX];
+	json_t *req = NULL, *reply = NULL;
+	const char *s;
+	int status;
+
+	if ((status = check_text("FILE", a->pos, false)) != CLI_OK ||
+	    (status = absolute_path(a->pos, path, sizeof(path))) != CLI_OK)
+		goto out;
+	req = json_pack(
+	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "backup", "path", path);
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	s = jstr(reply, "path");
+	fputs("backup written to ", stdout);
+	put_str(s != NULL ? s : path);
+	printf(" (%" PRId64 " pages, %" PRId64 " bytes)\n",
+	    jint(reply, "pages", 0), jint(reply, "bytes", 0));
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static int
+cmd_metrics(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	const char *text;
+	int status;
+
+	(void)a;
+	req = json_pack("{s:i,s:s}", "v", PROTO_VERSION, "op", "metrics");
+	if (req == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	/* verbatim: the exposition format is the daemon's to get right */
+	if ((text = jstr(reply, "text")) == NULL) {
+		errmsg("metrics: the reply has no text");
+		status = CLI_REFUSED;
+		goto out;
+	}
+	fputs(text, stdout);
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
 static const struct command commands[] = {
     {"add", "TITLE",
         OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR) | OPTBIT(OPT_OWNER) |
@@ -1658,6 +1779,8 @@ static const struct command commands[] = {
         usage_deliveries, cmd_deliveries},
     {"retry", "DELIVERY", 0, usage_retry, cmd_retry},
     {"status", NULL, 0, usage_status, cmd_status},
+    {"backup", "FILE", 0, usage_backup, cmd_backup},
+    {"metrics", NULL, 0, usage_metrics, cmd_metrics},
 };
 
 static const struct command *

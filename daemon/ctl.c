@@ -7,10 +7,15 @@
  * (ctl_after_commit), so "ok" always means committed and one fsync serves
  * every request that arrived in the same iteration.  A bad request costs its
  * sender one error line; the daemon goes on serving everyone else.
+ *
+ * A backup is the one request answered later than its batch: its reply
+ * waits in the queue, pending, while the copy is made a step at a time
+ * between batches, and the replies queued behind it wait with it.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +37,25 @@
 #define OUT_HIGH (1024 * 1024)
 #define OUT_LOW (256 * 1024)
 #define READ_CHUNK 65536
+/* pages a backup copies per loop iteration: 4 MiB at SQLite's default
+ * page size, a few milliseconds that other clients wait at most */
+#define BACKUP_STEP_PAGES 1024
 
 struct reply {
 	struct reply *next;
 	char *line;
 	size_t len;
-	bool write;  /* a change: replaced by an error if the batch fails */
-	json_t *tag; /* the request's tag, for that error */
+	bool write;   /* a change: replaced by an error if the batch fails */
+	bool pending; /* no line yet: the backup is still being written */
+	json_t *tag;  /* the request's tag, for that error */
+};
+
+/* the backup being written; its reply is held, pending, by the asker */
+struct backup {
+	struct conn *c;
+	struct reply *rp;
+	struct store_backup *b;
+	char *path;
 };
 
 struct conn {
@@ -73,6 +90,8 @@ struct ctl {
 	struct conn *dirty;
 	int64_t started_at;
 	bool shutting_down;
+	struct backup *backup; /* one at a time */
+	ev_idle spin;          /* keeps the loop turning while it runs */
 };
 
 /* what a request changes in the schedule, applied once its savepoint is
@@ -89,11 +108,13 @@ struct req {
 	json_t *reply;
 	int64_t now;
 	struct sched_change change;
+	struct backup *backup; /* started: the reply comes when it is done */
 	char err[512];
 };
 
 static void conn_close(struct conn *c);
 static void conn_flush(struct conn *c);
+static void backup_cancel(struct ctl *ctl, const char *why);
 
 /* ---- promises as JSON ---------------------------------------------------- */
 
@@ -720,6 +741,199 @@ op_status(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* 'path' for a message, or "the file" when too long to quote whole: a cut
+ * one could split a character and spoil the reply's UTF-8 */
+static void
+name_path(char *buf, size_t len, const char *path)
+{
+	if (strlen(path) + 3 <= len)
+		snprintf(buf, len, "'%s'", path);
+	else
+		snprintf(buf, len, "the file");
+}
+
+/*
+ * Starts a backup; the reply is sent once the copy is complete.  Anyone
+ * connected may ask for one: who may is a later decision.
+ */
+static enum proto_err
+op_backup(struct req *r)
+{
+	struct store_backup *b = NULL;
+	struct backup *bk;
+	const char *path;
+	char name[256];
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_text(r, "path", true, PATH_MAX - 1, false, &path)) !=
+	    PROTO_OK)
+		return e;
+	if (path[0] != '/') {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'path': must be an absolute path");
+		return PROTO_INVALID;
+	}
+	if (r->ctl->backup != NULL) {
+		snprintf(r->err, sizeof(r->err),
+		    "a backup is already being written; try again when it is "
+		    "done");
+		return PROTO_UNAVAILABLE;
+	}
+	name_path(name, sizeof(name), path);
+	rc = store_backup_open(r->ctl->st, path, &b);
+	switch (rc) {
+	case 0:
+		break;
+	case -EEXIST:
+		snprintf(r->err, sizeof(r->err),
+		    "%s already exists; a backup never overwrites a file",
+		    name);
+		return PROTO_CONFLICT;
+	case -ENOENT:
+	case -ENOTDIR:
+	case -ENAMETOOLONG:
+	case -ELOOP:
+		snprintf(r->err, sizeof(r->err),
+		    "field 'path': cannot create %s: %s", name,
+		    store_errmsg(r->ctl->st));
+		return PROTO_INVALID;
+	case -EACCES:
+	case -EPERM:
+	case -EROFS:
+		snprintf(r->err, sizeof(r->err),
+		    "promised may not create %s: %s", name,
+		    store_errmsg(r->ctl->st));
+		return PROTO_FORBIDDEN;
+	case -ENOMEM:
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return PROTO_INTERNAL;
+	default:
+		snprintf(r->err, sizeof(r->err),
+		    "cannot write a backup to %s: %s", name,
+		    store_errmsg(r->ctl->st));
+		return PROTO_UNAVAILABLE;
+	}
+	bk = calloc(1, sizeof(*bk));
+	if (bk == NULL || (bk->path = strdup(path)) == NULL) {
+		free(bk);
+		store_backup_abort(b);
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return PROTO_INTERNAL;
+	}
+	bk->b = b;
+	r->backup = bk;
+	log_info("client %s: writing a backup to %s", r->c->login, name);
+	return PROTO_OK;
+}
+
+/* seconds in ms as the shortest decimal: 5 -> "0.005", 2500 -> "2.5" */
+static void
+seconds_text(char *buf, size_t len, uint64_t ms)
+{
+	size_t n;
+
+	snprintf(buf, len, "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* the Prometheus text exposition (format 0.0.4) of the metrics */
+static int
+write_metrics(FILE *f, struct ctl *ctl, const struct store_metrics *m)
+{
+	const struct sched_lateness *lt = sched_lateness(ctl->s);
+	char le[32];
+	size_t i;
+
+	family(f, "promised_open_promises", "gauge",
+	    "Promises not yet kept or cancelled.");
+	fprintf(f, "promised_open_promises %" PRId64 "\n",
+	    m->promises[PSTATE_OPEN]);
+	family(f, "promised_overdue_promises", "gauge",
+	    "Open promises whose deadline has passed.");
+	fprintf(f, "promised_overdue_promises %" PRId64 "\n", m->overdue);
+	family(f, "promised_promises_total", "counter",
+	    "Promises settled, by how: kept or cancelled.");
+	fprintf(f,
+	    "promised_promises_total{state=\"kept\"} %" PRId64 "\n"
+	    "promised_promises_total{state=\"cancelled\"} %" PRId64 "\n",
+	    m->promises[PSTATE_KEPT], m->promises[PSTATE_CANCELLED]);
+	family(f, "promised_missed_total", "counter",
+	    "Promises that missed their deadline, each counted once: open "
+	    "past it, or given a due notice (a later snooze does not uncount "
+	    "it), or kept or cancelled at or after it.");
+	fprintf(f, "promised_missed_total %" PRId64 "\n", m->missed);
+	family(f, "promised_deliveries", "gauge",
+	    "Notices in the outbox, by state: pending (being sent or to be "
+	    "retried), sent, or failed for good.");
+	fprintf(f,
+	    "promised_deliveries{state=\"pending\"} %" PRId64 "\n"
+	    "promised_deliveries{state=\"sent\"} %" PRId64 "\n"
+	    "promised_deliveries{state=\"failed\"} %" PRId64 "\n",
+	    m->deliveries_pending, m->deliveries_sent, m->deliveries_failed);
+	family(f, "promised_fire_lateness_seconds", "histogram",
+	    "How late nudges, due notices and escalations fired after their "
+	    "scheduled time, since the daemon started.");
+	for (i = 0; i < SCHED_LATENESS_BUCKETS; i++) {
+		seconds_text(
+		    le, sizeof(le), (uint64_t)sched_lateness_bounds_ms[i]);
+		fprintf(f,
+		    "promised_fire_lateness_seconds_bucket{le=\"%s\"} "
+		    "%" PRIu64 "\n",
+		    le, lt->le[i]);
+	}
+	fprintf(f,
+	    "promised_fire_lateness_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+	    "promised_fire_lateness_seconds_sum %" PRIu64 ".%03" PRIu64 "\n"
+	    "promised_fire_lateness_seconds_count %" PRIu64 "\n",
+	    lt->count, lt->sum_ms / 1000, lt->sum_ms % 1000, lt->count);
+	/* the version is digits and dots: nothing in it needs escaping */
+	family(f, "promised_build_info", "gauge",
+	    "Always 1; the version of the running promised is its label.");
+	fprintf(f, "promised_build_info{version=\"%s\"} 1\n", PROMISED_VERSION);
+	family(f, "promised_start_time_seconds", "gauge",
+	    "When the daemon started, in seconds since the Unix epoch.");
+	fprintf(
+	    f, "promised_start_time_seconds %" PRId64 "\n", ctl->started_at);
+	family(f, "promised_scheduled_timers", "gauge",
+	    "Open promises with a timer on the schedule.");
+	fprintf(f, "promised_scheduled_timers %zu\n", sched_count(ctl->s));
+	return ferror(f) ? -EIO : 0;
+}
+
+static enum proto_err
+op_metrics(struct req *r)
+{
+	struct store_metrics m;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((rc = store_metrics(r->ctl->st, r->now, &m)) < 0)
+		return store_failed(r, rc);
+	if ((f = open_memstream(&text, &len)) == NULL)
+		return PROTO_INTERNAL;
+	rc = write_metrics(f, r->ctl, &m);
+	if (fclose(f) != 0 || rc < 0) {
+		free(text);
+		return PROTO_INTERNAL;
+	}
+	r->reply = json_pack("{s:b,s:s}", "ok", 1, "text", text);
+	free(text);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
 static const struct op {
 	const char *name;
 	bool write;
@@ -735,6 +949,8 @@ static const struct op {
     {"ack", true, op_ack},
     {"deliveries", false, op_deliveries},
     {"retry", true, op_retry},
+    {"backup", false, op_backup},
+    {"metrics", false, op_metrics},
 };
 
 /* ---- connections -----------------------------------------------------------
@@ -790,6 +1006,149 @@ queue_reply(struct conn *c, json_t *msg, bool write, json_t *tag)
 	c->rtail = &rp->next;
 	c->owed += rp->len;
 	mark_dirty(c);
+}
+
+static void
+reply_free(struct reply *rp)
+{
+	free(rp->line);
+	json_decref(rp->tag);
+	free(rp);
+}
+
+/* holds a pending reply on c for the backup bk, which it starts */
+static void
+backup_hold(struct conn *c, struct backup *bk, json_t *tag)
+{
+	struct ctl *ctl = c->ctl;
+	struct reply *rp = calloc(1, sizeof(*rp));
+
+	if (rp == NULL) {
+		/* as in queue_reply: a missing answer would shift the rest */
+		log_warnx(
+		    "client %s: out of memory for a reply; closing", c->login);
+		store_backup_abort(bk->b);
+		free(bk->path);
+		free(bk);
+		c->closing = true;
+		mark_dirty(c);
+		return;
+	}
+	rp->pending = true;
+	rp->tag = json_incref(tag);
+	*c->rtail = rp;
+	c->rtail = &rp->next;
+	bk->c = c;
+	bk->rp = rp;
+	ctl->backup = bk;
+	ev_idle_start(ctl->loop, &ctl->spin);
+}
+
+/* ends the backup, its file removed; its pending reply goes with its
+ * connection */
+static void
+backup_cancel(struct ctl *ctl, const char *why)
+{
+	struct backup *bk = ctl->backup;
+
+	if (bk == NULL)
+		return;
+	log_warnx("backup to '%s' abandoned: %s", bk->path, why);
+	ctl->backup = NULL;
+	ev_idle_stop(ctl->loop, &ctl->spin);
+	store_backup_abort(bk->b);
+	free(bk->path);
+	free(bk);
+}
+
+/* gives the finished backup's pending reply its line (msg, consumed) */
+static void
+backup_done(struct ctl *ctl, json_t *msg)
+{
+	struct backup *bk = ctl->backup;
+	struct reply *rp = bk->rp;
+	struct conn *c = bk->c;
+
+	ctl->backup = NULL;
+	ev_idle_stop(ctl->loop, &ctl->spin);
+	free(bk->path);
+	free(bk);
+	if (msg != NULL && rp->tag != NULL &&
+	    json_object_set(msg, "tag", rp->tag) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	rp->line = msg != NULL ? proto_dump(msg, &rp->len) : NULL;
+	json_decref(msg);
+	if (rp->line == NULL) {
+		log_warnx(
+		    "client %s: out of memory for a reply; closing", c->login);
+		conn_close(c);
+		return;
+	}
+	rp->pending = false;
+	c->owed += rp->len;
+	mark_dirty(c);
+}
+
+/*
+ * Copies the next pages of the backup.  Only between batches: the batch
+ * holds changes not yet committed, which a backup must never contain.
+ * Committed changes made while the copy runs are mirrored into it by
+ * SQLite, so it is consistent as of its last step.
+ */
+static void
+backup_run(struct ctl *ctl)
+{
+	struct backup *bk = ctl->backup;
+	int64_t pages = 0, bytes = 0, left, total;
+	char name[256], err[384];
+	json_t *msg;
+	int rc;
+
+	if (bk == NULL || store_in_txn(ctl->st))
+		return;
+	rc = store_backup_step(bk->b, BACKUP_STEP_PAGES);
+	if (rc == 0) {
+		store_backup_progress(bk->b, &left, &total);
+		log_debug("backup to '%s': %" PRId64 " of %" PRId64
+		          " pages copied",
+		    bk->path, total - left, total);
+		return;
+	}
+	if (rc == -EBUSY)
+		return;
+	if (rc == 1)
+		rc = store_backup_finish(bk->b, &pages, &bytes);
+	else
+		store_backup_abort(bk->b);
+	bk->b = NULL;
+	if (rc == 0) {
+		log_info("backup written to '%s': %" PRId64 " pages, %" PRId64
+		         " bytes",
+		    bk->path, pages, bytes);
+		msg = json_pack("{s:b,s:s,s:I,s:I}", "ok", 1, "path", bk->path,
+		    "pages", (json_int_t)pages, "bytes", (json_int_t)bytes);
+	} else {
+		log_warnx("backup to '%s' failed: %s", bk->path,
+		    store_errmsg(ctl->st));
+		name_path(name, sizeof(name), bk->path);
+		snprintf(err, sizeof(err), "backup to %s failed: %s", name,
+		    store_errmsg(ctl->st));
+		msg = proto_error(
+		    rc == -ENOMEM ? PROTO_INTERNAL : PROTO_UNAVAILABLE, err);
+	}
+	backup_done(ctl, msg);
+}
+
+static void
+spin_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	/* nothing: being active keeps the loop from blocking, so the
+	 * prepare watcher's commit and ctl_after_commit keep coming */
+	(void)loop;
+	(void)w;
+	(void)revents;
 }
 
 static void
@@ -857,7 +1216,11 @@ out:
 		json_decref(r.reply);
 		r.reply = proto_error(e, r.err);
 	}
-	queue_reply(c, r.reply, op != NULL && op->write && e == PROTO_OK, tag);
+	if (r.backup != NULL)
+		backup_hold(c, r.backup, tag);
+	else
+		queue_reply(
+		    c, r.reply, op != NULL && op->write && e == PROTO_OK, tag);
 	json_decref(r.body);
 }
 
@@ -974,43 +1337,57 @@ out_append(struct conn *c, const char *s, size_t len)
 	return 0;
 }
 
-/* moves held replies to the output, swapping failed changes for errors */
-static void
-conn_release(struct conn *c, bool ok)
+/* swaps the reply to a change the batch failed to commit for an error */
+static int
+reply_refuse(struct conn *c, struct reply *rp)
 {
-	struct reply *rp, *next;
 	json_t *msg;
 	char *line;
 	size_t len;
+
+	msg = proto_error(PROTO_UNAVAILABLE,
+	    "the database could not commit this change; nothing was changed, "
+	    "try again");
+	if (msg != NULL && rp->tag != NULL)
+		json_object_set(msg, "tag", rp->tag);
+	line = msg != NULL ? proto_dump(msg, &len) : NULL;
+	json_decref(msg);
+	if (line == NULL)
+		return -ENOMEM;
+	c->owed = c->owed - rp->len + len;
+	free(rp->line);
+	rp->line = line;
+	rp->len = len;
+	return 0;
+}
+
+/*
+ * After a batch: settles every held reply, failed changes becoming
+ * errors, then moves them to the output in order up to the first one
+ * still pending (a backup being written); those behind it wait for it.
+ */
+static void
+conn_release(struct conn *c, bool ok)
+{
+	struct reply *rp;
 	bool broken = false;
 
-	for (rp = c->rhead; rp != NULL; rp = next) {
-		next = rp->next;
-		c->owed -= rp->len;
-		line = rp->line;
-		len = rp->len;
-		msg = NULL;
-		if (!ok && rp->write) {
-			msg = proto_error(PROTO_UNAVAILABLE,
-			    "the database could not commit this change; "
-			    "nothing was changed, try again");
-			if (msg != NULL && rp->tag != NULL)
-				json_object_set(msg, "tag", rp->tag);
-			line = msg ? proto_dump(msg, &len) : NULL;
-			json_decref(msg);
-		}
-		if (line == NULL || out_append(c, line, len) < 0)
+	for (rp = c->rhead; rp != NULL; rp = rp->next) {
+		if (rp->write && !ok && reply_refuse(c, rp) < 0)
 			broken = true;
-		else
-			c->owed += len;
-		if (line != rp->line)
-			free(line);
-		free(rp->line);
-		json_decref(rp->tag);
-		free(rp);
+		/* settled: a later batch's outcome is not this reply's */
+		rp->write = false;
 	}
-	c->rhead = NULL;
-	c->rtail = &c->rhead;
+	while (!broken && (rp = c->rhead) != NULL && !rp->pending) {
+		if (out_append(c, rp->line, rp->len) < 0) {
+			broken = true;
+			break;
+		}
+		c->rhead = rp->next;
+		reply_free(rp);
+	}
+	if (c->rhead == NULL)
+		c->rtail = &c->rhead;
 	if (broken) {
 		log_warnx(
 		    "client %s: out of memory for replies; closing", c->login);
@@ -1025,6 +1402,8 @@ ctl_after_commit(struct ctl *ctl, bool ok)
 {
 	struct conn *c, *next;
 
+	/* first, so that a backup finishing now is answered now */
+	backup_run(ctl);
 	c = ctl->dirty;
 	ctl->dirty = NULL;
 	for (; c != NULL; c = next) {
@@ -1041,6 +1420,8 @@ conn_close(struct conn *c)
 	struct conn **pp;
 	struct reply *rp, *next;
 
+	if (ctl->backup != NULL && ctl->backup->c == c)
+		backup_cancel(ctl, "its client is gone");
 	ev_io_stop(ctl->loop, &c->rio);
 	ev_io_stop(ctl->loop, &c->wio);
 	close(c->fd);
@@ -1055,9 +1436,7 @@ conn_close(struct conn *c)
 	}
 	for (rp = c->rhead; rp != NULL; rp = next) {
 		next = rp->next;
-		free(rp->line);
-		json_decref(rp->tag);
-		free(rp);
+		reply_free(rp);
 	}
 	linebuf_free(&c->in);
 	free(c->out);
@@ -1226,6 +1605,7 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 	ev_io_init(&ctl->lio, accept_cb, ctl->fd, EV_READ);
 	ctl->lio.data = ctl;
 	ev_io_start(loop, &ctl->lio);
+	ev_idle_init(&ctl->spin, spin_cb);
 	*ret = ctl;
 	return 0;
 }
@@ -1261,6 +1641,9 @@ ctl_busy(const struct ctl *ctl)
 {
 	const struct conn *c;
 
+	/* a backup owes its asker a reply */
+	if (ctl->backup != NULL)
+		return true;
 	for (c = ctl->conns; c != NULL; c = c->next)
 		if (c->owed > 0)
 			return true;
@@ -1272,6 +1655,7 @@ ctl_close(struct ctl *ctl)
 {
 	if (ctl == NULL)
 		return NULL;
+	backup_cancel(ctl, "promised is stopping");
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
 	ev_io_stop(ctl->loop, &ctl->lio);

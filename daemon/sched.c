@@ -41,7 +41,11 @@ struct sched {
 	/* ids changed in the open batch, to restore if it rolls back */
 	int64_t *touched;
 	size_t n_touched, cap_touched;
+	struct sched_lateness late;
 };
+
+const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 
 /* how long to wait before retrying a stage whose write failed */
 #define FIRE_RETRY_MS 5000
@@ -230,7 +234,25 @@ struct fire {
 	int64_t now_ms;
 	int r;
 	bool open;
+	/* lateness of the stages emitted (at most a nudge, the due notice
+	 * and an escalation), observed once their savepoint is released */
+	int64_t late_ms[3];
+	size_t n_late;
 };
+
+static void
+observe_lateness(struct sched *s, int64_t ms)
+{
+	size_t i;
+
+	if (ms < 0)
+		ms = 0;
+	for (i = 0; i < SCHED_LATENESS_BUCKETS; i++)
+		if (ms <= sched_lateness_bounds_ms[i])
+			s->late.le[i]++;
+	s->late.count++;
+	s->late.sum_ms += (uint64_t)ms;
+}
 
 /* records one schedule event in history and the outbox */
 static int
@@ -262,6 +284,8 @@ emit(struct fire *f, const struct promise_rec *p, int32_t stage)
 	r = text == NULL ? -ENOMEM
 	                 : store_event(f->s->st, p->id, now, "promised",
 	                       sched_kind_name(kind), text);
+	if (r == 0 && f->n_late < ARRAY_SIZE(f->late_ms))
+		f->late_ms[f->n_late++] = f->now_ms - at * 1000;
 out:
 	free(text);
 	json_decref(detail);
@@ -277,6 +301,7 @@ fire_cb(void *arg, const struct promise_rec *p)
 	int32_t last, n = (int32_t)p->n_nudge;
 	struct promise_rec next;
 	struct delivery **mark;
+	size_t i;
 	int r;
 
 	f->open = p->state == PSTATE_OPEN;
@@ -312,6 +337,8 @@ fire_cb(void *arg, const struct promise_rec *p)
 		deliver_unwind(f->s->dl, mark);
 		goto out;
 	}
+	for (i = 0; i < f->n_late; i++)
+		observe_lateness(f->s, f->late_ms[i]);
 	next = *p;
 	next.stage = last + 1;
 	touch(f->s, p->id);
@@ -446,6 +473,12 @@ size_t
 sched_count(const struct sched *s)
 {
 	return s->items.count;
+}
+
+const struct sched_lateness *
+sched_lateness(const struct sched *s)
+{
+	return &s->late;
 }
 
 int

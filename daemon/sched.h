@@ -67,4 +67,18 @@ void sched_rearm(struct sched *s);
 /* promises on the schedule */
 size_t sched_count(const struct sched *s);
 
+/*
+ * How late schedule stages fired since start, for the metrics: le[i]
+ * counts the stages at most sched_lateness_bounds_ms[i] late (so it is
+ * cumulative), count all of them, sum_ms their lateness added up.
+ */
+#define SCHED_LATENESS_BUCKETS 11
+extern const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS];
+struct sched_lateness {
+	uint64_t le[SCHED_LATENESS_BUCKETS];
+	uint64_t count;
+	uint64_t sum_ms;
+};
+const struct sched_lateness *sched_lateness(const struct sched *s);
+
 #endif

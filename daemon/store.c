@@ -6,10 +6,15 @@
  * transaction the daemon commits once per loop iteration (group commit),
  * with a savepoint around each request so one failure spoils no other.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -102,6 +107,9 @@ enum stmt {
 	ST_ACKED_UNTIL,
 	ST_DELIVERY_BY_UID,
 	ST_DELIVERY_REQUEUE,
+	ST_COUNT_BY_STATE,
+	ST_COUNT_MISSED,
+	ST_COUNT_DELIVERY_STATES,
 	ST_MAX,
 };
 
@@ -177,6 +185,17 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_DELIVERY_REQUEUE] = "UPDATE deliveries SET state = 'pending', "
                             "next_attempt_at = ? WHERE id = ? "
                             "AND state IN ('pending', 'failed')",
+    [ST_COUNT_BY_STATE] = "SELECT state, count(*) FROM promises "
+                          "GROUP BY state",
+    /* a due event keeps a promise counted after a snooze moves its
+     * deadline ahead again, so the count never goes down */
+    [ST_COUNT_MISSED] = "SELECT count(*) FROM promises p "
+                        "WHERE (state = 'open' AND due_at <= ?1) "
+                        "OR (state <> 'open' AND settled_at >= due_at) "
+                        "OR EXISTS (SELECT 1 FROM events e "
+                        "WHERE e.promise_id = p.id AND e.kind = 'due')",
+    [ST_COUNT_DELIVERY_STATES] = "SELECT state, count(*) FROM deliveries "
+                                 "GROUP BY state",
 };
 
 struct store {
@@ -184,7 +203,15 @@ struct store {
 	sqlite3_stmt *stmt[ST_MAX];
 	bool in_txn;
 	int version;
+	struct store_backup *backup; /* the one being written, or NULL */
 	char msg[256];
+};
+
+struct store_backup {
+	struct store *st;
+	sqlite3 *db; /* the new file */
+	sqlite3_backup *bk;
+	char *path;
 };
 
 static const char *const pstate_names[PSTATE_MAX] = {
@@ -401,6 +428,8 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return NULL;
+	/* an unfinished backup would keep the database from closing */
+	st->backup = store_backup_abort(st->backup);
 	if (st->db != NULL && st->in_txn)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (i = 0; i < ST_MAX; i++)
@@ -997,4 +1026,259 @@ store_acked_until(
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return r;
+}
+
+/* steps a two-column (text, count) query, handing each row to cb */
+static int
+query_groups(struct store *st, enum stmt which,
+    void (*cb)(void *arg, const char *key, int64_t n), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb(arg, col_text(s, 0) ? col_text(s, 0) : "",
+		    sqlite3_column_int64(s, 1));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : fail(st, rc);
+}
+
+static void
+promise_group_cb(void *arg, const char *key, int64_t n)
+{
+	struct store_metrics *m = arg;
+	enum promise_state ps = pstate_from_string(key);
+
+	if (ps != PSTATE_INVALID)
+		m->promises[ps] = n;
+}
+
+static void
+delivery_group_cb(void *arg, const char *key, int64_t n)
+{
+	struct store_metrics *m = arg;
+
+	if (strcmp(key, "pending") == 0)
+		m->deliveries_pending = n;
+	else if (strcmp(key, "sent") == 0)
+		m->deliveries_sent = n;
+	else if (strcmp(key, "failed") == 0)
+		m->deliveries_failed = n;
+}
+
+int
+store_metrics(struct store *st, int64_t now, struct store_metrics *ret)
+{
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = query_groups(st, ST_COUNT_BY_STATE, promise_group_cb, ret)) <
+	        0 ||
+	    (r = query_ints(st, ST_COUNT_OVERDUE, &now, &ret->overdue, NULL)) <
+	        0 ||
+	    (r = query_ints(st, ST_COUNT_MISSED, &now, &ret->missed, NULL)) <
+	        0 ||
+	    (r = query_groups(
+	         st, ST_COUNT_DELIVERY_STATES, delivery_group_cb, ret)) < 0)
+		return r;
+	return 0;
+}
+
+/* ---- online backup ------------------------------------------------------ */
+
+/* records SQLite's word on rc for a backup failure */
+static int
+backup_fail(struct store *st, int rc)
+{
+	util_strlcpy(st->msg, sqlite3_errstr(rc), sizeof(st->msg));
+	return map_rc(rc);
+}
+
+/* fsyncs the directory holding path, so the new name survives a crash;
+ * best effort: some file systems refuse fsync on a directory */
+static void
+sync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int fd;
+
+	if (slash == NULL)
+		return;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+/* frees b, and removes its file if drop */
+static void
+backup_free(struct store_backup *b, bool drop)
+{
+	char journal[PATH_MAX];
+
+	if (b->bk != NULL)
+		sqlite3_backup_finish(b->bk);
+	/* _v2: nothing is prepared on this handle, so it cannot linger */
+	sqlite3_close_v2(b->db);
+	if (drop) {
+		(void)unlink(b->path);
+		/* a failed write (a full disk) can leave SQLite's rollback
+		 * journal of the copy behind; it is ours, SQLite having
+		 * claimed the name when it opened the new, empty file */
+		if ((size_t)snprintf(journal, sizeof(journal), "%s-journal",
+		        b->path) < sizeof(journal))
+			(void)unlink(journal);
+	}
+	if (b->st->backup == b)
+		b->st->backup = NULL;
+	free(b->path);
+	free(b);
+}
+
+int
+store_backup_open(struct store *st, const char *path, struct store_backup **ret)
+{
+	struct store_backup *b;
+	struct stat made, now;
+	bool ours = false; /* path names the file created here */
+	int fd, rc, r;
+
+	*ret = NULL;
+	if (st->backup != NULL)
+		return -EALREADY;
+	if (path[0] != '/')
+		return -EINVAL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -ENOMEM;
+	b->st = st;
+	if ((b->path = strdup(path)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* O_EXCL: never over an existing file, nor through a planted link */
+	fd = open(
+	    path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		r = -errno;
+		snprintf(st->msg, sizeof(st->msg), "%s", strerror(-r));
+		goto out;
+	}
+	ours = true;
+	r = fstat(fd, &made) == -1 ? -errno : 0;
+	/* closed before SQLite opens the file: closing any descriptor of a
+	 * file drops every POSIX lock this process holds on it */
+	close(fd);
+	if (r < 0) {
+		snprintf(st->msg, sizeof(st->msg), "%s", strerror(-r));
+		goto out;
+	}
+	rc = sqlite3_open_v2(path, &b->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		r = b->db != NULL ? backup_fail(st, rc) : -ENOMEM;
+		goto out;
+	}
+	/* the name may have been swapped between the two opens: write only
+	 * into the file made above, and leave another in place */
+	if (stat(path, &now) == -1 || now.st_dev != made.st_dev ||
+	    now.st_ino != made.st_ino) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "the file was replaced while being opened");
+		ours = false;
+		r = -EEXIST;
+		goto out;
+	}
+	b->bk = sqlite3_backup_init(b->db, "main", st->db, "main");
+	if (b->bk == NULL) {
+		util_strlcpy(st->msg, sqlite3_errmsg(b->db), sizeof(st->msg));
+		r = map_rc(sqlite3_errcode(b->db));
+		goto out;
+	}
+	st->backup = b;
+	*ret = b;
+	b = NULL;
+	r = 0;
+out:
+	if (b != NULL)
+		backup_free(b, ours);
+	return r;
+}
+
+int
+store_backup_step(struct store_backup *b, int pages)
+{
+	int rc;
+
+	/* within the batch this connection would read its own uncommitted
+	 * pages; between batches it reads what is committed */
+	if (b->st->in_txn)
+		return -EBUSY;
+	rc = sqlite3_backup_step(b->bk, pages);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc == SQLITE_OK)
+		return 0;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return -EBUSY;
+	return backup_fail(b->st, rc);
+}
+
+void
+store_backup_progress(
+    const struct store_backup *b, int64_t *ret_remaining, int64_t *ret_total)
+{
+	*ret_remaining = sqlite3_backup_remaining(b->bk);
+	*ret_total = sqlite3_backup_pagecount(b->bk);
+}
+
+int
+store_backup_finish(
+    struct store_backup *b, int64_t *ret_pages, int64_t *ret_bytes)
+{
+	struct store *st = b->st;
+	struct stat sb;
+	int64_t pages = sqlite3_backup_pagecount(b->bk);
+	int rc, r;
+
+	rc = sqlite3_backup_finish(b->bk);
+	b->bk = NULL;
+	if (rc != SQLITE_OK) {
+		r = backup_fail(st, rc);
+		goto out;
+	}
+	rc = sqlite3_close(b->db);
+	if (rc != SQLITE_OK) {
+		r = backup_fail(st, rc);
+		goto out;
+	}
+	b->db = NULL;
+	if (stat(b->path, &sb) == -1) {
+		r = -errno;
+		snprintf(st->msg, sizeof(st->msg), "%s", strerror(errno));
+		goto out;
+	}
+	sync_parent(b->path);
+	*ret_pages = pages;
+	*ret_bytes = (int64_t)sb.st_size;
+	r = 0;
+out:
+	backup_free(b, r < 0);
+	return r;
+}
+
+struct store_backup *
+store_backup_abort(struct store_backup *b)
+{
+	if (b != NULL)
+		backup_free(b, true);
+	return NULL;
 }

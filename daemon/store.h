@@ -82,6 +82,17 @@ struct store_counts {
 	int64_t deliveries_failed;
 };
 
+/* what the metrics exposition reads from the database */
+struct store_metrics {
+	int64_t promises[PSTATE_MAX]; /* by state */
+	int64_t overdue;              /* open with the deadline passed */
+	int64_t missed; /* open past the deadline, given a due notice, or
+	                   settled at or after the deadline; once each */
+	int64_t deliveries_pending;
+	int64_t deliveries_sent;
+	int64_t deliveries_failed;
+};
+
 /* opens (creating and migrating as needed) the database at path; on
  * failure writes the reason into err */
 int store_open(struct store **ret, const char *path, char *err, size_t errlen);
@@ -138,6 +149,7 @@ int store_list(struct store *st, enum store_filter f, const char *owner,
 int store_foreach_open(struct store *st,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg);
 int store_counts(struct store *st, int64_t now, struct store_counts *ret);
+int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 
 /* adds an outbox row in state pending, due now; sets *ret_id */
 int store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
@@ -173,5 +185,30 @@ int store_ack(
 /* until when login acknowledged it (0: never) */
 int store_acked_until(
     struct store *st, int64_t promise_id, const char *login, int64_t *ret);
+
+/*
+ * Online backup into a new file, by SQLite's backup API.  The copy is
+ * taken a few pages at a time between batches and is consistent as of its
+ * last step; later changes made through this store are mirrored into it
+ * by SQLite until then.  One at a time.
+ */
+struct store_backup;
+/* creates path (absolute; -EEXIST if it exists, never followed if a
+ * symlink) mode 0600 and prepares the copy; -EALREADY if one is running */
+int store_backup_open(
+    struct store *st, const char *path, struct store_backup **ret);
+/* copies up to pages more: 1 when the copy is complete, 0 when pages
+ * remain, -EBUSY inside a batch (an uncommitted change must never be
+ * copied) or while locked, to try again later; other -errno are fatal */
+int store_backup_step(struct store_backup *b, int pages);
+/* pages still to copy and in all, as of the last step */
+void store_backup_progress(
+    const struct store_backup *b, int64_t *ret_remaining, int64_t *ret_total);
+/* after step returned 1: closes the file, makes its name durable and frees
+ * b; *ret_pages, *ret_bytes.  On failure the file is removed */
+int store_backup_finish(
+    struct store_backup *b, int64_t *ret_pages, int64_t *ret_bytes);
+/* gives the copy up and removes the file; NULL-safe; returns NULL */
+struct store_backup *store_backup_abort(struct store_backup *b);
 
 #endif
