@@ -172,14 +172,7 @@ list_cb(void *arg, const struct promise_rec *p)
 static void
 event_cb(void *arg, const struct event_rec *e)
 {
-	json_t *arr = arg, *detail = NULL;
-
-	if (e->detail != NULL)
-		detail = json_loads(e->detail, 0, NULL);
-	json_array_append_new(arr,
-	    json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
-	        e->actor, "kind", e->kind, "detail",
-	        detail ? detail : json_null()));
+	json_array_append_new(arg, event_rec_json(e));
 }
 
 static json_t *

@@ -241,14 +241,9 @@ channels_for(const struct deliver *dl, const char *login, enum channel *out)
 static void
 history_cb(void *arg, const struct event_rec *e)
 {
-	json_t *arr = arg, *detail = NULL;
+	json_t *arr = arg;
 
-	if (e->detail != NULL)
-		detail = json_loads(e->detail, 0, NULL);
-	json_array_append_new(arr,
-	    json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
-	        e->actor, "kind", e->kind, "detail",
-	        detail ? detail : json_null()));
+	json_array_append_new(arr, event_rec_json(e));
 	/* keep the latest only */
 	if (json_array_size(arr) > PAYLOAD_HISTORY)
 		json_array_remove(arr, 0);

@@ -700,6 +700,17 @@ store_events(struct store *st, int64_t promise_id,
 	return rc == SQLITE_DONE ? 0 : fail(st, rc);
 }
 
+json_t *
+event_rec_json(const struct event_rec *e)
+{
+	json_t *detail = NULL;
+
+	if (e->detail != NULL)
+		detail = json_loads(e->detail, 0, NULL);
+	return json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
+	    e->actor, "kind", e->kind, "detail", detail ? detail : json_null());
+}
+
 int
 store_list(struct store *st, enum store_filter f, const char *owner,
     int64_t now, int64_t limit,

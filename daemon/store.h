@@ -128,6 +128,8 @@ int store_event(struct store *st, int64_t promise_id, int64_t at,
     const char *actor, const char *kind, const char *detail);
 int store_events(struct store *st, int64_t promise_id,
     void (*cb)(void *arg, const struct event_rec *e), void *arg);
+/* e as the protocol's EVENT object; NULL on allocation failure */
+json_t *event_rec_json(const struct event_rec *e);
 
 enum store_filter {
 	SFILTER_OPEN,
