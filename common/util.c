@@ -165,3 +165,20 @@ util_write_all(int fd, const char *buf, size_t len)
 	}
 	return 0;
 }
+
+bool
+util_email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t i;
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch >= 0x7f || strchr("<>()[],;:\\\"", ch))
+			return false;
+	}
+	return i <= 254;
+}

@@ -32,6 +32,10 @@ bool util_text_ok(const char *s, bool allow_newline);
  * '-' */
 bool util_login_ok(const char *s);
 
+/* true if s is a plain addr-spec (local@domain) with nothing that could
+ * end a header line or break out of angle brackets: config and SMTP agree */
+bool util_email_ok(const char *s);
+
 /* writes all of buf, retrying short writes and EINTR; 0 or -errno.  A
  * caller writing to a socket ignores SIGPIPE first. */
 int util_write_all(int fd, const char *buf, size_t len);

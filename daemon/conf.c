@@ -92,25 +92,6 @@ set_count(struct loader *ld, const char *section, const char *name,
 	return 0;
 }
 
-/* an addr-spec good enough to hand to an SMTP server, and nothing that
- * could break out of a header */
-static bool
-email_ok(const char *s)
-{
-	const char *at = strchr(s, '@');
-	size_t i;
-
-	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch <= ' ' || ch >= 0x7f || strchr("<>()[],;:\\\"", ch))
-			return false;
-	}
-	return i <= 254;
-}
-
 static bool
 url_ok(const char *s)
 {
@@ -254,7 +235,7 @@ set_person(
 	if ((p = person_get(ld, login)) == NULL)
 		return -ENOMEM;
 	if (strcmp(name, "email") == 0) {
-		if (!email_ok(value))
+		if (!util_email_ok(value))
 			return bad(ld,
 			    "[%s] email: '%s' is not an address "
 			    "like dan@example.com",
@@ -376,7 +357,7 @@ set_key(
 			return set_str(&c->smtp_url, value);
 		}
 		if (strcmp(name, "from") == 0) {
-			if (!email_ok(value))
+			if (!util_email_ok(value))
 				return bad(ld,
 				    "[smtp] from: '%s' is not an "
 				    "address like "

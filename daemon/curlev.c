@@ -217,6 +217,12 @@ curlev_running(const struct curlev *cv)
 	return cv->running;
 }
 
+struct ev_loop *
+curlev_loop(const struct curlev *cv)
+{
+	return cv->loop;
+}
+
 struct curlev *
 curlev_close(struct curlev *cv)
 {

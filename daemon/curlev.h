@@ -2,8 +2,9 @@
  * curlev.h: libcurl's multi interface driven by the libev loop (the
  * multi_socket pattern).  Backends hand it configured easy handles and get
  * a completion callback from the loop; nothing here ever blocks.  One multi
- * handle serves every backend, so connections are reused between
- * deliveries to the same server.
+ * handle serves every backend on the loop, so connections are reused
+ * between deliveries to the same server (email has a curlev of its own, on
+ * a loop in its own thread: see deliver_smtp.c).
  */
 #ifndef PROMISED_CURLEV_H
 #define PROMISED_CURLEV_H
@@ -32,5 +33,7 @@ struct curlev *curlev_close(struct curlev *cv);
 int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done, void *arg);
 /* transfers under way */
 unsigned curlev_running(const struct curlev *cv);
+/* the loop cv runs on */
+struct ev_loop *curlev_loop(const struct curlev *cv);
 
 #endif

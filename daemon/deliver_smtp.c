@@ -2,15 +2,19 @@
  * deliver_smtp.c: the email backend.  Each delivery becomes one RFC 5322
  * message composed from its payload alone, so every attempt carries the
  * same Message-ID and text, and goes out through libcurl's SMTP client on
- * curlev.  Text from people reaches a header only sanitised and, unless it
- * is plain ASCII, RFC 2047 encoded, so no title can forge a header; the
- * body is quoted-printable, so no line is too long for any relay.
+ * a thread of its own (see "The mail thread" below).  Text from people
+ * reaches a header only sanitised and, unless it is plain ASCII, RFC 2047
+ * encoded, so no title can forge a header; the body is quoted-printable,
+ * so no line is too long for any relay.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +37,8 @@
 #define QP_LINE 76    /* RFC 2045 6.7: encoded lines, soft break included */
 #define HIST_TEXT 200 /* bytes of a reason or note in one history line */
 #define ZONEINFO "/usr/share/zoneinfo/"
+/* what glibc reads when TZ is unset: the same zone, spelled out */
+#define TZ_SYSTEM ":/etc/localtime"
 
 enum mail_kind {
 	MAIL_NUDGE,
@@ -73,13 +79,37 @@ struct buf {
 	bool oom;
 };
 
-struct backend_smtp;
+/*
+ * The mail thread.  libcurl 7.88 waits for the server's reply to the end of
+ * a message in a blocking loop (smtp_done), for up to
+ * CURLOPT_SERVER_RESPONSE_TIMEOUT, so the transfers run on a thread of
+ * their own, with its own libev loop and its own curlev; a slow server then
+ * holds up other email only, never the daemon's loop.
+ *
+ * The main thread composes each message and configures its easy handle
+ * completely (smtp_start), then hands the whole smtp_xfer over on todo and
+ * wakes the worker (wake).  The worker adds it to its multi and keeps it on
+ * its own list, running; when the transfer ends it records the outcome in
+ * the smtp_xfer and hands it back on done, waking the main loop (back),
+ * whose callback reports it with deliver_done() (never called anywhere
+ * else).  An smtp_xfer belongs to whoever holds it: the queues under mu,
+ * the worker while it is on running, the main thread otherwise; nothing in
+ * it is shared.  The worker never reads d, the configuration or anything
+ * else of the main thread's: what it needs was copied into the smtp_xfer
+ * or the easy handle before the hand-over.
+ *
+ * Stopping (smtp_free) sets stop, wakes the worker and joins it; the
+ * progress callback makes libcurl give up on a stuck wait within a second.
+ * After the join everything is the main thread's again, and every message
+ * still queued or under way is dropped without deliver_done: those
+ * deliveries stay pending in the store and go out again at start-up.
+ */
 
-/* one message on its way */
+/* one message on its way; owned as told above */
 struct smtp_xfer {
-	struct smtp_xfer *next, **pprev; /* every transfer under way */
-	struct backend_smtp *bs;
-	struct delivery *d;
+	struct smtp_xfer *next, **pprev; /* a queue (pprev NULL) or running */
+	struct smtp_worker *w;
+	struct delivery *d; /* the main thread's: the worker never reads it */
 	CURL *easy;
 	struct curl_slist *rcpt;
 	char *msg;
@@ -89,13 +119,36 @@ struct smtp_xfer {
 	long reply_code; /* the last failure reply seen, or 0 */
 	char reply[160]; /* its text, printable ASCII */
 	char errbuf[CURL_ERROR_SIZE];
+	/* the outcome, written by the worker before it hands x back */
+	int start_err; /* -errno if the transfer could not start */
+	CURLcode result;
+	long code; /* the server's last reply code, or 0 */
+};
+
+/* a first-in first-out list of smtp_xfers, linked by next */
+struct xq {
+	struct smtp_xfer *head, **tail;
+};
+
+struct smtp_worker {
+	pthread_mutex_t mu;
+	struct xq todo; /* under mu: handed to the worker */
+	struct xq done; /* under mu: handed back to the main thread */
+	atomic_bool stop;
+	struct ev_loop *loop;      /* the worker's */
+	ev_async wake;             /* on loop: todo grew, or stop was set */
+	struct curlev *cv;         /* on loop */
+	struct smtp_xfer *running; /* the worker's: the transfers in cv */
+	struct ev_loop *main_loop;
+	ev_async back; /* on main_loop: done grew */
+	pthread_t tid;
+	bool mu_ok, started;
 };
 
 struct backend_smtp {
 	struct backend b; /* first: the backend pointer casts back */
-	struct curlev *cv;
 	const struct conf *c;
-	struct smtp_xfer *xfers;
+	struct smtp_worker w;
 };
 
 /* TZ as it was before a message was composed in the recipient's zone */
@@ -239,28 +292,6 @@ base64(struct buf *b, const unsigned char *s, size_t n)
 		q[3] = i + 2 < n ? tab[v & 63] : '=';
 		buf_add(b, q, 4);
 	}
-}
-
-/*
- * A bare addr-spec, as conf.c accepts it: the payload may predate the
- * configuration, and an address goes into a header and the SMTP envelope
- * raw, so nothing that could end a line or a bracket passes.
- */
-static bool
-addr_ok(const char *s)
-{
-	const char *at = strchr(s, '@');
-	size_t i;
-
-	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch <= ' ' || ch >= 0x7f || strchr("<>()[],;:\\\"", ch))
-			return false;
-	}
-	return i <= 254;
 }
 
 /* RFC 5322 atext */
@@ -470,9 +501,13 @@ zone_ok(const char *z)
 }
 
 /*
- * Makes zone the local time zone until tz_leave().  The daemon is single
- * threaded and nothing runs in between, so switching TZ is safe; an absent
- * or unknown zone leaves the daemon's own.
+ * Makes zone the local time zone until tz_leave(); an absent or unknown
+ * zone leaves the daemon's own.  Only the main thread composes, and nothing
+ * of its own runs in between.  The mail thread's libcurl (proxy variables,
+ * the resolver) may read the environment meanwhile: tz_pin() made sure TZ
+ * is always set, so setting it only replaces one entry in place (glibc
+ * keeps the old string), and never moves or shrinks the array that a
+ * concurrent getenv() walks.
  */
 static int
 tz_enter(struct tzsave *s, const char *zone)
@@ -501,7 +536,7 @@ out:
 	return r;
 }
 
-/* restores TZ exactly as it was, unset included */
+/* restores TZ exactly as it was (set: tz_pin ran before any compose) */
 static void
 tz_leave(struct tzsave *s)
 {
@@ -515,6 +550,23 @@ tz_leave(struct tzsave *s)
 	free(s->old);
 	s->old = NULL;
 	s->switched = false;
+}
+
+/*
+ * Before the mail thread starts: an unset TZ becomes the zone glibc falls
+ * back on anyway, so that tz_enter() and tz_leave() never add or remove an
+ * environment variable while another thread may be reading the
+ * environment (see tz_enter).
+ */
+static int
+tz_pin(void)
+{
+	int r = 0;
+
+	if (getenv("TZ") == NULL && setenv("TZ", TZ_SYSTEM, 0) == -1)
+		r = -errno;
+	tzset();
+	return r;
 }
 
 /* "Fri, 27 Nov 2026 17:00:00 +0100" in the local zone, English names */
@@ -1144,7 +1196,7 @@ read_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* CURLOPT_READFUNCTION, once the message is gone (see smtp_free) */
+/* CURLOPT_READFUNCTION for a message cut off at shutdown (worker_stop) */
 static size_t
 read_abort_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -1214,17 +1266,38 @@ smtp_rc(CURLcode res, long code)
 	}
 }
 
+/*
+ * CURLOPT_XFERINFOFUNCTION, on the mail thread: libcurl calls it during
+ * transfers and about once a second while it blocks for a reply (to the
+ * end of the message in smtp_done, to QUIT when it disconnects), so a stop
+ * gets libcurl out of such a wait without waiting for the server.
+ */
+static int
+xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct smtp_worker *w = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&w->stop) ? 1 : 0;
+}
+
 /* one line: "email to 'TO' via 'URL' failed: 451 4.3.0 try later" */
 static void
-smtp_error(const struct smtp_xfer *x, CURLcode res, long code, char *err,
-    size_t errlen)
+smtp_error(const struct smtp_xfer *x, const char *pw, CURLcode res, long code,
+    char *err, size_t errlen)
 {
-	const char *pw = x->bs->c->smtp_password, *why;
+	const char *why;
 	char num[CURL_ERROR_SIZE + 32];
 	size_t i;
 
 	why = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(res);
-	if (code >= 400 && code <= 599) {
+	if (x->start_err < 0)
+		why = strerror(-x->start_err);
+	else if (code >= 400 && code <= 599) {
 		if (x->reply_code == code && x->reply[0] != '\0')
 			why = x->reply;
 		else {
@@ -1262,27 +1335,251 @@ xfer_free(struct smtp_xfer *x, bool own_easy)
 	free(x);
 }
 
-/* curlev_done_fn: the transfer is over and easy is ours again */
 static void
-done_cb(CURL *easy, CURLcode res, void *arg)
+xq_init(struct xq *q)
 {
-	struct smtp_xfer *x = arg;
-	struct delivery *d = x->d;
-	char err[768] = "";
-	long code = 0;
-	int rc;
-
-	(void)easy; /* x->easy */
-	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-	rc = smtp_rc(res, code);
-	if (rc != 0)
-		smtp_error(x, res, code, err, sizeof(err));
-	xfer_free(x, true);
-	/* last: deliver_done may free d, or start another delivery */
-	deliver_done(d, rc, rc != 0 ? err : NULL, 0);
+	q->head = NULL;
+	q->tail = &q->head;
 }
 
-/* a new easy handle for x, configured from c */
+static void
+xq_push(struct xq *q, struct smtp_xfer *x)
+{
+	x->next = NULL;
+	x->pprev = NULL;
+	*q->tail = x;
+	q->tail = &x->next;
+}
+
+/* empties q; returns what it held, in order */
+static struct smtp_xfer *
+xq_take(struct xq *q)
+{
+	struct smtp_xfer *x = q->head;
+
+	xq_init(q);
+	return x;
+}
+
+/* frees everything on q, easy handles included */
+static void
+xq_free(struct xq *q)
+{
+	struct smtp_xfer *x, *next;
+
+	for (x = xq_take(q); x != NULL; x = next) {
+		next = x->next;
+		xfer_free(x, true);
+	}
+}
+
+/* main thread: the done callback for every message the worker gave back */
+static void
+back_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct backend_smtp *bs = a->data;
+	struct smtp_worker *w = &bs->w;
+	struct smtp_xfer *x, *next;
+	struct delivery *d;
+	char err[768];
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	/* taken as a whole: deliver_done may start more (smtp_start takes
+	 * mu), and sends coalesce, so one wake-up may stand for many */
+	pthread_mutex_lock(&w->mu);
+	x = xq_take(&w->done);
+	pthread_mutex_unlock(&w->mu);
+	for (; x != NULL; x = next) {
+		next = x->next;
+		d = x->d;
+		rc = x->start_err < 0 ? x->start_err
+		                      : smtp_rc(x->result, x->code);
+		err[0] = '\0';
+		if (rc != 0)
+			smtp_error(x, bs->c->smtp_password, x->result, x->code,
+			    err, sizeof(err));
+		xfer_free(x, true);
+		/* last: deliver_done may free d, or start another delivery */
+		deliver_done(d, rc, rc != 0 ? err : NULL, 0);
+	}
+}
+
+/* mail thread: x goes back to the main thread with its outcome */
+static void
+hand_back(struct smtp_worker *w, struct smtp_xfer *x)
+{
+	pthread_mutex_lock(&w->mu);
+	xq_push(&w->done, x);
+	pthread_mutex_unlock(&w->mu);
+	ev_async_send(w->main_loop, &w->back);
+}
+
+/* mail thread, curlev_done_fn: the transfer is over and easy is ours */
+static void
+worker_done_cb(CURL *easy, CURLcode res, void *arg)
+{
+	struct smtp_xfer *x = arg;
+
+	x->result = res;
+	x->code = 0;
+	(void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->code);
+	/* off running: after hand_back x is the main thread's */
+	*x->pprev = x->next;
+	if (x->next != NULL)
+		x->next->pprev = x->pprev;
+	hand_back(x->w, x);
+}
+
+/* mail thread: starts what was handed over, or stops the loop */
+static void
+wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct smtp_worker *w = a->data;
+	struct smtp_xfer *x, *next;
+	bool stop;
+	int r;
+
+	(void)revents;
+	/* on stop, whatever is still on todo stays there for worker_stop */
+	pthread_mutex_lock(&w->mu);
+	stop = atomic_load(&w->stop);
+	x = stop ? NULL : xq_take(&w->todo);
+	pthread_mutex_unlock(&w->mu);
+	if (stop) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	for (; x != NULL; x = next) {
+		next = x->next;
+		if ((r = curlev_add(w->cv, x->easy, worker_done_cb, x)) < 0) {
+			x->start_err = r;
+			hand_back(w, x);
+			continue;
+		}
+		x->next = w->running;
+		if (w->running != NULL)
+			w->running->pprev = &x->next;
+		w->running = x;
+		x->pprev = &w->running;
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct smtp_worker *w = arg;
+
+	/* until wake_cb sees stop: wake keeps the loop from running dry */
+	ev_run(w->loop, 0);
+	return NULL;
+}
+
+/*
+ * Creates the worker's loop and curlev here, on the main thread, and only
+ * then the thread: curl_global_init (in curlev_open) is not thread safe in
+ * libcurl 7.88, and deliver.c's own curlev has already called it, so this
+ * call only counts up (curlev_close counts down, also on the main thread).
+ * back_cb gets owner.  Whatever was made stays for worker_stop to undo.
+ */
+static int
+worker_start(struct smtp_worker *w, struct ev_loop *main_loop, void *owner)
+{
+	sigset_t all, old;
+	int r;
+
+	w->main_loop = main_loop;
+	xq_init(&w->todo);
+	xq_init(&w->done);
+	atomic_init(&w->stop, false);
+	ev_async_init(&w->wake, wake_cb);
+	w->wake.data = w;
+	ev_async_init(&w->back, back_cb);
+	w->back.data = owner;
+	if ((r = pthread_mutex_init(&w->mu, NULL)) != 0) {
+		r = -r;
+		goto out;
+	}
+	w->mu_ok = true;
+	ev_async_start(main_loop, &w->back);
+	/* no signal watchers here: libev must leave the mask alone */
+	if ((w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ev_async_start(w->loop, &w->wake);
+	if ((r = curlev_open(&w->cv, w->loop)) < 0)
+		goto out;
+	/* signals are the main loop's: the thread starts with them blocked,
+	 * all but those a fault raises, which must still kill (or reach a
+	 * sanitizer's handler) at once */
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&w->tid, NULL, worker_main, w);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		r = -r;
+		goto out;
+	}
+	w->started = true;
+out:
+	return r;
+}
+
+/*
+ * Stops and joins the mail thread, then drops every message without
+ * deliver_done: those deliveries stay pending in the store.  Transfers
+ * under way lose their recipient list and their message first, so that
+ * libcurl, letting go of them in curlev_close, does not end a half-sent
+ * message with "." (nor wait for a reply to it): a cut-off email is never
+ * handed over as complete.  They are freed only after curlev_close, since
+ * libcurl may still call back into them until then.
+ */
+static void
+worker_stop(struct smtp_worker *w)
+{
+	struct smtp_xfer *x;
+
+	if (w->started) {
+		atomic_store(&w->stop, true);
+		ev_async_send(w->loop, &w->wake);
+		(void)pthread_join(w->tid, NULL);
+		w->started = false;
+	}
+	/* from here on the thread is gone and everything is ours */
+	for (x = w->running; x != NULL; x = x->next) {
+		(void)curl_easy_setopt(x->easy, CURLOPT_MAIL_RCPT, NULL);
+		(void)curl_easy_setopt(
+		    x->easy, CURLOPT_READFUNCTION, read_abort_cb);
+	}
+	/* removes and cleans up the easy handles of running */
+	w->cv = curlev_close(w->cv);
+	while (w->running != NULL)
+		xfer_free(w->running, false);
+	/* never started, or done and not yet reported: ours in full */
+	xq_free(&w->todo);
+	xq_free(&w->done);
+	if (w->main_loop != NULL)
+		ev_async_stop(w->main_loop, &w->back);
+	if (w->loop != NULL) {
+		ev_async_stop(w->loop, &w->wake);
+		ev_loop_destroy(w->loop);
+		w->loop = NULL;
+	}
+	if (w->mu_ok)
+		(void)pthread_mutex_destroy(&w->mu);
+	w->mu_ok = false;
+}
+
+/*
+ * A new easy handle for x, configured from c, completely: the mail thread
+ * only ever adds it to its multi.
+ */
 static int
 xfer_setup(struct smtp_xfer *x, const struct conf *c, const char *from)
 {
@@ -1321,10 +1618,21 @@ xfer_setup(struct smtp_xfer *x, const struct conf *c, const char *from)
 	    (e = curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl)) != CURLE_OK ||
 	    (e = curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout)) != CURLE_OK ||
 	    /* libcurl 7.88 waits for the reply to the end of the message
-	     * inside the loop, blocking it; CURLOPT_TIMEOUT does not bound
+	     * blocking the mail thread's loop; CURLOPT_TIMEOUT does not bound
 	     * that wait (and the QUIT after it), this does: to 2 * timeout */
 	    (e = curl_easy_setopt(
 	         h, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout)) != CURLE_OK ||
+	    /* a connection is never kept: libcurl caches one even when the
+	     * wait above failed with the reply still to come, which the next
+	     * message would take for its own; and cached ones say QUIT and
+	     * wait again in curlev_close, on the main thread, where no stop
+	     * gets through to them */
+	    (e = curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L)) != CURLE_OK ||
+	    /* and this gets a stop through to those waits (xferinfo_cb) */
+	    (e = curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L)) != CURLE_OK ||
+	    (e = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb)) !=
+	        CURLE_OK ||
+	    (e = curl_easy_setopt(h, CURLOPT_XFERINFODATA, x->w)) != CURLE_OK ||
 	    (e = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
 	    (e = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf)) !=
 	        CURLE_OK) {
@@ -1350,6 +1658,7 @@ static int
 smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 {
 	struct backend_smtp *bs = (struct backend_smtp *)b;
+	struct smtp_worker *w = &bs->w;
 	const struct conf *c = bs->c;
 	struct smtp_xfer *x = NULL;
 	struct buf msg = {0};
@@ -1368,12 +1677,12 @@ smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	if ((why = mail_parse(root, &m)) != NULL)
 		goto out;
 	/* refused rather than sent: these go into headers and commands */
-	if (!addr_ok(m.to)) {
+	if (!util_email_ok(m.to)) {
 		why = "the recipient's address is not a plain address";
 		goto out;
 	}
 	if (c->smtp_url == NULL || c->smtp_from == NULL ||
-	    !addr_ok(c->smtp_from)) {
+	    !util_email_ok(c->smtp_from)) {
 		why = "[smtp] url or from is missing or not plain";
 		goto out;
 	}
@@ -1392,7 +1701,7 @@ smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	r = -ENOMEM;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		goto out;
-	x->bs = bs;
+	x->w = w;
 	x->d = d;
 	x->msg = msg.p;
 	x->len = msg.len;
@@ -1404,13 +1713,12 @@ smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 		goto out;
 	if ((r = xfer_setup(x, c, c->smtp_from)) < 0)
 		goto out;
-	if ((r = curlev_add(bs->cv, x->easy, done_cb, x)) < 0)
-		goto out;
-	x->next = bs->xfers;
-	if (bs->xfers != NULL)
-		bs->xfers->pprev = &x->next;
-	bs->xfers = x;
-	x->pprev = &bs->xfers;
+	/* the hand-over: from here x is the mail thread's, and it comes back
+	 * through back_cb, from the loop, so never before this returns */
+	pthread_mutex_lock(&w->mu);
+	xq_push(&w->todo, x);
+	pthread_mutex_unlock(&w->mu);
+	ev_async_send(w->loop, &w->wake);
 	x = NULL;
 	r = 0;
 out:
@@ -1426,50 +1734,40 @@ static int
 smtp_reload(struct backend *b, const struct conf *c)
 {
 	/* transfers under way keep what they were given: libcurl copied the
-	 * strings, and each transfer has its own URL and address copies */
+	 * strings, and each transfer has its own URL and address copies; the
+	 * mail thread never reads the configuration */
 	((struct backend_smtp *)b)->c = c;
 	return 0;
 }
 
 /*
- * Ownership at shutdown: deliver.c calls this first and curlev_close()
- * later, and that removes and curl_easy_cleanup()s the easy handles still
- * under way without running their done callbacks.  So this frees our
- * per-transfer state but not the easy handles, and never calls
- * deliver_done: those deliveries stay pending in the store.  Each handle is
- * first unhooked from what is freed here, because libcurl may still call
- * back or write the error buffer while the multi lets go of it; and with
- * no recipient list it does not end a half-sent message with "." on
- * removal, so a cut-off email is never handed over as complete.
+ * Ownership at shutdown: deliver.c calls this before it closes its own
+ * curlev.  worker_stop joins the mail thread and drops what it still had,
+ * never calling deliver_done: those deliveries stay pending in the store.
  */
 static void
 smtp_free(struct backend *b)
 {
 	struct backend_smtp *bs = (struct backend_smtp *)b;
-	struct smtp_xfer *x;
 
 	if (bs == NULL)
 		return;
-	while ((x = bs->xfers) != NULL) {
-		(void)curl_easy_setopt(x->easy, CURLOPT_MAIL_RCPT, NULL);
-		(void)curl_easy_setopt(
-		    x->easy, CURLOPT_READFUNCTION, read_abort_cb);
-		(void)curl_easy_setopt(x->easy, CURLOPT_READDATA, NULL);
-		(void)curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, NULL);
-		(void)curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, NULL);
-		(void)curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, NULL);
-		xfer_free(x, false);
-	}
+	worker_stop(&bs->w);
 	free(bs);
 }
 
+/*
+ * cv is deliver.c's curlev, on the main loop: the messages go out through
+ * the mail thread's own, and cv only says which loop the results go back
+ * to.
+ */
 int
 backend_smtp_open(struct backend **ret, struct curlev *cv, const struct conf *c,
     char *err, size_t errlen)
 {
 	const curl_version_info_data *vi;
 	const char *want;
-	struct backend_smtp *bs;
+	struct backend_smtp *bs = NULL;
 	size_t i;
 	int r = 0;
 
@@ -1492,17 +1790,25 @@ backend_smtp_open(struct backend **ret, struct curlev *cv, const struct conf *c,
 		goto out;
 	}
 	if ((bs = calloc(1, sizeof(*bs))) == NULL) {
-		snprintf(err, errlen, "email: %s", strerror(ENOMEM));
 		r = -ENOMEM;
+		snprintf(err, errlen, "email: %s", strerror(-r));
 		goto out;
 	}
 	bs->b.name = "email";
 	bs->b.start = smtp_start;
 	bs->b.reload = smtp_reload;
 	bs->b.free = smtp_free;
-	bs->cv = cv;
 	bs->c = c;
+	/* before the thread exists (see tz_enter) */
+	if ((r = tz_pin()) < 0 ||
+	    (r = worker_start(&bs->w, curlev_loop(cv), bs)) < 0) {
+		snprintf(err, errlen, "email: cannot start the mail thread: %s",
+		    strerror(-r));
+		goto out;
+	}
 	*ret = (struct backend *)bs; /* b is first */
+	bs = NULL;
 out:
+	smtp_free((struct backend *)bs);
 	return r;
 }
