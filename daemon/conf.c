@@ -193,6 +193,45 @@ out:
 	return r;
 }
 
+/* "alice, bob carol": logins separated by commas and/or spaces */
+static int
+set_admins(struct loader *ld, const char *value)
+{
+	struct conf *c = ld->c;
+	char *copy, *tok, *save = NULL, **v;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < c->n_admins; i++)
+		free(c->admins[i]);
+	free(c->admins);
+	c->admins = NULL;
+	c->n_admins = 0;
+	if ((copy = strdup(value)) == NULL)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (!util_login_ok(tok)) {
+			r = bad(ld, "[daemon] admins: '%s' is not a login name",
+			    tok);
+			break;
+		}
+		v = realloc(c->admins, (c->n_admins + 1) * sizeof(*v));
+		if (v == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		c->admins = v;
+		if ((c->admins[c->n_admins] = strdup(tok)) == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		c->n_admins++;
+	}
+	free(copy);
+	return r;
+}
+
 static struct person *
 person_get(struct loader *ld, const char *login)
 {
@@ -289,6 +328,8 @@ set_key(
 			return set_str(
 			    name[0] == 's' ? &c->socket : &c->database, value);
 		}
+		if (strcmp(name, "admins") == 0)
+			return set_admins(ld, value);
 		if (strcmp(name, "log_level") == 0) {
 			enum log_level l = log_level_from_string(value);
 
@@ -453,6 +494,44 @@ conf_person(const struct conf *c, const char *login)
 	return NULL;
 }
 
+const char *
+conf_manager_of(const struct conf *c, const char *login)
+{
+	const struct person *p = conf_person(c, login);
+
+	if (p != NULL && p->manager != NULL)
+		return p->manager;
+	return c->fallback_manager;
+}
+
+bool
+conf_manages(const struct conf *c, const char *manager, const char *login)
+{
+	const char *m = login;
+	int depth;
+
+	/* bounded: a cycle in the configuration must not hang a request */
+	for (depth = 0; depth < 32; depth++) {
+		m = conf_manager_of(c, m);
+		if (m == NULL || strcmp(m, login) == 0)
+			return false;
+		if (strcmp(m, manager) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+conf_is_admin(const struct conf *c, const char *login)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_admins; i++)
+		if (strcmp(c->admins[i], login) == 0)
+			return true;
+	return false;
+}
+
 /* checks what no single line can: references between sections */
 static int
 check_refs(struct conf *c, char *err, size_t errlen)
@@ -597,6 +676,9 @@ conf_free(struct conf *c)
 		free(c->people[i].timezone);
 	}
 	free(c->people);
+	for (i = 0; i < c->n_admins; i++)
+		free(c->admins[i]);
+	free(c->admins);
 	free(c);
 	return NULL;
 }

@@ -5,6 +5,7 @@
 #ifndef PROMISED_CONF_H
 #define PROMISED_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,8 @@ struct conf {
 	char *socket;
 	char *database;
 	enum log_level log_level;
+	char **admins; /* logins that may act on every promise */
+	size_t n_admins;
 	/* [policy] */
 	int64_t nudge_before[PROTO_MAX_NUDGES];
 	size_t n_nudge_before;
@@ -69,6 +72,13 @@ struct conf {
 
 /* the [person login] section, or NULL */
 const struct person *conf_person(const struct conf *c, const char *login);
+/* login's manager: their [person] manager, else [policy]
+ * fallback_manager, else NULL */
+const char *conf_manager_of(const struct conf *c, const char *login);
+/* true if manager stands above login in the chain of managers */
+bool conf_manages(const struct conf *c, const char *manager, const char *login);
+/* true if login is listed in [daemon] admins */
+bool conf_is_admin(const struct conf *c, const char *login);
 
 /* loads path; on failure returns -EINVAL (or -errno) and writes
  * "FILE:LINE: message" into err */

@@ -64,6 +64,7 @@ struct conn {
 	struct ctl *ctl;
 	int fd;
 	char login[72];
+	uid_t uid;
 	struct linebuf in;
 	struct reply *rhead, **rtail; /* held for the batch */
 	char *out;                    /* ready to write */
@@ -109,12 +110,44 @@ struct req {
 	int64_t now;
 	struct sched_change change;
 	struct backup *backup; /* started: the reply comes when it is done */
+	int64_t refused;       /* a promise the caller was refused */
 	char err[512];
 };
 
 static void conn_close(struct conn *c);
 static void conn_flush(struct conn *c);
 static void backup_cancel(struct ctl *ctl, const char *why);
+
+/* ---- who may do what ------------------------------------------------------
+ */
+
+static bool
+is_admin(const struct req *r)
+{
+	return r->c->uid == 0 || conf_is_admin(r->ctl->conf, r->c->login);
+}
+
+/* a promise is acted on by its owner, the managers above the owner, and
+ * admins */
+static bool
+may_act(const struct req *r, const char *owner)
+{
+	return strcmp(owner, r->c->login) == 0 || is_admin(r) ||
+	    conf_manages(r->ctl->conf, r->c->login, owner);
+}
+
+/* refuses the request; the refusal is recorded in the promise's history
+ * once the request's own changes are undone */
+static enum proto_err
+refuse(struct req *r, int64_t id, const char *owner)
+{
+	snprintf(r->err, sizeof(r->err),
+	    "'%s' may not act on promise %" PRId64
+	    ": only its owner '%s', their managers and admins may",
+	    r->c->login, id, owner);
+	r->refused = id;
+	return PROTO_FORBIDDEN;
+}
 
 /* ---- promises as JSON ---------------------------------------------------- */
 
@@ -146,7 +179,10 @@ promise_json(const struct promise_rec *p, int64_t now)
 struct json_cb {
 	json_t *val;
 	int64_t now;
-	struct promise_rec rec; /* scheduling fields of the last row seen */
+	struct promise_rec rec;   /* scheduling fields of the last row seen */
+	char owner[72];           /* and its owner */
+	const struct req *filter; /* list: only what this caller may see */
+	int64_t limit, n;
 };
 
 static void
@@ -159,6 +195,7 @@ get_cb(void *arg, const struct promise_rec *p)
 	/* strings are borrowed from the statement: keep none */
 	j->rec.title = j->rec.owner = j->rec.for_whom = j->rec.note = NULL;
 	j->rec.created_by = NULL;
+	util_strlcpy(j->owner, p->owner, sizeof(j->owner));
 }
 
 static void
@@ -166,6 +203,11 @@ list_cb(void *arg, const struct promise_rec *p)
 {
 	struct json_cb *j = arg;
 
+	if (j->filter != NULL && !may_act(j->filter, p->owner))
+		return;
+	if (j->limit > 0 && j->n >= j->limit)
+		return;
+	j->n++;
 	json_array_append_new(j->val, promise_json(p, j->now));
 }
 
@@ -198,6 +240,35 @@ deliveries_cb(void *arg, const struct delivery_rec *d)
 	if (v == NULL || json_array_append_new(arg, v) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+struct seen_deliveries {
+	struct req *r;
+	json_t *arr;
+	int64_t limit, n;
+};
+
+static int
+seen_deliveries_cb(void *arg, const struct delivery_rec *d)
+{
+	struct seen_deliveries *sd = arg;
+	struct json_cb j = {.now = sd->r->now};
+	int rc;
+
+	if (sd->limit > 0 && sd->n >= sd->limit)
+		return 0;
+	if (strcmp(d->recipient, sd->r->c->login) != 0) {
+		rc = store_get(sd->r->ctl->st, d->promise_id, get_cb, &j);
+		json_decref(j.val);
+		if (rc == -ENOENT)
+			return 0;
+		if (rc < 0)
+			return rc;
+		if (!may_act(sd->r, j.owner))
+			return 0;
+	}
+	sd->n++;
+	return deliveries_cb(sd->arr, d);
 }
 
 /* ---- request handlers ------------------------------------------------------
@@ -233,6 +304,8 @@ load_open(struct req *r, int64_t id, struct json_cb *j)
 		return store_failed(r, rc);
 	json_decref(j->val);
 	j->val = NULL;
+	if (!may_act(r, j->owner))
+		return refuse(r, id, j->owner);
 	if (j->rec.state != PSTATE_OPEN) {
 		snprintf(r->err, sizeof(r->err),
 		    "promise %" PRId64 " is already %s", id,
@@ -384,6 +457,15 @@ op_add(struct req *r)
 		snprintf(r->err, sizeof(r->err),
 		    "field 'owner': '%s' is not a login name", p.owner);
 		return PROTO_INVALID;
+	} else if (strcmp(p.owner, r->c->login) != 0 && !is_admin(r) &&
+	    !conf_manages(r->ctl->conf, r->c->login, p.owner)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not add promises for '%s': only their managers "
+		    "and admins may",
+		    r->c->login, p.owner);
+		log_warnx("client %s: refused adding a promise for '%s'",
+		    r->c->login, p.owner);
+		return PROTO_FORBIDDEN;
 	}
 	p.created_at = r->now;
 	p.created_by = r->c->login;
@@ -420,6 +502,10 @@ op_get(struct req *r)
 	}
 	if (rc < 0)
 		return store_failed(r, rc);
+	if (!may_act(r, j.owner)) {
+		json_decref(j.val);
+		return refuse(r, id, j.owner);
+	}
 	events = json_array();
 	deliveries = json_array();
 	if ((rc = store_events(r->ctl->st, id, event_cb, events)) < 0 ||
@@ -464,8 +550,22 @@ op_list(struct req *r)
 		snprintf(r->err, sizeof(r->err), "field 'limit': is negative");
 		return PROTO_INVALID;
 	}
+	if (owner != NULL && !may_act(r, owner)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not list the promises of '%s': only they, their "
+		    "managers and admins may",
+		    r->c->login, owner);
+		return PROTO_FORBIDDEN;
+	}
 	if ((j.val = json_array()) == NULL)
 		return PROTO_INTERNAL;
+	/* without admin rights, one's own and one's reports' only: the
+	 * limit then counts what is shown */
+	if (!is_admin(r)) {
+		j.filter = r;
+		j.limit = limit;
+		limit = 0;
+	}
 	rc = store_list(r->ctl->st, f, owner, r->now, limit, list_cb, &j);
 	if (rc < 0) {
 		json_decref(j.val);
@@ -659,7 +759,18 @@ op_deliveries(struct req *r)
 	}
 	if ((arr = json_array()) == NULL)
 		return PROTO_INTERNAL;
-	rc = store_deliveries(r->ctl->st, 0, state, limit, deliveries_cb, arr);
+	if (is_admin(r))
+		rc = store_deliveries(
+		    r->ctl->st, 0, state, limit, deliveries_cb, arr);
+	else {
+		/* the rest see what went to them and what concerns promises
+		 * they may act on; the limit counts what is shown */
+		struct seen_deliveries sd = {
+		    .r = r, .arr = arr, .limit = limit};
+
+		rc = store_deliveries(
+		    r->ctl->st, 0, state, 0, seen_deliveries_cb, &sd);
+	}
 	if (rc < 0) {
 		json_decref(arr);
 		return store_failed(r, rc);
@@ -675,6 +786,32 @@ one_delivery_cb(void *arg, const struct delivery_rec *d)
 
 	*ret = delivery_json(d);
 	return *ret ? 0 : -ENOMEM;
+}
+
+static int
+delivery_promise_cb(void *arg, const struct delivery_rec *d)
+{
+	*(int64_t *)arg = d->promise_id;
+	return 0;
+}
+
+/* a delivery is retried by whoever may act on its promise */
+static enum proto_err
+delivery_allowed(struct req *r, const char *uid)
+{
+	struct json_cb j = {.now = r->now};
+	int64_t pid = 0;
+	int rc;
+
+	rc = store_delivery_by_uid(r->ctl->st, uid, delivery_promise_cb, &pid);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no delivery %s", uid);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc < 0 || (rc = store_get(r->ctl->st, pid, get_cb, &j)) < 0)
+		return store_failed(r, rc);
+	json_decref(j.val);
+	return may_act(r, j.owner) ? PROTO_OK : refuse(r, pid, j.owner);
 }
 
 static enum proto_err
@@ -694,6 +831,8 @@ op_retry(struct req *r)
 		    "field 'delivery': must be 32 lower-case hex digits");
 		return PROTO_INVALID;
 	}
+	if ((e = delivery_allowed(r, uid)) != PROTO_OK)
+		return e;
 	rc = deliver_retry(r->ctl->dl, uid, r->now, &id);
 	if (rc == -ENOENT) {
 		snprintf(r->err, sizeof(r->err), "no delivery %s", uid);
@@ -766,6 +905,12 @@ op_backup(struct req *r)
 		snprintf(r->err, sizeof(r->err),
 		    "field 'path': must be an absolute path");
 		return PROTO_INVALID;
+	}
+	/* a copy holds everyone's promises */
+	if (!is_admin(r)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not take backups: only admins may", r->c->login);
+		return PROTO_FORBIDDEN;
 	}
 	if (r->ctl->backup != NULL) {
 		snprintf(r->err, sizeof(r->err),
@@ -1157,6 +1302,29 @@ apply_change(struct ctl *ctl, const struct sched_change *ch)
 		sched_cancel(ctl->s, ch->p.id);
 }
 
+/* a refused action leaves its trace in the promise's history, and
+ * changes nothing else */
+static void
+record_refusal(struct req *r, const char *op)
+{
+	json_t *detail = json_pack("{s:s}", "op", op);
+	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	int rc = text == NULL ? -ENOMEM : store_savepoint(r->ctl->st);
+
+	if (rc == 0 &&
+	    (rc = store_event(r->ctl->st, r->refused, r->now, r->c->login,
+	         "refused", text)) == 0)
+		rc = store_release(r->ctl->st);
+	else if (rc != -ENOMEM)
+		store_rollback_savepoint(r->ctl->st);
+	if (rc < 0)
+		log_warnx("promise %" PRId64 ": cannot record a refusal of "
+		          "'%s': %s",
+		    r->refused, r->c->login, store_errmsg(r->ctl->st));
+	json_decref(detail);
+	free(text);
+}
+
 static void
 handle_line(struct conn *c, const char *line, size_t len)
 {
@@ -1204,6 +1372,8 @@ handle_line(struct conn *c, const char *line, size_t len)
 		else
 			apply_change(c->ctl, &r.change);
 	}
+	if (r.refused > 0)
+		record_refusal(&r, name);
 out:
 	if (e != PROTO_OK) {
 		json_decref(r.reply);
@@ -1438,7 +1608,7 @@ conn_close(struct conn *c)
 
 /* the caller's login, from the kernel's word on who is connected */
 static int
-peer_login(int fd, char *buf, size_t len)
+peer_login(int fd, char *buf, size_t len, uid_t *ret_uid)
 {
 	struct ucred cred;
 	socklen_t sl = sizeof(cred);
@@ -1447,6 +1617,7 @@ peer_login(int fd, char *buf, size_t len)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1)
 		return -errno;
+	*ret_uid = cred.uid;
 	if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
 	    res != NULL && util_login_ok(res->pw_name))
 		util_strlcpy(buf, res->pw_name, len);
@@ -1491,7 +1662,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->fd = fd;
 		c->rtail = &c->rhead;
 		linebuf_init(&c->in, PROTO_MAX_LINE);
-		if ((r = peer_login(fd, c->login, sizeof(c->login))) < 0) {
+		if ((r = peer_login(fd, c->login, sizeof(c->login), &c->uid)) <
+		    0) {
 			log_warnx("accept: cannot tell who connected: %s",
 			    strerror(-r));
 			linebuf_free(&c->in);

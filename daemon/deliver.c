@@ -211,16 +211,6 @@ backoff_ms(const struct conf *c, int64_t attempts)
 
 /* ---- who hears of what ----------------------------------------------- */
 
-static const char *
-manager_of(const struct conf *c, const char *login)
-{
-	const struct person *p = conf_person(c, login);
-
-	if (p != NULL && p->manager != NULL)
-		return p->manager;
-	return c->fallback_manager;
-}
-
 /* the channels that reach login; the log when nothing else does, so that
  * nothing is ever dropped for want of an address */
 static size_t
@@ -378,7 +368,7 @@ tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
 	int rc;
 
 	for (; (int64_t)n < depth && n < MAX_CHAIN; login = m) {
-		m = manager_of(dl->conf, login);
+		m = conf_manager_of(dl->conf, login);
 		for (i = 0; m != NULL && i < n; i++)
 			if (strcmp(seen[i], m) == 0)
 				m = NULL; /* a cycle: the chain ends */
@@ -469,7 +459,7 @@ static void
 undeliverable_cb(void *arg, const struct promise_rec *p)
 {
 	struct undeliverable *u = arg;
-	const char *to = manager_of(u->dl->conf, u->d->recipient);
+	const char *to = conf_manager_of(u->dl->conf, u->d->recipient);
 	json_t *base, *out = json_array(), *detail;
 	char *text = NULL;
 
