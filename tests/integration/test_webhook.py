@@ -206,9 +206,12 @@ def test_permanent_failure_surfaces_and_escalates():
             due = int(time.time()) + 2
             p = d.json("add", "Nobody hears this", "--due", f"@{due}",
                        "--nudge", "none")["promise"]
-            wait_for(lambda: d.json("deliveries", "--failed")["deliveries"],
-                     timeout=10, what="the failed delivery")
-            failed = d.json("deliveries", "--failed")["deliveries"][0]
+            def failed_due():
+                return [x for x in
+                        d.json("deliveries", "--failed")["deliveries"]
+                        if x["event"] == "promise.due"]
+            wait_for(failed_due, timeout=10, what="the failed delivery")
+            failed = failed_due()[0]
             check(failed["event"] == "promise.due", failed)
             check("410" in failed["last_error"], failed)
             check(d.json("status")["deliveries"]["failed"] >= 1, "status")
