@@ -74,6 +74,33 @@ set_duration(struct loader *ld, const char *section, const char *name,
 	return 0;
 }
 
+/* "0" (no limit), "5000000", "500K", "100M", "2G": bytes */
+static int
+set_size(struct loader *ld, const char *section, const char *name,
+    const char *value, int64_t *dst)
+{
+	char *end;
+	long long v;
+	int64_t mul = 1;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		mul = 1024;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1024 * 1024;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1024 * 1024 * 1024;
+	if (mul > 1)
+		end++;
+	if (errno != 0 || end == value || *end != '\0' || v < 0 ||
+	    v > INT64_MAX / mul)
+		return bad(ld, "[%s] %s: '%s' is not a size like 0, 500M or 2G",
+		    section, name, value);
+	*dst = (int64_t)v * mul;
+	return 0;
+}
+
 static int
 set_count(struct loader *ld, const char *section, const char *name,
     const char *value, int64_t min, int64_t max, int64_t *dst)
@@ -330,6 +357,15 @@ set_key(
 		}
 		if (strcmp(name, "admins") == 0)
 			return set_admins(ld, value);
+		if (strcmp(name, "max_connections") == 0)
+			return set_count(ld, section, name, value, 1, 100000,
+			    &c->max_connections);
+		if (strcmp(name, "idle_timeout") == 0)
+			return set_duration(
+			    ld, section, name, value, 1, &c->idle_timeout);
+		if (strcmp(name, "max_database_size") == 0)
+			return set_size(
+			    ld, section, name, value, &c->max_database_size);
 		if (strcmp(name, "log_level") == 0) {
 			enum log_level l = log_level_from_string(value);
 
@@ -579,6 +615,8 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 		return -ENOMEM;
 	ld.c = c;
 	c->log_level = LOG_LEVEL_INFO;
+	c->max_connections = 1024;
+	c->idle_timeout = 300;
 	c->nudge_before[0] = 24 * 3600;
 	c->nudge_before[1] = 3600;
 	c->n_nudge_before = 2;

@@ -38,7 +38,10 @@ struct conf {
 	char *socket;
 	char *database;
 	enum log_level log_level;
-	char **admins; /* logins that may act on every promise */
+	int64_t max_connections;
+	int64_t idle_timeout;      /* seconds without a whole request */
+	int64_t max_database_size; /* bytes, 0 for no limit */
+	char **admins;             /* logins that may act on every promise */
 	size_t n_admins;
 	/* [policy] */
 	int64_t nudge_before[PROTO_MAX_NUDGES];

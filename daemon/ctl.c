@@ -32,7 +32,6 @@
 #include "proto.h"
 #include "util.h"
 
-#define MAX_CONNS 1024
 /* stop reading from a client owed this much until it reads its replies */
 #define OUT_HIGH (1024 * 1024)
 #define OUT_LOW (256 * 1024)
@@ -73,6 +72,7 @@ struct conn {
 	bool reading;
 	bool closing; /* close once everything owed is written */
 	bool dirty;
+	ev_tstamp active; /* when it last sent a whole request or read */
 	struct conn *next, **pprev;
 	struct conn *dnext;
 };
@@ -88,6 +88,7 @@ struct ctl {
 	ev_io lio;
 	struct conn *conns;
 	size_t n_conns;
+	ev_timer idle; /* sweeps connections idle past idle_timeout */
 	struct conn *dirty;
 	int64_t started_at;
 	bool shutting_down;
@@ -1416,9 +1417,11 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	r = linebuf_append(&c->in, buf, (size_t)n);
 	/* lines complete before an overlong one still get their answers */
-	while ((line = linebuf_next(&c->in, &len)) != NULL)
+	while ((line = linebuf_next(&c->in, &len)) != NULL) {
+		c->active = ev_now(c->ctl->loop);
 		if (len > 0)
 			handle_line(c, line, len);
+	}
 	if (r < 0) {
 		char msg[96];
 
@@ -1466,6 +1469,7 @@ conn_flush(struct conn *c)
 		}
 		c->out_off += (size_t)n;
 		c->owed -= (size_t)n;
+		c->active = ev_now(c->ctl->loop);
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
@@ -1626,6 +1630,38 @@ peer_login(int fd, char *buf, size_t len, uid_t *ret_uid)
 	return 0;
 }
 
+/*
+ * Closes connections that sent no whole request, and read nothing of what
+ * they are owed, for idle_timeout: a client trickling a byte now and then,
+ * or one gone quiet, must not hold a connection slot for ever.  One sweep
+ * every quarter period over at most max_connections is cheaper than a
+ * timer per connection (ev.pod, "Be smart about timeouts").
+ */
+static void
+idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl *ctl = w->data;
+	ev_tstamp limit = ev_now(loop) - (ev_tstamp)ctl->conf->idle_timeout;
+	struct conn *c, *next;
+	static const char bye[] =
+	    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
+	    "\"message\":\"connection idle for too long; closed\"}}\n";
+
+	(void)revents;
+	for (c = ctl->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->active >= limit ||
+		    (ctl->backup != NULL && ctl->backup->c == c))
+			continue;
+		log_debug("client %s: idle, closing", c->login);
+		(void)!send(
+		    c->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		conn_close(c);
+	}
+	w->repeat = (ev_tstamp)ctl->conf->idle_timeout / 4.;
+	ev_timer_again(loop, w);
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -1642,7 +1678,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("accept");
 			return;
 		}
-		if (ctl->n_conns >= MAX_CONNS) {
+		if (ctl->n_conns >= (size_t)ctl->conf->max_connections) {
 			static const char busy[] =
 			    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
 			    "\"message\":\"too many connections\"}}\n";
@@ -1680,6 +1716,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ctl->conns = c;
 		c->pprev = &ctl->conns;
 		ctl->n_conns++;
+		c->active = ev_now(loop);
 		ev_io_start(loop, &c->rio);
 		c->reading = true;
 	}
@@ -1767,6 +1804,10 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 		free(ctl);
 		return r;
 	}
+	ev_init(&ctl->idle, idle_cb);
+	ctl->idle.data = ctl;
+	ctl->idle.repeat = (ev_tstamp)c->idle_timeout / 4.;
+	ev_timer_again(loop, &ctl->idle);
 	ev_io_init(&ctl->lio, accept_cb, ctl->fd, EV_READ);
 	ctl->lio.data = ctl;
 	ev_io_start(loop, &ctl->lio);
@@ -1821,6 +1862,7 @@ ctl_close(struct ctl *ctl)
 	if (ctl == NULL)
 		return NULL;
 	backup_cancel(ctl, "promised is stopping");
+	ev_timer_stop(ctl->loop, &ctl->idle);
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
 	ev_io_stop(ctl->loop, &ctl->lio);

@@ -191,6 +191,8 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		conf_free(c);
 		goto out;
 	}
+	if (store_set_max_size(d->st, c->max_database_size) < 0)
+		log_warnx("reload: database size cap: %s", store_errmsg(d->st));
 	log_set_level(c->log_level);
 	ctl_set_conf(d->ctl, c);
 	conf_free(d->conf);
@@ -243,6 +245,10 @@ run(struct daemon *d)
 	}
 	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {
 		log_warnx("database '%s': %s", d->conf->database, err);
+		return 1;
+	}
+	if ((r = store_set_max_size(d->st, d->conf->max_database_size)) < 0) {
+		log_warnx("database size cap: %s", store_errmsg(d->st));
 		return 1;
 	}
 	if ((r = sched_open(&d->s, d->loop, d->st)) < 0 ||

@@ -447,6 +447,27 @@ store_errmsg(const struct store *st)
 }
 
 int
+store_set_max_size(struct store *st, int64_t bytes)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[64];
+	int64_t page = 4096;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		page = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	/* SQLite's own ceiling stands for "no cap" */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    bytes > 0 ? (long long)(bytes / page + 1) : 4294967294LL);
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		r = fail(st, rc);
+	return r;
+}
+
+int
 store_schema_version(const struct store *st)
 {
 	return st->version;

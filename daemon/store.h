@@ -100,6 +100,9 @@ int store_open(struct store **ret, const char *path, char *err, size_t errlen);
 struct store *store_close(struct store *st);
 /* SQLite's message for the last failure */
 const char *store_errmsg(const struct store *st);
+/* caps the database at about bytes (0: no cap); a write past it fails
+ * with -ENOSPC, as on a full disk */
+int store_set_max_size(struct store *st, int64_t bytes);
 /* the schema version in force */
 int store_schema_version(const struct store *st);
 

@@ -1,0 +1,167 @@
+"""Resource limits and faults: idle and trickling clients, the connection
+cap, a full database, SIGTERM in the middle of a burst."""
+
+import json
+import signal
+import threading
+import time
+
+from harness import Conn, Daemon, check, run, wait_for
+
+
+def test_idle_and_trickling_clients_are_closed():
+    d = Daemon("idle")
+    d.write_conf(conf_extra="\n[daemon]\nidle_timeout = 1s\n")
+    # a second [daemon] section adds to the first, as inih reads it
+    d.start()
+    try:
+        quiet, trickle, busy = Conn(d), Conn(d), Conn(d)
+        req = json.dumps({"v": 1, "op": "status"}).encode()
+        t0 = time.monotonic()
+        closed = {}
+        i = 0
+        while time.monotonic() - t0 < 4 and len(closed) < 2:
+            if "trickle" not in closed:
+                try:
+                    trickle.send(req[i % len(req):i % len(req) + 1])
+                except OSError:
+                    closed["trickle"] = time.monotonic() - t0
+            i += 1
+            check(busy.call({"v": 1, "op": "status"})["ok"], "busy starved")
+            for name, c in (("quiet", quiet), ("trickle", trickle)):
+                if name in closed:
+                    continue
+                c.s.settimeout(0.01)
+                try:
+                    data = c.s.recv(4096)
+                    if data == b"" or b"idle" in data:
+                        closed[name] = time.monotonic() - t0
+                except (TimeoutError, OSError):
+                    pass
+            time.sleep(0.2)
+        check(set(closed) == {"quiet", "trickle"}, f"closed: {closed}")
+        check(all(t < 3.5 for t in closed.values()), closed)
+        check(busy.call({"v": 1, "op": "status"})["ok"], "busy was closed")
+        for c in (quiet, trickle, busy):
+            c.close()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_connection_cap():
+    d = Daemon("cap")
+    d.write_conf(conf_extra="\n[daemon]\nmax_connections = 4\n")
+    d.start()
+    try:
+        conns = [Conn(d) for _ in range(4)]
+        for c in conns:
+            check(c.call({"v": 1, "op": "status"})["ok"], "under the cap")
+        extra = Conn(d)
+        r = extra.recv()
+        check(not r["ok"] and "too many connections" in
+              r["error"]["message"], r)
+        check(extra.closed(), "the extra connection stayed open")
+        conns.pop().close()
+
+        def slot_freed():
+            again = Conn(d)
+            try:
+                return again.call({"v": 1, "op": "status"})["ok"]
+            except (OSError, KeyError):
+                return False
+            finally:
+                again.close()
+        wait_for(slot_freed, timeout=5, what="the freed slot")
+        for c in conns + [extra]:
+            c.close()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_full_database_refuses_then_recovers():
+    d = Daemon("full")
+    d.write_conf(conf_extra="\n[daemon]\nmax_database_size = 300K\n")
+    d.start()
+    try:
+        c = Conn(d)
+        due = int(time.time()) + 86400
+        acked, refused = [], 0
+        for i in range(3000):
+            r = c.call({"v": 1, "op": "add", "title": f"fill {i} " + "x" * 200,
+                        "due_at": due, "nudge": []})
+            if r["ok"]:
+                acked.append(r["promise"]["id"])
+            else:
+                check(r["error"]["code"] == "unavailable", r)
+                refused += 1
+                if refused >= 5:
+                    break
+        check(refused >= 5, f"never full after {len(acked)} adds")
+        # everyone else is still served, and reads still work
+        check(Conn(d).call({"v": 1, "op": "status"})["ok"], "status")
+        listed = {p["id"] for p in d.json("list")["promises"]}
+        check(set(acked) <= listed, "an acknowledged add was lost")
+        # space returns: lift the cap
+        with open(d.conf) as f:
+            text = f.read()
+        with open(d.conf, "w") as f:
+            f.write(text.replace("max_database_size = 300K",
+                                 "max_database_size = 0"))
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in d.log_text(),
+                 what="the reload")
+        r = c.call({"v": 1, "op": "add", "title": "after", "due_at": due})
+        check(r["ok"], r)
+        c.close()
+        d.stop()
+        d.start()
+        listed = {p["id"] for p in d.json("list")["promises"]}
+        check(set(acked) <= listed, "lost across restart")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_sigterm_under_load_loses_nothing_acknowledged():
+    d = Daemon("term").start()
+    try:
+        c = Conn(d)
+        acked = []
+        due = int(time.time()) + 86400
+
+        def reader():
+            try:
+                while True:
+                    r = c.recv()
+                    if r.get("ok"):
+                        acked.append(r["promise"]["id"])
+            except Exception:  # noqa: BLE001 - the daemon goes away
+                pass
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        batch = b"".join(json.dumps({"v": 1, "op": "add", "title": f"t{i}",
+                                     "due_at": due}).encode() + b"\n"
+                         for i in range(5000))
+        sender = threading.Thread(target=lambda: c.s.sendall(batch),
+                                  daemon=True)
+        sender.start()
+        wait_for(lambda: len(acked) > 100, what="acknowledgements")
+        d.stop()  # asserts exit status 0 and a clean sanitizer log
+        t.join(timeout=10)
+        c.close()
+        d.start()
+        listed = {p["id"] for p in d.json("list")["promises"]}
+        missing = [i for i in acked if i not in listed]
+        check(not missing, f"{len(missing)} acknowledged adds lost")
+        print(f"     {len(acked)} acknowledged before SIGTERM, all kept")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+if __name__ == "__main__":
+    run([test_idle_and_trickling_clients_are_closed, test_connection_cap,
+         test_full_database_refuses_then_recovers,
+         test_sigterm_under_load_loses_nothing_acknowledged])
