@@ -67,11 +67,19 @@ class Daemon:
         self.stderr = open(self.stderr_path, "ab")
         e = dict(os.environ)
         e.update(env or {})
-        self.proc = subprocess.Popen([PROMISED, "-c", self.conf],
+        cmd = [PROMISED, "-c", self.conf]
+        if os.environ.get("PROMISED_VALGRIND"):
+            # memcheck: any error, or a definite leak at exit, turns the
+            # exit status into 99, which stop() refuses
+            cmd = ["valgrind", "--quiet", "--error-exitcode=99",
+                   "--leak-check=full", "--errors-for-leak-kinds=definite",
+                   "--show-leak-kinds=definite",
+                   f"--log-file={self.dir}/valgrind.%p.log"] + cmd
+        self.proc = subprocess.Popen(cmd,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr,
                                      env=e)
-        wait_for(self._ready, timeout=20, what="promised to accept")
+        wait_for(self._ready, timeout=60, what="promised to accept")
         return self
 
     def _ready(self):
@@ -85,6 +93,15 @@ class Daemon:
     def log_text(self):
         with open(self.stderr_path, errors="replace") as f:
             return f.read()
+
+    def valgrind_text(self):
+        out = ""
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith("valgrind."):
+                with open(os.path.join(self.dir, name),
+                          errors="replace") as f:
+                    out += f.read()
+        return out
 
     def check_sanitizers(self):
         text = self.log_text()
@@ -105,7 +122,8 @@ class Daemon:
         finally:
             self.proc = None
             self.stderr.close()
-        check(rc == 0, f"promised exited {rc} on SIGTERM:\n{self.log_text()}")
+        check(rc == 0, f"promised exited {rc} on SIGTERM:\n{self.log_text()}"
+                       f"{self.valgrind_text()}")
         self.check_sanitizers()
 
     def kill9(self):
