@@ -41,7 +41,14 @@ def main():
     d = Daemon("perm")
     d.write_conf(conf_extra=PEOPLE)
     d.start()
+    # as the daemon makes them: the database for itself alone, the socket
+    # for its group, never for the world
+    modes = (stat.S_IMODE(os.stat(d.db).st_mode),
+             stat.S_IMODE(os.stat(d.sock).st_mode))
     open_up(d)
+
+    def test_files_are_private():
+        check(modes == (0o600, 0o660), f"database, socket modes: {modes}")
 
     def add(user, *extra):
         r = as_user(d, user, "add", f"{user}'s promise", "--due", "+1d",
@@ -127,7 +134,7 @@ def main():
         d.stop()
 
     try:
-        run([test_identity_from_the_socket,
+        run([test_files_are_private, test_identity_from_the_socket,
              test_strangers_are_refused_and_it_is_recorded,
              test_managers_up_the_chain_may_act, test_adding_for_others,
              test_list_shows_own_and_reports, test_admins_and_backup,
