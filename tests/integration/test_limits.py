@@ -2,6 +2,7 @@
 cap, a full database, SIGTERM in the middle of a burst."""
 
 import json
+import os
 import signal
 import threading
 import time
@@ -170,7 +171,53 @@ def test_sigterm_under_load_loses_nothing_acknowledged():
         d.cleanup()
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_client_that_never_reads_is_held_back():
+    d = Daemon("noread").start()
+    try:
+        greedy = Conn(d)
+        greedy.s.setblocking(False)
+        line = json.dumps({"v": 1, "op": "status"}).encode() + b"\n"
+        chunk = line * 1000
+        before = rss_kib(d.proc.pid)
+        sent, t0 = 0, time.monotonic()
+        worst = 0.0
+        other = Conn(d)
+        while time.monotonic() - t0 < 3:
+            try:
+                sent += greedy.s.send(chunk)
+            except BlockingIOError:
+                time.sleep(0.05)
+            t1 = time.monotonic()
+            check(other.call({"v": 1, "op": "status"})["ok"], "starved")
+            worst = max(worst, time.monotonic() - t1)
+        grown = rss_kib(d.proc.pid) - before
+        print(f"     sent {sent} bytes unread-answered; daemon grew "
+              f"{grown} KiB; worst other reply {worst * 1000:.0f} ms")
+        # the daemon stops reading once 1 MiB of replies is owed, so the
+        # rest waits in the kernel's buffers, not in the daemon's memory
+        check(sent < 64 * 1024 * 1024, "the daemon kept reading")
+        # ASan keeps freed memory in quarantine (256 MiB by default), so
+        # resident size says nothing about growth there
+        if not os.environ.get("ASAN_OPTIONS"):
+            check(grown < 32 * 1024, f"the daemon grew by {grown} KiB")
+        check(worst < 1.0, f"another client waited {worst:.2f}s")
+        greedy.close()
+        other.close()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_idle_and_trickling_clients_are_closed, test_connection_cap,
          test_full_database_refuses_then_recovers,
-         test_sigterm_under_load_loses_nothing_acknowledged])
+         test_sigterm_under_load_loses_nothing_acknowledged,
+         test_client_that_never_reads_is_held_back])
