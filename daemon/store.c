@@ -389,7 +389,7 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA busy_timeout = 5000;",
+	    "PRAGMA busy_timeout = 250;",
 	    NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(st, rc);

@@ -4,6 +4,7 @@ cap, a full database, SIGTERM in the middle of a burst."""
 import json
 import os
 import signal
+import sqlite3
 import threading
 import time
 
@@ -171,6 +172,33 @@ def test_sigterm_under_load_loses_nothing_acknowledged():
         d.cleanup()
 
 
+def test_locked_database_answers_unavailable_and_recovers():
+    d = Daemon("locked").start()
+    try:
+        due = int(time.time()) + 86400
+        c = Conn(d)
+        check(c.call({"v": 1, "op": "add", "title": "before",
+                      "due_at": due})["ok"], "add before the lock")
+        # someone else holds the write lock (an operator's sqlite3, say)
+        other = sqlite3.connect(d.db, timeout=0)
+        other.execute("BEGIN EXCLUSIVE")
+        t0 = time.monotonic()
+        r = c.call({"v": 1, "op": "add", "title": "blocked", "due_at": due})
+        waited = time.monotonic() - t0
+        check(not r["ok"] and r["error"]["code"] == "unavailable", r)
+        check(waited < 2, f"the loop waited {waited:.2f}s for the lock")
+        other.rollback()
+        other.close()
+        r = c.call({"v": 1, "op": "add", "title": "after", "due_at": due})
+        check(r["ok"], r)
+        titles = {p["title"] for p in d.json("list")["promises"]}
+        check(titles == {"before", "after"}, titles)
+        c.close()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -220,4 +248,5 @@ if __name__ == "__main__":
     run([test_idle_and_trickling_clients_are_closed, test_connection_cap,
          test_full_database_refuses_then_recovers,
          test_sigterm_under_load_loses_nothing_acknowledged,
-         test_client_that_never_reads_is_held_back])
+         test_client_that_never_reads_is_held_back,
+         test_locked_database_answers_unavailable_and_recovers])
