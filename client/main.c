@@ -385,8 +385,9 @@ print_daemon_error(json_t *reply)
 
 /*
  * Sends req and waits for its one reply.  Returns an exit status, having
- * reported any failure.  On CLI_OK *ret is the reply (caller decrefs), or
- * NULL when --json has already printed it and nothing is left to render.
+ * reported any failure; a NULL req (json_pack out of memory) is one.  On CLI_OK
+ * *ret is the reply (caller decrefs), or NULL when --json has already printed
+ * it and nothing is left to render.
  */
 static int
 request(const struct cli *cli, const json_t *req, json_t **ret)
@@ -739,10 +740,6 @@ cmd_add(const struct cli *cli, const struct args *a)
 	    (json_int_t)due, "for", a->forwho, "owner", a->owner, "note",
 	    a->note, "nudge", nj);
 	nj = NULL;
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	p = json_object_get(reply, "promise");
@@ -824,10 +821,6 @@ cmd_list(const struct cli *cli, const struct args *a)
 		goto out;
 	req = json_pack("{s:i,s:s,s:s*,s:s*}", "v", PROTO_VERSION, "op", "list",
 	    "state", a->state, "owner", a->owner);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	arr = json_object_get(reply, "promises");
@@ -1241,10 +1234,6 @@ cmd_show(const struct cli *cli, const struct args *a)
 		goto out;
 	req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op", "get", "id",
 	    (json_int_t)id);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	now = util_now();
@@ -1280,10 +1269,6 @@ cmd_done(const struct cli *cli, const struct args *a)
 		goto out;
 	req = json_pack("{s:i,s:s,s:I,s:s*}", "v", PROTO_VERSION, "op", "done",
 	    "id", (json_int_t)id, "note", a->note);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	put_settled(json_object_get(reply, "promise"), "kept");
@@ -1312,10 +1297,6 @@ cmd_snooze(const struct cli *cli, const struct args *a)
 	req = json_pack("{s:i,s:s,s:I,s:I,s:s}", "v", PROTO_VERSION, "op",
 	    "snooze", "id", (json_int_t)id, "due_at", (json_int_t)due, "reason",
 	    a->reason);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	p = json_object_get(reply, "promise");
@@ -1340,10 +1321,6 @@ cmd_cancel(const struct cli *cli, const struct args *a)
 		goto out;
 	req = json_pack("{s:i,s:s,s:I,s:s}", "v", PROTO_VERSION, "op", "cancel",
 	    "id", (json_int_t)id, "reason", a->reason);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	put_settled(json_object_get(reply, "promise"), "cancelled");
@@ -1365,10 +1342,6 @@ cmd_ack(const struct cli *cli, const struct args *a)
 		goto out;
 	req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op", "ack", "id",
 	    (json_int_t)id);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	printf("promise %" PRId64 ": escalations to you paused",
@@ -1488,10 +1461,6 @@ cmd_deliveries(const struct cli *cli, const struct args *a)
 	req = json_pack("{s:i,s:s,s:s*,s:o*}", "v", PROTO_VERSION, "op",
 	    "deliveries", "state", state, "limit", lim);
 	lim = NULL;
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	arr = json_object_get(reply, "deliveries");
@@ -1598,10 +1567,6 @@ cmd_retry(const struct cli *cli, const struct args *a)
 	id[DID_LEN] = '\0';
 	req = json_pack(
 	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "retry", "delivery", id);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	s = jstr(json_object_get(reply, "delivery"), "delivery");
@@ -1625,10 +1590,6 @@ cmd_status(const struct cli *cli, const struct args *a)
 
 	(void)a;
 	req = json_pack("{s:i,s:s}", "v", PROTO_VERSION, "op", "status");
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	now = util_now();
@@ -1717,10 +1678,6 @@ cmd_backup(const struct cli *cli, const struct args *a)
 		goto out;
 	req = json_pack(
 	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "backup", "path", path);
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	s = jstr(reply, "path");
@@ -1743,10 +1700,6 @@ cmd_metrics(const struct cli *cli, const struct args *a)
 
 	(void)a;
 	req = json_pack("{s:i,s:s}", "v", PROTO_VERSION, "op", "metrics");
-	if (req == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	/* verbatim: the exposition format is the daemon's to get right */
