@@ -579,7 +579,8 @@ check_refs(struct conf *c, char *err, size_t errlen)
 
 		if (m != NULL && conf_person(c, m) == NULL) {
 			snprintf(err, errlen,
-			    "%s: [person %s] manager: no [person %s] section",
+			    "%s: [person %s] manager: no [person %s] section "
+			    "(a section with no keys counts as none)",
 			    c->path, c->people[i].login, m);
 			return -EINVAL;
 		}
@@ -587,7 +588,8 @@ check_refs(struct conf *c, char *err, size_t errlen)
 	if (c->fallback_manager != NULL &&
 	    conf_person(c, c->fallback_manager) == NULL) {
 		snprintf(err, errlen,
-		    "%s: [policy] fallback_manager: no [person %s] section",
+		    "%s: [policy] fallback_manager: no [person %s] section "
+		    "(a section with no keys counts as none)",
 		    c->path, c->fallback_manager);
 		return -EINVAL;
 	}
