@@ -353,6 +353,46 @@ local_day_time(int64_t day, int64_t sod, int64_t *ret, const char **errmsg)
 	return 0;
 }
 
+int64_t
+timefmt_days_from_civil(int64_t y, int m, int d)
+{
+	return days_from_civil(y, m, d);
+}
+
+void
+timefmt_civil_from_days(int64_t day, int64_t *y, int *m, int *d)
+{
+	civil_from_days(day, y, m, d);
+}
+
+int
+timefmt_local_date(int64_t t, int64_t *day, int64_t *sod)
+{
+	struct tm tm;
+	int64_t d;
+
+	if (local_tm(t, &tm) != 0)
+		return -EINVAL;
+	d = days_from_civil(
+	    (int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	*day = d;
+	*sod = tm_civil(&tm) - d * SECS_PER_DAY;
+	return 0;
+}
+
+int
+timefmt_local_instant(int64_t day, int64_t sod, int64_t *ret)
+{
+	const char *msg;
+
+	/* day * SECS_PER_DAY below must not overflow */
+	if (day < TF_TIME_MIN / SECS_PER_DAY - 2 ||
+	    day > TF_TIME_MAX / SECS_PER_DAY + 2 || sod < 0 ||
+	    sod > SECS_PER_DAY)
+		return -EINVAL;
+	return local_day_time(day, sod, ret, &msg);
+}
+
 /*
  * Units of relative times and durations.  Days and weeks are kept apart
  * from seconds so that WHEN expressions can count them on the calendar.
@@ -748,14 +788,26 @@ static const struct {
     {"saturday", 6},
 };
 
+/* the weekday (0 = Sunday) named by w[0..n), or -1 */
+static int
+find_wday(const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(wdays) / sizeof(wdays[0]); i++)
+		if (word_is(w, n, wdays[i].name))
+			return wdays[i].wday;
+	return -1;
+}
+
 int
 timefmt_parse(const char *s, int64_t now, int64_t *ret, const char **errmsg)
 {
 	struct span sp;
 	const char *dummy;
 	int64_t t = 0;
-	size_t i, wl;
-	int r;
+	size_t wl;
+	int r, wday;
 
 	if (errmsg == NULL)
 		errmsg = &dummy;
@@ -797,16 +849,25 @@ timefmt_parse(const char *s, int64_t now, int64_t *ret, const char **errmsg)
 	} else if (word_is(sp.p, wl, "tomorrow")) {
 		sp.p += wl;
 		r = parse_dayword(&sp, now, 1, 0, &t, errmsg);
+	} else if (word_is(sp.p, wl, "next")) {
+		/* "next fri" is what people say for "fri"; both skip today */
+		sp.p += wl;
+		wl = skip_space(&sp) > 0 ? word_len(&sp) : 0;
+		wday = find_wday(sp.p, wl);
+		if (wday < 0) {
+			*errmsg = "expected a weekday after next";
+			return -EINVAL;
+		}
+		sp.p += wl;
+		r = parse_dayword(&sp, now, -1, wday, &t, errmsg);
 	} else if (wl > 0) {
-		for (i = 0; i < sizeof(wdays) / sizeof(wdays[0]); i++)
-			if (word_is(sp.p, wl, wdays[i].name))
-				break;
-		if (i == sizeof(wdays) / sizeof(wdays[0])) {
+		wday = find_wday(sp.p, wl);
+		if (wday < 0) {
 			*errmsg = "unknown time expression";
 			return -EINVAL;
 		}
 		sp.p += wl;
-		r = parse_dayword(&sp, now, -1, wdays[i].wday, &t, errmsg);
+		r = parse_dayword(&sp, now, -1, wday, &t, errmsg);
 	} else if (digit_len(&sp) == 4 && sp.p + 4 < sp.end && sp.p[4] == '-') {
 		r = parse_iso(&sp, &t, errmsg);
 	} else if (digit_len(&sp) >= 1 && digit_len(&sp) <= 2) {

@@ -23,7 +23,9 @@
  *     correct across DST), s, m and h count elapsed time.
  *   "today 17:00", "tomorrow 17:00", "tomorrow" (17:00), a weekday name or
  *     abbreviation "fri 17:00", "friday" (the next such day strictly after
- *     today, 17:00 if no time), times "17:00", "5pm", "5:30pm", "17:00:30".
+ *     today, 17:00 if no time), the same with "next" ("next fri 10:00",
+ *     "next monday", no different from "fri 10:00" and "monday"), times
+ *     "17:00", "5pm", "5:30pm", "17:00:30".
  *   "@1800000000": epoch seconds.
  * Local times that do not exist (spring-forward gap) move forward by the
  * gap; ambiguous ones (fall-back) take the earlier instant.
@@ -32,6 +34,29 @@
  */
 int timefmt_parse(
     const char *s, int64_t now, int64_t *ret, const char **errmsg);
+
+/*
+ * Local calendar helpers for code that does its own date arithmetic (the
+ * business calendar).  A day is a proleptic Gregorian day number, 0 being
+ * 1970-01-01; stepping it by one is one local calendar day whatever the
+ * DST rules do.  sod is the wall-clock seconds since local midnight.
+ */
+int64_t timefmt_days_from_civil(int64_t y, int m, int d);
+void timefmt_civil_from_days(int64_t day, int64_t *y, int *m, int *d);
+
+/*
+ * The local date and wall-clock time of instant t, via localtime_r only
+ * (no tzset).  Returns 0 or -EINVAL.
+ */
+int timefmt_local_date(int64_t t, int64_t *day, int64_t *sod);
+
+/*
+ * The instant of wall clock sod (0..86400; 86400 is the next midnight) on
+ * local day, by the same rules as timefmt_parse: a time in a gap moves
+ * forward by the gap, an ambiguous one takes the earlier instant.  Returns
+ * 0, or -EINVAL outside years 1..9999 or when the zone cannot say.
+ */
+int timefmt_local_instant(int64_t day, int64_t sod, int64_t *ret);
 
 /*
  * Parses a duration "90", "90s", "15m", "2h", "1h30m", "3d", "1w" (a bare

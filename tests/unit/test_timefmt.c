@@ -120,6 +120,16 @@ static const struct parse_case parse_cases[] = {
     {UTC, NOW_UTC, "sat at 12pm", "2026-11-28T12:00:00Z", NULL},
     {UTC, NOW_UTC, "monday", "2026-11-30T17:00:00Z", NULL},
 
+    /* "next WEEKDAY" is the same day as the bare weekday */
+    {UTC, NOW_UTC, "next friday", "2026-11-27T17:00:00Z", NULL},
+    {UTC, NOW_UTC, "next fri 9:30", "2026-11-27T09:30:00Z", NULL},
+    {UTC, NOW_UTC, "Next Monday 10:00", "2026-11-30T10:00:00Z", NULL},
+    {UTC, NOW_UTC, "next\tmon at 5pm", "2026-11-30T17:00:00Z", NULL},
+    {UTC, NOW_UTC, "next wed", "2026-12-02T17:00:00Z", NULL},
+    {UTC, NOW_UTC, "next thu", "2026-11-26T17:00:00Z", NULL},
+    {BER, NOW_BSPR, "next sun 2:30am", "2026-03-29T01:30:00Z", NULL},
+    {NYC, NOW_NFAL, "next sunday 1:30am", "2026-11-01T05:30:00Z", NULL},
+
     /* bare times: the next occurrence */
     {UTC, NOW_UTC, "17:00", "2026-11-25T17:00:00Z", NULL},
     {UTC, NOW_UTC, "17:00:30", "2026-11-25T17:00:30Z", NULL},
@@ -214,7 +224,13 @@ static const struct parse_case parse_cases[] = {
     {UTC, NOW_UTC, "", NULL, "empty time expression"},
     {UTC, NOW_UTC, " \t ", NULL, "empty time expression"},
     {UTC, NOW_UTC, "soon", NULL, "unknown time expression"},
-    {UTC, NOW_UTC, "next friday", NULL, "unknown time expression"},
+    {UTC, NOW_UTC, "next", NULL, "expected a weekday after next"},
+    {UTC, NOW_UTC, "next week", NULL, "expected a weekday after next"},
+    {UTC, NOW_UTC, "next 17:00", NULL, "expected a weekday after next"},
+    {UTC, NOW_UTC, "next next fri", NULL, "expected a weekday after next"},
+    {UTC, NOW_UTC, "nextfri", NULL, "unknown time expression"},
+    {UTC, NOW_UTC, "next fri 25:00", NULL, "bad hour in time of day"},
+    {UTC, NOW_UTC, "next fri please", NULL, "bad time of day"},
     {UTC, NOW_UTC, "-5m", NULL, "unknown time expression"},
     {UTC, NOW_UTC, "tomorrow17:00", NULL, "unknown time expression"},
     {UTC, NOW_UTC, "2026/11/27", NULL, "unknown time expression"},
