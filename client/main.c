@@ -1905,6 +1905,9 @@ main(int argc, char **argv)
 	tzset();
 	/* a daemon gone mid-request is an error to report, not a signal */
 	signal(SIGPIPE, SIG_IGN);
+	/* jansson would read /dev/urandom to seed its hash tables against
+	 * collision floods; our only input is the daemon's replies */
+	json_object_seed(1);
 	opterr = 0;
 	/* '+': stop at the command name, which has options of its own */
 	while ((c = getopt_long(argc, argv, "+:h", opts_global, NULL)) != -1) {

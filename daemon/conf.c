@@ -366,6 +366,16 @@ set_key(
 		if (strcmp(name, "max_database_size") == 0)
 			return set_size(
 			    ld, section, name, value, &c->max_database_size);
+		if (strcmp(name, "durability") == 0) {
+			if (strcmp(value, "full") != 0 &&
+			    strcmp(value, "normal") != 0)
+				return bad(ld,
+				    "[daemon] durability: '%s' is not full "
+				    "or normal",
+				    value);
+			c->durability_full = value[0] == 'f';
+			return 0;
+		}
 		if (strcmp(name, "log_level") == 0) {
 			enum log_level l = log_level_from_string(value);
 
@@ -619,6 +629,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->log_level = LOG_LEVEL_INFO;
 	c->max_connections = 1024;
 	c->idle_timeout = 300;
+	c->durability_full = true;
 	c->nudge_before[0] = 24 * 3600;
 	c->nudge_before[1] = 3600;
 	c->n_nudge_before = 2;

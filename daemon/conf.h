@@ -41,7 +41,11 @@ struct conf {
 	int64_t max_connections;
 	int64_t idle_timeout;      /* seconds without a whole request */
 	int64_t max_database_size; /* bytes, 0 for no limit */
-	char **admins;             /* logins that may act on every promise */
+	/* fsync every commit (full), or only at checkpoints (normal: an
+	 * acknowledged promise survives a crash of promised, not of the
+	 * machine) */
+	bool durability_full;
+	char **admins; /* logins that may act on every promise */
 	size_t n_admins;
 	/* [policy] */
 	int64_t nudge_before[PROTO_MAX_NUDGES];

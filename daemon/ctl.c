@@ -482,7 +482,12 @@ op_add(struct req *r)
 		return store_failed(r, rc);
 	r->change.what = CHANGE_ARM;
 	r->change.p = p;
-	return reply_promise(r, id);
+	/* the row just written is p: build the reply from it, not from a
+	 * second read of the row */
+	p.state = PSTATE_OPEN;
+	r->reply = json_pack(
+	    "{s:b,s:o}", "ok", 1, "promise", promise_json(&p, r->now));
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
 static enum proto_err
@@ -865,10 +870,11 @@ op_status(struct req *r)
 	        1, "version", PROMISED_VERSION, "started_at",
 	        (json_int_t)r->ctl->started_at, "uptime",
 	        (json_int_t)(r->now - r->ctl->started_at), "open",
-	        (json_int_t)n.open, "overdue", (json_int_t)n.overdue,
-	        "next_due", n.next_due ? json_integer(n.next_due) : json_null(),
+	        (json_int_t)sched_count(r->ctl->s), "overdue",
+	        (json_int_t)sched_overdue(r->ctl->s), "next_due",
+	        n.next_due ? json_integer(n.next_due) : json_null(),
 	        "scheduled", (json_int_t)sched_count(r->ctl->s), "deliveries",
-	        "pending", (json_int_t)n.deliveries_pending, "failed",
+	        "pending", (json_int_t)deliver_pending(r->ctl->dl), "failed",
 	        (json_int_t)n.deliveries_failed, "inflight",
 	        (json_int_t)deliver_inflight(r->ctl->dl));
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;

@@ -52,6 +52,7 @@ struct deliver {
 	struct curlev *cv;
 	struct backend *b[CH_MAX];
 	struct delivery *all;
+	size_t n_all; /* deliveries on all: the outbox's pending rows */
 	struct delivery *queued, **queued_tail; /* waiting for the commit */
 	struct delivery *ready, **ready_tail;   /* waiting for a slot */
 	size_t inflight;
@@ -83,6 +84,7 @@ delivery_free(struct delivery *d)
 		*d->pprev = d->next;
 		if (d->next != NULL)
 			d->next->pprev = d->pprev;
+		d->dl->n_all--;
 	}
 	sched_timer_del(d->dl->s, &d->retry);
 	free(d->kind);
@@ -119,6 +121,7 @@ delivery_new(struct deliver *dl, const struct delivery_rec *r)
 		dl->all->pprev = &d->next;
 	dl->all = d;
 	d->pprev = &dl->all;
+	dl->n_all++;
 	if (d->kind == NULL || d->recipient == NULL || d->channel == NULL ||
 	    d->payload == NULL) {
 		delivery_free(d);
@@ -697,6 +700,12 @@ size_t
 deliver_inflight(const struct deliver *dl)
 {
 	return dl->inflight;
+}
+
+size_t
+deliver_pending(const struct deliver *dl)
+{
+	return dl->n_all;
 }
 
 /* opens the backends c asks for into b[]; the log one always */

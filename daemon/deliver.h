@@ -131,5 +131,8 @@ void deliver_done(
 
 /* deliveries handed to a backend and not yet done */
 size_t deliver_inflight(const struct deliver *dl);
+/* deliveries not yet sent nor given up: queued, under way or waiting to
+ * retry (the outbox's pending rows, kept in memory) */
+size_t deliver_pending(const struct deliver *dl);
 
 #endif

@@ -60,25 +60,35 @@ insert(struct idmap *m, void *item)
 }
 
 int
-idmap_put(struct idmap *m, void *item)
+idmap_reserve(struct idmap *m, size_t n)
 {
 	void **old = m->slots;
-	size_t oldcap = m->cap, i;
+	size_t oldcap = m->cap, cap = m->cap ? m->cap : 64, i;
 
-	if ((m->count + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-
-		m->slots = calloc(cap, sizeof(*m->slots));
-		if (m->slots == NULL) {
-			m->slots = old;
-			return -ENOMEM;
-		}
-		m->cap = cap;
-		for (i = 0; i < oldcap; i++)
-			if (old[i] != NULL)
-				insert(m, old[i]);
-		free(old);
+	while (n * 2 > cap)
+		cap *= 2;
+	if (cap == m->cap)
+		return 0;
+	m->slots = calloc(cap, sizeof(*m->slots));
+	if (m->slots == NULL) {
+		m->slots = old;
+		return -ENOMEM;
 	}
+	m->cap = cap;
+	for (i = 0; i < oldcap; i++)
+		if (old[i] != NULL)
+			insert(m, old[i]);
+	free(old);
+	return 0;
+}
+
+int
+idmap_put(struct idmap *m, void *item)
+{
+	int r;
+
+	if ((r = idmap_reserve(m, m->count + 1)) < 0)
+		return r;
 	insert(m, item);
 	m->count++;
 	return 0;

@@ -22,6 +22,8 @@ void idmap_init(struct idmap *m, int64_t (*key_of)(const void *item));
 void idmap_done(struct idmap *m);
 /* the item with key id, or NULL */
 void *idmap_get(const struct idmap *m, int64_t id);
+/* makes room for n items in all without growing; 0 or -ENOMEM */
+int idmap_reserve(struct idmap *m, size_t n);
 /* adds item (its key must not be present); 0 or -ENOMEM */
 int idmap_put(struct idmap *m, void *item);
 /* removes and returns the item with key id, or NULL */

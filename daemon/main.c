@@ -106,10 +106,10 @@ send_status(struct daemon *d)
 	if (d->st == NULL || store_counts(d->st, util_now(), &n) < 0)
 		return;
 	snprintf(msg, sizeof(msg),
-	    "STATUS=%lld open, %lld overdue, %lld deliveries pending, %lld "
+	    "STATUS=%zu open, %zu overdue, %zu deliveries pending, %lld "
 	    "failed",
-	    (long long)n.open, (long long)n.overdue,
-	    (long long)n.deliveries_pending, (long long)n.deliveries_failed);
+	    sched_count(d->s), sched_overdue(d->s), deliver_pending(d->dl),
+	    (long long)n.deliveries_failed);
 	(void)notify_send(msg);
 }
 
@@ -193,6 +193,8 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	if (store_set_max_size(d->st, c->max_database_size) < 0)
 		log_warnx("reload: database size cap: %s", store_errmsg(d->st));
+	if (store_set_durability(d->st, c->durability_full) < 0)
+		log_warnx("reload: durability: %s", store_errmsg(d->st));
 	log_set_level(c->log_level);
 	ctl_set_conf(d->ctl, c);
 	conf_free(d->conf);
@@ -249,6 +251,10 @@ run(struct daemon *d)
 	}
 	if ((r = store_set_max_size(d->st, d->conf->max_database_size)) < 0) {
 		log_warnx("database size cap: %s", store_errmsg(d->st));
+		return 1;
+	}
+	if ((r = store_set_durability(d->st, d->conf->durability_full)) < 0) {
+		log_warnx("durability: %s", store_errmsg(d->st));
 		return 1;
 	}
 	if ((r = sched_open(&d->s, d->loop, d->st)) < 0 ||

@@ -27,6 +27,24 @@ struct pitem {
 	struct wtimer wt; /* first: wheel timers cast back to items */
 	int64_t id;
 	int32_t stage;
+	bool overdue; /* armed for an escalation: its due notice went out */
+};
+
+/* stages fired per loop iteration: a burst of due promises is worked off
+ * in slices, each committed on its own, so that clients are answered and
+ * deliveries start in between */
+#define FIRE_SLICE 256
+
+/*
+ * Items come from chunks of the pool rather than one malloc each: at a
+ * million open promises the allocator's per-block header and rounding
+ * would add a fifth to the RAM per promise, and freeing them one by one
+ * made shutdown slow.  A free item sits on the free list by wt.next.
+ */
+#define POOL_CHUNK 4096
+struct pchunk {
+	struct pchunk *next;
+	struct pitem items[POOL_CHUNK];
 };
 
 struct sched {
@@ -36,6 +54,9 @@ struct sched {
 	struct wheel *pw; /* promise items */
 	struct wheel *tw; /* sched_timers of other modules */
 	struct idmap items;
+	struct pchunk *chunks;
+	struct pitem *free_items;
+	size_t n_overdue;
 	ev_periodic timer;
 	int64_t armed_ms; /* when the watcher fires, or -1 */
 	/* ids changed in the open batch, to restore if it rolls back */
@@ -167,24 +188,84 @@ stage_ms(const struct promise_rec *p, int32_t stage)
 	return at * 1000;
 }
 
+static struct pitem *
+item_alloc(struct sched *s, int64_t id)
+{
+	struct pchunk *c;
+	struct pitem *it;
+	size_t i;
+
+	if (s->free_items == NULL) {
+		if ((c = malloc(sizeof(*c))) == NULL)
+			return NULL;
+		c->next = s->chunks;
+		s->chunks = c;
+		/* threaded so that items are handed out in address order */
+		for (i = POOL_CHUNK; i-- > 0;) {
+			c->items[i].wt.next = &s->free_items->wt;
+			s->free_items = &c->items[i];
+		}
+	}
+	it = s->free_items;
+	s->free_items = (struct pitem *)it->wt.next;
+	wtimer_init(&it->wt);
+	it->id = id;
+	it->stage = 0;
+	it->overdue = false;
+	return it;
+}
+
+static void
+item_free(struct sched *s, struct pitem *it)
+{
+	it->wt.next = &s->free_items->wt;
+	s->free_items = it;
+}
+
+/* it now waits for p's stage p->stage */
+static void
+set_stage(struct sched *s, struct pitem *it, const struct promise_rec *p)
+{
+	bool overdue = p->stage > (int32_t)p->n_nudge;
+
+	it->stage = p->stage;
+	if (overdue != it->overdue) {
+		if (overdue)
+			s->n_overdue++;
+		else
+			s->n_overdue--;
+		it->overdue = overdue;
+	}
+}
+
+/* a new item for p, known not to be on the schedule yet */
+static int
+add_item(struct sched *s, const struct promise_rec *p)
+{
+	struct pitem *it = item_alloc(s, p->id);
+	int64_t at = stage_ms(p, p->stage);
+
+	if (it == NULL)
+		return -ENOMEM;
+	if (idmap_put(&s->items, it) < 0) {
+		item_free(s, it);
+		return -ENOMEM;
+	}
+	set_stage(s, it, p);
+	wheel_add(s->pw, &it->wt, at < 0 ? 0 : (uint64_t)at);
+	return 0;
+}
+
 static int
 arm_item(struct sched *s, const struct promise_rec *p)
 {
 	struct pitem *it = idmap_get(&s->items, p->id);
-	int64_t at = stage_ms(p, p->stage);
+	int64_t at;
 
-	if (it == NULL) {
-		it = calloc(1, sizeof(*it));
-		if (it == NULL)
-			return -ENOMEM;
-		wtimer_init(&it->wt);
-		it->id = p->id;
-		if (idmap_put(&s->items, it) < 0) {
-			free(it);
-			return -ENOMEM;
-		}
-	}
-	it->stage = p->stage;
+	if (it == NULL)
+		return add_item(s, p);
+	at = stage_ms(p, p->stage);
+	set_stage(s, it, p);
 	wheel_add(s->pw, &it->wt, at < 0 ? 0 : (uint64_t)at);
 	return 0;
 }
@@ -197,7 +278,9 @@ drop_item(struct sched *s, int64_t id)
 	if (it == NULL)
 		return;
 	wheel_del(s->pw, &it->wt);
-	free(it);
+	if (it->overdue)
+		s->n_overdue--;
+	item_free(s, it);
 }
 
 int
@@ -218,13 +301,20 @@ sched_cancel(struct sched *s, int64_t id)
 static int
 load_cb(void *arg, const struct promise_rec *p)
 {
-	return arm_item(arg, p);
+	return add_item(arg, p);
 }
 
 int
 sched_load(struct sched *s)
 {
+	int64_t n;
+	int r;
+
 	check_clock(s, util_now_ms());
+	/* the map sized once, not doubled (and rehashed) twenty times */
+	if ((r = store_count_open(s->st, &n)) < 0 ||
+	    (r = idmap_reserve(&s->items, (size_t)n)) < 0)
+		return r;
 	return store_foreach_open(s->st, load_cb, s);
 }
 
@@ -376,6 +466,7 @@ run(struct sched *s)
 {
 	int64_t now_ms = util_now_ms();
 	struct wtimer *wt;
+	int n;
 	struct sched_timer *t;
 
 	check_clock(s, now_ms);
@@ -385,7 +476,9 @@ run(struct sched *s)
 		t = (struct sched_timer *)wt;
 		t->cb(t);
 	}
-	while ((wt = wheel_get(s->pw)) != NULL)
+	/* the rest stay expired: wheel_timeout() says 0, so the watcher
+	 * comes back at the next iteration */
+	for (n = 0; n < FIRE_SLICE && (wt = wheel_get(s->pw)) != NULL; n++)
 		fire(s, (struct pitem *)wt, now_ms);
 }
 
@@ -475,6 +568,12 @@ sched_count(const struct sched *s)
 	return s->items.count;
 }
 
+size_t
+sched_overdue(const struct sched *s)
+{
+	return s->n_overdue;
+}
+
 const struct sched_lateness *
 sched_lateness(const struct sched *s)
 {
@@ -516,15 +615,17 @@ sched_set_deliver(struct sched *s, struct deliver *dl)
 struct sched *
 sched_close(struct sched *s)
 {
-	size_t i;
+	struct pchunk *c;
 
 	if (s == NULL)
 		return NULL;
 	ev_periodic_stop(s->loop, &s->timer);
 	s->pw = wheel_close(s->pw);
 	s->tw = wheel_close(s->tw);
-	for (i = 0; i < s->items.cap; i++)
-		free(s->items.slots[i]);
+	while ((c = s->chunks) != NULL) {
+		s->chunks = c->next;
+		free(c);
+	}
 	idmap_done(&s->items);
 	free(s->touched);
 	free(s);

@@ -64,8 +64,10 @@ void sched_timer_del(struct sched *s, struct sched_timer *t);
 void sched_after_commit(struct sched *s, bool ok);
 /* re-arms the loop's watcher for the earliest timer; call before blocking */
 void sched_rearm(struct sched *s);
-/* promises on the schedule */
+/* promises on the schedule, i.e. open */
 size_t sched_count(const struct sched *s);
+/* of those, the ones whose due notice went out and that are still open */
+size_t sched_overdue(const struct sched *s);
 
 /*
  * How late schedule stages fired since start, for the metrics: le[i]

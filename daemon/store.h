@@ -74,11 +74,11 @@ struct delivery_rec {
 	int64_t sent_at; /* 0 unless sent */
 };
 
+/* what status needs from the database; the counts the schedule and the
+ * outbox keep in memory are not read here, so it stays cheap at a million
+ * promises */
 struct store_counts {
-	int64_t open;
-	int64_t overdue;
 	int64_t next_due; /* 0 if none */
-	int64_t deliveries_pending;
 	int64_t deliveries_failed;
 };
 
@@ -103,6 +103,9 @@ const char *store_errmsg(const struct store *st);
 /* caps the database at about bytes (0: no cap); a write past it fails
  * with -ENOSPC, as on a full disk */
 int store_set_max_size(struct store *st, int64_t bytes);
+/* full: every commit is fsynced before it returns; otherwise the WAL is
+ * synced only at checkpoints, so a power cut can lose the latest commits */
+int store_set_durability(struct store *st, bool full);
 /* the schema version in force */
 int store_schema_version(const struct store *st);
 
@@ -150,9 +153,13 @@ enum store_filter store_filter_from_string(const char *s);
 int store_list(struct store *st, enum store_filter f, const char *owner,
     int64_t now, int64_t limit,
     void (*cb)(void *arg, const struct promise_rec *p), void *arg);
-/* every open promise, for rebuilding the schedule at start */
+/* every open promise in id order, for rebuilding the schedule at start:
+ * only id, due_at, stage, nudge, escalate_after and escalation_repeat are
+ * read (state reads open; strings are NULL) */
 int store_foreach_open(struct store *st,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+/* the number of open promises */
+int store_count_open(struct store *st, int64_t *ret);
 int store_counts(struct store *st, int64_t now, struct store_counts *ret);
 int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 
