@@ -1,0 +1,82 @@
+/*
+ * bench_util.h: what the benchmark tools share.  Header only, so each tool
+ * stays one file and links no more than it measures.
+ */
+#ifndef PROMISED_BENCH_UTIL_H
+#define PROMISED_BENCH_UTIL_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* monotonic ns: immune to the clock steps the daemon itself must survive */
+static inline uint64_t
+bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) +
+	    (uint64_t)ts.tv_nsec;
+}
+
+static inline double
+bench_seconds(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* ns per operation, 0 for no operations rather than a division by zero */
+static inline double
+bench_per_op(uint64_t ns, uint64_t ops)
+{
+	return ops == 0 ? 0.0 : (double)ns / (double)ops;
+}
+
+/* operations per second, 0 if no time could be measured */
+static inline double
+bench_rate(uint64_t ops, uint64_t ns)
+{
+	return ns == 0 ? 0.0 : (double)ops * 1e9 / (double)ns;
+}
+
+/*
+ * xorshift64*, fixed seed: every run (and both contestants of a
+ * comparison) sees the same sequence
+ */
+static inline uint64_t
+bench_rnd(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
+/*
+ * a decimal in [min, max] for option name, whole string or nothing: a
+ * typo in a benchmark's size should not silently measure something else
+ */
+static inline int
+bench_parse_i64(
+    const char *name, const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		fprintf(stderr,
+		    "%s: '%s' is not an integer from %lld to %lld\n", name, s,
+		    (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	*ret = (int64_t)v;
+	return 0;
+}
+
+#endif
