@@ -75,10 +75,25 @@ static const char *const migrations[] = {
     "  until INTEGER NOT NULL,"
     "  PRIMARY KEY (promise_id, login));"
     "CREATE INDEX deliveries_promise ON deliveries (promise_id, id);",
-    /* 3: what the schedule is rebuilt from at start, for open promises
+    /* 3: the state CHECKs as comparisons: an IN list built a temporary
+     * table on every insert and update (SQLite's documented procedure
+     * for changing a constraint, which leaves the rows as they are; the
+     * schema version is bumped with every step) */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, "
+    "'CHECK (state IN (''open'', ''kept'', ''cancelled''))', "
+    "'CHECK (state = ''open'' OR state = ''kept'' OR "
+    "state = ''cancelled'')') WHERE type = 'table' AND name = 'promises';"
+    "UPDATE sqlite_schema SET sql = replace(sql, "
+    "'CHECK (state IN (''pending'', ''sent'', ''failed''))', "
+    "'CHECK (state = ''pending'' OR state = ''sent'' OR "
+    "state = ''failed'')') WHERE type = 'table' AND name = 'deliveries';"
+    "PRAGMA writable_schema = OFF;",
+    /* 4: what the schedule is rebuilt from at start, for open promises
      * only and in id order, so that start-up reads one compact index
      * instead of every row and every title */
-    "CREATE INDEX promises_sched ON promises (id, due_at, stage, nudge, "
+    "CREATE INDEX IF NOT EXISTS promises_sched ON promises (id, due_at, stage, "
+    "nudge, "
     "escalate_after, escalation_repeat) WHERE state = 'open';",
 };
 
@@ -321,6 +336,28 @@ col_text(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+/* tells every connection, this one too, that the schema changed */
+static int
+bump_schema(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[64];
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA schema_version", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
+		    (long long)sqlite3_column_int64(s, 0) + 1);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return rc;
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+/* brings the schema up to date: 1 if it took a step, 0 if none, or
+ * -errno */
 static int
 migrate(struct store *st)
 {
@@ -356,17 +393,40 @@ migrate(struct store *st)
 		         NULL)) != SQLITE_OK ||
 		    (rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL)) !=
 		        SQLITE_OK ||
+		    (rc = bump_schema(st)) != SQLITE_OK ||
 		    (rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) !=
 		        SQLITE_OK) {
 			r = fail(st, rc);
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}
+		r = 1;
 	}
 	st->version = (int)ARRAY_SIZE(migrations);
 out:
 	sqlite3_finalize(s);
 	return r;
+}
+
+/* opens st->db at path with the pragmas every connection needs */
+static int
+connect_db(struct store *st, const char *path)
+{
+	int rc = sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+
+	if (rc != SQLITE_OK)
+		return st->db ? fail(st, rc) : -ENOMEM;
+	/* FULL: an acknowledgement must survive power loss, not just a
+	 * crash of the daemon */
+	rc = sqlite3_exec(st->db,
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA busy_timeout = 250;",
+	    NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(st, rc);
 }
 
 int
@@ -380,27 +440,16 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	    NULL);
-	if (rc != SQLITE_OK) {
-		r = st->db ? fail(st, rc) : -ENOMEM;
+	if ((r = connect_db(st, path)) < 0 || (r = migrate(st)) < 0)
 		goto out;
+	/* after an upgrade, a new connection: one that edited the schema
+	 * table directly must not go on with the schema it had parsed */
+	if (r > 0) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+		if ((r = connect_db(st, path)) < 0)
+			goto out;
 	}
-	/* FULL: an acknowledgement must survive power loss, not just a
-	 * crash of the daemon */
-	rc = sqlite3_exec(st->db,
-	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA busy_timeout = 250;",
-	    NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		r = fail(st, rc);
-		goto out;
-	}
-	if ((r = migrate(st)) < 0)
-		goto out;
 	for (i = 0; i < ST_MAX; i++) {
 		if (stmt_sql[i] == NULL) {
 			snprintf(st->msg, sizeof(st->msg),
