@@ -77,6 +77,28 @@ def test_pipelined_replies_in_order(d):
     c.close()
 
 
+def test_add_reply_is_the_stored_promise(d):
+    """The add reply is written by hand for speed; it must say exactly
+    what get reads back, escapes and all."""
+    c = Conn(d)
+    due = int(time.time()) + 3600
+    title = 'Quote "A\\B" for Ünïcode ☃ </script> done'
+    for tag in (None, 7, "t", {"k": [1, None]}, 2.5):
+        req = {"v": 1, "op": "add", "title": title, "due_at": due,
+               "for": "Mü \"ller\"", "note": "line one\nline two \\",
+               "nudge": [7200, 60]}
+        if tag is not None:
+            req["tag"] = tag
+        added = c.call(req)
+        check(added.get("ok") is True, added)
+        check(added.get("tag") == tag, f"tag {tag!r} not echoed: {added}")
+        got = c.call({"v": 1, "op": "get", "id": added["promise"]["id"]})
+        check(added["promise"] == got["promise"],
+              f"add said {added['promise']}, get says {got['promise']}")
+        check(got["promise"]["title"] == title, got)
+    c.close()
+
+
 def test_oversize_line_closes_only_that_connection(d):
     bad, good = Conn(d), Conn(d)
     bad.send(b'{"v":1,"op":"status","pad":"' + b"x" * 70000)
@@ -117,6 +139,7 @@ def main():
     try:
         tests = [test_bad_requests_named_and_survived,
                  test_pipelined_replies_in_order,
+                 test_add_reply_is_the_stored_promise,
                  test_oversize_line_closes_only_that_connection,
                  test_trickling_client_does_not_block_others,
                  test_client_that_vanishes_mid_request]
