@@ -77,6 +77,8 @@ enum {
 	OPT_REASON,
 	OPT_FAILED,
 	OPT_LIMIT,
+	OPT_THEN,
+	OPT_TOLD,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -95,8 +97,8 @@ struct args {
 	const char *extra; /* the first surplus positional argument */
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
-	const char *limit;
-	bool failed;
+	const char *limit, *then;
+	bool failed, told;
 };
 
 struct command {
@@ -118,9 +120,9 @@ static const char help_general[] =
     "      [--note TEXT]\n"
     "  list [--state open|overdue|kept|cancelled|all] [--owner LOGIN]\n"
     "  show ID\n"
-    "  done ID [--note TEXT]\n"
+    "  done ID [--note TEXT] [--then TITLE --due WHEN [--for WHO]]\n"
     "  snooze ID --due WHEN --reason TEXT\n"
-    "  cancel ID --reason TEXT\n"
+    "  cancel ID --reason TEXT [--told-customer]\n"
     "  ack ID\n"
     "  deliveries [--failed] [--state pending|sent|failed|all] [--limit N]\n"
     "  retry DELIVERY\n"
@@ -170,11 +172,18 @@ static const char usage_show[] =
     "Shows one promise with its full history and the notices sent about\n"
     "it (deliveries, with their full ids for 'promise retry').\n";
 
-static const char usage_done[] = "usage: promise done ID [--note TEXT]\n"
-                                 "\n"
-                                 "Marks an open promise kept.\n"
-                                 "\n"
-                                 "  --note TEXT  how it was kept\n";
+static const char usage_done[] =
+    "usage: promise done ID [--note TEXT] [--then TITLE --due WHEN [--for "
+    "WHO]]\n"
+    "\n"
+    "Marks an open promise kept, and with --then opens the next one for the\n"
+    "same owner and customer, linked to it in both histories (after a first\n"
+    "order, follow up in two weeks).\n"
+    "\n"
+    "  --note TEXT   how it was kept\n"
+    "  --then TITLE  the follow-up promise\n"
+    "  --due WHEN    the follow-up's deadline, in your time zone\n"
+    "  --for WHO     the follow-up's customer, if not the same\n";
 
 static const char usage_snooze[] =
     "usage: promise snooze ID --due WHEN --reason TEXT\n"
@@ -184,11 +193,15 @@ static const char usage_snooze[] =
     "  --due WHEN     the new deadline, in your time zone\n"
     "  --reason TEXT  why it moves (required)\n";
 
-static const char usage_cancel[] = "usage: promise cancel ID --reason TEXT\n"
-                                   "\n"
-                                   "Gives an open promise up.\n"
-                                   "\n"
-                                   "  --reason TEXT  why (required)\n";
+static const char usage_cancel[] =
+    "usage: promise cancel ID --reason TEXT [--told-customer]\n"
+    "\n"
+    "Gives an open promise up.  Say whether the customer was told (\"we're\n"
+    "not a fit, here is who could help\"): reports count the endings they\n"
+    "never heard about.\n"
+    "\n"
+    "  --reason TEXT     why (required)\n"
+    "  --told-customer   the customer was told\n";
 
 static const char usage_ack[] =
     "usage: promise ack ID\n"
@@ -255,6 +268,8 @@ static const struct option opts_cmd[] = {
     {"reason", required_argument, NULL, OPT_REASON},
     {"failed", no_argument, NULL, OPT_FAILED},
     {"limit", required_argument, NULL, OPT_LIMIT},
+    {"then", required_argument, NULL, OPT_THEN},
+    {"told-customer", no_argument, NULL, OPT_TOLD},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -953,6 +968,9 @@ put_detail(const char *kind, const json_t *d)
 	    json_is_integer(json_object_get(d, "due_at"))) {
 		timefmt_local(jint(d, "due_at", 0), when, sizeof(when));
 		printf("due %s", when);
+		if (json_is_integer(json_object_get(d, "follows")))
+			printf(", follows promise %" PRId64,
+			    jint(d, "follows", 0));
 	} else if (strcmp(kind, "snoozed") == 0) {
 		timefmt_local(jint(d, "from", 0), when, sizeof(when));
 		printf("from %s", when);
@@ -966,6 +984,10 @@ put_detail(const char *kind, const json_t *d)
 	    (s = jstr(d, "reason")) != NULL) {
 		fputs("reason: ", stdout);
 		put_str(s);
+		if (json_is_true(json_object_get(d, "told_customer")))
+			fputs(" (customer told)", stdout);
+		else if (json_is_false(json_object_get(d, "told_customer")))
+			fputs(" (customer not told)", stdout);
 	} else if (strcmp(kind, "kept") == 0) {
 		late = jint(d, "late_by", 0);
 		if (late > 0) {
@@ -978,6 +1000,9 @@ put_detail(const char *kind, const json_t *d)
 			fputs(", note: ", stdout);
 			put_str(s);
 		}
+		if (json_is_integer(json_object_get(d, "then")))
+			printf(", followed by promise %" PRId64,
+			    jint(d, "then", 0));
 	} else if (strcmp(kind, "acked") == 0 &&
 	    json_is_integer(json_object_get(d, "until"))) {
 		timefmt_local(jint(d, "until", 0), when, sizeof(when));
@@ -1260,18 +1285,41 @@ put_settled(const json_t *p, const char *what)
 static int
 cmd_done(const struct cli *cli, const struct args *a)
 {
-	json_t *req = NULL, *reply = NULL;
-	int64_t id;
+	json_t *req = NULL, *reply = NULL, *then = NULL, *p;
+	int64_t id, due = 0, now = util_now();
 	int status;
 
 	if ((status = get_id(a, &id)) != CLI_OK ||
 	    (status = check_text("--note", a->note, true)) != CLI_OK)
 		goto out;
-	req = json_pack("{s:i,s:s,s:I,s:s*}", "v", PROTO_VERSION, "op", "done",
-	    "id", (json_int_t)id, "note", a->note);
+	if ((a->due != NULL || a->forwho != NULL) && a->then == NULL) {
+		status = usage_error("done: --due and --for describe the "
+		                     "follow-up: give --then TITLE too");
+		goto out;
+	}
+	if (a->then != NULL) {
+		if (a->due == NULL) {
+			status = usage_error("done: --then needs --due WHEN");
+			goto out;
+		}
+		if ((status = check_text("--then", a->then, false)) != CLI_OK ||
+		    (status = check_text("--for", a->forwho, false)) !=
+		        CLI_OK ||
+		    (status = parse_due(a->due, now, &due)) != CLI_OK)
+			goto out;
+		then = json_pack("{s:s,s:I,s:s*}", "title", a->then, "due_at",
+		    (json_int_t)due, "for", a->forwho);
+	}
+	req = json_pack("{s:i,s:s,s:I,s:s*,s:o*}", "v", PROTO_VERSION, "op",
+	    "done", "id", (json_int_t)id, "note", a->note, "then", then);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	put_settled(json_object_get(reply, "promise"), "kept");
+	if ((p = json_object_get(reply, "then")) != NULL) {
+		printf("promise %" PRId64 " added: due ", jint(p, "id", 0));
+		put_due(jint(p, "due_at", due), util_now());
+		putchar('\n');
+	}
 out:
 	json_decref(reply);
 	json_decref(req);
@@ -1319,8 +1367,9 @@ cmd_cancel(const struct cli *cli, const struct args *a)
 	if ((status = get_id(a, &id)) != CLI_OK ||
 	    (status = check_reason("cancel", a)) != CLI_OK)
 		goto out;
-	req = json_pack("{s:i,s:s,s:I,s:s}", "v", PROTO_VERSION, "op", "cancel",
-	    "id", (json_int_t)id, "reason", a->reason);
+	req = json_pack("{s:i,s:s,s:I,s:s,s:b}", "v", PROTO_VERSION, "op",
+	    "cancel", "id", (json_int_t)id, "reason", a->reason,
+	    "told_customer", a->told);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	put_settled(json_object_get(reply, "promise"), "cancelled");
@@ -1722,10 +1771,13 @@ static const struct command commands[] = {
         usage_add, cmd_add},
     {"list", NULL, OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER), usage_list, cmd_list},
     {"show", "ID", 0, usage_show, cmd_show},
-    {"done", "ID", OPTBIT(OPT_NOTE), usage_done, cmd_done},
+    {"done", "ID",
+        OPTBIT(OPT_NOTE) | OPTBIT(OPT_THEN) | OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR),
+        usage_done, cmd_done},
     {"snooze", "ID", OPTBIT(OPT_DUE) | OPTBIT(OPT_REASON), usage_snooze,
         cmd_snooze},
-    {"cancel", "ID", OPTBIT(OPT_REASON), usage_cancel, cmd_cancel},
+    {"cancel", "ID", OPTBIT(OPT_REASON) | OPTBIT(OPT_TOLD), usage_cancel,
+        cmd_cancel},
     {"ack", "ID", 0, usage_ack, cmd_ack},
     {"deliveries", NULL,
         OPTBIT(OPT_FAILED) | OPTBIT(OPT_STATE) | OPTBIT(OPT_LIMIT),
@@ -1849,6 +1901,12 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_LIMIT:
 			a->limit = optarg;
+			break;
+		case OPT_THEN:
+			a->then = optarg;
+			break;
+		case OPT_TOLD:
+			a->told = true;
 			break;
 		default:
 			*status = bad_option(cmd->name, c, argv);

@@ -117,7 +117,7 @@ struct req {
 	json_t *reply;
 	struct tbuf text; /* or the reply as text, without its closing } */
 	int64_t now;
-	struct sched_change change;
+	struct sched_change change, change2; /* done --then: two promises */
 	struct backup *backup; /* started: the reply comes when it is done */
 	int64_t refused;       /* a promise the caller was refused */
 	char err[512];
@@ -299,8 +299,9 @@ promise_json(const struct promise_rec *p, int64_t now)
 struct json_cb {
 	json_t *val;
 	int64_t now;
-	struct promise_rec rec;   /* scheduling fields of the last row seen */
-	char owner[72];           /* and its owner */
+	struct promise_rec rec; /* scheduling fields of the last row seen */
+	char owner[72];         /* and its owner */
+	char for_whom[PROTO_MAX_FOR + 1]; /* and customer ("": none) */
 	const struct req *filter; /* list: only what this caller may see */
 	int64_t limit, n;
 };
@@ -316,6 +317,8 @@ get_cb(void *arg, const struct promise_rec *p)
 	j->rec.title = j->rec.owner = j->rec.for_whom = j->rec.note = NULL;
 	j->rec.created_by = NULL;
 	util_strlcpy(j->owner, p->owner, sizeof(j->owner));
+	util_strlcpy(j->for_whom, p->for_whom != NULL ? p->for_whom : "",
+	    sizeof(j->for_whom));
 }
 
 static void
@@ -548,28 +551,79 @@ get_nudge(struct req *r, struct promise_rec *p)
 	return PROTO_OK;
 }
 
+/*
+ * Reads a new promise's fields from obj (the request itself, or done's
+ * "then") into p; owner is left NULL unless obj names one.  Strings are
+ * borrowed from obj.
+ */
+static enum proto_err
+read_new(struct req *r, json_t *obj, struct promise_rec *p)
+{
+	json_t *body = r->body;
+	enum proto_err e;
+
+	memset(p, 0, sizeof(*p));
+	/* the getters read r->body */
+	r->body = obj;
+	if ((e = get_text(r, "title", true, PROTO_MAX_TITLE, false,
+	         &p->title)) != PROTO_OK ||
+	    (e = proto_get_int(obj, "due_at", true, &p->due_at, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = check_due(r, p->due_at)) != PROTO_OK ||
+	    (e = get_text(r, "for", false, PROTO_MAX_FOR, false,
+	         &p->for_whom)) != PROTO_OK ||
+	    (e = get_text(r, "note", false, PROTO_MAX_NOTE, true, &p->note)) !=
+	        PROTO_OK ||
+	    (e = proto_get_str(obj, "owner", false, 64, &p->owner, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = get_nudge(r, p)) != PROTO_OK)
+		goto out;
+out:
+	r->body = body;
+	return e;
+}
+
+/* writes p (owner checked) as a new promise, following promise follows
+ * if not 0; sets p->id and schedules it with change */
+static enum proto_err
+create(struct req *r, struct promise_rec *p, int64_t follows,
+    struct sched_change *change)
+{
+	char detail[96];
+	int64_t id;
+	int rc;
+
+	p->created_at = r->now;
+	p->created_by = r->c->login;
+	p->escalate_after = r->ctl->conf->escalate_after;
+	p->escalation_repeat = r->ctl->conf->escalation_repeat;
+	p->stage = sched_first_stage(p, r->now);
+	p->state = PSTATE_OPEN;
+	if ((rc = store_add(r->ctl->st, p, &id)) < 0)
+		return store_failed(r, rc);
+	p->id = id;
+	if (follows > 0)
+		snprintf(detail, sizeof(detail),
+		    "{\"due_at\":%" PRId64 ",\"follows\":%" PRId64 "}",
+		    p->due_at, follows);
+	else
+		snprintf(detail, sizeof(detail), "{\"due_at\":%" PRId64 "}",
+		    p->due_at);
+	if ((rc = store_event(
+	         r->ctl->st, id, r->now, r->c->login, "created", detail)) < 0)
+		return store_failed(r, rc);
+	change->what = CHANGE_ARM;
+	change->p = *p;
+	return PROTO_OK;
+}
+
 static enum proto_err
 op_add(struct req *r)
 {
 	struct promise_rec p;
-	char detail[64];
-	int64_t id;
 	enum proto_err e;
-	int rc;
 
-	memset(&p, 0, sizeof(p));
-	if ((e = get_text(r, "title", true, PROTO_MAX_TITLE, false,
-	         &p.title)) != PROTO_OK ||
-	    (e = proto_get_int(r->body, "due_at", true, &p.due_at, r->err,
-	         sizeof(r->err))) != PROTO_OK ||
-	    (e = check_due(r, p.due_at)) != PROTO_OK ||
-	    (e = get_text(r, "for", false, PROTO_MAX_FOR, false,
-	         &p.for_whom)) != PROTO_OK ||
-	    (e = get_text(r, "note", false, PROTO_MAX_NOTE, true, &p.note)) !=
-	        PROTO_OK ||
-	    (e = proto_get_str(r->body, "owner", false, 64, &p.owner, r->err,
-	         sizeof(r->err))) != PROTO_OK ||
-	    (e = get_nudge(r, &p)) != PROTO_OK)
+	if ((e = read_new(r, r->body, &p)) != PROTO_OK)
 		return e;
 	if (p.owner == NULL)
 		p.owner = r->c->login;
@@ -587,23 +641,10 @@ op_add(struct req *r)
 		    r->c->login, p.owner);
 		return PROTO_FORBIDDEN;
 	}
-	p.created_at = r->now;
-	p.created_by = r->c->login;
-	p.escalate_after = r->ctl->conf->escalate_after;
-	p.escalation_repeat = r->ctl->conf->escalation_repeat;
-	p.stage = sched_first_stage(&p, r->now);
-	if ((rc = store_add(r->ctl->st, &p, &id)) < 0)
-		return store_failed(r, rc);
-	p.id = id;
-	snprintf(detail, sizeof(detail), "{\"due_at\":%" PRId64 "}", p.due_at);
-	if ((rc = store_event(
-	         r->ctl->st, id, r->now, r->c->login, "created", detail)) < 0)
-		return store_failed(r, rc);
-	r->change.what = CHANGE_ARM;
-	r->change.p = p;
+	if ((e = create(r, &p, 0, &r->change)) != PROTO_OK)
+		return e;
 	/* the row just written is p: the reply is made from it, not from a
 	 * second read of the row, and as text (see promise_text) */
-	p.state = PSTATE_OPEN;
 	tb_lit(&r->text, "{\"ok\":true,\"promise\":");
 	promise_text(&r->text, &p, r->now);
 	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
@@ -741,42 +782,95 @@ resolve(struct req *r, int64_t id)
 }
 
 /* done and cancel: settle an open promise and record why */
+/*
+ * Settles promise "id" as to, with the reason the request gives.  done may
+ * carry "then", a follow-up promise for the same owner and customer, made
+ * in the same step and linked both ways in history; cancel may carry
+ * "told_customer", whether the customer was told.
+ */
 static enum proto_err
 settle(struct req *r, enum promise_state to, const char *reason_field,
     bool reason_required, size_t max)
 {
 	struct json_cb j;
+	struct promise_rec next;
 	const char *why = NULL;
-	json_t *detail;
-	char *text;
+	json_t *detail = NULL, *then = json_object_get(r->body, "then");
+	char *text = NULL;
 	int64_t id;
+	bool told = false;
 	enum proto_err e;
 	int rc;
 
 	if ((e = get_id(r, &id)) != PROTO_OK ||
 	    (e = get_text(r, reason_field, reason_required, max, true, &why)) !=
-	        PROTO_OK ||
-	    (e = load_open(r, id, &j)) != PROTO_OK)
+	        PROTO_OK)
 		return e;
+	if (to == PSTATE_CANCELLED &&
+	    (e = proto_get_bool(r->body, "told_customer", &told, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (then != NULL && (to != PSTATE_KEPT || !json_is_object(then))) {
+		snprintf(r->err, sizeof(r->err), "field 'then': %s",
+		    to == PSTATE_KEPT ? "must be an object (the follow-up)"
+		                      : "only done opens a follow-up");
+		return PROTO_INVALID;
+	}
+	if (then != NULL && (e = read_new(r, then, &next)) != PROTO_OK) {
+		char where[sizeof(r->err) + 8];
+
+		/* name where the field was (messages are far shorter than
+		 * err, so nothing is cut) */
+		snprintf(where, sizeof(where), "then: %s", r->err);
+		util_strlcpy(r->err, where, sizeof(r->err));
+		return e;
+	}
+	if ((e = load_open(r, id, &j)) != PROTO_OK)
+		return e;
+	if (then != NULL) {
+		/* the follow-up is the same owner's, for the same customer
+		 * unless it says otherwise */
+		next.owner = j.owner;
+		if (next.for_whom == NULL && j.for_whom[0] != '\0')
+			next.for_whom = j.for_whom;
+		if ((e = create(r, &next, id, &r->change2)) != PROTO_OK)
+			return e;
+	}
 	if ((rc = store_settle(r->ctl->st, id, to, r->now)) < 0)
 		return store_failed(r, rc);
-	detail = json_pack("{s:s?}", reason_field, why);
-	if (detail != NULL && to == PSTATE_KEPT)
-		json_object_set_new(detail, "late_by",
-		    json_integer(
-		        r->now > j.rec.due_at ? r->now - j.rec.due_at : 0));
-	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-	json_decref(detail);
-	if (text == NULL)
-		return PROTO_INTERNAL;
+	e = PROTO_INTERNAL;
+	if ((detail = json_pack("{s:s?}", reason_field, why)) == NULL)
+		goto out;
+	if (to == PSTATE_KEPT &&
+	    json_object_set_new(detail, "late_by",
+	        json_integer(
+	            r->now > j.rec.due_at ? r->now - j.rec.due_at : 0)) < 0)
+		goto out;
+	if (then != NULL &&
+	    json_object_set_new(detail, "then", json_integer(next.id)) < 0)
+		goto out;
+	if (to == PSTATE_CANCELLED &&
+	    json_object_set_new(detail, "told_customer", json_boolean(told)) <
+	        0)
+		goto out;
+	if ((text = json_dumps(detail, JSON_COMPACT)) == NULL)
+		goto out;
 	rc = store_event(
 	    r->ctl->st, id, r->now, r->c->login, pstate_name(to), text);
-	free(text);
-	if (rc < 0 || (rc = resolve(r, id)) < 0)
-		return store_failed(r, rc);
+	if (rc < 0 || (rc = resolve(r, id)) < 0) {
+		e = store_failed(r, rc);
+		goto out;
+	}
 	r->change.what = CHANGE_CANCEL;
 	r->change.p.id = id;
-	return reply_promise(r, id);
+	if ((e = reply_promise(r, id)) == PROTO_OK && then != NULL &&
+	    json_object_set_new(r->reply, "then", promise_json(&next, r->now)) <
+	        0)
+		e = PROTO_INTERNAL;
+out:
+	json_decref(detail);
+	free(text);
+	return e;
 }
 
 static enum proto_err
@@ -1526,10 +1620,12 @@ handle_line(struct conn *c, const char *line, size_t len)
 	if (op->write) {
 		if (e == PROTO_OK && (rc = store_release(c->ctl->st)) < 0)
 			e = store_failed(&r, rc);
-		if (e != PROTO_OK)
+		if (e != PROTO_OK) {
 			store_rollback_savepoint(c->ctl->st);
-		else
+		} else {
 			apply_change(c->ctl, &r.change);
+			apply_change(c->ctl, &r.change2);
+		}
 	}
 	if (r.refused > 0)
 		record_refusal(&r, name);
