@@ -188,6 +188,13 @@ stage_ms(const struct promise_rec *p, int32_t stage)
 	return at * 1000;
 }
 
+/* the free list's head as a wt.next link */
+static struct wtimer *
+free_link(struct sched *s)
+{
+	return s->free_items != NULL ? &s->free_items->wt : NULL;
+}
+
 static struct pitem *
 item_alloc(struct sched *s, int64_t id)
 {
@@ -202,7 +209,7 @@ item_alloc(struct sched *s, int64_t id)
 		s->chunks = c;
 		/* threaded so that items are handed out in address order */
 		for (i = POOL_CHUNK; i-- > 0;) {
-			c->items[i].wt.next = &s->free_items->wt;
+			c->items[i].wt.next = free_link(s);
 			s->free_items = &c->items[i];
 		}
 	}
@@ -218,7 +225,7 @@ item_alloc(struct sched *s, int64_t id)
 static void
 item_free(struct sched *s, struct pitem *it)
 {
-	it->wt.next = &s->free_items->wt;
+	it->wt.next = free_link(s);
 	s->free_items = it;
 }
 
