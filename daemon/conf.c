@@ -5,6 +5,10 @@
  * Secrets are read from their files as their keys are met and are never
  * printed.  Relative paths are taken as given, relative to the daemon's
  * working directory, which is what a development checkout wants.
+ *
+ * What depends on the whole file (per-person calendars, whether a kind's
+ * due can be met with the final calendar) is settled after the parse;
+ * the loader counts lines itself so those errors name a line too.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,22 +16,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <strings.h>
 
 #include <ini.h>
 
 #include "conf.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "util.h"
 
 #define MAX_PEOPLE 10000
+#define MAX_KINDS 1000
 #define MAX_SECRET 4096
+
+/* where a [kind] section's keys stand, for errors found after the parse */
+struct kind_lines {
+	int first; /* its first key */
+	int due;   /* its due key, or 0 */
+};
 
 struct loader {
 	struct conf *c;
+	FILE *f;
+	int line; /* the line inih last read */
 	char err[512];
+	int err_line; /* where err stands */
 	bool failed;
 	size_t cap_people;
+	struct kind_lines *klines; /* parallel to c->kinds */
+	size_t cap_kinds;
 };
 
 static int
@@ -130,24 +147,6 @@ url_ok(const char *s)
 		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
 			return false;
 	return true;
-}
-
-static bool
-zone_ok(const char *s)
-{
-	char path[512];
-	struct stat sb;
-	size_t i;
-
-	if (s[0] == '\0' || s[0] == '/' || strstr(s, "..") != NULL)
-		return false;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		        (s[i] >= 'a' && s[i] <= 'z') ||
-		        (s[i] >= '0' && s[i] <= '9') || strchr("/_+-", s[i])))
-			return false;
-	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 /* frees a secret after wiping it, so it does not linger in freed memory */
@@ -282,6 +281,8 @@ person_get(struct loader *ld, const char *login)
 	}
 	p = &c->people[c->n_people];
 	memset(p, 0, sizeof(*p));
+	/* their own hours until the file is read, then the effective ones */
+	calendar_init(&p->cal);
 	if ((p->login = strdup(login)) == NULL)
 		return NULL;
 	c->n_people++;
@@ -294,6 +295,7 @@ set_person(
 {
 	const char *login = section + strlen("person ");
 	struct person *p;
+	const char *e;
 
 	if (!util_login_ok(login))
 		return bad(
@@ -325,14 +327,255 @@ set_person(
 		return set_str(&p->webhook, value);
 	}
 	if (strcmp(name, "timezone") == 0) {
-		if (!zone_ok(value))
+		if (!tz_zone_ok(value))
 			return bad(ld,
 			    "[%s] timezone: '%s' is not a known "
 			    "zone like Europe/Berlin",
 			    section, value);
 		return set_str(&p->timezone, value);
 	}
+	if (strcmp(name, "business_hours") == 0) {
+		if (calendar_set_hours(&p->cal, value, &e) < 0)
+			return bad(ld, "[%s] business_hours: '%s': %s", section,
+			    value, e);
+		p->own_hours = true;
+		return 0;
+	}
 	return bad(ld, "[%s]: unknown key '%s'", section, name);
+}
+
+/*
+ * A WHEN for the conf_when family, in cal and zone (NULL: the daemon's).
+ * Plain durations are tried before timefmt_parse, which wants "in 2h".
+ */
+static int
+resolve(const struct calendar *cal, const char *zone, const char *text,
+    int64_t now, int64_t *ret, const char **err)
+{
+	struct tz_save tz;
+	const char *dummy;
+	int64_t d;
+	int r;
+
+	if (err == NULL)
+		err = &dummy;
+	if (text == NULL) {
+		*err = "missing time expression";
+		return -EINVAL;
+	}
+	if (tz_enter(&tz, zone) < 0) {
+		*err = "out of memory";
+		return -ENOMEM;
+	}
+	if (calendar_when_is_business(text))
+		r = calendar_parse_when(cal, text, now, ret, err);
+	else if (timefmt_parse_duration(text, &d) == 0) {
+		if (now > INT64_MAX - d) {
+			*err = "duration out of range";
+			r = -EINVAL;
+		} else {
+			*ret = now + d;
+			r = 0;
+		}
+	} else
+		r = timefmt_parse(text, now, ret, err);
+	tz_leave(&tz);
+	return r;
+}
+
+static bool
+kind_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return i >= 1 && i <= CONF_KIND_NAME_MAX;
+}
+
+/* the kind called name, made on first sight; NULL: out of memory or full */
+static struct kind *
+kind_get(struct loader *ld, const char *name)
+{
+	struct conf *c = ld->c;
+	struct kind *k;
+	struct kind_lines *kl;
+	size_t i, cap;
+
+	for (i = 0; i < c->n_kinds; i++)
+		if (strcmp(c->kinds[i].name, name) == 0)
+			return &c->kinds[i];
+	if (c->n_kinds == ld->cap_kinds) {
+		if (c->n_kinds == MAX_KINDS)
+			return NULL;
+		cap = ld->cap_kinds ? ld->cap_kinds * 2 : 8;
+		if (cap > MAX_KINDS)
+			cap = MAX_KINDS;
+		if ((k = realloc(c->kinds, cap * sizeof(*k))) == NULL)
+			return NULL;
+		c->kinds = k;
+		/* cap_kinds grows only once both arrays have */
+		if ((kl = realloc(ld->klines, cap * sizeof(*kl))) == NULL)
+			return NULL;
+		ld->klines = kl;
+		ld->cap_kinds = cap;
+	}
+	k = &c->kinds[c->n_kinds];
+	memset(k, 0, sizeof(*k));
+	if ((k->name = strdup(name)) == NULL)
+		return NULL;
+	ld->klines[c->n_kinds].first = ld->line;
+	ld->klines[c->n_kinds].due = 0;
+	c->n_kinds++;
+	return k;
+}
+
+static int
+set_kind(
+    struct loader *ld, const char *section, const char *name, const char *value)
+{
+	const char *kname = section[4] == ' ' ? section + 5 : "";
+	struct kind *k;
+	const char *e;
+	int64_t t;
+	int r;
+
+	if (!kind_name_ok(kname))
+		return bad(ld,
+		    "[%s]: '%s' is not a kind name (lower-case letters, "
+		    "digits and '-', 1 to %d of them)",
+		    section, kname, CONF_KIND_NAME_MAX);
+	if ((k = kind_get(ld, kname)) == NULL) {
+		if (ld->c->n_kinds == MAX_KINDS)
+			return bad(
+			    ld, "[%s]: more than %d kinds", section, MAX_KINDS);
+		return -ENOMEM;
+	}
+	if (strcmp(name, "due") == 0) {
+		/* the syntax now, at its line; whether the final calendar
+		 * can meet it once the whole file is read (check_kinds) */
+		r = resolve(&ld->c->calendar, ld->c->calendar_tz, value,
+		    util_now(), &t, &e);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return bad(ld, "[%s] due: '%s': %s", section, value, e);
+		ld->klines[k - ld->c->kinds].due = ld->line;
+		return set_str(&k->due, value);
+	}
+	if (strcmp(name, "nudge_before") == 0) {
+		r = timefmt_parse_duration_list(
+		    value, k->nudge, PROTO_MAX_NUDGES);
+		if (r < 0)
+			return bad(ld,
+			    "[%s] nudge_before: '%s' is not a list of at "
+			    "most %d durations like 24h,1h",
+			    section, value, PROTO_MAX_NUDGES);
+		k->n_nudge = (size_t)r;
+		k->has_nudge = true;
+		return 0;
+	}
+	if (strcmp(name, "escalate_after") == 0) {
+		r = set_duration(
+		    ld, section, name, value, 0, &k->escalate_after);
+		k->has_escalate_after = r == 0;
+		return r;
+	}
+	if (strcmp(name, "escalation_repeat") == 0) {
+		r = set_duration(
+		    ld, section, name, value, 1, &k->escalation_repeat);
+		k->has_escalation_repeat = r == 0;
+		return r;
+	}
+	return bad(ld, "[%s]: unknown key '%s'", section, name);
+}
+
+/* "Mon 08:00": a weekday (three letters or whole, any case), a time */
+static int
+set_digest_schedule(struct loader *ld, const char *value)
+{
+	static const char *const days[7] = {"sunday", "monday", "tuesday",
+	    "wednesday", "thursday", "friday", "saturday"};
+	const char *p = value, *w;
+	size_t wl;
+	int wday, h = 0, m = 0, nd = 0;
+
+	if (strcmp(value, "none") == 0) {
+		ld->c->digest_wday = -1;
+		ld->c->digest_minute = 0;
+		return 0;
+	}
+	for (w = p; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'); p++)
+		;
+	wl = (size_t)(p - w);
+	for (wday = 0; wday < 7; wday++)
+		if ((wl == 3 || wl == strlen(days[wday])) &&
+		    strncasecmp(w, days[wday], wl) == 0)
+			break;
+	if (wday == 7 || (*p != ' ' && *p != '\t'))
+		goto bad;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (; *p >= '0' && *p <= '9' && nd < 2; p++, nd++)
+		h = h * 10 + (*p - '0');
+	if (nd == 0 || *p++ != ':')
+		goto bad;
+	for (nd = 0; *p >= '0' && *p <= '9' && nd < 2; p++, nd++)
+		m = m * 10 + (*p - '0');
+	if (nd != 2 || *p != '\0' || h > 23 || m > 59)
+		goto bad;
+	ld->c->digest_wday = wday;
+	ld->c->digest_minute = h * 60 + m;
+	return 0;
+bad:
+	return bad(ld,
+	    "[digest] schedule: '%s' is not a weekday and a time like "
+	    "Mon 08:00, or none",
+	    value);
+}
+
+static int
+set_calendar(struct loader *ld, const char *name, const char *value)
+{
+	struct conf *c = ld->c;
+	char msg[384];
+	const char *e;
+	int r;
+
+	if (strcmp(name, "timezone") == 0) {
+		if (!tz_zone_ok(value))
+			return bad(ld,
+			    "[calendar] timezone: '%s' is not a known zone "
+			    "like Europe/Berlin",
+			    value);
+		return set_str(&c->calendar_tz, value);
+	}
+	if (strcmp(name, "business_hours") == 0) {
+		if (calendar_set_hours(&c->calendar, value, &e) < 0)
+			return bad(ld, "[calendar] business_hours: '%s': %s",
+			    value, e);
+		return 0;
+	}
+	/* both add to the holidays: several lines, a file and a list */
+	if (strcmp(name, "holidays") == 0) {
+		r = calendar_add_holidays(&c->calendar, value, &e);
+		if (r == -EINVAL)
+			return bad(
+			    ld, "[calendar] holidays: '%s': %s", value, e);
+		return r;
+	}
+	if (strcmp(name, "holidays_file") == 0) {
+		r = calendar_load_holidays(
+		    &c->calendar, value, msg, sizeof(msg));
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return bad(ld, "[calendar] holidays_file: %s", msg);
+		return 0;
+	}
+	return bad(ld, "[calendar]: unknown key '%s'", name);
 }
 
 /* returns 0, or -EINVAL with a message in ld->err, or -ENOMEM */
@@ -346,6 +589,15 @@ set_key(
 
 	if (strncmp(section, "person ", 7) == 0)
 		return set_person(ld, section, name, value);
+	if (strncmp(section, "kind ", 5) == 0 || strcmp(section, "kind") == 0)
+		return set_kind(ld, section, name, value);
+	if (strcmp(section, "calendar") == 0)
+		return set_calendar(ld, name, value);
+	if (strcmp(section, "digest") == 0) {
+		if (strcmp(name, "schedule") == 0)
+			return set_digest_schedule(ld, value);
+		return bad(ld, "[digest]: unknown key '%s'", name);
+	}
 	if (strcmp(section, "daemon") == 0) {
 		if (strcmp(name, "socket") == 0 ||
 		    strcmp(name, "database") == 0) {
@@ -511,6 +763,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (r == -ENOMEM)
 		snprintf(ld->err, sizeof(ld->err), "out of memory");
 	ld->failed = r < 0;
+	if (ld->failed)
+		ld->err_line = ld->line;
 	return r == 0;
 }
 
@@ -576,6 +830,157 @@ conf_is_admin(const struct conf *c, const char *login)
 		if (strcmp(c->admins[i], login) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * inih's fgets: counts what it reads, so a handler knows its line.  inih
+ * reads once per line (its line buffer is fixed; realloc is off), so this
+ * count and the line numbers inih reports agree.  inih would take the rest
+ * of a line too long for its buffer as a line of its own, and a value cut
+ * there, so such a line ends the parse with an error of its own.
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	char *s = fgets(str, num, ld->f);
+	size_t n;
+	int ch;
+
+	if (s == NULL)
+		return NULL;
+	ld->line++;
+	n = strlen(s);
+	if (n + 1 < (size_t)num || s[n - 1] == '\n')
+		return s;
+	if ((ch = getc(ld->f)) == EOF)
+		return s;
+	(void)ungetc(ch, ld->f);
+	if (!ld->failed) {
+		bad(ld,
+		    "line longer than %d bytes (split a long holidays "
+		    "list over several lines)",
+		    num - 2);
+		ld->failed = true;
+		ld->err_line = ld->line;
+	}
+	return NULL;
+}
+
+/*
+ * Each person's effective calendar: their own hours or the company's,
+ * with the company's holidays.  Only now is the company's final, as
+ * [calendar] may come after the [person] sections.
+ */
+static int
+build_calendars(struct conf *c)
+{
+	int open[7], close[7];
+	size_t i;
+
+	for (i = 0; i < c->n_people; i++) {
+		struct person *p = &c->people[i];
+
+		memcpy(open, p->cal.open_min, sizeof(open));
+		memcpy(close, p->cal.close_min, sizeof(close));
+		calendar_free(&p->cal);
+		if (calendar_copy(&p->cal, &c->calendar) < 0)
+			return -ENOMEM;
+		if (p->own_hours) {
+			memcpy(p->cal.open_min, open, sizeof(open));
+			memcpy(p->cal.close_min, close, sizeof(close));
+		}
+	}
+	return 0;
+}
+
+/* every kind has a due, and the final company calendar can meet it */
+static int
+check_kinds(struct loader *ld, char *err, size_t errlen)
+{
+	struct conf *c = ld->c;
+	int64_t now = util_now(), t;
+	const char *e;
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->n_kinds; i++) {
+		const struct kind *k = &c->kinds[i];
+
+		if (k->due == NULL) {
+			snprintf(err, errlen,
+			    "%s:%d: [kind %s]: no due; every kind needs one, "
+			    "like due = 1 business day",
+			    c->path, ld->klines[i].first, k->name);
+			return -EINVAL;
+		}
+		r = resolve(&c->calendar, c->calendar_tz, k->due, now, &t, &e);
+		if (r < 0) {
+			snprintf(err, errlen, "%s:%d: [kind %s] due: '%s': %s",
+			    c->path, ld->klines[i].due, k->name, k->due, e);
+			return r;
+		}
+	}
+	return 0;
+}
+
+const struct kind *
+conf_kind(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < c->n_kinds; i++)
+		if (strcmp(c->kinds[i].name, name) == 0)
+			return &c->kinds[i];
+	return NULL;
+}
+
+const struct calendar *
+conf_calendar_of(const struct conf *c, const char *login, const char **ret_zone)
+{
+	const struct person *p = conf_person(c, login);
+
+	if (ret_zone != NULL)
+		*ret_zone = p != NULL && p->timezone != NULL ? p->timezone
+		                                             : c->calendar_tz;
+	return p != NULL ? &p->cal : &c->calendar;
+}
+
+int
+conf_when(const struct conf *c, const char *login, const char *text,
+    int64_t now, int64_t *ret, const char **err)
+{
+	const struct calendar *cal;
+	const char *zone;
+
+	cal = conf_calendar_of(c, login, &zone);
+	return resolve(cal, zone, text, now, ret, err);
+}
+
+int64_t
+conf_business_before(const struct conf *c, const char *login, int64_t t)
+{
+	const struct calendar *cal;
+	const char *zone;
+	struct tz_save tz;
+	int64_t r;
+
+	cal = conf_calendar_of(c, login, &zone);
+	/* computed in the wrong zone it would be wrong, not just late */
+	if (tz_enter(&tz, zone) < 0)
+		return -1;
+	r = calendar_last_open_before(cal, t);
+	tz_leave(&tz);
+	return r;
+}
+
+int
+conf_kind_due(const struct conf *c, const struct kind *k, const char *login,
+    int64_t now, int64_t *ret, const char **err)
+{
+	return conf_when(c, login, k->due, now, ret, err);
 }
 
 /* checks what no single line can: references between sections */
@@ -644,32 +1049,43 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->smtp_timeout = 30;
 	c->webhook_format = WEBHOOK_JSON;
 	c->webhook_timeout = 10;
+	calendar_init(&c->calendar);
+	c->digest_wday = -1;
 	if ((c->path = strdup(path)) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
-	line = ini_parse(path, handler, &ld);
-	if (line == -1) {
+	if ((ld.f = fopen(path, "re")) == NULL) {
 		snprintf(
 		    err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		r = -ENOENT;
 		goto out;
 	}
+	line = ini_parse_stream(read_line, &ld, handler, &ld);
 	if (line == -2) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
+	/* inih says where the first error is, ours or a syntax error it
+	 * found and has no message for */
+	if (ld.failed && (line <= 0 || ld.err_line <= line)) {
+		snprintf(err, errlen, "%s:%d: %s", path, ld.err_line, ld.err);
+		r = -EINVAL;
+		goto out;
+	}
 	if (line > 0) {
-		/* inih reports a syntax error with no message of ours */
-		snprintf(err, errlen, "%s:%d: %s", path, line,
-		    ld.err[0] ? ld.err
-		              : "syntax error (expected [section] or key = "
-		                "value)");
+		snprintf(err, errlen,
+		    "%s:%d: syntax error (expected [section] or key = value)",
+		    path, line);
 		r = -EINVAL;
 		goto out;
 	}
 	if ((r = check_refs(c, err, errlen)) < 0)
+		goto out;
+	if (build_calendars(c) < 0)
+		goto oom;
+	if ((r = check_kinds(&ld, err, errlen)) < 0)
 		goto out;
 	if (c->socket == NULL && set_str(&c->socket, PROMISED_DEFAULT_SOCKET))
 		goto oom;
@@ -696,6 +1112,9 @@ oom:
 	snprintf(err, errlen, "%s: out of memory", path);
 	r = -ENOMEM;
 out:
+	if (ld.f != NULL)
+		fclose(ld.f);
+	free(ld.klines);
 	free(dir);
 	conf_free(c);
 	return r;
@@ -725,8 +1144,16 @@ conf_free(struct conf *c)
 		free(c->people[i].manager);
 		free(c->people[i].webhook);
 		free(c->people[i].timezone);
+		calendar_free(&c->people[i].cal);
 	}
 	free(c->people);
+	for (i = 0; i < c->n_kinds; i++) {
+		free(c->kinds[i].name);
+		free(c->kinds[i].due);
+	}
+	free(c->kinds);
+	free(c->calendar_tz);
+	calendar_free(&c->calendar);
 	for (i = 0; i < c->n_admins; i++)
 		free(c->admins[i]);
 	free(c->admins);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "log.h"
 #include "proto.h"
 
@@ -19,6 +20,28 @@ struct person {
 	char *manager;  /* another person's login, or NULL */
 	char *webhook;  /* http(s) URL, or NULL */
 	char *timezone; /* a zoneinfo name, or NULL for the daemon's */
+	/* their effective calendar: their own business_hours, else
+	 * [calendar]'s, always with [calendar]'s holidays (owned) */
+	struct calendar cal;
+	bool own_hours; /* business_hours was set in their section */
+};
+
+#define CONF_KIND_NAME_MAX 32
+
+/*
+ * a [kind NAME] section: defaults for a class of promises.  A has_ flag
+ * false means [policy]'s value applies.
+ */
+struct kind {
+	char *name; /* [a-z0-9-], 1 to CONF_KIND_NAME_MAX bytes */
+	char *due;  /* a WHEN for conf_when(), relative to the adding */
+	int64_t nudge[PROTO_MAX_NUDGES]; /* descending, as nudge_before */
+	size_t n_nudge;
+	bool has_nudge; /* with n_nudge 0: "none", no nudges */
+	int64_t escalate_after;
+	bool has_escalate_after;
+	int64_t escalation_repeat;
+	bool has_escalation_repeat;
 };
 
 enum smtp_tls {
@@ -72,9 +95,18 @@ struct conf {
 	char *webhook_secrets[2]; /* from secret_file; 0, 1 or 2 (rotation) */
 	size_t n_webhook_secrets;
 	int64_t webhook_timeout;
+	/* [calendar]: the company's; holidays are in every person's too */
+	struct calendar calendar;
+	char *calendar_tz; /* a zoneinfo name, or NULL for the daemon's */
+	/* [digest] */
+	int digest_wday;   /* 0 = Sunday .. 6 = Saturday, or -1: no digest */
+	int digest_minute; /* 0..1439 after midnight in calendar_tz */
 	/* [person ...] */
 	struct person *people;
 	size_t n_people;
+	/* [kind ...], in the order of the file */
+	struct kind *kinds;
+	size_t n_kinds;
 };
 
 /* the [person login] section, or NULL */
@@ -86,6 +118,52 @@ const char *conf_manager_of(const struct conf *c, const char *login);
 bool conf_manages(const struct conf *c, const char *manager, const char *login);
 /* true if login is listed in [daemon] admins */
 bool conf_is_admin(const struct conf *c, const char *login);
+
+/* the [kind name] section, or NULL */
+const struct kind *conf_kind(const struct conf *c, const char *name);
+
+/*
+ * Business time.  A person's calendar is read in their [person] timezone,
+ * else [calendar] timezone, else the daemon's own zone; logins with no
+ * [person] section (and NULL) get the company's calendar in [calendar]
+ * timezone.  The functions below that compute make that zone the local
+ * one (tz_enter) for the computation only and put TZ back before they
+ * return, so they are for the main thread alone, after tz_pin().
+ */
+
+/*
+ * login's effective calendar, and in *ret_zone (if not NULL) the zone to
+ * read it in, NULL meaning the daemon's own.  Both point into c.
+ */
+const struct calendar *conf_calendar_of(
+    const struct conf *c, const char *login, const char **ret_zone);
+
+/*
+ * Resolves a WHEN text for login, relative to now, in login's calendar and
+ * zone: business forms ("1 business day", "in 4 business hours", "eod",
+ * "eow") by calendar_parse_when; a plain duration ("2h", "3d", "90") as now
+ * plus that many elapsed seconds; anything else ("in 2h", "tomorrow
+ * 10:00", "fri", ISO dates) by timefmt_parse.  Past times are not refused.
+ * Returns 0 and sets *ret, or -EINVAL with *err (if err is not NULL) a
+ * static lower-case message; -ENOMEM ("out of memory") if the zone could
+ * not be switched.
+ */
+int conf_when(const struct conf *c, const char *login, const char *text,
+    int64_t now, int64_t *ret, const char **err);
+
+/*
+ * t if it lies within login's business hours, else the latest close at or
+ * before t (calendar_last_open_before in login's calendar and zone), or -1
+ * if there is none in reach or the zone could not be switched.  For moving
+ * a nudge that would land outside business hours earlier.
+ */
+int64_t conf_business_before(
+    const struct conf *c, const char *login, int64_t t);
+
+/* conf_when(c, login, k->due, now, ret, err): the due time of a new
+ * promise of kind k owned by login */
+int conf_kind_due(const struct conf *c, const struct kind *k, const char *login,
+    int64_t now, int64_t *ret, const char **err);
 
 /* loads path; on failure returns -EINVAL (or -errno) and writes
  * "FILE:LINE: message" into err */

@@ -7,8 +7,6 @@
  * encoded, so no title can forge a header; the body is quoted-printable,
  * so no line is too long for any relay.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -29,6 +27,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "util.h"
 
 #define SMTP_TIMEOUT_DEFAULT 30 /* seconds, when [smtp] timeout is <= 0 */
@@ -36,9 +35,6 @@
 #define HDR_EW_LINE 76          /* RFC 2047 2: lines holding encoded-words */
 #define QP_LINE 76    /* RFC 2045 6.7: encoded lines, soft break included */
 #define HIST_TEXT 200 /* bytes of a reason or note in one history line */
-#define ZONEINFO "/usr/share/zoneinfo/"
-/* what glibc reads when TZ is unset: the same zone, spelled out */
-#define TZ_SYSTEM ":/etc/localtime"
 
 enum mail_kind {
 	MAIL_NUDGE,
@@ -149,12 +145,6 @@ struct backend_smtp {
 	struct backend b; /* first: the backend pointer casts back */
 	const struct conf *c;
 	struct smtp_worker w;
-};
-
-/* TZ as it was before a message was composed in the recipient's zone */
-struct tzsave {
-	char *old; /* NULL when TZ was unset */
-	bool switched;
 };
 
 static void
@@ -479,94 +469,6 @@ qp_encode(struct buf *b, const char *s, size_t n)
 	}
 	if (col != 0)
 		buf_puts(b, "\r\n");
-}
-
-/*
- * Only names of files in the zone database: TZ takes POSIX rules too, and
- * an unknown name silently means UTC; conf.c checks the same way.
- */
-static bool
-zone_ok(const char *z)
-{
-	char path[512];
-	struct stat sb;
-	int n;
-
-	if (z[0] == '\0' || z[0] == '/' || strstr(z, "..") != NULL)
-		return false;
-	n = snprintf(path, sizeof(path), ZONEINFO "%s", z);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return false;
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/*
- * Makes zone the local time zone until tz_leave(); an absent or unknown
- * zone leaves the daemon's own.  Only the main thread composes, and nothing
- * of its own runs in between.  The mail thread's libcurl (proxy variables,
- * the resolver) may read the environment meanwhile: tz_pin() made sure TZ
- * is always set, so setting it only replaces one entry in place (glibc
- * keeps the old string), and never moves or shrinks the array that a
- * concurrent getenv() walks.
- */
-static int
-tz_enter(struct tzsave *s, const char *zone)
-{
-	const char *old = getenv("TZ");
-	int r = 0;
-
-	s->old = NULL;
-	s->switched = false;
-	if (zone == NULL || !zone_ok(zone))
-		goto out;
-	/* getenv's string may not survive setenv */
-	if (old != NULL && (s->old = strdup(old)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (setenv("TZ", zone, 1) == -1) {
-		r = -errno;
-		free(s->old);
-		s->old = NULL;
-		goto out;
-	}
-	s->switched = true;
-out:
-	tzset();
-	return r;
-}
-
-/* restores TZ exactly as it was (set: tz_pin ran before any compose) */
-static void
-tz_leave(struct tzsave *s)
-{
-	if (!s->switched)
-		return;
-	if (s->old != NULL)
-		(void)setenv("TZ", s->old, 1);
-	else
-		(void)unsetenv("TZ");
-	tzset();
-	free(s->old);
-	s->old = NULL;
-	s->switched = false;
-}
-
-/*
- * Before the mail thread starts: an unset TZ becomes the zone glibc falls
- * back on anyway, so that tz_enter() and tz_leave() never add or remove an
- * environment variable while another thread may be reading the
- * environment (see tz_enter).
- */
-static int
-tz_pin(void)
-{
-	int r = 0;
-
-	if (getenv("TZ") == NULL && setenv("TZ", TZ_SYSTEM, 0) == -1)
-		r = -errno;
-	tzset();
-	return r;
 }
 
 /* "Fri, 27 Nov 2026 17:00:00 +0100" in the local zone, English names */
@@ -1102,7 +1004,7 @@ compose(
     struct buf *msg, const struct mail *m, const char *uid, const char *from)
 {
 	struct buf subj = {0}, body = {0};
-	struct tzsave tz;
+	struct tz_save tz;
 	char date[64], mid[320];
 	const char *dom = "promised.invalid", *at;
 	size_t dlen = strlen(dom);
@@ -1799,7 +1701,7 @@ backend_smtp_open(struct backend **ret, struct curlev *cv, const struct conf *c,
 	bs->b.reload = smtp_reload;
 	bs->b.free = smtp_free;
 	bs->c = c;
-	/* before the thread exists (see tz_enter) */
+	/* before the thread exists (see tz.h); a no-op after main.c's */
 	if ((r = tz_pin()) < 0 ||
 	    (r = worker_start(&bs->w, curlev_loop(cv), bs)) < 0) {
 		snprintf(err, errlen, "email: cannot start the mail thread: %s",

@@ -23,6 +23,7 @@
 #include "notify.h"
 #include "sched.h"
 #include "store.h"
+#include "tz.h"
 #include "util.h"
 
 /* EX_CONFIG from sysexits.h */
@@ -348,6 +349,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* before any thread or local time; a failure leaves TZ unset, which
+	 * still works while single-threaded, and email refuses to start */
+	(void)tz_pin();
 	if (conf_load(&d.conf, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "promised: %s\n", err);
 		return EXIT_CONFIG;
