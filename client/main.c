@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "calendar.h"
 #include "proto.h"
 #include "timefmt.h"
 #include "util.h"
@@ -79,6 +80,7 @@ enum {
 	OPT_LIMIT,
 	OPT_THEN,
 	OPT_TOLD,
+	OPT_KIND,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -97,7 +99,7 @@ struct args {
 	const char *extra; /* the first surplus positional argument */
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
-	const char *limit, *then;
+	const char *limit, *then, *kind;
 	bool failed, told;
 };
 
@@ -116,8 +118,8 @@ static const char help_general[] =
     "Keeps the follow-ups promised to customers, through promised.\n"
     "\n"
     "commands ('promise COMMAND --help' says more):\n"
-    "  add TITLE --due WHEN [--for WHO] [--owner LOGIN] [--nudge LIST]\n"
-    "      [--note TEXT]\n"
+    "  add TITLE --due WHEN|--kind NAME [--for WHO] [--owner LOGIN]\n"
+    "      [--nudge LIST] [--note TEXT]\n"
     "  list [--state open|overdue|kept|cancelled|all] [--owner LOGIN]\n"
     "  show ID\n"
     "  done ID [--note TEXT] [--then TITLE --due WHEN [--for WHO]]\n"
@@ -145,12 +147,17 @@ static const char help_general[] =
     "3 daemon unreachable\n";
 
 static const char usage_add[] =
-    "usage: promise add TITLE --due WHEN [--for WHO] [--owner LOGIN]\n"
-    "           [--nudge LIST] [--note TEXT]\n"
+    "usage: promise add TITLE --due WHEN|--kind NAME [--for WHO]\n"
+    "           [--owner LOGIN] [--nudge LIST] [--note TEXT]\n"
     "\n"
     "Records a promise; prints its id and deadline.\n"
     "\n"
-    "  --due WHEN     the deadline, in your time zone (see 'promise --help')\n"
+    "  --due WHEN     the deadline, in your time zone (see 'promise --help');\n"
+    "                 business forms ('in 1 business day', 'in 4 business\n"
+    "                 hours', 'eod', 'eow') follow the owner's calendar\n"
+    "  --kind NAME    a kind of promise from the daemon's configuration\n"
+    "                 (reply, callback, quote...): its deadline, nudges and\n"
+    "                 escalation unless given here\n"
     "  --for WHO      the customer or person it is promised to\n"
     "  --owner LOGIN  who is to keep it (default: you)\n"
     "  --nudge LIST   remind this long before the deadline: '24h,1h', or\n"
@@ -270,6 +277,7 @@ static const struct option opts_cmd[] = {
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"then", required_argument, NULL, OPT_THEN},
     {"told-customer", no_argument, NULL, OPT_TOLD},
+    {"kind", required_argument, NULL, OPT_KIND},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -696,15 +704,37 @@ check_reason(const char *cmd, const struct args *a)
 
 /* ---- commands --------------------------------------------------------- */
 
+/*
+ * A deadline for the daemon: "due_at" for what we can parse here, or the
+ * text itself ("due") for business-calendar forms ("1 business day",
+ * "eod"), which only the daemon can resolve with the owner's calendar.
+ * Neither when s is NULL.
+ */
+static int
+due_field(const char *s, int64_t now, int64_t *ret, const char **ret_text)
+{
+	*ret = 0;
+	*ret_text = NULL;
+	if (s == NULL)
+		return CLI_OK;
+	if (calendar_when_is_business(s)) {
+		*ret_text = s;
+		return check_text("--due", s, false);
+	}
+	return parse_due(s, now, ret);
+}
+
 static int
 cmd_add(const struct cli *cli, const struct args *a)
 {
-	int64_t nudge[PROTO_MAX_NUDGES], due, now = util_now();
+	int64_t nudge[PROTO_MAX_NUDGES], due = 0, now = util_now();
+	const char *due_text = NULL;
 	json_t *req = NULL, *nj = NULL, *reply = NULL, *p;
 	int i, n, status;
 
-	if (a->due == NULL) {
-		status = usage_error("add: --due WHEN is required");
+	if (a->due == NULL && a->kind == NULL) {
+		status =
+		    usage_error("add: --due WHEN or --kind NAME is required");
 		goto out;
 	}
 	if (a->pos[0] == '\0') {
@@ -715,7 +745,8 @@ cmd_add(const struct cli *cli, const struct args *a)
 	    (status = check_text("--for", a->forwho, false)) != CLI_OK ||
 	    (status = check_text("--owner", a->owner, false)) != CLI_OK ||
 	    (status = check_text("--note", a->note, true)) != CLI_OK ||
-	    (status = parse_due(a->due, now, &due)) != CLI_OK)
+	    (status = check_text("--kind", a->kind, false)) != CLI_OK ||
+	    (status = due_field(a->due, now, &due, &due_text)) != CLI_OK)
 		goto out;
 	if (a->nudge != NULL) {
 		n = timefmt_parse_duration_list(
@@ -750,10 +781,11 @@ cmd_add(const struct cli *cli, const struct args *a)
 		}
 	}
 	/* "o*" takes nj's reference, also on failure */
-	req = json_pack("{s:i,s:s,s:s,s:I,s:s*,s:s*,s:s*,s:o*}", "v",
+	req = json_pack("{s:i,s:s,s:s,s:o*,s:s*,s:s*,s:s*,s:s*,s:s*,s:o*}", "v",
 	    PROTO_VERSION, "op", "add", "title", a->pos, "due_at",
-	    (json_int_t)due, "for", a->forwho, "owner", a->owner, "note",
-	    a->note, "nudge", nj);
+	    due > 0 ? json_integer(due) : NULL, "due", due_text, "kind",
+	    a->kind, "for", a->forwho, "owner", a->owner, "note", a->note,
+	    "nudge", nj);
 	nj = NULL;
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
@@ -1330,6 +1362,7 @@ static int
 cmd_snooze(const struct cli *cli, const struct args *a)
 {
 	json_t *req = NULL, *reply = NULL, *p;
+	const char *due_text = NULL;
 	int64_t id, due, now = util_now();
 	int status;
 
@@ -1340,10 +1373,11 @@ cmd_snooze(const struct cli *cli, const struct args *a)
 		goto out;
 	}
 	if ((status = check_reason("snooze", a)) != CLI_OK ||
-	    (status = parse_due(a->due, now, &due)) != CLI_OK)
+	    (status = due_field(a->due, now, &due, &due_text)) != CLI_OK)
 		goto out;
-	req = json_pack("{s:i,s:s,s:I,s:I,s:s}", "v", PROTO_VERSION, "op",
-	    "snooze", "id", (json_int_t)id, "due_at", (json_int_t)due, "reason",
+	req = json_pack("{s:i,s:s,s:I,s:o*,s:s*,s:s}", "v", PROTO_VERSION, "op",
+	    "snooze", "id", (json_int_t)id, "due_at",
+	    due > 0 ? json_integer(due) : NULL, "due", due_text, "reason",
 	    a->reason);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
@@ -1767,7 +1801,7 @@ out:
 static const struct command commands[] = {
     {"add", "TITLE",
         OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR) | OPTBIT(OPT_OWNER) |
-            OPTBIT(OPT_NUDGE) | OPTBIT(OPT_NOTE),
+            OPTBIT(OPT_NUDGE) | OPTBIT(OPT_NOTE) | OPTBIT(OPT_KIND),
         usage_add, cmd_add},
     {"list", NULL, OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER), usage_list, cmd_list},
     {"show", "ID", 0, usage_show, cmd_show},
@@ -1907,6 +1941,9 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_TOLD:
 			a->told = true;
+			break;
+		case OPT_KIND:
+			a->kind = optarg;
 			break;
 		default:
 			*status = bad_option(cmd->name, c, argv);

@@ -591,8 +591,10 @@ set_key(
 		return set_person(ld, section, name, value);
 	if (strncmp(section, "kind ", 5) == 0 || strcmp(section, "kind") == 0)
 		return set_kind(ld, section, name, value);
-	if (strcmp(section, "calendar") == 0)
+	if (strcmp(section, "calendar") == 0) {
+		c->calendar_set = true;
 		return set_calendar(ld, name, value);
+	}
 	if (strcmp(section, "digest") == 0) {
 		if (strcmp(name, "schedule") == 0)
 			return set_digest_schedule(ld, value);
@@ -974,6 +976,14 @@ conf_business_before(const struct conf *c, const char *login, int64_t t)
 	r = calendar_last_open_before(cal, t);
 	tz_leave(&tz);
 	return r;
+}
+
+bool
+conf_keeps_hours(const struct conf *c, const char *login)
+{
+	const struct person *p = conf_person(c, login);
+
+	return c->calendar_set || (p != NULL && p->own_hours);
 }
 
 int

@@ -97,6 +97,7 @@ struct conf {
 	int64_t webhook_timeout;
 	/* [calendar]: the company's; holidays are in every person's too */
 	struct calendar calendar;
+	bool calendar_set; /* a [calendar] section was given */
 	char *calendar_tz; /* a zoneinfo name, or NULL for the daemon's */
 	/* [digest] */
 	int digest_wday;   /* 0 = Sunday .. 6 = Saturday, or -1: no digest */
@@ -119,6 +120,10 @@ bool conf_manages(const struct conf *c, const char *manager, const char *login);
 /* true if login is listed in [daemon] admins */
 bool conf_is_admin(const struct conf *c, const char *login);
 
+/* whether login works to business hours: the configuration has a
+ * [calendar] or gives them business_hours.  Nudges are then moved into
+ * those hours; without, they land when they fall. */
+bool conf_keeps_hours(const struct conf *c, const char *login);
 /* the [kind name] section, or NULL */
 const struct kind *conf_kind(const struct conf *c, const char *name);
 

@@ -277,6 +277,8 @@ promise_text(struct tbuf *b, const struct promise_rec *p, int64_t now)
 	tb_int(b, p->escalate_after);
 	tb_lit(b, ",\"snoozes\":");
 	tb_int(b, p->snoozes);
+	tb_lit(b, ",\"kind\":");
+	tb_str(b, p->kind);
 	tb_lit(b,
 	    p->state == PSTATE_OPEN && p->due_at <= now
 	        ? ",\"overdue\":true}"
@@ -315,7 +317,7 @@ get_cb(void *arg, const struct promise_rec *p)
 	j->rec = *p;
 	/* strings are borrowed from the statement: keep none */
 	j->rec.title = j->rec.owner = j->rec.for_whom = j->rec.note = NULL;
-	j->rec.created_by = NULL;
+	j->rec.created_by = j->rec.kind = NULL;
 	util_strlcpy(j->owner, p->owner, sizeof(j->owner));
 	util_strlcpy(j->for_whom, p->for_whom != NULL ? p->for_whom : "",
 	    sizeof(j->for_whom));
@@ -552,9 +554,122 @@ get_nudge(struct req *r, struct promise_rec *p)
 }
 
 /*
+ * Moves nudges that would land outside the owner's business hours earlier,
+ * to the last business moment before, so they come while the owner can
+ * still act: p->nudge becomes the lead times in force, p->asked keeps what
+ * was asked for if any moved.  Only for owners who keep business hours.
+ */
+static void
+shift_nudges(struct req *r, struct promise_rec *p)
+{
+	int64_t asked[PROTO_MAX_NUDGES], t, at, lead;
+	size_t i, j, n = p->shifted ? p->n_asked : p->n_nudge;
+
+	memcpy(asked, p->shifted ? p->asked : p->nudge, sizeof(asked));
+	p->shifted = false;
+	p->n_asked = 0;
+	p->n_nudge = 0;
+	for (i = 0; i < n; i++) {
+		lead = asked[i];
+		t = p->due_at - lead;
+		if (t > r->now && conf_keeps_hours(r->ctl->conf, p->owner) &&
+		    (at = conf_business_before(r->ctl->conf, p->owner, t)) >=
+		        0 &&
+		    at < t && at > r->now) {
+			lead = p->due_at - at;
+			p->shifted = true;
+		}
+		/* descending and distinct, as the schedule needs: two leads
+		 * may land on the same business moment */
+		for (j = p->n_nudge; j > 0 && p->nudge[j - 1] < lead; j--)
+			;
+		if (j > 0 && p->nudge[j - 1] == lead)
+			continue;
+		memmove(&p->nudge[j + 1], &p->nudge[j],
+		    (p->n_nudge - j) * sizeof(*p->nudge));
+		p->nudge[j] = lead;
+		p->n_nudge++;
+	}
+	if (p->shifted) {
+		memcpy(p->asked, asked, sizeof(asked));
+		p->n_asked = n;
+	}
+}
+
+/* when p is due: due_at if obj gives it, else its "due" text, else its
+ * kind's; all in the owner's calendar and zone */
+static enum proto_err
+resolve_due(
+    struct req *r, json_t *obj, const struct kind *k, struct promise_rec *p)
+{
+	const char *text = NULL, *why = NULL;
+	enum proto_err e;
+	int rc;
+
+	if (json_object_get(obj, "due_at") != NULL)
+		e = proto_get_int(
+		    obj, "due_at", true, &p->due_at, r->err, sizeof(r->err));
+	else if ((e = proto_get_str(obj, "due", false, 200, &text, r->err,
+	              sizeof(r->err))) != PROTO_OK)
+		return e;
+	else if (text != NULL || k != NULL) {
+		rc = text != NULL ? conf_when(r->ctl->conf, p->owner, text,
+		                        r->now, &p->due_at, &why)
+		                  : conf_kind_due(r->ctl->conf, k, p->owner,
+		                        r->now, &p->due_at, &why);
+		if (rc < 0) {
+			snprintf(r->err, sizeof(r->err), "field '%s': %s",
+			    text != NULL ? "due" : "kind",
+			    why != NULL ? why : "cannot be worked out");
+			return rc == -ENOMEM ? PROTO_INTERNAL : PROTO_INVALID;
+		}
+	} else {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'due_at': required (or 'due', or a 'kind' with a "
+		    "due)");
+		return PROTO_INVALID;
+	}
+	return e != PROTO_OK ? e : check_due(r, p->due_at);
+}
+
+/*
+ * Works out what p (read by read_new, owner set) takes from its kind, the
+ * policy and the owner's calendar: the deadline, nudges, escalation.
+ */
+static enum proto_err
+resolve_new(struct req *r, json_t *obj, struct promise_rec *p)
+{
+	const struct conf *c = r->ctl->conf;
+	const struct kind *k = NULL;
+	enum proto_err e;
+
+	if (p->kind != NULL && (k = conf_kind(c, p->kind)) == NULL) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'kind': no kind '%.64s' in the configuration",
+		    p->kind);
+		return PROTO_INVALID;
+	}
+	if ((e = resolve_due(r, obj, k, p)) != PROTO_OK)
+		return e;
+	if (k != NULL && k->has_nudge &&
+	    json_object_get(obj, "nudge") == NULL) {
+		memcpy(p->nudge, k->nudge, sizeof(p->nudge));
+		p->n_nudge = k->n_nudge;
+	}
+	p->escalate_after = k != NULL && k->has_escalate_after
+	    ? k->escalate_after
+	    : c->escalate_after;
+	p->escalation_repeat = k != NULL && k->has_escalation_repeat
+	    ? k->escalation_repeat
+	    : c->escalation_repeat;
+	shift_nudges(r, p);
+	return PROTO_OK;
+}
+
+/*
  * Reads a new promise's fields from obj (the request itself, or done's
- * "then") into p; owner is left NULL unless obj names one.  Strings are
- * borrowed from obj.
+ * "then") into p; owner is left NULL unless obj names one, and the
+ * deadline for resolve_new.  Strings are borrowed from obj.
  */
 static enum proto_err
 read_new(struct req *r, json_t *obj, struct promise_rec *p)
@@ -567,9 +682,8 @@ read_new(struct req *r, json_t *obj, struct promise_rec *p)
 	r->body = obj;
 	if ((e = get_text(r, "title", true, PROTO_MAX_TITLE, false,
 	         &p->title)) != PROTO_OK ||
-	    (e = proto_get_int(obj, "due_at", true, &p->due_at, r->err,
-	         sizeof(r->err))) != PROTO_OK ||
-	    (e = check_due(r, p->due_at)) != PROTO_OK ||
+	    (e = proto_get_str(obj, "kind", false, CONF_KIND_NAME_MAX, &p->kind,
+	         r->err, sizeof(r->err))) != PROTO_OK ||
 	    (e = get_text(r, "for", false, PROTO_MAX_FOR, false,
 	         &p->for_whom)) != PROTO_OK ||
 	    (e = get_text(r, "note", false, PROTO_MAX_NOTE, true, &p->note)) !=
@@ -595,8 +709,6 @@ create(struct req *r, struct promise_rec *p, int64_t follows,
 
 	p->created_at = r->now;
 	p->created_by = r->c->login;
-	p->escalate_after = r->ctl->conf->escalate_after;
-	p->escalation_repeat = r->ctl->conf->escalation_repeat;
 	p->stage = sched_first_stage(p, r->now);
 	p->state = PSTATE_OPEN;
 	if ((rc = store_add(r->ctl->st, p, &id)) < 0)
@@ -641,7 +753,8 @@ op_add(struct req *r)
 		    r->c->login, p.owner);
 		return PROTO_FORBIDDEN;
 	}
-	if ((e = create(r, &p, 0, &r->change)) != PROTO_OK)
+	if ((e = resolve_new(r, r->body, &p)) != PROTO_OK ||
+	    (e = create(r, &p, 0, &r->change)) != PROTO_OK)
 		return e;
 	/* the row just written is p: the reply is made from it, not from a
 	 * second read of the row, and as text (see promise_text) */
@@ -782,6 +895,17 @@ resolve(struct req *r, int64_t id)
 }
 
 /* done and cancel: settle an open promise and record why */
+/* says where a bad field was: in the follow-up */
+static void
+then_error(struct req *r)
+{
+	char where[sizeof(r->err) + 8];
+
+	/* messages are far shorter than err, so nothing is cut */
+	snprintf(where, sizeof(where), "then: %s", r->err);
+	util_strlcpy(r->err, where, sizeof(r->err));
+}
+
 /*
  * Settles promise "id" as to, with the reason the request gives.  done may
  * carry "then", a follow-up promise for the same owner and customer, made
@@ -817,12 +941,7 @@ settle(struct req *r, enum promise_state to, const char *reason_field,
 		return PROTO_INVALID;
 	}
 	if (then != NULL && (e = read_new(r, then, &next)) != PROTO_OK) {
-		char where[sizeof(r->err) + 8];
-
-		/* name where the field was (messages are far shorter than
-		 * err, so nothing is cut) */
-		snprintf(where, sizeof(where), "then: %s", r->err);
-		util_strlcpy(r->err, where, sizeof(r->err));
+		then_error(r);
 		return e;
 	}
 	if ((e = load_open(r, id, &j)) != PROTO_OK)
@@ -833,8 +952,14 @@ settle(struct req *r, enum promise_state to, const char *reason_field,
 		next.owner = j.owner;
 		if (next.for_whom == NULL && j.for_whom[0] != '\0')
 			next.for_whom = j.for_whom;
+		if ((e = resolve_new(r, then, &next)) != PROTO_OK) {
+			then_error(r);
+			return e;
+		}
 		if ((e = create(r, &next, id, &r->change2)) != PROTO_OK)
 			return e;
+		/* they point into j, gone when the change is applied */
+		r->change2.p.owner = r->change2.p.for_whom = NULL;
 	}
 	if ((rc = store_settle(r->ctl->st, id, to, r->now)) < 0)
 		return store_failed(r, rc);
@@ -897,17 +1022,21 @@ op_snooze(struct req *r)
 	int rc;
 
 	if ((e = get_id(r, &id)) != PROTO_OK ||
-	    (e = proto_get_int(r->body, "due_at", true, &due, r->err,
-	         sizeof(r->err))) != PROTO_OK ||
-	    (e = check_due(r, due)) != PROTO_OK ||
 	    (e = get_text(r, "reason", true, PROTO_MAX_REASON, true,
 	         &reason)) != PROTO_OK ||
 	    (e = load_open(r, id, &j)) != PROTO_OK)
 		return e;
 	old = j.rec.due_at;
-	j.rec.due_at = due;
+	/* the new deadline in the owner's calendar; nudges follow it, moved
+	 * into business hours afresh from the lead times asked for */
+	j.rec.owner = j.owner;
+	if ((e = resolve_due(r, r->body, NULL, &j.rec)) != PROTO_OK)
+		return e;
+	due = j.rec.due_at;
+	shift_nudges(r, &j.rec);
+	j.rec.owner = NULL;
 	j.rec.stage = sched_first_stage(&j.rec, r->now);
-	if ((rc = store_snooze(r->ctl->st, id, due, j.rec.stage)) < 0)
+	if ((rc = store_snooze(r->ctl->st, &j.rec)) < 0)
 		return store_failed(r, rc);
 	detail = json_pack("{s:I,s:I,s:s}", "from", (json_int_t)old, "to",
 	    (json_int_t)due, "reason", reason);

@@ -95,6 +95,10 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS promises_sched ON promises (id, due_at, stage, "
     "nudge, "
     "escalate_after, escalation_repeat) WHERE state = 'open';",
+    /* 5: the kind a promise was made as, and the nudge lead times asked
+     * for when business hours moved some (NULL: none moved) */
+    "ALTER TABLE promises ADD COLUMN kind TEXT;"
+    "ALTER TABLE promises ADD COLUMN nudge_asked TEXT;",
 };
 
 enum stmt {
@@ -111,6 +115,7 @@ enum stmt {
 	ST_SET_STAGE,
 	ST_EVENT,
 	ST_EVENTS,
+	ST_EVENTS_LATEST,
 	ST_OPEN_ALL,
 	ST_COUNT_OPEN,
 	ST_COUNT_OVERDUE,
@@ -136,7 +141,7 @@ enum stmt {
 #define PROMISE_COLS                                                           \
 	"id, title, owner, for_whom, note, created_by, due_at, created_at, "   \
 	"coalesce(settled_at, 0), state, nudge, escalate_after, "              \
-	"escalation_repeat, stage, snoozes"
+	"escalation_repeat, stage, snoozes, kind, nudge_asked"
 
 #define DELIVERY_COLS                                                          \
 	"id, uid, promise_id, kind, recipient, channel, payload, state, "      \
@@ -152,19 +157,23 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO req",
     [ST_ADD] = "INSERT INTO promises (title, owner, for_whom, note, "
                "due_at, created_at, created_by, nudge, escalate_after, "
-               "escalation_repeat, stage) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               "escalation_repeat, stage, kind, nudge_asked) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_GET] = "SELECT " PROMISE_COLS " FROM promises WHERE id = ?",
     [ST_SETTLE] = "UPDATE promises SET state = ?, settled_at = ? "
                   "WHERE id = ? AND state = 'open'",
-    [ST_SNOOZE] = "UPDATE promises SET due_at = ?, stage = ?, "
-                  "snoozes = snoozes + 1 WHERE id = ? AND state = 'open'",
+    [ST_SNOOZE] = "UPDATE promises SET due_at = ?, stage = ?, nudge = ?, "
+                  "nudge_asked = ?, snoozes = snoozes + 1 "
+                  "WHERE id = ? AND state = 'open'",
     [ST_SET_STAGE] = "UPDATE promises SET stage = ? "
                      "WHERE id = ? AND state = 'open'",
     [ST_EVENT] = "INSERT INTO events (promise_id, at, actor, kind, detail) "
                  "VALUES (?, ?, ?, ?, ?)",
     [ST_EVENTS] = "SELECT id, promise_id, at, actor, kind, detail "
                   "FROM events WHERE promise_id = ? ORDER BY id",
+    [ST_EVENTS_LATEST] = "SELECT id, promise_id, at, actor, kind, detail "
+                         "FROM events WHERE promise_id = ? "
+                         "ORDER BY id DESC LIMIT ?",
     [ST_OPEN_ALL] = "SELECT id, due_at, stage, nudge, escalate_after, "
                     "escalation_repeat FROM promises INDEXED BY "
                     "promises_sched WHERE state = 'open' ORDER BY id",
@@ -658,16 +667,22 @@ read_promise(sqlite3_stmt *s, struct promise_rec *p)
 	p->escalation_repeat = sqlite3_column_int64(s, 12);
 	p->stage = sqlite3_column_int(s, 13);
 	p->snoozes = sqlite3_column_int64(s, 14);
+	p->kind = col_text(s, 15);
+	p->shifted = col_text(s, 16) != NULL;
+	p->n_asked = p->shifted
+	    ? nudge_from_text(col_text(s, 16), p->asked, PROTO_MAX_NUDGES)
+	    : 0;
 }
 
 int
 store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id)
 {
 	sqlite3_stmt *s = st->stmt[ST_ADD];
-	char nudge[PROTO_MAX_NUDGES * 21 + 1];
+	char nudge[PROTO_MAX_NUDGES * 21 + 1], asked[PROTO_MAX_NUDGES * 21 + 1];
 	int r;
 
 	nudge_to_text(p->nudge, p->n_nudge, nudge, sizeof(nudge));
+	nudge_to_text(p->asked, p->n_asked, asked, sizeof(asked));
 	bind_text(s, 1, p->title);
 	bind_text(s, 2, p->owner);
 	bind_text(s, 3, p->for_whom);
@@ -679,6 +694,8 @@ store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id)
 	sqlite3_bind_int64(s, 9, p->escalate_after);
 	sqlite3_bind_int64(s, 10, p->escalation_repeat);
 	sqlite3_bind_int(s, 11, p->stage);
+	bind_text(s, 12, p->kind);
+	bind_text(s, 13, p->shifted ? asked : NULL);
 	r = step_done(st, s);
 	if (r == 0)
 		*ret_id = sqlite3_last_insert_rowid(st->db);
@@ -728,13 +745,18 @@ store_settle(struct store *st, int64_t id, enum promise_state state, int64_t at)
 }
 
 int
-store_snooze(struct store *st, int64_t id, int64_t due_at, int32_t stage)
+store_snooze(struct store *st, const struct promise_rec *p)
 {
 	sqlite3_stmt *s = st->stmt[ST_SNOOZE];
+	char nudge[PROTO_MAX_NUDGES * 21 + 1], asked[PROTO_MAX_NUDGES * 21 + 1];
 
-	sqlite3_bind_int64(s, 1, due_at);
-	sqlite3_bind_int(s, 2, stage);
-	sqlite3_bind_int64(s, 3, id);
+	nudge_to_text(p->nudge, p->n_nudge, nudge, sizeof(nudge));
+	nudge_to_text(p->asked, p->n_asked, asked, sizeof(asked));
+	sqlite3_bind_int64(s, 1, p->due_at);
+	sqlite3_bind_int(s, 2, p->stage);
+	bind_text(s, 3, nudge);
+	bind_text(s, 4, p->shifted ? asked : NULL);
+	sqlite3_bind_int64(s, 5, p->id);
 	return changed_one(st, step_done(st, s));
 }
 
@@ -771,6 +793,29 @@ store_events(struct store *st, int64_t promise_id,
 	int rc;
 
 	sqlite3_bind_int64(s, 1, promise_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		e.id = sqlite3_column_int64(s, 0);
+		e.promise_id = sqlite3_column_int64(s, 1);
+		e.at = sqlite3_column_int64(s, 2);
+		e.actor = col_text(s, 3);
+		e.kind = col_text(s, 4);
+		e.detail = col_text(s, 5);
+		cb(arg, &e);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : fail(st, rc);
+}
+
+int
+store_events_latest(struct store *st, int64_t promise_id, int64_t limit,
+    void (*cb)(void *arg, const struct event_rec *e), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_EVENTS_LATEST];
+	struct event_rec e;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	sqlite3_bind_int64(s, 2, limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		e.id = sqlite3_column_int64(s, 0);
 		e.promise_id = sqlite3_column_int64(s, 1);

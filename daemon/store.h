@@ -47,6 +47,12 @@ struct promise_rec {
 	int64_t escalation_repeat;
 	int32_t stage; /* index of the next schedule event, see sched.c */
 	int64_t snoozes;
+	const char *kind; /* the [kind] it was made as, or NULL */
+	/* business hours moved some nudges earlier: nudge holds the lead
+	 * times in force, asked the ones asked for (see ctl.c) */
+	bool shifted;
+	int64_t asked[PROTO_MAX_NUDGES];
+	size_t n_asked;
 };
 
 struct event_rec {
@@ -126,13 +132,17 @@ int store_get(struct store *st, int64_t id,
 /* moves an open promise to state at time at; -ENOENT if absent or settled */
 int store_settle(
     struct store *st, int64_t id, enum promise_state state, int64_t at);
-/* sets a new due time and stage on an open promise, counting a snooze */
-int store_snooze(struct store *st, int64_t id, int64_t due_at, int32_t stage);
+/* sets p->due_at, stage, nudge and asked on open promise p->id, counting
+ * a snooze */
+int store_snooze(struct store *st, const struct promise_rec *p);
 int store_set_stage(struct store *st, int64_t id, int32_t stage);
 /* appends to a promise's history; detail is JSON object text or NULL */
 int store_event(struct store *st, int64_t promise_id, int64_t at,
     const char *actor, const char *kind, const char *detail);
 int store_events(struct store *st, int64_t promise_id,
+    void (*cb)(void *arg, const struct event_rec *e), void *arg);
+/* the latest limit events of a promise, newest first */
+int store_events_latest(struct store *st, int64_t promise_id, int64_t limit,
     void (*cb)(void *arg, const struct event_rec *e), void *arg);
 /* e as the protocol's EVENT object; NULL on allocation failure */
 json_t *event_rec_json(const struct event_rec *e);

@@ -10,6 +10,110 @@ def events(d, pid):
     return d.json("show", str(pid))["events"]
 
 
+# every hour is a business hour in UTC: business time is plain time, so
+# the expected deadlines are exact whenever the test runs
+ALWAYS_OPEN = """
+[calendar]
+timezone = UTC
+business_hours = Mon-Sun 00:00-24:00
+
+[kind reply]
+due = 1 business day
+nudge_before = 2h
+escalate_after = 1h
+
+[kind quick]
+due = in 4 business hours
+"""
+
+
+def near(got, want, what, slack=3):
+    check(abs(got - want) <= slack, f"{what}: got {got}, want about {want}")
+
+
+def test_kinds_and_business_deadlines():
+    d = Daemon("kinds", conf_extra=ALWAYS_OPEN).start()
+    try:
+        now = int(time.time())
+        p = d.json("add", "Answer Nopio's SEO inquiry", "--kind",
+                   "reply")["promise"]
+        near(p["due_at"], now + 86400, "reply: 1 business day")
+        check(p["nudge"] == [7200] and p["escalate_after"] == 3600, p)
+        check(p["kind"] == "reply", p)
+        p = d.json("add", "Call back", "--kind", "quick")["promise"]
+        near(p["due_at"], now + 4 * 3600, "quick: 4 business hours")
+        # no nudge_before of its own: the policy's
+        check(p["nudge"] == [86400, 3600], p)
+        p = d.json("add", "Send the deck", "--due",
+                   "in 2 business hours")["promise"]
+        near(p["due_at"], now + 7200, "in 2 business hours")
+        check(p["kind"] is None, p)
+        p = d.json("add", "Wrap up", "--due", "eod")["promise"]
+        near(p["due_at"], (now // 86400 + 1) * 86400, "eod", slack=0)
+        # the request's deadline beats the kind's; the kind's nudges stay
+        p = d.json("add", "Reply sooner", "--kind", "reply", "--due",
+                   "in 3h")["promise"]
+        near(p["due_at"], now + 3 * 3600, "--due over the kind")
+        check(p["nudge"] == [7200], p)
+        r = d.client("add", "x", "--kind", "nope", expect=1)
+        check("no kind 'nope'" in r.stderr, r.stderr)
+        r = d.client("add", "x", expect=2)
+        check("--due WHEN or --kind NAME" in r.stderr, r.stderr)
+        r = d.client("add", "x", "--due", "in 2 business fortnights",
+                     expect=1)
+        check("field 'due'" in r.stderr and "unit" in r.stderr, r.stderr)
+        r = d.client("add", "x", "--due", "in 0 business hours", expect=1)
+        check("past" in r.stderr or "future" in r.stderr, r.stderr)
+        # snoozing accepts business time too
+        pid = str(p["id"])
+        d.client("snooze", pid, "--due", "in 5 business hours", "--reason",
+                 "customer asked")
+        near(d.json("show", pid)["promise"]["due_at"], now + 5 * 3600,
+             "snooze in 5 business hours")
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+def test_nudges_move_into_business_hours():
+    # a zone where it is about noon now, and hours that close an hour
+    # from now: a nudge due later today moves back to the close
+    utc = time.gmtime()
+    off = 12 - utc.tm_hour
+    zone = f"Etc/GMT-{off}" if off >= 0 else f"Etc/GMT+{-off}"
+    local = time.gmtime(time.time() + off * 3600)
+    close_h, close_m = local.tm_hour + 1, local.tm_min
+    people = (f"[person day]\ntimezone = {zone}\n"
+              f"business_hours = Mon-Sun 00:00-{close_h:02d}:{close_m:02d}\n"
+              f"[person night]\ntimezone = {zone}\nemail = n@example.org\n")
+    d = Daemon("hours", conf_extra=people).start()
+    try:
+        now = int(time.time())
+        p = d.json("add", "Send the quote", "--owner", "day", "--due",
+                   "in 4h", "--nudge", "2h")["promise"]
+        close = now - local.tm_sec + 3600
+        lead = p["due_at"] - close
+        check(p["nudge"] == [lead],
+              f"the 2h nudge should move to the close {close}: {p}")
+        check(3 * 3600 - 60 <= lead <= 3 * 3600 + 60, p)
+        # someone without business hours is nudged when it falls
+        q = d.json("add", "Send the quote", "--owner", "night", "--due",
+                   "in 4h", "--nudge", "2h")["promise"]
+        check(q["nudge"] == [7200], q)
+        # a snooze moves them afresh from what was asked
+        pid = str(p["id"])
+        d.client("snooze", pid, "--due", "in 5h", "--reason", "later")
+        p2 = d.json("show", pid)["promise"]
+        check(p2["nudge"] == [p2["due_at"] - close], p2)
+        # a nudge inside the hours stays put
+        r = d.json("add", "Soon", "--owner", "day", "--due", "in 40m",
+                   "--nudge", "10m")["promise"]
+        check(r["nudge"] == [600], r)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 def main():
     d = Daemon("keeping").start()
 
@@ -94,7 +198,9 @@ def main():
     try:
         run([test_done_then_opens_a_linked_follow_up,
              test_follow_up_is_all_or_nothing,
-             test_cancel_records_whether_the_customer_was_told, test_stop])
+             test_cancel_records_whether_the_customer_was_told, test_stop,
+             test_kinds_and_business_deadlines,
+             test_nudges_move_into_business_hours])
     finally:
         d.cleanup()
 
