@@ -121,6 +121,8 @@ socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 		}
 		return 0;
 	}
+	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
+	    (what & CURL_POLL_OUT ? EV_WRITE : 0);
 	if (cs == NULL) {
 		cs = calloc(1, sizeof(*cs));
 		if (cs == NULL)
@@ -128,10 +130,11 @@ socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 		cs->cv = cv;
 		cs->fd = fd;
 		curl_multi_assign(cv->multi, fd, cs);
-	} else
+	} else if (ev_is_active(&cs->io) &&
+	    (cs->io.events & (EV_READ | EV_WRITE)) == kind)
+		return 0; /* a kept-alive connection asked for again */
+	else
 		ev_io_stop(cv->loop, &cs->io);
-	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
-	    (what & CURL_POLL_OUT ? EV_WRITE : 0);
 	ev_io_init(&cs->io, io_cb, fd, kind);
 	ev_io_start(cv->loop, &cs->io);
 	return 0;

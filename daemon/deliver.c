@@ -56,6 +56,11 @@ struct deliver {
 	struct delivery *queued, **queued_tail; /* waiting for the commit */
 	struct delivery *ready, **ready_tail;   /* waiting for a slot */
 	size_t inflight;
+	/* random bytes for uids, fetched a page at a time: a burst makes
+	 * one uid per delivery, and a system call each is a measurable part
+	 * of its cost */
+	unsigned char rnd[4096];
+	size_t rnd_left;
 };
 
 static const char *const event_names[SKIND_MAX] = {
@@ -87,6 +92,8 @@ delivery_free(struct delivery *d)
 		d->dl->n_all--;
 	}
 	sched_timer_del(d->dl->s, &d->retry);
+	if (d->rendered != NULL)
+		d->rendered_free(d->rendered);
 	free(d->kind);
 	free(d->recipient);
 	free(d->channel);
@@ -212,6 +219,45 @@ backoff_ms(const struct conf *c, int64_t attempts)
 	return delay * 8 / 10 + (int64_t)(rnd % (uint32_t)(delay * 4 / 10 + 1));
 }
 
+/*
+ * A new delivery uid into uid[33]: 32 lower-case hex digits, as ever, but
+ * the first 12 are the time in milliseconds and only the other 20 (80
+ * bits) random.  The outbox indexes uids; random ones land all over that
+ * index, so a burst dirtied (and wrote out) a page of it per delivery,
+ * where these mostly append.  0 or -errno.
+ */
+static int
+new_uid(struct deliver *dl, char uid[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t ms = (uint64_t)util_now_ms();
+	const unsigned char *b;
+	ssize_t n;
+	size_t i;
+
+	if (dl->rnd_left < 10) {
+		n = getrandom(dl->rnd, sizeof(dl->rnd), 0);
+		if (n < 0)
+			return -errno;
+		/* a short read (signal) is fine as long as it covers a uid */
+		if (n < 10)
+			return -EAGAIN;
+		dl->rnd_left = (size_t)n;
+	}
+	for (i = 12; i-- > 0; ms >>= 4)
+		uid[i] = hex[ms & 0xf];
+	dl->rnd_left -= 10;
+	b = dl->rnd + dl->rnd_left;
+	for (i = 0; i < 10; i++) {
+		uid[12 + 2 * i] = hex[b[i] >> 4];
+		uid[12 + 2 * i + 1] = hex[b[i] & 0xf];
+	}
+	uid[32] = '\0';
+	/* used bytes are not kept around in memory */
+	memset(dl->rnd + dl->rnd_left, 0, 10);
+	return 0;
+}
+
 /* ---- who hears of what ----------------------------------------------- */
 
 /* the channels that reach login; the log when nothing else does, so that
@@ -231,15 +277,11 @@ channels_for(const struct deliver *dl, const char *login, enum channel *out)
 	return n;
 }
 
+/* the latest events come newest first: each goes in front */
 static void
 history_cb(void *arg, const struct event_rec *e)
 {
-	json_t *arr = arg;
-
-	json_array_append_new(arr, event_rec_json(e));
-	/* keep the latest only */
-	if (json_array_size(arr) > PAYLOAD_HISTORY)
-		json_array_remove(arr, 0);
+	json_array_insert_new(arg, 0, event_rec_json(e));
 }
 
 /* what every delivery about one event shares; the caller adds extras */
@@ -253,7 +295,8 @@ event_base(struct deliver *dl, const struct promise_rec *p, const char *event,
 	timefmt_iso_utc(p->due_at, due, sizeof(due));
 	history = json_array();
 	if (history == NULL ||
-	    store_events(dl->st, p->id, history_cb, history) < 0) {
+	    store_events_latest(
+	        dl->st, p->id, PAYLOAD_HISTORY, history_cb, history) < 0) {
 		json_decref(history);
 		return NULL;
 	}
@@ -283,35 +326,39 @@ thread_root(const struct deliver *dl, const struct promise_rec *p, char *buf,
 /*
  * Writes the rows telling login of event (base plus its extras) by every
  * channel that reaches them, queues them for after the commit, and appends
- * {"delivery","to","channel"} for each to out.
+ * {"delivery","to","channel"} for each to out.  Each payload is base with
+ * "delivery", "recipient" and (email) "thread" appended, set on base
+ * itself and taken off again after, which dumps the same text as a copy
+ * would at a fraction of the cost.
  */
 static int
 tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
     const char *login, json_t *out)
 {
+	static const char *const extras[] = {"delivery", "recipient", "thread"};
 	const struct person *who = conf_person(dl->conf, login);
 	enum channel ch[CH_MAX];
 	struct delivery_rec r;
 	struct delivery *d;
-	json_t *payload = NULL;
+	struct backend *b;
+	json_t *recipient = NULL;
 	char uid[33], root[256], *text = NULL;
 	int64_t nmail;
-	size_t i, n = channels_for(dl, login, ch);
+	size_t i, j, n = channels_for(dl, login, ch);
 	int rc = 0;
 
+	recipient = json_pack("{s:s,s:s?,s:s?,s:s?}", "login", login, "email",
+	    who ? who->email : NULL, "webhook", who ? who->webhook : NULL,
+	    "timezone", who ? who->timezone : NULL);
+	if (recipient == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n && rc == 0; i++) {
-		if ((rc = util_random_hex(uid, 16)) < 0)
+		if ((rc = new_uid(dl, uid)) < 0)
 			break;
-		json_decref(payload);
-		payload = json_deep_copy(base);
-		if (payload == NULL ||
-		    json_object_set_new(
-		        payload, "delivery", json_string(uid)) ||
-		    json_object_set_new(payload, "recipient",
-		        json_pack("{s:s,s:s?,s:s?,s:s?}", "login", login,
-		            "email", who ? who->email : NULL, "webhook",
-		            who ? who->webhook : NULL, "timezone",
-		            who ? who->timezone : NULL))) {
+		if (json_object_set_new(base, "delivery", json_string(uid)) ||
+		    json_object_set(base, "recipient", recipient)) {
 			rc = -ENOMEM;
 			break;
 		}
@@ -320,12 +367,12 @@ tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
 			         dl->st, p->id, "email", &nmail)) < 0)
 				break;
 			thread_root(dl, p, root, sizeof(root));
-			json_object_set_new(payload, "thread",
+			json_object_set_new(base, "thread",
 			    json_pack("{s:s,s:b}", "root", root, "first",
 			        nmail == 0));
 		}
 		free(text);
-		text = json_dumps(payload, JSON_COMPACT | JSON_ENSURE_ASCII);
+		text = json_dumps(base, JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (text == NULL) {
 			rc = -ENOMEM;
 			break;
@@ -350,11 +397,20 @@ tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
 			/* the row is written and goes out at the next start */
 			log_warnx(
 			    "delivery %s: out of memory; it stays queued", uid);
-			continue;
+		} else {
+			b = dl->b[ch[i]];
+			if (b->render != NULL)
+				b->render(b, d, base);
+			queue(dl, d);
 		}
-		queue(dl, d);
+		for (j = 0; j < ARRAY_SIZE(extras); j++)
+			json_object_del(base, extras[j]);
 	}
-	json_decref(payload);
+out:
+	/* base goes on to the next recipient as it came */
+	for (j = 0; j < ARRAY_SIZE(extras); j++)
+		json_object_del(base, extras[j]);
+	json_decref(recipient);
 	free(text);
 	return rc;
 }
@@ -523,19 +579,22 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 		final =
 		    next_ms / 1000 - d->created_at > dl->conf->give_up_after;
 	}
-	mark = deliver_mark(dl);
-	if ((r = store_savepoint(dl->st)) == 0) {
-		if (rc == 0)
-			r = store_delivery_sent(dl->st, d->id, now);
-		else if (final) {
-			r = store_delivery_failed(dl->st, d->id, error);
-			if (r == 0 && worth_reporting(d) &&
-			    (r = store_get(dl->st, d->promise_id,
-			         undeliverable_cb, &u)) == 0)
-				r = u.rc;
-		} else
-			r = store_delivery_retry(
-			    dl->st, d->id, (next_ms + 999) / 1000, error);
+	/* one statement is atomic on its own, and this runs once per
+	 * delivery: only a failure for good, which writes several, needs
+	 * the savepoint */
+	if (!final) {
+		/* into the batch, like everything else */
+		if ((r = store_begin(dl->st)) == 0)
+			r = rc == 0 ? store_delivery_sent(dl->st, d->id, now)
+			            : store_delivery_retry(dl->st, d->id,
+			                  (next_ms + 999) / 1000, error);
+	} else if ((r = store_savepoint(dl->st)) == 0) {
+		mark = deliver_mark(dl);
+		r = store_delivery_failed(dl->st, d->id, error);
+		if (r == 0 && worth_reporting(d) &&
+		    (r = store_get(
+		         dl->st, d->promise_id, undeliverable_cb, &u)) == 0)
+			r = u.rc;
 		if (r == 0)
 			r = store_release(dl->st);
 		else {

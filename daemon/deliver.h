@@ -36,6 +36,11 @@ struct delivery {
 	char *payload;    /* one line of JSON */
 	int64_t attempts; /* finished attempts before this one */
 	int64_t created_at;
+	/* what the channel's backend made of the payload while it was still
+	 * parsed (see render below), for the first attempt only; NULL
+	 * otherwise.  Owned by d and freed by rendered_free */
+	void *rendered;
+	void (*rendered_free)(void *rendered);
 };
 
 /*
@@ -73,6 +78,14 @@ struct backend {
 	const char *name;
 	int (*start)(
 	    struct backend *b, struct delivery *d, char *err, size_t errlen);
+	/* optional: called once the row of d is written, with the payload
+	 * tree d->payload was dumped from, so that a burst of new
+	 * deliveries is not parsed all over again on its way out.  It may
+	 * set d->rendered and d->rendered_free for start to use instead of
+	 * the payload text; it must render exactly what start would make of
+	 * the text, and do nothing where start would fail */
+	void (*render)(
+	    struct backend *b, struct delivery *d, const json_t *payload);
 	/* takes the new configuration (c outlives the backend's use of it)
 	 * and reopens files (log rotation) */
 	int (*reload)(struct backend *b, const struct conf *c);

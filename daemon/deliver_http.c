@@ -29,18 +29,33 @@
 /* the response body is not read, only counted: past this we hang up, since
  * the status line is all we need and a receiver could send without end */
 #define RESPONSE_MAX (64 * 1024)
+/* idle hooks kept for reuse, each with its easy handle: enough for any
+ * sensible [delivery] concurrency, so a burst allocates none */
+#define POOL_MAX 256
+/* webhook URLs whose redacted form is remembered: there are few */
+#define WHERE_CACHE 8
+/* the headers of one request: content type, Expect, event, delivery and
+ * perhaps the signature */
+#define N_HEADERS 5
 
 /*
  * One transfer.  Until the easy handle is in curlev, everything here is
  * start()'s; afterwards the hook sits on its backend's list and done_cb
- * frees it.  If the backend is freed first, it frees the hook but not the
- * easy handle, which curlev_close cleans up (see http_free).
+ * puts it back in the pool.  If the backend is freed first, it frees the
+ * hook but not the easy handle, which curlev_close cleans up (see
+ * http_free).  A pooled hook keeps its easy handle and nothing else.
  */
 struct hook {
-	struct hook *next, **pprev; /* the backend's transfers under way */
+	struct hook *next, **pprev; /* the transfers under way, or the pool */
+	struct backend_http *bh;
 	struct delivery *d;
 	CURL *easy;
-	struct curl_slist *headers;
+	/* CURLOPT_HTTPHEADER, linked by hand in place: libcurl only reads
+	 * the list, and this saves ten small allocations a request */
+	struct curl_slist headers[N_HEADERS];
+	char h_event[96];
+	char h_delivery[64];
+	char h_sign[256];
 	char *body;  /* CURLOPT_POSTFIELDS: libcurl does not copy it */
 	char *where; /* the URL without userinfo or query, for messages */
 	size_t received;
@@ -48,12 +63,39 @@ struct hook {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* a URL url_redact accepted, and what it made of it */
+struct where {
+	char *url;
+	char *where;
+};
+
 struct backend_http {
 	struct backend b; /* first: the backend pointer casts back */
 	struct curlev *cv;
 	const struct conf *c;
 	struct hook *hooks;
+	struct hook *pool; /* idle, by next */
+	size_t n_pool;
+	struct where wcache[WHERE_CACHE];
+	size_t wnext; /* the entry to replace next */
 };
+
+/* what render made of a payload: the body in the format then configured,
+ * and the URL it goes to */
+struct rendering {
+	enum webhook_format format;
+	char *body;
+	char url[]; /* NUL-terminated */
+};
+
+static void
+rendering_free(void *arg)
+{
+	struct rendering *rd = arg;
+
+	free(rd->body);
+	free(rd);
+}
 
 /* NULL-safe; cleans up h->easy too unless the caller has cleared it */
 static void
@@ -68,10 +110,61 @@ hook_free(struct hook *h)
 	}
 	if (h->easy != NULL)
 		curl_easy_cleanup(h->easy);
-	curl_slist_free_all(h->headers);
 	free(h->body);
 	free(h->where);
 	free(h);
+}
+
+/* a hook for a new transfer, from the pool when it has one, with an easy
+ * handle that has forgotten its last transfer's options; NULL if out of
+ * memory */
+static struct hook *
+hook_get(struct backend_http *bh)
+{
+	struct hook *h = bh->pool;
+
+	if (h != NULL) {
+		bh->pool = h->next;
+		bh->n_pool--;
+		h->next = NULL;
+		/* keeps the connection and DNS caches, which are the multi's
+		 * anyway, and is much cheaper than a new handle */
+		curl_easy_reset(h->easy);
+		return h;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->easy = curl_easy_init()) == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* takes h, unlinked and out of curlev, back into the pool (or frees it
+ * when the pool is full) */
+static void
+hook_put(struct backend_http *bh, struct hook *h)
+{
+	CURL *easy = h->easy;
+
+	if (h->pprev != NULL) {
+		*h->pprev = h->next;
+		if (h->next != NULL)
+			h->next->pprev = h->pprev;
+	}
+	if (bh->n_pool >= POOL_MAX) {
+		h->pprev = NULL;
+		hook_free(h);
+		return;
+	}
+	free(h->body);
+	free(h->where);
+	memset(h, 0, sizeof(*h));
+	h->easy = easy;
+	h->next = bh->pool;
+	bh->pool = h;
+	bh->n_pool++;
 }
 
 /*
@@ -115,6 +208,43 @@ out:
 	curl_free(port);
 	curl_free(path);
 	curl_url_cleanup(u);
+	return r;
+}
+
+/*
+ * url_redact for url, remembered for the next delivery to the same URL:
+ * *ret is a malloc'd copy for the caller.  0, -EINVAL or -ENOMEM.
+ */
+static int
+where_of(struct backend_http *bh, const char *url, char **ret)
+{
+	struct where *w;
+	char *where = NULL, *copy = NULL;
+	size_t i;
+	int r;
+
+	*ret = NULL;
+	for (i = 0; i < WHERE_CACHE; i++) {
+		w = &bh->wcache[i];
+		if (w->url != NULL && strcmp(w->url, url) == 0)
+			return (*ret = strdup(w->where)) == NULL ? -ENOMEM : 0;
+	}
+	if ((r = url_redact(url, &where)) < 0)
+		return r;
+	r = -ENOMEM;
+	if ((copy = strdup(url)) == NULL || (*ret = strdup(where)) == NULL)
+		goto out;
+	w = &bh->wcache[bh->wnext];
+	bh->wnext = (bh->wnext + 1) % WHERE_CACHE;
+	free(w->url);
+	free(w->where);
+	w->url = copy;
+	w->where = where;
+	copy = where = NULL;
+	r = 0;
+out:
+	free(copy);
+	free(where);
 	return r;
 }
 
@@ -436,25 +566,25 @@ done_cb(CURL *easy, CURLcode result, void *arg)
 	for (p = msg; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
-	hook_free(h); /* h->easy is easy */
+	hook_put(h->bh, h); /* h->easy is easy */
 	/* last: deliver_done may free d */
 	deliver_done(d, rc, rc == 0 ? NULL : msg, retry_after);
 }
 
+/*
+ * Reads what a delivery needs from its payload p: the event and the URL
+ * (borrowed from p) and the body (*body, malloc'd).  A payload we cannot
+ * read or address never will be: -EPERM with the reason in err.
+ */
 static int
-http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
+from_payload(struct backend_http *bh, struct delivery *d, const json_t *p,
+    const char **ret_event, const char **ret_url, char **ret_where, char **body,
+    char *err, size_t errlen)
 {
-	struct backend_http *bh = (struct backend_http *)b;
-	const struct conf *c = bh->c;
-	json_t *p = NULL;
-	struct hook *h = NULL;
 	const char *url, *event;
-	char hdr[256];
-	long timeout;
 	int r = -EPERM;
 
-	/* a payload we cannot read or address never will be: permanent */
-	p = json_loads(d->payload, 0, NULL);
+	*ret_where = *body = NULL;
 	if (!json_is_object(p)) {
 		snprintf(err, errlen, "payload is not a JSON object");
 		goto out;
@@ -471,11 +601,7 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 		snprintf(err, errlen, "no webhook URL for '%s'", d->recipient);
 		goto out;
 	}
-	r = -ENOMEM;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		goto out;
-	h->d = d;
-	if ((r = url_redact(url, &h->where)) < 0) {
+	if ((r = where_of(bh, url, ret_where)) < 0) {
 		if (r == -EINVAL) {
 			/* the URL itself may hold a token: not logged */
 			snprintf(err, errlen,
@@ -485,38 +611,92 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 		}
 		goto out;
 	}
-	if (c->webhook_format == WEBHOOK_SLACK)
-		r = body_slack(p, event, &h->body);
+	if (bh->c->webhook_format == WEBHOOK_SLACK)
+		r = body_slack(p, event, body);
 	else
-		r = body_json(d, p, event, &h->body);
+		r = body_json(d, p, event, body);
 	if (r < 0)
+		goto out;
+	*ret_event = event;
+	*ret_url = url;
+out:
+	if (r < 0) {
+		free(*ret_where);
+		*ret_where = NULL;
+	}
+	return r;
+}
+
+/* links the request's headers into h->headers; 0 or -errno */
+static int
+set_headers(
+    const struct conf *c, struct hook *h, const char *event, const char *uid)
+{
+	static char content_type[] = "Content-Type: application/json";
+	/* curl would otherwise wait for 100-continue on large bodies */
+	static char expect[] = "Expect:";
+	size_t n = 0;
+	int r;
+
+	h->headers[n++].data = content_type;
+	h->headers[n++].data = expect;
+	snprintf(h->h_event, sizeof(h->h_event), "X-Promised-Event: %s", event);
+	h->headers[n++].data = h->h_event;
+	snprintf(h->h_delivery, sizeof(h->h_delivery),
+	    "X-Promised-Delivery: %s", uid);
+	h->headers[n++].data = h->h_delivery;
+	if (c->n_webhook_secrets > 0) {
+		if ((r = sign(c, h->body, h->h_sign, sizeof(h->h_sign))) < 0)
+			return r;
+		h->headers[n++].data = h->h_sign;
+	}
+	h->headers[--n].next = NULL;
+	while (n-- > 0)
+		h->headers[n].next = &h->headers[n + 1];
+	return 0;
+}
+
+static int
+http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
+{
+	struct backend_http *bh = (struct backend_http *)b;
+	const struct conf *c = bh->c;
+	struct rendering *rd = d->rendered;
+	json_t *p = NULL;
+	struct hook *h = NULL;
+	const char *url, *event;
+	char *where = NULL, *body = NULL;
+	long timeout;
+	int r;
+
+	if (rd != NULL && rd->format == c->webhook_format) {
+		/* render checked it all, with the same conditions */
+		if ((r = where_of(bh, rd->url, &where)) < 0)
+			goto out;
+		url = rd->url;
+		event = d->kind;
+		body = rd->body;
+		rd->body = NULL;
+	} else {
+		p = json_loads(d->payload, 0, NULL);
+		if ((r = from_payload(bh, d, p, &event, &url, &where, &body,
+		         err, errlen)) < 0)
+			goto out;
+	}
+	r = -ENOMEM;
+	if ((h = hook_get(bh)) == NULL)
+		goto out;
+	h->bh = bh;
+	h->d = d;
+	h->where = where;
+	h->body = body;
+	where = body = NULL;
+	if ((r = set_headers(c, h, event, d->uid)) < 0)
 		goto out;
 
 	r = -ENOMEM;
-	if ((h->headers = curl_slist_append(
-	         h->headers, "Content-Type: application/json")) == NULL)
-		goto out;
-	/* curl would otherwise wait for 100-continue on large bodies */
-	if ((h->headers = curl_slist_append(h->headers, "Expect:")) == NULL)
-		goto out;
-	snprintf(hdr, sizeof(hdr), "X-Promised-Event: %s", event);
-	if ((h->headers = curl_slist_append(h->headers, hdr)) == NULL)
-		goto out;
-	snprintf(hdr, sizeof(hdr), "X-Promised-Delivery: %s", d->uid);
-	if ((h->headers = curl_slist_append(h->headers, hdr)) == NULL)
-		goto out;
-	if (c->n_webhook_secrets > 0) {
-		if ((r = sign(c, h->body, hdr, sizeof(hdr))) < 0)
-			goto out;
-		r = -ENOMEM;
-		if ((h->headers = curl_slist_append(h->headers, hdr)) == NULL)
-			goto out;
-	}
-
 	timeout =
 	    c->webhook_timeout > 0 ? (long)c->webhook_timeout : DEFAULT_TIMEOUT;
-	if ((h->easy = curl_easy_init()) == NULL)
-		goto out;
 	/* only failing allocations make these fail */
 	if (curl_easy_setopt(h->easy, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https") !=
@@ -551,9 +731,48 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	h = NULL;
 	r = 0;
 out:
-	hook_free(h);
+	if (h != NULL)
+		hook_put(bh, h);
+	/* a rendering serves the first attempt only */
+	if (d->rendered != NULL) {
+		d->rendered_free(d->rendered);
+		d->rendered = NULL;
+	}
+	free(where);
+	free(body);
 	json_decref(p);
 	return r;
+}
+
+/* backend.render: what http_start would make of p, made now */
+static void
+http_render(struct backend *b, struct delivery *d, const json_t *p)
+{
+	struct backend_http *bh = (struct backend_http *)b;
+	struct rendering *rd = NULL;
+	const char *url, *event;
+	char *where = NULL, *body = NULL, err[8];
+	size_t len;
+
+	/* start takes the event from d, so it must be the payload's */
+	event = get_str(p, "event");
+	if (event == NULL || strcmp(event, d->kind) != 0)
+		goto out;
+	if (from_payload(
+	        bh, d, p, &event, &url, &where, &body, err, sizeof(err)) < 0)
+		goto out;
+	len = strlen(url);
+	if ((rd = malloc(sizeof(*rd) + len + 1)) == NULL)
+		goto out;
+	rd->format = bh->c->webhook_format;
+	rd->body = body;
+	body = NULL;
+	memcpy(rd->url, url, len + 1);
+	d->rendered = rd;
+	d->rendered_free = rendering_free;
+out:
+	free(where);
+	free(body);
 }
 
 static int
@@ -571,17 +790,27 @@ http_reload(struct backend *b, const struct conf *c)
  * before the loop does again; the hooks, their bodies and header lists are
  * ours.  libcurl reads those only while transferring, but may still write
  * an error while the handle is torn down, hence the errorbuffer unset.
+ * The pool's handles are ours alone.
  */
 static void
 http_free(struct backend *b)
 {
 	struct backend_http *bh = (struct backend_http *)b;
 	struct hook *h;
+	size_t i;
 
 	while ((h = bh->hooks) != NULL) {
 		curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
 		h->easy = NULL;
 		hook_free(h);
+	}
+	while ((h = bh->pool) != NULL) {
+		bh->pool = h->next;
+		hook_free(h);
+	}
+	for (i = 0; i < WHERE_CACHE; i++) {
+		free(bh->wcache[i].url);
+		free(bh->wcache[i].where);
 	}
 	free(bh);
 }
@@ -608,6 +837,7 @@ backend_webhook_open(struct backend **ret, struct curlev *cv,
 	}
 	bh->b.name = "webhook";
 	bh->b.start = http_start;
+	bh->b.render = http_render;
 	bh->b.reload = http_reload;
 	bh->b.free = http_free;
 	bh->cv = cv;

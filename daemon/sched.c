@@ -34,6 +34,12 @@ struct pitem {
  * in slices, each committed on its own, so that clients are answered and
  * deliveries start in between */
 #define FIRE_SLICE 256
+/* and for at most this long, checked every FIRE_CHECK stages: a stage
+ * costs tens of microseconds (a promise read, its history, the outbox
+ * rows and their rendering), so 256 of them kept every client waiting
+ * for over ten milliseconds */
+#define FIRE_BUDGET_MS 2
+#define FIRE_CHECK 16
 
 /*
  * Items come from chunks of the pool rather than one malloc each: at a
@@ -485,8 +491,12 @@ run(struct sched *s)
 	}
 	/* the rest stay expired: wheel_timeout() says 0, so the watcher
 	 * comes back at the next iteration */
-	for (n = 0; n < FIRE_SLICE && (wt = wheel_get(s->pw)) != NULL; n++)
+	for (n = 0; n < FIRE_SLICE && (wt = wheel_get(s->pw)) != NULL;) {
 		fire(s, (struct pitem *)wt, now_ms);
+		if (++n % FIRE_CHECK == 0 &&
+		    util_now_ms() - now_ms >= FIRE_BUDGET_MS)
+			break;
+	}
 }
 
 static void
