@@ -1466,6 +1466,36 @@ update_reading(struct conn *c)
 	c->reading = want;
 }
 
+static int out_append(struct conn *c, const char *s, size_t len);
+static void mark_dirty(struct conn *c);
+
+/*
+ * Writes line to c at once if the socket takes it whole, or takes what it
+ * can and keeps the rest as output; false if it needs holding (nothing was
+ * written).  Never closes c: a broken socket is closed by the next flush.
+ */
+static bool
+send_now(struct conn *c, const char *line, size_t len)
+{
+	ssize_t n = send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n == -1)
+		return false;
+	c->active = ev_now(c->ctl->loop);
+	if ((size_t)n == len)
+		return true;
+	if (out_append(c, line + n, len - (size_t)n) < 0) {
+		/* half a line was sent: the connection cannot go on */
+		c->closing = true;
+		mark_dirty(c);
+		return true;
+	}
+	c->owed += len - (size_t)n;
+	if (!ev_is_active(&c->wio))
+		ev_io_start(c->ctl->loop, &c->wio);
+	return true;
+}
+
 /* completes the text of a reply object lacking its closing brace (tag,
  * closing, newline); the line, or NULL without memory */
 static char *
@@ -1520,6 +1550,16 @@ queue_reply(
 		return;
 	}
 	json_decref(msg);
+	/* a reply that waits for no commit and for no earlier reply goes out
+	 * now: a status or list is not held up by the batch's fsync */
+	if (!write && c->rhead == NULL && c->out_off == c->out_len &&
+	    send_now(c, rp->line, rp->len)) {
+		free(rp->line);
+		free(rp);
+		/* the release after the batch still closes it if it is to */
+		mark_dirty(c);
+		return;
+	}
 	rp->write = write;
 	rp->tag = json_incref(tag);
 	*c->rtail = rp;
