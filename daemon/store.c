@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,14 +227,35 @@ static const char *const stmt_sql[ST_MAX] = {
                                  "GROUP BY state",
 };
 
+/* WAL frames after which the log is copied back into the database */
+#define CKPT_FRAMES 1000
+
+/*
+ * Copying the write-ahead log back into the database (a checkpoint) takes
+ * a thousand page writes and two fsyncs; SQLite would do it inside the
+ * commit that crosses the threshold, stalling the loop for milliseconds.
+ * This thread does it instead, on its own connection, while the loop goes
+ * on writing: WAL lets a checkpoint run beside a writer.
+ */
+struct ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *db; /* the thread's own connection */
+	bool running, want, stop;
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_MAX];
 	bool in_txn;
 	int version;
 	struct store_backup *backup; /* the one being written, or NULL */
+	struct ckpt ck;
 	char msg[256];
 };
+
+static void ckpt_start(struct store *st, const char *path);
 
 struct store_backup {
 	struct store *st;
@@ -473,6 +495,7 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	ckpt_start(st, path);
 	*ret = st;
 	st = NULL;
 	r = 0;
@@ -483,6 +506,97 @@ out:
 	return r;
 }
 
+static void *
+ckpt_main(void *arg)
+{
+	struct ckpt *ck = arg;
+	bool stop;
+
+	for (;;) {
+		pthread_mutex_lock(&ck->mu);
+		while (!ck->want && !ck->stop)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		ck->want = false;
+		stop = ck->stop;
+		pthread_mutex_unlock(&ck->mu);
+		if (stop)
+			break;
+		/* PASSIVE: copies what no reader needs, never waits; whatever
+		 * is left goes at the next signal or at close */
+		(void)sqlite3_wal_checkpoint_v2(
+		    ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	return NULL;
+}
+
+/* after each commit, in the loop's thread: wake the checkpointer */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct ckpt *ck = arg;
+
+	(void)db;
+	(void)name;
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&ck->mu);
+		ck->want = true;
+		pthread_cond_signal(&ck->cv);
+		pthread_mutex_unlock(&ck->mu);
+	}
+	return SQLITE_OK;
+}
+
+/* starts the checkpointer; without it SQLite checkpoints in the commit */
+static void
+ckpt_start(struct store *st, const char *path)
+{
+	struct ckpt *ck = &st->ck;
+
+	if (sqlite3_open_v2(path, &ck->db,
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	        NULL) != SQLITE_OK ||
+	    sqlite3_exec(ck->db, "PRAGMA synchronous = FULL", NULL, NULL,
+	        NULL) != SQLITE_OK ||
+	    pthread_mutex_init(&ck->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&ck->cv, NULL) != 0) {
+		pthread_mutex_destroy(&ck->mu);
+		goto fail;
+	}
+	if (pthread_create(&ck->thread, NULL, ckpt_main, ck) != 0) {
+		pthread_cond_destroy(&ck->cv);
+		pthread_mutex_destroy(&ck->mu);
+		goto fail;
+	}
+	ck->running = true;
+	/* replaces SQLite's own checkpoint-in-commit */
+	sqlite3_wal_hook(st->db, wal_hook, ck);
+	return;
+fail:
+	sqlite3_close(ck->db);
+	ck->db = NULL;
+}
+
+static void
+ckpt_stop(struct store *st)
+{
+	struct ckpt *ck = &st->ck;
+
+	if (!ck->running)
+		return;
+	sqlite3_wal_hook(st->db, NULL, NULL);
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = true;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	pthread_join(ck->thread, NULL);
+	pthread_cond_destroy(&ck->cv);
+	pthread_mutex_destroy(&ck->mu);
+	sqlite3_close(ck->db);
+	ck->db = NULL;
+	ck->running = false;
+}
+
 struct store *
 store_close(struct store *st)
 {
@@ -490,6 +604,7 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return NULL;
+	ckpt_stop(st);
 	/* an unfinished backup would keep the database from closing */
 	st->backup = store_backup_abort(st->backup);
 	if (st->db != NULL && st->in_txn)
