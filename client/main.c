@@ -81,6 +81,9 @@ enum {
 	OPT_THEN,
 	OPT_TOLD,
 	OPT_KIND,
+	OPT_SINCE,
+	OPT_TEAM,
+	OPT_CSV,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -99,8 +102,8 @@ struct args {
 	const char *extra; /* the first surplus positional argument */
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
-	const char *limit, *then, *kind;
-	bool failed, told;
+	const char *limit, *then, *kind, *since, *team;
+	bool failed, told, csv;
 };
 
 struct command {
@@ -129,6 +132,8 @@ static const char help_general[] =
     "  deliveries [--failed] [--state pending|sent|failed|all] [--limit N]\n"
     "  retry DELIVERY\n"
     "  status\n"
+    "  report [--since 30d] [--owner LOGIN | --team MANAGER] [--csv]\n"
+    "  sample N [--since 30d] [--owner LOGIN | --team MANAGER]\n"
     "  backup FILE\n"
     "  metrics\n"
     "\n"
@@ -210,6 +215,30 @@ static const char usage_cancel[] =
     "  --reason TEXT     why (required)\n"
     "  --told-customer   the customer was told\n";
 
+static const char usage_report[] =
+    "usage: promise report [--since DURATION] [--owner LOGIN | --team "
+    "MANAGER] [--csv]\n"
+    "\n"
+    "Who keeps their word: per owner, over the promises made in the period,\n"
+    "how many were kept on time or late, are open or overdue, were\n"
+    "cancelled telling the customer or not, or renegotiated (snoozed); the\n"
+    "on-time rate (kept on time of those due) and the median and 90th\n"
+    "percentile lateness of those kept.  Managers see their team, admins\n"
+    "everyone, others themselves.\n"
+    "\n"
+    "  --since DURATION  the period, back from now (default 30d)\n"
+    "  --owner LOGIN     one person only\n"
+    "  --team MANAGER    a manager and everyone below them\n"
+    "  --csv             comma-separated, with a header line\n";
+
+static const char usage_sample[] =
+    "usage: promise sample N [--since DURATION] [--owner LOGIN | --team "
+    "MANAGER]\n"
+    "\n"
+    "N promises settled in the period (default 30d), picked at random, each\n"
+    "with its full history: for calling the customer and asking how it "
+    "went.\n";
+
 static const char usage_ack[] =
     "usage: promise ack ID\n"
     "\n"
@@ -278,6 +307,9 @@ static const struct option opts_cmd[] = {
     {"then", required_argument, NULL, OPT_THEN},
     {"told-customer", no_argument, NULL, OPT_TOLD},
     {"kind", required_argument, NULL, OPT_KIND},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"team", required_argument, NULL, OPT_TEAM},
+    {"csv", no_argument, NULL, OPT_CSV},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -1280,6 +1312,167 @@ show_deliveries(const json_t *dels, int64_t now)
 	}
 }
 
+/* --since DURATION as the epoch second the period starts (0 if absent) */
+static int
+parse_since(const struct args *a, int64_t *ret)
+{
+	int64_t d;
+
+	*ret = 0;
+	if (a->since == NULL)
+		return CLI_OK;
+	if (timefmt_parse_duration(a->since, &d) < 0 || d < 1)
+		return usage_error(
+		    "--since '%s': want a duration like '30d' or "
+		    "'2w'",
+		    a->since);
+	*ret = util_now() - d;
+	return CLI_OK;
+}
+
+/* the scope fields report and sample share */
+static json_t *
+scope_request(const char *op, const struct args *a, int64_t since)
+{
+	return json_pack("{s:i,s:s,s:o*,s:s*,s:s*}", "v", PROTO_VERSION, "op",
+	    op, "since", since > 0 ? json_integer(since) : NULL, "owner",
+	    a->owner, "team", a->team);
+}
+
+/* "12m" or "-" for a lateness in seconds */
+static void
+put_late_cell(const json_t *v, char *buf, size_t len)
+{
+	if (!json_is_integer(v))
+		snprintf(buf, len, "-");
+	else
+		timefmt_duration(json_integer_value(v), buf, len);
+}
+
+static int
+cmd_report(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL, *row, *rate;
+	char p50[32], p90[32], pct[16];
+	int64_t since;
+	size_t i;
+	int status;
+
+	if ((status = parse_since(a, &since)) != CLI_OK)
+		goto out;
+	if (a->owner != NULL && a->team != NULL) {
+		status = usage_error("report: --owner or --team, not both");
+		goto out;
+	}
+	req = scope_request("report", a, since);
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	if (a->csv)
+		puts("owner,made,kept_on_time,kept_late,open,overdue,"
+		     "cancelled_told,cancelled_untold,renegotiated,snoozes,"
+		     "on_time_rate,lateness_p50_s,lateness_p90_s");
+	else
+		printf("%-16s %5s %7s %5s %5s %7s %11s %12s %7s %8s %8s\n",
+		    "OWNER", "MADE", "ON TIME", "LATE", "OPEN", "OVERDUE",
+		    "CANCELLED", "RENEGOTIATED", "ON-TIME", "P50 LATE",
+		    "P90 LATE");
+	json_array_foreach(json_object_get(reply, "owners"), i, row)
+	{
+		rate = json_object_get(row, "on_time_rate");
+		if (a->csv) {
+			put_str(jstr(row, "owner"));
+			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+			       ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+			       ",%" PRId64 ",",
+			    jint(row, "made", 0), jint(row, "kept_on_time", 0),
+			    jint(row, "kept_late", 0), jint(row, "open", 0),
+			    jint(row, "overdue", 0),
+			    jint(row, "cancelled_told", 0),
+			    jint(row, "cancelled_untold", 0),
+			    jint(row, "renegotiated", 0),
+			    jint(row, "snoozes", 0));
+			if (json_is_number(rate))
+				printf("%.3f", json_number_value(rate));
+			putchar(',');
+			if (json_is_integer(
+			        json_object_get(row, "lateness_p50")))
+				printf(
+				    "%" PRId64, jint(row, "lateness_p50", 0));
+			putchar(',');
+			if (json_is_integer(
+			        json_object_get(row, "lateness_p90")))
+				printf(
+				    "%" PRId64, jint(row, "lateness_p90", 0));
+			putchar('\n');
+			continue;
+		}
+		put_late_cell(
+		    json_object_get(row, "lateness_p50"), p50, sizeof(p50));
+		put_late_cell(
+		    json_object_get(row, "lateness_p90"), p90, sizeof(p90));
+		if (json_is_number(rate))
+			snprintf(pct, sizeof(pct), "%.0f%%",
+			    100.0 * json_number_value(rate));
+		else
+			snprintf(pct, sizeof(pct), "-");
+		printf("%-16.16s %5" PRId64 " %7" PRId64 " %5" PRId64
+		       " %5" PRId64 " %7" PRId64 " %5" PRId64 " told %2" PRId64
+		       " not %5" PRId64 " %7s %8s %8s\n",
+		    jstr(row, "owner"), jint(row, "made", 0),
+		    jint(row, "kept_on_time", 0), jint(row, "kept_late", 0),
+		    jint(row, "open", 0), jint(row, "overdue", 0),
+		    jint(row, "cancelled_told", 0),
+		    jint(row, "cancelled_untold", 0),
+		    jint(row, "renegotiated", 0), pct, p50, p90);
+	}
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+static int
+cmd_sample(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL, *item;
+	int64_t since, n, now;
+	size_t i;
+	char *end;
+	int status;
+
+	errno = 0;
+	n = strtoll(a->pos, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > 100) {
+		status = usage_error("sample: N must be from 1 to 100");
+		goto out;
+	}
+	if ((status = parse_since(a, &since)) != CLI_OK)
+		goto out;
+	if (a->owner != NULL && a->team != NULL) {
+		status = usage_error("sample: --owner or --team, not both");
+		goto out;
+	}
+	if ((req = scope_request("sample", a, since)) == NULL ||
+	    json_object_set_new(req, "n", json_integer(n)) < 0) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	now = util_now();
+	json_array_foreach(json_object_get(reply, "promises"), i, item)
+	{
+		if (i > 0)
+			putchar('\n');
+		show_promise(json_object_get(item, "promise"), now);
+		show_history(json_object_get(item, "events"));
+	}
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
 static int
 cmd_show(const struct cli *cli, const struct args *a)
 {
@@ -1812,6 +2005,12 @@ static const struct command commands[] = {
         cmd_snooze},
     {"cancel", "ID", OPTBIT(OPT_REASON) | OPTBIT(OPT_TOLD), usage_cancel,
         cmd_cancel},
+    {"report", NULL,
+        OPTBIT(OPT_SINCE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_TEAM) |
+            OPTBIT(OPT_CSV),
+        usage_report, cmd_report},
+    {"sample", "N", OPTBIT(OPT_SINCE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_TEAM),
+        usage_sample, cmd_sample},
     {"ack", "ID", 0, usage_ack, cmd_ack},
     {"deliveries", NULL,
         OPTBIT(OPT_FAILED) | OPTBIT(OPT_STATE) | OPTBIT(OPT_LIMIT),
@@ -1944,6 +2143,15 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_KIND:
 			a->kind = optarg;
+			break;
+		case OPT_SINCE:
+			a->since = optarg;
+			break;
+		case OPT_TEAM:
+			a->team = optarg;
+			break;
+		case OPT_CSV:
+			a->csv = true;
 			break;
 		default:
 			*status = bad_option(cmd->name, c, argv);

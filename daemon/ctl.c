@@ -1199,6 +1199,205 @@ op_retry(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* ---- report and sample --------------------------------------------------- */
+
+#define REPORT_DEFAULT_SPAN (30 * 86400)
+#define SAMPLE_MAX 100
+
+struct scope {
+	struct req *r;
+	const char *only; /* one owner */
+	const char *team; /* a manager and everyone below */
+	int64_t since;
+	json_t *out;
+	int64_t want; /* sample: how many more */
+	int64_t *late;
+	size_t n_late, cap_late;
+};
+
+/* reads since, owner and team, and checks the caller may see them */
+static enum proto_err
+read_scope(struct req *r, struct scope *sc)
+{
+	enum proto_err e;
+	const char *who;
+
+	sc->since = r->now - REPORT_DEFAULT_SPAN;
+	if ((e = proto_get_int(r->body, "since", false, &sc->since, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_str(r->body, "owner", false, 64, &sc->only, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_str(r->body, "team", false, 64, &sc->team, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (sc->only != NULL && sc->team != NULL) {
+		snprintf(r->err, sizeof(r->err),
+		    "fields 'owner' and 'team': give one or the other");
+		return PROTO_INVALID;
+	}
+	who = sc->only != NULL ? sc->only : sc->team;
+	if (who != NULL && !may_act(r, who)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not see how '%s'%s keeps promises: only they, "
+		    "their managers and admins may",
+		    r->c->login, who, sc->team != NULL ? "'s team" : "");
+		return PROTO_FORBIDDEN;
+	}
+	return PROTO_OK;
+}
+
+/* whether owner's promises are in what the request asks and may see:
+ * without a filter, one's own and one's reports' (admins: all) */
+static bool
+in_scope(const struct scope *sc, const char *owner)
+{
+	if (sc->only != NULL)
+		return strcmp(owner, sc->only) == 0;
+	if (sc->team != NULL && strcmp(owner, sc->team) != 0 &&
+	    !conf_manages(sc->r->ctl->conf, sc->team, owner))
+		return false;
+	return may_act(sc->r, owner);
+}
+
+static int
+late_cb(void *arg, int64_t late)
+{
+	struct scope *sc = arg;
+	int64_t *t;
+	size_t cap;
+
+	if (sc->n_late == sc->cap_late) {
+		cap = sc->cap_late ? sc->cap_late * 2 : 64;
+		if ((t = realloc(sc->late, cap * sizeof(*t))) == NULL)
+			return -ENOMEM;
+		sc->late = t;
+		sc->cap_late = cap;
+	}
+	sc->late[sc->n_late++] = late;
+	return 0;
+}
+
+/* the nearest-rank percentile of the ascending lateness list, or null */
+static json_t *
+percentile(const struct scope *sc, int pct)
+{
+	size_t k;
+
+	if (sc->n_late == 0)
+		return json_null();
+	k = (sc->n_late * (size_t)pct + 99) / 100;
+	return json_integer(sc->late[k > 0 ? k - 1 : 0]);
+}
+
+static int
+report_cb(void *arg, const struct report_row *row)
+{
+	struct scope *sc = arg;
+	int64_t due = row->kept_on_time + row->kept_late + row->overdue;
+	json_t *o;
+	int rc;
+
+	if (!in_scope(sc, row->owner))
+		return 0;
+	sc->n_late = 0;
+	if ((rc = store_report_lateness(
+	         sc->r->ctl->st, row->owner, sc->since, late_cb, sc)) < 0)
+		return rc;
+	o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+	    "owner", row->owner, "made", (json_int_t)row->made, "kept_on_time",
+	    (json_int_t)row->kept_on_time, "kept_late",
+	    (json_int_t)row->kept_late, "open", (json_int_t)row->open,
+	    "overdue", (json_int_t)row->overdue, "cancelled_told",
+	    (json_int_t)row->cancelled_told, "cancelled_untold",
+	    (json_int_t)row->cancelled_untold, "renegotiated",
+	    (json_int_t)row->renegotiated, "snoozes", (json_int_t)row->snoozes,
+	    "on_time_rate",
+	    due > 0 ? json_real((double)row->kept_on_time / (double)due)
+	            : json_null(),
+	    "lateness_p50", percentile(sc, 50), "lateness_p90",
+	    percentile(sc, 90));
+	return o != NULL && json_array_append_new(sc->out, o) == 0 ? 0
+	                                                           : -ENOMEM;
+}
+
+/*
+ * Who keeps their word: per owner, over the promises made since then,
+ * how many were kept on time or late, are open or overdue, were cancelled
+ * with or without telling the customer, or renegotiated.
+ */
+static enum proto_err
+op_report(struct req *r)
+{
+	struct scope sc = {.r = r};
+	enum proto_err e;
+	int rc;
+
+	if ((e = read_scope(r, &sc)) != PROTO_OK)
+		return e;
+	if ((sc.out = json_array()) == NULL)
+		return PROTO_INTERNAL;
+	rc = store_report(r->ctl->st, sc.since, r->now, report_cb, &sc);
+	free(sc.late);
+	if (rc < 0) {
+		json_decref(sc.out);
+		return rc == -ENOMEM ? PROTO_INTERNAL : store_failed(r, rc);
+	}
+	r->reply = json_pack("{s:b,s:I,s:o}", "ok", 1, "since",
+	    (json_int_t)sc.since, "owners", sc.out);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+static int
+sample_cb(void *arg, const struct promise_rec *p)
+{
+	struct scope *sc = arg;
+	json_t *events, *o;
+	int rc;
+
+	if (!in_scope(sc, p->owner))
+		return 0;
+	if ((events = json_array()) == NULL)
+		return -ENOMEM;
+	if ((rc = store_events(sc->r->ctl->st, p->id, event_cb, events)) < 0) {
+		json_decref(events);
+		return rc;
+	}
+	o = json_pack("{s:o,s:o}", "promise", promise_json(p, sc->r->now),
+	    "events", events);
+	if (o == NULL || json_array_append_new(sc->out, o) < 0)
+		return -ENOMEM;
+	return --sc->want > 0 ? 0 : 1;
+}
+
+/* n settled promises at random, with their history: for calling the
+ * customer and asking how it went */
+static enum proto_err
+op_sample(struct req *r)
+{
+	struct scope sc = {.r = r};
+	enum proto_err e;
+	int rc;
+
+	sc.want = 5;
+	if ((e = read_scope(r, &sc)) != PROTO_OK ||
+	    (e = proto_get_int(r->body, "n", false, &sc.want, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (sc.want < 1 || sc.want > SAMPLE_MAX) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'n': must be from 1 to %d", SAMPLE_MAX);
+		return PROTO_INVALID;
+	}
+	if ((sc.out = json_array()) == NULL)
+		return PROTO_INTERNAL;
+	if ((rc = store_sample(r->ctl->st, sc.since, sample_cb, &sc)) < 0) {
+		json_decref(sc.out);
+		return rc == -ENOMEM ? PROTO_INTERNAL : store_failed(r, rc);
+	}
+	r->reply = json_pack("{s:b,s:o}", "ok", 1, "promises", sc.out);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
 static enum proto_err
 op_status(struct req *r)
 {
@@ -1438,6 +1637,8 @@ static const struct op {
     {"retry", true, op_retry},
     {"backup", false, op_backup},
     {"metrics", false, op_metrics},
+    {"report", false, op_report},
+    {"sample", false, op_sample},
 };
 
 /* ---- connections -----------------------------------------------------------

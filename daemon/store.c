@@ -1027,6 +1027,114 @@ store_foreach_open(struct store *st,
 	return r;
 }
 
+int
+store_report(struct store *st, int64_t since, int64_t now,
+    int (*cb)(void *arg, const struct report_row *row), void *arg)
+{
+	/* a cancellation counts as told when its event says so */
+	static const char sql[] =
+	    "SELECT owner, count(*), "
+	    "coalesce(sum(state = 'kept' AND settled_at <= due_at), 0), "
+	    "coalesce(sum(state = 'kept' AND settled_at > due_at), 0), "
+	    "coalesce(sum(state = 'open'), 0), "
+	    "coalesce(sum(state = 'open' AND due_at <= ?2), 0), "
+	    "coalesce(sum(state = 'cancelled' AND EXISTS (SELECT 1 FROM events "
+	    "e WHERE e.promise_id = p.id AND e.kind = 'cancelled' AND "
+	    "json_extract(e.detail, '$.told_customer') = 1)), 0), "
+	    "coalesce(sum(state = 'cancelled'), 0), "
+	    "coalesce(sum(snoozes > 0), 0), coalesce(sum(snoozes), 0) "
+	    "FROM promises p WHERE created_at >= ?1 "
+	    "GROUP BY owner ORDER BY owner";
+	struct report_row row;
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.owner = col_text(s, 0);
+		row.made = sqlite3_column_int64(s, 1);
+		row.kept_on_time = sqlite3_column_int64(s, 2);
+		row.kept_late = sqlite3_column_int64(s, 3);
+		row.open = sqlite3_column_int64(s, 4);
+		row.overdue = sqlite3_column_int64(s, 5);
+		row.cancelled_told = sqlite3_column_int64(s, 6);
+		row.cancelled_untold =
+		    sqlite3_column_int64(s, 7) - row.cancelled_told;
+		row.renegotiated = sqlite3_column_int64(s, 8);
+		row.snoozes = sqlite3_column_int64(s, 9);
+		if ((r = cb(arg, &row)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_report_lateness(struct store *st, const char *owner, int64_t since,
+    int (*cb)(void *arg, int64_t late), void *arg)
+{
+	static const char sql[] =
+	    "SELECT max(settled_at - due_at, 0) FROM promises "
+	    "WHERE owner = ?1 AND created_at >= ?2 AND state = 'kept' "
+	    "ORDER BY 1";
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	bind_text(s, 1, owner);
+	sqlite3_bind_int64(s, 2, since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((r = cb(arg, sqlite3_column_int64(s, 0))) < 0)
+			goto out;
+	if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_sample(struct store *st, int64_t since,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg)
+{
+	static const char sql[] =
+	    "SELECT " PROMISE_COLS " FROM promises "
+	    "WHERE state != 'open' AND settled_at >= ?1 ORDER BY random()";
+	struct promise_rec p;
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_promise(s, &p);
+		/* 1 from the callback: it has all it wants */
+		if ((r = cb(arg, &p)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(st, rc);
+	if (r > 0)
+		r = 0;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
 /* runs a one-row, one-or-two-column query with an optional int bind */
 static int
 query_ints(struct store *st, enum stmt which, const int64_t *bind, int64_t *a,

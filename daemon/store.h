@@ -170,6 +170,27 @@ int store_foreach_open(struct store *st,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg);
 /* the number of open promises */
 int store_count_open(struct store *st, int64_t *ret);
+/* one owner's figures over the promises made since a time (report) */
+struct report_row {
+	const char *owner; /* borrowed for the callback */
+	int64_t made;
+	int64_t kept_on_time, kept_late;
+	int64_t open, overdue; /* overdue: open with the deadline passed */
+	int64_t cancelled_told, cancelled_untold;
+	int64_t renegotiated; /* promises snoozed at least once */
+	int64_t snoozes;      /* snoozes in all */
+};
+/* per owner, by login, over promises created at or after since */
+int store_report(struct store *st, int64_t since, int64_t now,
+    int (*cb)(void *arg, const struct report_row *row), void *arg);
+/* how late (s, 0 if on time) each kept promise of owner made since then
+ * was, ascending */
+int store_report_lateness(struct store *st, const char *owner, int64_t since,
+    int (*cb)(void *arg, int64_t late), void *arg);
+/* settled promises settled since then, in random order, until cb returns
+ * non-zero (1: enough; < 0: an error, returned) */
+int store_sample(struct store *st, int64_t since,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
 int store_counts(struct store *st, int64_t now, struct store_counts *ret);
 int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 

@@ -114,6 +114,101 @@ def test_nudges_move_into_business_hours():
         d.cleanup()
 
 
+TEAM = """
+[person boss]
+email = boss@example.org
+[person ann]
+manager = boss
+[person bob]
+manager = boss
+[person cid]
+email = cid@example.org
+"""
+
+
+def test_report_and_sample():
+    d = Daemon("report", conf_extra=TEAM).start()
+    try:
+        def add(owner, due, title):
+            return d.json("add", title, "--owner", owner, "--due",
+                          due)["promise"]["id"]
+
+        a1 = add("ann", "+2s", "late one")
+        a2 = add("ann", "in 1h", "on time")
+        a3 = add("ann", "in 1h", "told")
+        a4 = add("ann", "in 1h", "renegotiated")
+        a5 = add("ann", "+2s", "overdue")
+        b1 = add("bob", "in 1h", "bob on time")
+        b2 = add("bob", "in 1h", "bob untold")
+        add("cid", "in 1h", "cid open")
+        d.client("done", str(a2))
+        d.client("cancel", str(a3), "--reason", "not a fit",
+                 "--told-customer")
+        d.client("snooze", str(a4), "--due", "in 2h", "--reason", "asked")
+        d.client("snooze", str(a4), "--due", "in 3h", "--reason", "again")
+        d.client("done", str(b1))
+        d.client("cancel", str(b2), "--reason", "gone quiet")
+        time.sleep(3.2)
+        d.client("done", str(a1))
+        late = [e for e in d.json("show", str(a1))["events"]
+                if e["kind"] == "kept"][0]["detail"]["late_by"]
+        check(late >= 1, f"a1 should be kept late: {late}")
+
+        rows = {r["owner"]: r for r in d.json("report")["owners"]}
+        check(sorted(rows) == ["ann", "bob", "cid"], rows)
+        want = {"made": 5, "kept_on_time": 1, "kept_late": 1, "open": 2,
+                "overdue": 1, "cancelled_told": 1, "cancelled_untold": 0,
+                "renegotiated": 1, "snoozes": 2, "lateness_p50": 0,
+                "lateness_p90": late}
+        for k, v in want.items():
+            check(rows["ann"][k] == v, f"ann {k}: {rows['ann'][k]} != {v}")
+        check(abs(rows["ann"]["on_time_rate"] - 1 / 3) < 1e-9, rows["ann"])
+        want = {"made": 2, "kept_on_time": 1, "kept_late": 0, "open": 0,
+                "overdue": 0, "cancelled_told": 0, "cancelled_untold": 1,
+                "renegotiated": 0, "snoozes": 0, "lateness_p50": 0,
+                "lateness_p90": 0, "on_time_rate": 1.0}
+        for k, v in want.items():
+            check(rows["bob"][k] == v, f"bob {k}: {rows['bob'][k]} != {v}")
+        check(rows["cid"]["made"] == 1 and rows["cid"]["open"] == 1 and
+              rows["cid"]["on_time_rate"] is None and
+              rows["cid"]["lateness_p50"] is None, rows["cid"])
+
+        team = [r["owner"] for r in d.json("report", "--team", "boss")
+                ["owners"]]
+        check(team == ["ann", "bob"], team)
+        one = d.json("report", "--owner", "cid")["owners"]
+        check([r["owner"] for r in one] == ["cid"], one)
+        # a window that starts after everything was made shows nothing
+        time.sleep(1.1)
+        check(d.json("report", "--since", "1s")["owners"] == [], "since")
+
+        text = d.client("report").stdout.splitlines()
+        check(text[0].split()[0] == "OWNER" and len(text) == 4, text)
+        ann = [ln for ln in text if ln.startswith("ann")][0]
+        check(" 33%" in ann, ann)
+        csv = d.client("report", "--csv").stdout.splitlines()
+        check(csv[0].startswith("owner,made,kept_on_time"), csv)
+        check(csv[1].startswith("ann,5,1,1,2,1,1,0,1,2,0.333,0,"), csv)
+        check(csv[2] == "bob,2,1,0,0,0,0,1,0,0,1.000,0,0", csv)
+        check(csv[3] == "cid,1,0,0,1,0,0,0,0,0,,,", csv)
+        d.client("report", "--owner", "ann", "--team", "boss", expect=2)
+
+        s = d.json("sample", "10", "--owner", "bob")["promises"]
+        check(sorted(p["promise"]["id"] for p in s) == [b1, b2], s)
+        check(all(p["events"][0]["kind"] == "created" for p in s), s)
+        s = d.json("sample", "2")["promises"]
+        check(len(s) == 2 and all(p["promise"]["state"] != "open"
+                                  for p in s), s)
+        check(d.json("sample", "5", "--owner", "cid")["promises"] == [],
+              "cid has nothing settled")
+        out = d.client("sample", "1", "--owner", "bob").stdout
+        check("history:" in out and "bob" in out, out)
+        d.client("sample", "0", expect=2)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 def main():
     d = Daemon("keeping").start()
 
@@ -200,7 +295,8 @@ def main():
              test_follow_up_is_all_or_nothing,
              test_cancel_records_whether_the_customer_was_told, test_stop,
              test_kinds_and_business_deadlines,
-             test_nudges_move_into_business_hours])
+             test_nudges_move_into_business_hours,
+             test_report_and_sample])
     finally:
         d.cleanup()
 
