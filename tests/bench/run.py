@@ -250,6 +250,7 @@ class Bench:
         base = rss_kib(p.pid)
         self.stop_daemon(p)
         out["empty"] = {"ready_s": t, "rss_kib": base}
+        prev = None
         for n in self.args.n_scale:
             d = self.daemon_dir(f"scale-{n}")
             far = int(time.time()) + 30 * 86400
@@ -269,6 +270,11 @@ class Bench:
             t, rss = best
             out[str(n)] = {"ready_s": t, "rss_kib": rss,
                            "bytes_per_promise": (rss - base) * 1024.0 / n}
+            if prev is not None:
+                # the slope between sizes: linear growth keeps it flat
+                out[str(n)]["marginal_bytes_per_promise"] = \
+                    (rss - prev[1]) * 1024.0 / (n - prev[0])
+            prev = (n, rss)
             os.unlink(f"{d}/promised.db")
         return out
 
@@ -526,7 +532,9 @@ def table(res):
                 continue
             row(f"3 start with {int(n):,} open", fmt(v["ready_s"], " s", 3),
                 f"RSS {fmt(v['rss_kib'] / 1024.0, ' MiB')}",
-                f"{v['bytes_per_promise']:.1f} B/promise",
+                f"{v['bytes_per_promise']:.1f} B/promise" +
+                (f" ({v['marginal_bytes_per_promise']:.1f} marginal)"
+                 if "marginal_bytes_per_promise" in v else ""),
                 "<= 1.0 s, <= 64 B")
     r = res.get("precision")
     if r:
