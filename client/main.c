@@ -84,6 +84,7 @@ enum {
 	OPT_SINCE,
 	OPT_TEAM,
 	OPT_CSV,
+	OPT_DRY_RUN,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -103,7 +104,7 @@ struct args {
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
 	const char *limit, *then, *kind, *since, *team;
-	bool failed, told, csv;
+	bool failed, told, csv, dry_run;
 };
 
 struct command {
@@ -131,6 +132,7 @@ static const char help_general[] =
     "  ack ID\n"
     "  deliveries [--failed] [--state pending|sent|failed|all] [--limit N]\n"
     "  retry DELIVERY\n"
+    "  explain ID\n"
     "  status\n"
     "  report [--since 30d] [--owner LOGIN | --team MANAGER] [--csv]\n"
     "  sample N [--since 30d] [--owner LOGIN | --team MANAGER]\n"
@@ -167,7 +169,9 @@ static const char usage_add[] =
     "  --owner LOGIN  who is to keep it (default: you)\n"
     "  --nudge LIST   remind this long before the deadline: '24h,1h', or\n"
     "                 'none' (default: the daemon's policy)\n"
-    "  --note TEXT    free text kept with the promise\n";
+    "  --note TEXT    free text kept with the promise\n"
+    "  --dry-run      show what would be made and its schedule; make "
+    "nothing\n";
 
 static const char usage_list[] =
     "usage: promise list [--state open|overdue|kept|cancelled|all]\n"
@@ -214,6 +218,14 @@ static const char usage_cancel[] =
     "\n"
     "  --reason TEXT     why (required)\n"
     "  --told-customer   the customer was told\n";
+
+static const char usage_explain[] =
+    "usage: promise explain ID\n"
+    "\n"
+    "Every nudge, due notice and escalation still ahead of a promise: when,\n"
+    "in each recipient's time zone, to whom, by which channel, and the rule\n"
+    "that made it (lead time, business-hours shift, repeat, chain level).\n"
+    "'promise add ... --dry-run' shows the same for a promise not made.\n";
 
 static const char usage_report[] =
     "usage: promise report [--since DURATION] [--owner LOGIN | --team "
@@ -310,6 +322,7 @@ static const struct option opts_cmd[] = {
     {"since", required_argument, NULL, OPT_SINCE},
     {"team", required_argument, NULL, OPT_TEAM},
     {"csv", no_argument, NULL, OPT_CSV},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -736,6 +749,9 @@ check_reason(const char *cmd, const struct args *a)
 
 /* ---- commands --------------------------------------------------------- */
 
+static void show_promise(const json_t *p, int64_t now);
+static void show_schedule(const json_t *sched);
+
 /*
  * A deadline for the daemon: "due_at" for what we can parse here, or the
  * text itself ("due") for business-calendar forms ("1 business day",
@@ -813,15 +829,21 @@ cmd_add(const struct cli *cli, const struct args *a)
 		}
 	}
 	/* "o*" takes nj's reference, also on failure */
-	req = json_pack("{s:i,s:s,s:s,s:o*,s:s*,s:s*,s:s*,s:s*,s:s*,s:o*}", "v",
-	    PROTO_VERSION, "op", "add", "title", a->pos, "due_at",
+	req = json_pack("{s:i,s:s,s:s,s:o*,s:s*,s:s*,s:s*,s:s*,s:s*,s:o*,s:o*}",
+	    "v", PROTO_VERSION, "op", "add", "title", a->pos, "due_at",
 	    due > 0 ? json_integer(due) : NULL, "due", due_text, "kind",
 	    a->kind, "for", a->forwho, "owner", a->owner, "note", a->note,
-	    "nudge", nj);
+	    "nudge", nj, "dry_run", a->dry_run ? json_true() : NULL);
 	nj = NULL;
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	p = json_object_get(reply, "promise");
+	if (a->dry_run) {
+		fputs("dry run, nothing added: ", stdout);
+		show_promise(p, util_now());
+		show_schedule(json_object_get(reply, "schedule"));
+		goto out;
+	}
 	printf("promise %" PRId64 " added: due ", jint(p, "id", 0));
 	put_due(jint(p, "due_at", due), util_now());
 	putchar('\n');
@@ -1310,6 +1332,61 @@ show_deliveries(const json_t *dels, int64_t now)
 			putchar('\n');
 		}
 	}
+}
+
+/* the schedule of explain and add --dry-run, one line per recipient */
+static void
+show_schedule(const json_t *sched)
+{
+	const json_t *st, *to;
+	const char *local;
+	char when[TIMEBUF];
+	size_t i, k;
+
+	puts("schedule:");
+	if (json_array_size(sched) == 0)
+		puts("  nothing ahead");
+	json_array_foreach(sched, i, st)
+	{
+		json_array_foreach(json_object_get(st, "to"), k, to)
+		{
+			if ((local = jstr(to, "local")) == NULL) {
+				timefmt_local(
+				    jint(st, "at", 0), when, sizeof(when));
+				local = when;
+			}
+			printf("  %-28s %-10s ", local, jstr(st, "kind"));
+			put_str(jstr(to, "to"));
+			printf(" by %s", jstr(to, "channel"));
+			if (json_is_integer(json_object_get(to, "level")))
+				printf(" (level %" PRId64 ")",
+				    jint(to, "level", 0));
+			fputs(": ", stdout);
+			put_str(jstr(st, "rule"));
+			putchar('\n');
+		}
+	}
+}
+
+static int
+cmd_explain(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	int64_t id;
+	int status;
+
+	if ((status = get_id(a, &id)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op", "explain",
+	    "id", (json_int_t)id);
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	show_promise(json_object_get(reply, "promise"), util_now());
+	show_schedule(json_object_get(reply, "schedule"));
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
 }
 
 /* --since DURATION as the epoch second the period starts (0 if absent) */
@@ -1994,7 +2071,8 @@ out:
 static const struct command commands[] = {
     {"add", "TITLE",
         OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR) | OPTBIT(OPT_OWNER) |
-            OPTBIT(OPT_NUDGE) | OPTBIT(OPT_NOTE) | OPTBIT(OPT_KIND),
+            OPTBIT(OPT_NUDGE) | OPTBIT(OPT_NOTE) | OPTBIT(OPT_KIND) |
+            OPTBIT(OPT_DRY_RUN),
         usage_add, cmd_add},
     {"list", NULL, OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER), usage_list, cmd_list},
     {"show", "ID", 0, usage_show, cmd_show},
@@ -2005,6 +2083,7 @@ static const struct command commands[] = {
         cmd_snooze},
     {"cancel", "ID", OPTBIT(OPT_REASON) | OPTBIT(OPT_TOLD), usage_cancel,
         cmd_cancel},
+    {"explain", "ID", 0, usage_explain, cmd_explain},
     {"report", NULL,
         OPTBIT(OPT_SINCE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_TEAM) |
             OPTBIT(OPT_CSV),
@@ -2152,6 +2231,9 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_CSV:
 			a->csv = true;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = true;
 			break;
 		default:
 			*status = bad_option(cmd->name, c, argv);

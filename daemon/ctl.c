@@ -30,6 +30,8 @@
 #include "ctl.h"
 #include "log.h"
 #include "proto.h"
+#include "timefmt.h"
+#include "tz.h"
 #include "util.h"
 
 /* stop reading from a client owed this much until it reads its replies */
@@ -729,10 +731,30 @@ create(struct req *r, struct promise_rec *p, int64_t follows,
 	return PROTO_OK;
 }
 
+static json_t *plan(struct req *r, const struct promise_rec *p);
+
+/* what add would make of p, and its schedule, with nothing written */
+static enum proto_err
+dry_run(struct req *r, struct promise_rec *p)
+{
+	json_t *sched;
+
+	p->created_at = r->now;
+	p->created_by = r->c->login;
+	p->state = PSTATE_OPEN;
+	p->stage = sched_first_stage(p, r->now);
+	if ((sched = plan(r, p)) == NULL)
+		return PROTO_INTERNAL;
+	r->reply = json_pack("{s:b,s:b,s:o,s:o}", "ok", 1, "dry_run", 1,
+	    "promise", promise_json(p, r->now), "schedule", sched);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
 static enum proto_err
 op_add(struct req *r)
 {
 	struct promise_rec p;
+	bool dry = false;
 	enum proto_err e;
 
 	if ((e = read_new(r, r->body, &p)) != PROTO_OK)
@@ -754,7 +776,12 @@ op_add(struct req *r)
 		return PROTO_FORBIDDEN;
 	}
 	if ((e = resolve_new(r, r->body, &p)) != PROTO_OK ||
-	    (e = create(r, &p, 0, &r->change)) != PROTO_OK)
+	    (e = proto_get_bool(
+	         r->body, "dry_run", &dry, r->err, sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (dry)
+		return dry_run(r, &p);
+	if ((e = create(r, &p, 0, &r->change)) != PROTO_OK)
 		return e;
 	/* the row just written is p: the reply is made from it, not from a
 	 * second read of the row, and as text (see promise_text) */
@@ -1199,6 +1226,148 @@ op_retry(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* ---- explain ------------------------------------------------------------- */
+
+/* escalation repeats explain shows: they go on while the promise is open */
+#define EXPLAIN_REPEATS 3
+
+/* each recipient's "local": the time in their zone, as they will read it */
+static void
+add_local_times(json_t *to, int64_t at)
+{
+	struct tz_save tz;
+	json_t *o;
+	size_t i;
+	char buf[64];
+
+	json_array_foreach(to, i, o)
+	{
+		if (tz_enter(
+		        &tz, json_string_value(json_object_get(o, "zone"))) < 0)
+			continue;
+		timefmt_local(at, buf, sizeof(buf));
+		tz_leave(&tz);
+		json_object_set_new(o, "local", json_string(buf));
+	}
+}
+
+/* why a nudge comes when it does: its lead, and the lead asked for if
+ * business hours moved it */
+static void
+nudge_rule(struct req *r, const struct promise_rec *p, int64_t lead, int64_t at,
+    char *buf, size_t len)
+{
+	char d[32], a[32];
+	size_t i;
+
+	timefmt_duration(lead, d, sizeof(d));
+	for (i = 0; p->shifted && i < p->n_asked; i++) {
+		if (p->asked[i] == lead)
+			break;
+		if (conf_business_before(r->ctl->conf, p->owner,
+		        p->due_at - p->asked[i]) == at) {
+			timefmt_duration(p->asked[i], a, sizeof(a));
+			snprintf(buf, len,
+			    "nudge %s before the deadline: asked for %s "
+			    "before, "
+			    "moved into business hours",
+			    d, a);
+			return;
+		}
+	}
+	snprintf(buf, len, "nudge %s before the deadline", d);
+}
+
+/* appends stage `stage` of p to out: when, what, why and to whom */
+static int
+plan_stage(
+    struct req *r, const struct promise_rec *p, int32_t stage, json_t *out)
+{
+	int32_t n = (int32_t)p->n_nudge;
+	int64_t at, arg = 0;
+	enum sched_kind kind;
+	char rule[256], d[32];
+	json_t *to, *o;
+	int rc;
+
+	sched_stage(p, stage, &at, &kind);
+	if (kind == SKIND_NUDGE) {
+		arg = p->nudge[stage];
+		nudge_rule(r, p, arg, at, rule, sizeof(rule));
+	} else if (kind == SKIND_DUE) {
+		snprintf(rule, sizeof(rule), "due notice at the deadline");
+	} else {
+		arg = stage - n;
+		timefmt_duration(
+		    arg == 1 ? p->escalate_after : p->escalation_repeat, d,
+		    sizeof(d));
+		if (arg == 1)
+			snprintf(rule, sizeof(rule),
+			    "escalation: %s after the deadline", d);
+		else
+			snprintf(rule, sizeof(rule),
+			    "escalation repeat %" PRId64 ", every %s; up the "
+			    "chain one level each %" PRId64 " repeats",
+			    arg, d, r->ctl->conf->escalate_up_after);
+	}
+	if ((to = json_array()) == NULL)
+		return -ENOMEM;
+	if ((rc = deliver_plan(r->ctl->dl, p, kind, arg, at, to)) < 0) {
+		json_decref(to);
+		return rc;
+	}
+	add_local_times(to, at);
+	o = json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)at, "kind",
+	    sched_kind_name(kind), "rule", rule, "to", to);
+	return o != NULL && json_array_append_new(out, o) == 0 ? 0 : -ENOMEM;
+}
+
+/* every stage still ahead of p, and a few escalation repeats */
+static json_t *
+plan(struct req *r, const struct promise_rec *p)
+{
+	int32_t i, last = (int32_t)p->n_nudge + EXPLAIN_REPEATS;
+	json_t *out = json_array();
+
+	for (i = p->stage; out != NULL && i <= last; i++) {
+		if (plan_stage(r, p, i, out) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* the schedule of an open promise, as it stands */
+static enum proto_err
+op_explain(struct req *r)
+{
+	struct json_cb j = {.now = r->now};
+	json_t *sched;
+	int64_t id;
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_id(r, &id)) != PROTO_OK)
+		return e;
+	rc = store_get(r->ctl->st, id, get_cb, &j);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc < 0)
+		return store_failed(r, rc);
+	if (!may_act(r, j.owner)) {
+		json_decref(j.val);
+		return refuse(r, id, j.owner);
+	}
+	j.rec.owner = j.owner;
+	sched = j.rec.state == PSTATE_OPEN ? plan(r, &j.rec) : json_array();
+	r->reply = json_pack(
+	    "{s:b,s:o,s:o}", "ok", 1, "promise", j.val, "schedule", sched);
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
 /* ---- report and sample --------------------------------------------------- */
 
 #define REPORT_DEFAULT_SPAN (30 * 86400)
@@ -1638,6 +1807,7 @@ static const struct op {
     {"backup", false, op_backup},
     {"metrics", false, op_metrics},
     {"report", false, op_report},
+    {"explain", false, op_explain},
     {"sample", false, op_sample},
 };
 

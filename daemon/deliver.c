@@ -415,8 +415,43 @@ out:
 	return rc;
 }
 
+/* for explain: who would be told, by which channels, in which zone */
+static int
+plan_one(struct deliver *dl, const char *login, int64_t level, json_t *out)
+{
+	const struct person *who = conf_person(dl->conf, login);
+	enum channel ch[CH_MAX];
+	const char *zone = who != NULL && who->timezone != NULL
+	    ? who->timezone
+	    : dl->conf->calendar_tz;
+	size_t i, n = channels_for(dl, login, ch);
+	json_t *o;
+
+	for (i = 0; i < n; i++) {
+		o = json_pack("{s:s,s:s,s:s?}", "to", login, "channel",
+		    channel_names[ch[i]], "zone", zone);
+		if (o != NULL && level >= 0)
+			json_object_set_new(o, "level", json_integer(level));
+		if (o == NULL || json_array_append_new(out, o) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* tells login of base, or (base NULL) only plans it */
+static int
+tell_or_plan(struct deliver *dl, const struct promise_rec *p, json_t *base,
+    const char *login, int64_t level, json_t *out)
+{
+	if (base == NULL)
+		return plan_one(dl, login, level, out);
+	json_object_set_new(base, "level", json_integer(level));
+	return tell(dl, p, base, login, out);
+}
+
 /* escalation repeat `repeat` goes up the chain one level per
- * escalate_up_after repeats; a person who acknowledged is skipped */
+ * escalate_up_after repeats; a person who acknowledged is skipped.  With
+ * base NULL, only says who would be told (deliver_plan). */
 static int
 tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
     int64_t repeat, int64_t now, json_t *out)
@@ -440,19 +475,29 @@ tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
 		 * the ack was meant to pause */
 		if (until >= now)
 			continue;
-		json_object_set_new(base, "level", json_integer((json_int_t)n));
-		if ((rc = tell(dl, p, base, m, out)) < 0)
+		if ((rc = tell_or_plan(dl, p, base, m, (int64_t)n, out)) < 0)
 			return rc;
 	}
 	if (n == 0) {
 		/* no manager known: the owner hears it rather than nobody */
-		log_warnx("promise %" PRId64 ": no manager for '%s' and no "
-		          "[policy] fallback_manager; escalating to the owner",
-		    p->id, p->owner);
-		json_object_set_new(base, "level", json_integer(0));
-		return tell(dl, p, base, p->owner, out);
+		if (base != NULL)
+			log_warnx("promise %" PRId64
+			          ": no manager for '%s' and "
+			          "no [policy] fallback_manager; escalating to "
+			          "the owner",
+			    p->id, p->owner);
+		return tell_or_plan(dl, p, base, p->owner, 0, out);
 	}
 	return 0;
+}
+
+int
+deliver_plan(struct deliver *dl, const struct promise_rec *p,
+    enum sched_kind kind, int64_t arg, int64_t at, json_t *out)
+{
+	if (kind == SKIND_ESCALATION)
+		return tell_chain(dl, p, NULL, arg, at, out);
+	return plan_one(dl, p->owner, -1, out);
 }
 
 int

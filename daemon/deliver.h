@@ -142,6 +142,15 @@ void deliver_after_commit(struct deliver *dl, bool ok);
 void deliver_done(
     struct delivery *d, int rc, const char *error, int64_t retry_after);
 
+/*
+ * Who deliver_event would tell of schedule stage kind (arg: the nudge's
+ * lead, the escalation's repeat) due at at, without writing or sending:
+ * appends {"to","channel","zone"?,"level"?} to out, honouring the
+ * acknowledgements that will be in force then.
+ */
+int deliver_plan(struct deliver *dl, const struct promise_rec *p,
+    enum sched_kind kind, int64_t arg, int64_t at, json_t *out);
+
 /* deliveries handed to a backend and not yet done */
 size_t deliver_inflight(const struct deliver *dl);
 /* deliveries not yet sent nor given up: queued, under way or waiting to

@@ -209,6 +209,71 @@ def test_report_and_sample():
         d.cleanup()
 
 
+CHAIN = """
+[calendar]
+timezone = Europe/Berlin
+business_hours = Mon-Sun 00:00-24:00
+[person ann]
+manager = boss
+[person boss]
+manager = ceo
+timezone = America/New_York
+[person ceo]
+timezone = Asia/Tokyo
+"""
+
+
+def test_explain_and_dry_run():
+    d = Daemon("explain", conf_extra=CHAIN,
+               policy="escalate_after = 2h\nescalation_repeat = 1d\n"
+                      "escalate_up_after = 1\n").start()
+    try:
+        r = d.json("add", "Send the quote", "--owner", "ann", "--due",
+                   "in 3d", "--nudge", "1d,1h", "--dry-run")
+        check(r["dry_run"] is True, r)
+        check(d.json("list", "--state", "all")["promises"] == [],
+              "a dry run made a promise")
+        sched = r["schedule"]
+        kinds = [s["kind"] for s in sched]
+        check(kinds == ["nudge", "nudge", "due"] + ["escalation"] * 3,
+              kinds)
+        due = r["promise"]["due_at"]
+        check([s["at"] for s in sched[:3]] == [due - 86400, due - 3600,
+                                                due], sched)
+        check(sched[0]["to"] == [{"to": "ann", "channel": "log",
+                                  "zone": "Europe/Berlin",
+                                  "local": sched[0]["to"][0]["local"]}],
+              sched[0])
+        check(sched[0]["to"][0]["local"].endswith(("CET", "CEST")), sched)
+        esc1 = sched[3]
+        check(esc1["at"] == due + 7200 and "2h after" in esc1["rule"], esc1)
+        check([(t["to"], t["channel"], t["level"]) for t in esc1["to"]] ==
+              [("boss", "log", 1)], esc1)
+        check(esc1["to"][0]["local"].endswith(("EST", "EDT")), esc1)
+        # the second repeat climbs to the ceo, in Tokyo time
+        esc2 = sched[4]
+        check(esc2["at"] == due + 7200 + 86400, esc2)
+        check([(t["to"], t["level"]) for t in esc2["to"]] ==
+              [("boss", 1), ("ceo", 2)], esc2)
+        check(esc2["to"][1]["local"].endswith("JST"), esc2)
+        # the real thing explains the same way
+        pid = d.json("add", "Send the quote", "--owner", "ann", "--due",
+                     "in 3d", "--nudge", "1d,1h")["promise"]["id"]
+        e = d.json("explain", str(pid))
+        check([s["kind"] for s in e["schedule"]] == kinds, e)
+        out = d.client("explain", str(pid)).stdout
+        check("schedule:" in out and "boss by log (level 1)" in out, out)
+        out = d.client("add", "x", "--due", "in 2h", "--dry-run").stdout
+        check(out.startswith("dry run, nothing added") and
+              "schedule:" in out, out)
+        d.client("done", str(pid))
+        check(d.json("explain", str(pid))["schedule"] == [], "settled")
+        d.client("explain", "999", expect=1)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 def main():
     d = Daemon("keeping").start()
 
@@ -296,7 +361,7 @@ def main():
              test_cancel_records_whether_the_customer_was_told, test_stop,
              test_kinds_and_business_deadlines,
              test_nudges_move_into_business_hours,
-             test_report_and_sample])
+             test_report_and_sample, test_explain_and_dry_run])
     finally:
         d.cleanup()
 
