@@ -85,6 +85,7 @@ enum {
 	OPT_TEAM,
 	OPT_CSV,
 	OPT_DRY_RUN,
+	OPT_GREP,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -103,7 +104,7 @@ struct args {
 	const char *extra; /* the first surplus positional argument */
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
-	const char *limit, *then, *kind, *since, *team;
+	const char *limit, *then, *kind, *since, *team, *grep;
 	bool failed, told, csv, dry_run;
 };
 
@@ -125,6 +126,7 @@ static const char help_general[] =
     "  add TITLE --due WHEN|--kind NAME [--for WHO] [--owner LOGIN]\n"
     "      [--nudge LIST] [--note TEXT]\n"
     "  list [--state open|overdue|kept|cancelled|all] [--owner LOGIN]\n"
+    "      [--for TEXT] [--grep TEXT]\n"
     "  show ID\n"
     "  done ID [--note TEXT] [--then TITLE --due WHEN [--for WHO]]\n"
     "  snooze ID --due WHEN --reason TEXT\n"
@@ -175,12 +177,16 @@ static const char usage_add[] =
 
 static const char usage_list[] =
     "usage: promise list [--state open|overdue|kept|cancelled|all]\n"
-    "           [--owner LOGIN]\n"
+    "           [--owner LOGIN] [--for TEXT] [--grep TEXT]\n"
     "\n"
     "Lists promises ordered by due time (default: the open ones).\n"
     "\n"
     "  --state STATE  open, overdue, kept, cancelled or all\n"
-    "  --owner LOGIN  only the promises this person is to keep\n";
+    "  --owner LOGIN  only the promises this person is to keep\n"
+    "  --for TEXT     only those for a customer whose name has these words\n"
+    "                 (or words starting so)\n"
+    "  --grep TEXT    only those whose title, customer or note has these\n"
+    "                 words\n";
 
 static const char usage_show[] =
     "usage: promise show ID\n"
@@ -323,6 +329,7 @@ static const struct option opts_cmd[] = {
     {"team", required_argument, NULL, OPT_TEAM},
     {"csv", no_argument, NULL, OPT_CSV},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"grep", required_argument, NULL, OPT_GREP},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -918,10 +925,13 @@ cmd_list(const struct cli *cli, const struct args *a)
 			goto out;
 		}
 	}
-	if ((status = check_text("--owner", a->owner, false)) != CLI_OK)
+	if ((status = check_text("--owner", a->owner, false)) != CLI_OK ||
+	    (status = check_text("--for", a->forwho, false)) != CLI_OK ||
+	    (status = check_text("--grep", a->grep, false)) != CLI_OK)
 		goto out;
-	req = json_pack("{s:i,s:s,s:s*,s:s*}", "v", PROTO_VERSION, "op", "list",
-	    "state", a->state, "owner", a->owner);
+	req = json_pack("{s:i,s:s,s:s*,s:s*,s:s*,s:s*}", "v", PROTO_VERSION,
+	    "op", "list", "state", a->state, "owner", a->owner, "for",
+	    a->forwho, "grep", a->grep);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	arr = json_object_get(reply, "promises");
@@ -2074,7 +2084,10 @@ static const struct command commands[] = {
             OPTBIT(OPT_NUDGE) | OPTBIT(OPT_NOTE) | OPTBIT(OPT_KIND) |
             OPTBIT(OPT_DRY_RUN),
         usage_add, cmd_add},
-    {"list", NULL, OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER), usage_list, cmd_list},
+    {"list", NULL,
+        OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_FOR) |
+            OPTBIT(OPT_GREP),
+        usage_list, cmd_list},
     {"show", "ID", 0, usage_show, cmd_show},
     {"done", "ID",
         OPTBIT(OPT_NOTE) | OPTBIT(OPT_THEN) | OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR),
@@ -2234,6 +2247,9 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_DRY_RUN:
 			a->dry_run = true;
+			break;
+		case OPT_GREP:
+			a->grep = optarg;
 			break;
 		default:
 			*status = bad_option(cmd->name, c, argv);

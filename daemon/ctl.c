@@ -827,11 +827,48 @@ op_get(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/*
+ * Appends to b an FTS5 query for every word of text as a prefix, within
+ * column col if not NULL.  Each word is a quoted string, so nothing a
+ * person types is query syntax.  -EINVAL if text has no word.
+ */
+static int
+fts_words(struct tbuf *b, const char *col, const char *text)
+{
+	const char *w, *q;
+	size_t n;
+	int words = 0;
+
+	if (b->len > 0)
+		tb_lit(b, " AND ");
+	if (col != NULL) {
+		tb_lit(b, col);
+		tb_lit(b, " : ");
+	}
+	tb_put(b, "(", 1);
+	for (w = text; *w != '\0'; w += n) {
+		w += strspn(w, " \t\n");
+		if ((n = strcspn(w, " \t\n")) == 0)
+			break;
+		tb_lit(b, words++ ? " AND \"" : "\"");
+		for (q = w; q < w + n; q++) {
+			tb_put(b, q, 1);
+			if (*q == '"')
+				tb_put(b, "\"", 1); /* "" inside a string */
+		}
+		tb_lit(b, "\"*");
+	}
+	tb_put(b, ")", 1);
+	return words > 0 ? 0 : -EINVAL;
+}
+
 static enum proto_err
 op_list(struct req *r)
 {
 	struct json_cb j = {.now = r->now};
-	const char *state = "open", *owner = NULL;
+	struct tbuf match = {NULL, 0, 0, false};
+	const char *state = "open", *owner = NULL, *for_text = NULL,
+	           *grep = NULL;
 	int64_t limit = 0;
 	enum store_filter f;
 	enum proto_err e;
@@ -842,8 +879,20 @@ op_list(struct req *r)
 	    (e = proto_get_str(r->body, "owner", false, 64, &owner, r->err,
 	         sizeof(r->err))) != PROTO_OK ||
 	    (e = proto_get_int(r->body, "limit", false, &limit, r->err,
-	         sizeof(r->err))) != PROTO_OK)
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = get_text(r, "for", false, PROTO_MAX_FOR, false, &for_text)) !=
+	        PROTO_OK ||
+	    (e = get_text(r, "grep", false, PROTO_MAX_FOR, false, &grep)) !=
+	        PROTO_OK)
 		return e;
+	if ((for_text != NULL && for_text[strspn(for_text, " ")] == '\0') ||
+	    (grep != NULL && grep[strspn(grep, " ")] == '\0')) {
+		snprintf(r->err, sizeof(r->err), "field '%s': has no words",
+		    for_text != NULL && for_text[strspn(for_text, " ")] == '\0'
+		        ? "for"
+		        : "grep");
+		return PROTO_INVALID;
+	}
 	f = store_filter_from_string(state);
 	if (f == SFILTER_INVALID) {
 		snprintf(r->err, sizeof(r->err),
@@ -872,7 +921,18 @@ op_list(struct req *r)
 		j.limit = limit;
 		limit = 0;
 	}
-	rc = store_list(r->ctl->st, f, owner, r->now, limit, list_cb, &j);
+	if (for_text != NULL)
+		(void)fts_words(&match, "for_whom", for_text);
+	if (grep != NULL)
+		(void)fts_words(&match, NULL, grep);
+	if (match.oom) {
+		free(match.s);
+		json_decref(j.val);
+		return PROTO_INTERNAL;
+	}
+	rc = store_list(
+	    r->ctl->st, f, owner, match.s, r->now, limit, list_cb, &j);
+	free(match.s);
 	if (rc < 0) {
 		json_decref(j.val);
 		return store_failed(r, rc);

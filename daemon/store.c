@@ -100,6 +100,23 @@ static const char *const migrations[] = {
      * for when business hours moved some (NULL: none moved) */
     "ALTER TABLE promises ADD COLUMN kind TEXT;"
     "ALTER TABLE promises ADD COLUMN nudge_asked TEXT;",
+    /* 6: full-text search over titles, customers and notes (FTS5, kept
+     * in step by triggers; the text itself stays in promises) */
+    "CREATE VIRTUAL TABLE promises_fts USING fts5(title, for_whom, note, "
+    "content = 'promises', content_rowid = 'id');"
+    "CREATE TRIGGER promises_fts_add AFTER INSERT ON promises BEGIN "
+    "INSERT INTO promises_fts (rowid, title, for_whom, note) "
+    "VALUES (new.id, new.title, new.for_whom, new.note); END;"
+    "CREATE TRIGGER promises_fts_del AFTER DELETE ON promises BEGIN "
+    "INSERT INTO promises_fts (promises_fts, rowid, title, for_whom, note) "
+    "VALUES ('delete', old.id, old.title, old.for_whom, old.note); END;"
+    "CREATE TRIGGER promises_fts_upd AFTER UPDATE OF title, for_whom, note "
+    "ON promises BEGIN "
+    "INSERT INTO promises_fts (promises_fts, rowid, title, for_whom, note) "
+    "VALUES ('delete', old.id, old.title, old.for_whom, old.note); "
+    "INSERT INTO promises_fts (rowid, title, for_whom, note) "
+    "VALUES (new.id, new.title, new.for_whom, new.note); END;"
+    "INSERT INTO promises_fts (promises_fts) VALUES ('rebuild');",
 };
 
 enum stmt {
@@ -957,7 +974,7 @@ event_rec_json(const struct event_rec *e)
 
 int
 store_list(struct store *st, enum store_filter f, const char *owner,
-    int64_t now, int64_t limit,
+    const char *match, int64_t now, int64_t limit,
     void (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
 	static const char *const where[SFILTER_MAX] = {
@@ -967,7 +984,7 @@ store_list(struct store *st, enum store_filter f, const char *owner,
 	    [SFILTER_CANCELLED] = "state = 'cancelled'",
 	    [SFILTER_ALL] = "1",
 	};
-	char sql[512];
+	char sql[768];
 	sqlite3_stmt *s = NULL;
 	struct promise_rec p;
 	int rc, r = 0;
@@ -977,9 +994,12 @@ store_list(struct store *st, enum store_filter f, const char *owner,
 	/* the filter set is small and fixed, so the text is never user data;
 	 * SQLite's statement cache is not worth a prepared copy of each */
 	snprintf(sql, sizeof(sql),
-	    "SELECT " PROMISE_COLS " FROM promises WHERE %s%s "
+	    "SELECT " PROMISE_COLS " FROM promises WHERE %s%s%s "
 	    "ORDER BY due_at, id LIMIT ?3",
-	    where[f], owner ? " AND owner = ?2" : "");
+	    where[f], owner ? " AND owner = ?2" : "",
+	    match ? " AND id IN (SELECT rowid FROM promises_fts "
+	            "WHERE promises_fts MATCH ?4)"
+	          : "");
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(st, rc);
@@ -989,6 +1009,8 @@ store_list(struct store *st, enum store_filter f, const char *owner,
 	if (owner)
 		bind_text(s, 2, owner);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	if (match)
+		bind_text(s, 4, match);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_promise(s, &p);
 		cb(arg, &p);

@@ -158,10 +158,10 @@ enum store_filter {
 };
 enum store_filter store_filter_from_string(const char *s);
 
-/* promises matching filter (and owner if not NULL), by due time, at most
- * limit (0: no limit) */
+/* promises matching filter (and owner, and the FTS5 query match, if not
+ * NULL), by due time, at most limit (0: no limit) */
 int store_list(struct store *st, enum store_filter f, const char *owner,
-    int64_t now, int64_t limit,
+    const char *match, int64_t now, int64_t limit,
     void (*cb)(void *arg, const struct promise_rec *p), void *arg);
 /* every open promise in id order, for rebuilding the schedule at start:
  * only id, due_at, stage, nudge, escalate_after and escalation_repeat are

@@ -352,13 +352,41 @@ def main():
         r = d.client("cancel", silent, "--told-customer", expect=2)
         check("reason" in r.stderr, r.stderr)
 
+    def test_search_by_customer_and_words():
+        def ids(*args):
+            return sorted(p["id"] for p in
+                          d.json("list", "--state", "all", *args)["promises"])
+        n1 = d.json("add", "Answer Nopio's SEO inquiry", "--due", "in 3h",
+                    "--for", "Nopio GmbH")["promise"]["id"]
+        n2 = d.json("add", 'Send the "quote" to Zeta', "--due", "in 4h",
+                    "--for", "Zeta Corp", "--note",
+                    "they asked about SEO too")["promise"]["id"]
+        check(ids("--for", "nop") == [n1], ids("--for", "nop"))
+        check(ids("--for", "zeta corp") == [n2], "two words")
+        # --for looks at the customer only
+        check(ids("--for", "quote") == [], ids("--for", "quote"))
+        check(ids("--grep", "seo") == [n1, n2], ids("--grep", "seo"))
+        check(ids("--grep", "SEO", "--for", "zeta") == [n2], "both")
+        # what people type is words, never query syntax
+        for q in ('quote"', "seo OR nopio", "NEAR(seo", "*", "a:b", "-x"):
+            d.client("list", "--grep", q)
+        # as an operator, OR would find n1; as a word, nothing has it
+        check(ids("--grep", "nopio OR zzz") == [], "OR is a word")
+        d.client("done", str(n1))
+        check(ids("--grep", "nopio") == [n1], "settled ones are found")
+        check(d.json("list", "--grep", "nopio")["promises"] == [],
+              "list's default is still the open ones")
+        r = d.client("list", "--grep", "   ", expect=1)
+        check("has no words" in r.stderr, r.stderr)
+
     def test_stop():
         d.stop()
 
     try:
         run([test_done_then_opens_a_linked_follow_up,
              test_follow_up_is_all_or_nothing,
-             test_cancel_records_whether_the_customer_was_told, test_stop,
+             test_cancel_records_whether_the_customer_was_told,
+             test_search_by_customer_and_words, test_stop,
              test_kinds_and_business_deadlines,
              test_nudges_move_into_business_hours,
              test_report_and_sample, test_explain_and_dry_run])
