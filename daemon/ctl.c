@@ -96,6 +96,9 @@ struct ctl {
 	bool shutting_down;
 	struct backup *backup; /* one at a time */
 	ev_idle spin;          /* keeps the loop turning while it runs */
+	ev_idle fts;           /* indexes new promises when nothing waits */
+	ev_timer fts_quiet;    /* and only once adds have paused */
+	int64_t fts_adds;      /* store_max_id() when last seen */
 };
 
 /* what a request changes in the schedule, applied once its savepoint is
@@ -920,6 +923,12 @@ op_list(struct req *r)
 		j.filter = r;
 		j.limit = limit;
 		limit = 0;
+	}
+	/* the index follows the adds: bring it up to date for this search */
+	if ((for_text != NULL || grep != NULL) &&
+	    (rc = store_fts_index(r->ctl->st, 0)) < 0) {
+		json_decref(j.val);
+		return store_failed(r, rc);
 	}
 	if (for_text != NULL)
 		(void)fts_words(&match, "for_whom", for_text);
@@ -2132,6 +2141,38 @@ backup_run(struct ctl *ctl)
 	backup_done(ctl, msg);
 }
 
+/* promises indexed for search per idle turn: a few milliseconds at most */
+#define FTS_SLICE 128
+/* seconds without adds before the index catches up: during a burst the
+ * adds go first, and a search catches the index up itself */
+#define FTS_QUIET 0.5
+
+static void
+fts_quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl *ctl = w->data;
+
+	(void)revents;
+	ev_timer_stop(loop, w);
+	if (store_fts_behind(ctl->st))
+		ev_idle_start(loop, &ctl->fts);
+}
+
+/* while the loop has nothing else to do, the search index catches up */
+static void
+fts_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct ctl *ctl = w->data;
+
+	(void)revents;
+	if (store_fts_index(ctl->st, FTS_SLICE) < 0) {
+		/* tried again after the next commit, and before any search */
+		log_warnx("search index: %s", store_errmsg(ctl->st));
+		ev_idle_stop(loop, w);
+	} else if (!store_fts_behind(ctl->st))
+		ev_idle_stop(loop, w);
+}
+
 static void
 spin_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
@@ -2427,6 +2468,14 @@ ctl_after_commit(struct ctl *ctl, bool ok)
 
 	/* first, so that a backup finishing now is answered now */
 	backup_run(ctl);
+	if (ctl->st != NULL && store_fts_behind(ctl->st) &&
+	    store_max_id(ctl->st) != ctl->fts_adds) {
+		/* new promises: wait for a pause in the adds */
+		ctl->fts_adds = store_max_id(ctl->st);
+		ev_idle_stop(ctl->loop, &ctl->fts);
+		ev_timer_stop(ctl->loop, &ctl->fts_quiet);
+		ev_timer_again(ctl->loop, &ctl->fts_quiet);
+	}
 	c = ctl->dirty;
 	ctl->dirty = NULL;
 	for (; c != NULL; c = next) {
@@ -2668,6 +2717,10 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 	ctl->lio.data = ctl;
 	ev_io_start(loop, &ctl->lio);
 	ev_idle_init(&ctl->spin, spin_cb);
+	ev_idle_init(&ctl->fts, fts_cb);
+	ctl->fts.data = ctl;
+	ev_timer_init(&ctl->fts_quiet, fts_quiet_cb, 0., FTS_QUIET);
+	ctl->fts_quiet.data = ctl;
 	*ret = ctl;
 	return 0;
 }
@@ -2719,6 +2772,7 @@ ctl_close(struct ctl *ctl)
 		return NULL;
 	backup_cancel(ctl, "promised is stopping");
 	ev_timer_stop(ctl->loop, &ctl->idle);
+	ev_idle_stop(ctl->loop, &ctl->fts);
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
 	ev_io_stop(ctl->loop, &ctl->lio);

@@ -100,23 +100,14 @@ static const char *const migrations[] = {
      * for when business hours moved some (NULL: none moved) */
     "ALTER TABLE promises ADD COLUMN kind TEXT;"
     "ALTER TABLE promises ADD COLUMN nudge_asked TEXT;",
-    /* 6: full-text search over titles, customers and notes (FTS5, kept
-     * in step by triggers; the text itself stays in promises) */
+    /* 6: full-text search over titles, customers and notes (FTS5 with
+     * the text in promises).  Rows are indexed behind the adds, in bulk,
+     * by store_fts_index: an FTS5 insert per add, in small transactions,
+     * cost four times the rest of the add.  fts_mark says how far. */
     "CREATE VIRTUAL TABLE promises_fts USING fts5(title, for_whom, note, "
     "content = 'promises', content_rowid = 'id');"
-    "CREATE TRIGGER promises_fts_add AFTER INSERT ON promises BEGIN "
-    "INSERT INTO promises_fts (rowid, title, for_whom, note) "
-    "VALUES (new.id, new.title, new.for_whom, new.note); END;"
-    "CREATE TRIGGER promises_fts_del AFTER DELETE ON promises BEGIN "
-    "INSERT INTO promises_fts (promises_fts, rowid, title, for_whom, note) "
-    "VALUES ('delete', old.id, old.title, old.for_whom, old.note); END;"
-    "CREATE TRIGGER promises_fts_upd AFTER UPDATE OF title, for_whom, note "
-    "ON promises BEGIN "
-    "INSERT INTO promises_fts (promises_fts, rowid, title, for_whom, note) "
-    "VALUES ('delete', old.id, old.title, old.for_whom, old.note); "
-    "INSERT INTO promises_fts (rowid, title, for_whom, note) "
-    "VALUES (new.id, new.title, new.for_whom, new.note); END;"
-    "INSERT INTO promises_fts (promises_fts) VALUES ('rebuild');",
+    "CREATE TABLE fts_mark (upto INTEGER NOT NULL);"
+    "INSERT INTO fts_mark VALUES (0);",
 };
 
 enum stmt {
@@ -153,6 +144,11 @@ enum stmt {
 	ST_COUNT_BY_STATE,
 	ST_COUNT_MISSED,
 	ST_COUNT_DELIVERY_STATES,
+	ST_FTS_UPTO,
+	ST_FTS_NEXT,
+	ST_FTS_INDEX,
+	ST_FTS_MARK,
+	ST_MAX_ID,
 	ST_MAX,
 };
 
@@ -192,6 +188,14 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_EVENTS_LATEST] = "SELECT id, promise_id, at, actor, kind, detail "
                          "FROM events WHERE promise_id = ? "
                          "ORDER BY id DESC LIMIT ?",
+    [ST_FTS_UPTO] = "SELECT upto FROM fts_mark",
+    [ST_FTS_NEXT] = "SELECT coalesce((SELECT id FROM promises WHERE id > ?1 "
+                    "ORDER BY id LIMIT 1 OFFSET ?2), ?3)",
+    [ST_FTS_INDEX] = "INSERT INTO promises_fts (rowid, title, for_whom, "
+                     "note) SELECT id, title, for_whom, note FROM promises "
+                     "WHERE id > ?1 AND id <= ?2",
+    [ST_FTS_MARK] = "UPDATE fts_mark SET upto = ?",
+    [ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM promises",
     [ST_OPEN_ALL] = "SELECT id, due_at, stage, nudge, escalate_after, "
                     "escalation_repeat FROM promises INDEXED BY "
                     "promises_sched WHERE state = 'open' ORDER BY id",
@@ -269,10 +273,15 @@ struct store {
 	int version;
 	struct store_backup *backup; /* the one being written, or NULL */
 	struct ckpt ck;
+	/* the full-text index covers ids up to fts_upto (as committed:
+	 * fts_done); ids up to max_id exist */
+	int64_t fts_upto, fts_done, max_id;
 	char msg[256];
 };
 
 static void ckpt_start(struct store *st, const char *path);
+static int query_ints(struct store *st, enum stmt which, const int64_t *bind,
+    int64_t *a, int64_t *b);
 
 struct store_backup {
 	struct store *st;
@@ -512,6 +521,10 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	if ((r = query_ints(st, ST_FTS_UPTO, NULL, &st->fts_upto, NULL)) < 0 ||
+	    (r = query_ints(st, ST_MAX_ID, NULL, &st->max_id, NULL)) < 0)
+		goto out;
+	st->fts_done = st->fts_upto;
 	ckpt_start(st, path);
 	*ret = st;
 	st = NULL;
@@ -708,7 +721,9 @@ store_commit(struct store *st)
 		/* a failed COMMIT may leave the transaction open */
 		if (!sqlite3_get_autocommit(st->db))
 			step_done(st, st->stmt[ST_ROLLBACK]);
-	}
+		st->fts_upto = st->fts_done;
+	} else
+		st->fts_done = st->fts_upto;
 	st->in_txn = false;
 	return r;
 }
@@ -720,6 +735,7 @@ store_rollback(struct store *st)
 
 	if (st->in_txn && !sqlite3_get_autocommit(st->db))
 		r = step_done(st, st->stmt[ST_ROLLBACK]);
+	st->fts_upto = st->fts_done;
 	st->in_txn = false;
 	return r;
 }
@@ -829,8 +845,11 @@ store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id)
 	bind_text(s, 12, p->kind);
 	bind_text(s, 13, p->shifted ? asked : NULL);
 	r = step_done(st, s);
-	if (r == 0)
+	if (r == 0) {
 		*ret_id = sqlite3_last_insert_rowid(st->db);
+		if (*ret_id > st->max_id)
+			st->max_id = *ret_id;
+	}
 	return r;
 }
 
@@ -1154,6 +1173,61 @@ store_sample(struct store *st, int64_t since,
 		r = 0;
 out:
 	sqlite3_finalize(s);
+	return r;
+}
+
+int64_t
+store_max_id(const struct store *st)
+{
+	return st->max_id;
+}
+
+bool
+store_fts_behind(const struct store *st)
+{
+	return st->max_id > st->fts_upto;
+}
+
+int
+store_fts_index(struct store *st, int64_t limit)
+{
+	sqlite3_stmt *s;
+	int64_t to = st->max_id;
+	int rc, r;
+
+	if (!store_fts_behind(st))
+		return 0;
+	if ((r = store_savepoint(st)) < 0)
+		return r;
+	if (limit > 0) {
+		/* the limit-th id past the mark, or all there are */
+		s = st->stmt[ST_FTS_NEXT];
+		sqlite3_bind_int64(s, 1, st->fts_upto);
+		sqlite3_bind_int64(s, 2, limit - 1);
+		sqlite3_bind_int64(s, 3, st->max_id);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			to = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW) {
+			r = fail(st, rc);
+			goto out;
+		}
+	}
+	s = st->stmt[ST_FTS_INDEX];
+	sqlite3_bind_int64(s, 1, st->fts_upto);
+	sqlite3_bind_int64(s, 2, to);
+	if ((r = step_done(st, s)) < 0)
+		goto out;
+	s = st->stmt[ST_FTS_MARK];
+	sqlite3_bind_int64(s, 1, to);
+	if ((r = step_done(st, s)) < 0)
+		goto out;
+	r = store_release(st);
+out:
+	if (r < 0)
+		store_rollback_savepoint(st);
+	else
+		st->fts_upto = to;
 	return r;
 }
 

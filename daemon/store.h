@@ -180,6 +180,16 @@ struct report_row {
 	int64_t renegotiated; /* promises snoozed at least once */
 	int64_t snoozes;      /* snoozes in all */
 };
+/*
+ * The full-text index (list's for and grep) follows the adds in bulk: an
+ * FTS5 insert per add would cost more than the rest of it.  behind says
+ * some promises are not indexed yet; index indexes up to limit more (0:
+ * all) in the batch transaction.
+ */
+bool store_fts_behind(const struct store *st);
+/* the highest promise id written */
+int64_t store_max_id(const struct store *st);
+int store_fts_index(struct store *st, int64_t limit);
 /* per owner, by login, over promises created at or after since */
 int store_report(struct store *st, int64_t since, int64_t now,
     int (*cb)(void *arg, const struct report_row *row), void *arg);

@@ -165,7 +165,10 @@ load(struct store *st, const struct conf *cf, const struct group *g, size_t ng,
 				goto out;
 		}
 	}
-	r = store_commit(st);
+	/* indexed for search as the daemon would have done by now, so that
+	 * it does not spend the benchmarks catching up */
+	if ((r = store_fts_index(st, 0)) < 0 || (r = store_commit(st)) < 0)
+		goto out;
 out:
 	if (r < 0)
 		fprintf(stderr, "bench_load: promise %" PRId64 ": %s: %s\n",
