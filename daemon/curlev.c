@@ -214,6 +214,14 @@ curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done, void *arg)
 	return 0;
 }
 
+int
+curlev_keep(struct curlev *cv, long n)
+{
+	return curl_multi_setopt(cv->multi, CURLMOPT_MAXCONNECTS, n) == CURLM_OK
+	    ? 0
+	    : -EINVAL;
+}
+
 unsigned
 curlev_running(const struct curlev *cv)
 {

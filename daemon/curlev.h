@@ -31,6 +31,12 @@ struct curlev *curlev_close(struct curlev *cv);
  * 0, or -errno with easy still the caller's
  */
 int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done, void *arg);
+/*
+ * keeps up to n idle connections for reuse (CURLMOPT_MAXCONNECTS); by
+ * default libcurl keeps four per transfer under way, which closes them in
+ * a burst whenever few transfers happen to be running.  0 or -EINVAL
+ */
+int curlev_keep(struct curlev *cv, long n);
 /* transfers under way */
 unsigned curlev_running(const struct curlev *cv);
 /* the loop cv runs on */

@@ -3,10 +3,14 @@
  * recipient's webhook URL: our JSON event, or a {"text"} line for Slack and
  * Mattermost.  The delivery's uid rides along as the receiver's idempotency
  * key, with an HMAC-SHA256 signature when secrets are configured.  Transfers
- * run on the shared curlev multi; deliver_done() hears of them from the loop.
+ * run on a thread of their own (see "The webhook thread" below);
+ * deliver_done() hears of them from the main loop.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "util.h"
 
 /* without a configured timeout; connecting gets at most CONNECT_TIMEOUT */
@@ -29,9 +34,13 @@
 /* the response body is not read, only counted: past this we hang up, since
  * the status line is all we need and a receiver could send without end */
 #define RESPONSE_MAX (64 * 1024)
-/* idle hooks kept for reuse, each with its easy handle: enough for any
- * sensible [delivery] concurrency, so a burst allocates none */
+/* idle easy handles the webhook thread keeps for reuse: enough for any
+ * sensible [delivery] concurrency, so a burst creates none */
 #define POOL_MAX 256
+/* idle connections the webhook thread keeps: [delivery] concurrency's
+ * maximum, so that none is closed only because a burst ebbed for a moment
+ * (at most concurrency are ever open at once) */
+#define KEEP_MAX 1024L
 /* webhook URLs whose redacted form is remembered: there are few */
 #define WHERE_CACHE 8
 /* the headers of one request: content type, Expect, event, delivery and
@@ -39,28 +48,89 @@
 #define N_HEADERS 5
 
 /*
- * One transfer.  Until the easy handle is in curlev, everything here is
- * start()'s; afterwards the hook sits on its backend's list and done_cb
- * puts it back in the pool.  If the backend is freed first, it frees the
- * hook but not the easy handle, which curlev_close cleans up (see
- * http_free).  A pooled hook keeps its easy handle and nothing else.
+ * The webhook thread.  libcurl's share of a burst of deliveries (connection
+ * handling, the HTTP protocol, the multi's bookkeeping) is as large as the
+ * rest of the daemon's together, so the transfers run on a thread of their
+ * own, with its own libev loop, curlev and pool of easy handles, as email
+ * does (deliver_smtp.c): on two cores, SQLite and libcurl then run side by
+ * side.
+ *
+ * The main thread turns a delivery into a job (http_start): a hook holding
+ * copies of all the request needs, URL, headers, body and timeout, and
+ * lines it up on outgoing.  Once per loop iteration (kick, a timer due at
+ * once), and at the end of each batch of outcomes, which frees slots for
+ * more, it moves outgoing to todo under mu and wakes the worker (wake), so
+ * a burst costs one lock and one wake-up, not one per delivery.  The worker
+ * configures an easy handle from the job, runs it, and writes the outcome
+ * into the job (rc, msg, retry_after); finished jobs gather on finished and
+ * move to done, under mu, once per iteration of the worker's loop (flush),
+ * waking the main loop (back), whose callback reports each with
+ * deliver_done(), called nowhere else.  A hook belongs to whoever holds it:
+ * the queues under mu, the worker while it is on running or finished, the
+ * main thread otherwise.  The worker never reads d, the configuration or
+ * anything else of the main thread's; easy handles are the worker's alone.
+ *
+ * Stopping (http_free) sets stop, wakes the worker and joins it.  HTTP
+ * never blocks the worker's loop, so it sees the stop at once.  After the
+ * join everything is the main thread's again, and every job still queued
+ * or under way is dropped without deliver_done: those deliveries stay
+ * pending in the store and go out again at start-up.
  */
+
+/* one delivery's job; owned as told above */
 struct hook {
-	struct hook *next, **pprev; /* the transfers under way, or the pool */
-	struct backend_http *bh;
-	struct delivery *d;
-	CURL *easy;
+	struct hook *next, **pprev; /* a queue (pprev NULL) or running */
+	struct http_worker *w;
+	struct delivery *d; /* the main thread's: the worker never reads it */
+	CURL *easy;         /* the worker's, while the job runs */
 	/* CURLOPT_HTTPHEADER, linked by hand in place: libcurl only reads
 	 * the list, and this saves ten small allocations a request */
 	struct curl_slist headers[N_HEADERS];
 	char h_event[96];
 	char h_delivery[64];
 	char h_sign[256];
+	char *url;
 	char *body;  /* CURLOPT_POSTFIELDS: libcurl does not copy it */
 	char *where; /* the URL without userinfo or query, for messages */
+	long timeout;
 	size_t received;
 	bool overflow;
 	char errbuf[CURL_ERROR_SIZE];
+	/* the outcome, written by the worker before it hands h back */
+	int rc;
+	int64_t retry_after;
+	char msg[512]; /* one printable line when rc != 0 */
+};
+
+/* a first-in first-out list of hooks, linked by next */
+struct hq {
+	struct hook *head, **tail;
+};
+
+struct http_worker {
+	pthread_mutex_t mu;
+	struct hq todo; /* under mu: handed to the worker */
+	struct hq done; /* under mu: handed back to the main thread */
+	atomic_bool stop;
+	struct ev_loop *loop; /* the worker's */
+	ev_async wake;        /* on loop: todo grew, or stop was set */
+	ev_prepare flush;     /* on loop: moves finished to done */
+	struct curlev *cv;    /* on loop */
+	struct hook *running; /* the worker's: the transfers in cv */
+	struct hq finished;   /* the worker's: outcomes not yet on done */
+	CURL *pool[POOL_MAX]; /* the worker's: idle easy handles */
+	size_t n_pool;
+	struct ev_loop *main_loop;
+	ev_async back;      /* on main_loop: done grew */
+	ev_timer kick;      /* on main_loop: moves outgoing to todo */
+	struct hq outgoing; /* the main thread's: jobs not yet on todo */
+	/* the main thread's: idle hooks, by next.  A hook is too large for
+	 * malloc's fast bins, and each new one would make it consolidate
+	 * them all */
+	struct hook *spare;
+	size_t n_spare;
+	pthread_t tid;
+	bool mu_ok, started;
 };
 
 /* a URL url_redact accepted, and what it made of it */
@@ -71,11 +141,8 @@ struct where {
 
 struct backend_http {
 	struct backend b; /* first: the backend pointer casts back */
-	struct curlev *cv;
 	const struct conf *c;
-	struct hook *hooks;
-	struct hook *pool; /* idle, by next */
-	size_t n_pool;
+	struct http_worker w;
 	struct where wcache[WHERE_CACHE];
 	size_t wnext; /* the entry to replace next */
 };
@@ -97,7 +164,8 @@ rendering_free(void *arg)
 	free(rd);
 }
 
-/* NULL-safe; cleans up h->easy too unless the caller has cleared it */
+/* NULL-safe; unlinks h from running if it is on it, and cleans up
+ * h->easy too unless the caller has cleared it */
 static void
 hook_free(struct hook *h)
 {
@@ -112,61 +180,93 @@ hook_free(struct hook *h)
 		curl_easy_cleanup(h->easy);
 	free(h->body);
 	free(h->where);
+	free(h->url);
 	free(h);
 }
 
-/* a hook for a new transfer, from the pool when it has one, with an easy
- * handle that has forgotten its last transfer's options; NULL if out of
- * memory */
+/* main thread: a zeroed hook for a new job, a spare one if there is one;
+ * NULL if out of memory */
 static struct hook *
-hook_get(struct backend_http *bh)
+hook_get(struct http_worker *w)
 {
-	struct hook *h = bh->pool;
+	struct hook *h = w->spare;
 
-	if (h != NULL) {
-		bh->pool = h->next;
-		bh->n_pool--;
-		h->next = NULL;
-		/* keeps the connection and DNS caches, which are the multi's
-		 * anyway, and is much cheaper than a new handle */
-		curl_easy_reset(h->easy);
-		return h;
-	}
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	if ((h->easy = curl_easy_init()) == NULL) {
-		free(h);
-		return NULL;
-	}
+	if (h == NULL)
+		return calloc(1, sizeof(*h));
+	w->spare = h->next;
+	w->n_spare--;
+	h->next = NULL;
 	return h;
 }
 
-/* takes h, unlinked and out of curlev, back into the pool (or frees it
- * when the pool is full) */
+/* main thread: takes h, off every list and without an easy handle, back
+ * as a spare (or frees it when there are enough) */
 static void
-hook_put(struct backend_http *bh, struct hook *h)
+hook_put(struct http_worker *w, struct hook *h)
 {
-	CURL *easy = h->easy;
-
-	if (h->pprev != NULL) {
-		*h->pprev = h->next;
-		if (h->next != NULL)
-			h->next->pprev = h->pprev;
-	}
-	if (bh->n_pool >= POOL_MAX) {
-		h->pprev = NULL;
+	if (h == NULL)
+		return;
+	if (w->n_spare >= POOL_MAX) {
 		hook_free(h);
 		return;
 	}
 	free(h->body);
 	free(h->where);
+	free(h->url);
 	memset(h, 0, sizeof(*h));
-	h->easy = easy;
-	h->next = bh->pool;
-	bh->pool = h;
-	bh->n_pool++;
+	h->next = w->spare;
+	w->spare = h;
+	w->n_spare++;
 }
 
+static void
+hq_init(struct hq *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+static void
+hq_push(struct hq *q, struct hook *h)
+{
+	h->next = NULL;
+	h->pprev = NULL;
+	*q->tail = h;
+	q->tail = &h->next;
+}
+
+/* appends all of from to q, in order, and empties from */
+static void
+hq_move(struct hq *q, struct hq *from)
+{
+	if (from->head == NULL)
+		return;
+	*q->tail = from->head;
+	q->tail = from->tail;
+	hq_init(from);
+}
+
+/* empties q; returns what it held, in order */
+static struct hook *
+hq_take(struct hq *q)
+{
+	struct hook *h = q->head;
+
+	hq_init(q);
+	return h;
+}
+
+/* frees everything on q, easy handles included */
+static void
+hq_free(struct hq *q)
+{
+	struct hook *h, *next;
+
+	for (h = hq_take(q); h != NULL; h = next) {
+		next = h->next;
+		hook_free(h);
+	}
+}
 /*
  * Checks that url is an absolute http or https URL with a host and writes
  * into *ret (malloc'd; caller frees) the form that may appear in messages
@@ -498,7 +598,7 @@ event_ok(const char *s)
 	return true;
 }
 
-/* CURLOPT_WRITEFUNCTION */
+/* CURLOPT_WRITEFUNCTION, on the webhook thread */
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -514,18 +614,16 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* curlev_done_fn: runs from the loop; easy is ours again */
+/* webhook thread: judges the transfer of h on easy and writes the outcome
+ * into h */
 static void
-done_cb(CURL *easy, CURLcode result, void *arg)
+outcome(struct hook *h, CURL *easy, CURLcode result)
 {
-	struct hook *h = arg;
-	struct delivery *d = h->d;
 	long status = 0;
 	curl_off_t ra = 0;
-	int64_t retry_after = 0;
-	char msg[512], *p;
-	int rc;
+	char *p;
 
+	h->retry_after = 0;
 	/* a body past RESPONSE_MAX comes after the status line: judge by
 	 * that */
 	if (result == CURLE_WRITE_ERROR && h->overflow)
@@ -533,42 +631,365 @@ done_cb(CURL *easy, CURLcode result, void *arg)
 	if (result == CURLE_OK) {
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status <= 299)
-			rc = 0;
+			h->rc = 0;
 		else if (status == 408 || status == 429 ||
 		    (status >= 500 && status <= 599))
-			rc = -EAGAIN;
+			h->rc = -EAGAIN;
 		else
-			rc = -EPERM; /* 1xx, 3xx, other 4xx: sending again
-			              * will not change the answer */
-		if (rc == -EAGAIN &&
+			h->rc = -EPERM; /* 1xx, 3xx, other 4xx: sending again
+			                 * will not change the answer */
+		if (h->rc == -EAGAIN &&
 		    curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) ==
 		        CURLE_OK &&
 		    ra > 0)
-			retry_after = (int64_t)ra;
-		snprintf(msg, sizeof(msg), "webhook to '%s' failed: HTTP %ld%s",
-		    h->where, status,
+			h->retry_after = (int64_t)ra;
+		snprintf(h->msg, sizeof(h->msg),
+		    "webhook to '%s' failed: HTTP %ld%s", h->where, status,
 		    status >= 300 && status <= 399
 		        ? " (redirects are not followed)"
 		        : "");
 	} else {
 		/* start() checked the URL, so if curl still refuses it, it
 		 * always will; any other transport error may pass */
-		rc = result == CURLE_URL_MALFORMAT ||
+		h->rc = result == CURLE_URL_MALFORMAT ||
 		        result == CURLE_UNSUPPORTED_PROTOCOL
 		    ? -EPERM
 		    : -EAGAIN;
-		snprintf(msg, sizeof(msg), "webhook to '%s' failed: %s",
+		snprintf(h->msg, sizeof(h->msg), "webhook to '%s' failed: %s",
 		    h->where,
 		    h->errbuf[0] != '\0' ? h->errbuf
 		                         : curl_easy_strerror(result));
 	}
 	/* the error goes into one line of the outbox and the log */
-	for (p = msg; *p != '\0'; p++)
+	for (p = h->msg; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
-	hook_put(h->bh, h); /* h->easy is easy */
-	/* last: deliver_done may free d */
-	deliver_done(d, rc, rc == 0 ? NULL : msg, retry_after);
+}
+
+/* webhook thread: h goes back to the main thread with its outcome, with
+ * the next flush */
+static void
+finish(struct http_worker *w, struct hook *h)
+{
+	if (h->pprev != NULL) { /* off running */
+		*h->pprev = h->next;
+		if (h->next != NULL)
+			h->next->pprev = h->pprev;
+	}
+	hq_push(&w->finished, h);
+}
+
+/* webhook thread: takes easy, out of the multi, back into the pool (or
+ * cleans it up when the pool is full) */
+static void
+easy_put(struct http_worker *w, CURL *easy)
+{
+	if (w->n_pool >= POOL_MAX) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	/* forgets the transfer's options, which point into its hook, and
+	 * keeps the connection and DNS caches, which are the multi's
+	 * anyway: much cheaper than a new handle */
+	curl_easy_reset(easy);
+	w->pool[w->n_pool++] = easy;
+}
+
+/* webhook thread, curlev_done_fn: the transfer is over and easy is ours */
+static void
+worker_done_cb(CURL *easy, CURLcode result, void *arg)
+{
+	struct hook *h = arg;
+
+	outcome(h, easy, result);
+	h->easy = NULL;
+	finish(h->w, h);
+	easy_put(h->w, easy);
+}
+
+/* webhook thread: an easy handle set up for h, from the pool when it has
+ * one; 0 or -ENOMEM */
+static int
+easy_setup(struct http_worker *w, struct hook *h)
+{
+	CURL *easy;
+	int r = -ENOMEM;
+
+	if (w->n_pool > 0)
+		easy = w->pool[--w->n_pool];
+	else if ((easy = curl_easy_init()) == NULL)
+		goto out;
+	h->easy = easy;
+	/* only failing allocations make these fail */
+	if (curl_easy_setopt(easy, CURLOPT_URL, h->url) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	        CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_TIMEOUT, h->timeout) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT,
+	        h->timeout < CONNECT_TIMEOUT ? h->timeout : CONNECT_TIMEOUT) !=
+	        CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, h->errbuf) !=
+	        CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_USERAGENT,
+	        "promised/" PROMISED_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h->headers) !=
+	        CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, h->body) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	        (curl_off_t)strlen(h->body)) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb) !=
+	        CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_WRITEDATA, h) != CURLE_OK)
+		goto out;
+	r = 0;
+out:
+	return r;
+}
+
+/* webhook thread: starts what was handed over, or stops the loop */
+static void
+wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct http_worker *w = a->data;
+	struct hook *h, *next;
+	bool stop;
+	int r;
+
+	(void)revents;
+	/* on stop, whatever is still on todo stays there for worker_stop */
+	pthread_mutex_lock(&w->mu);
+	stop = atomic_load(&w->stop);
+	h = stop ? NULL : hq_take(&w->todo);
+	pthread_mutex_unlock(&w->mu);
+	if (stop) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	for (; h != NULL; h = next) {
+		next = h->next;
+		h->pprev = NULL;
+		if ((r = easy_setup(w, h)) < 0 ||
+		    (r = curlev_add(w->cv, h->easy, worker_done_cb, h)) < 0) {
+			if (h->easy != NULL)
+				easy_put(w, h->easy);
+			h->easy = NULL;
+			h->rc = r;
+			snprintf(h->msg, sizeof(h->msg),
+			    "webhook to '%s' failed: %s", h->where,
+			    strerror(-r));
+			finish(w, h);
+			continue;
+		}
+		h->next = w->running;
+		if (w->running != NULL)
+			w->running->pprev = &h->next;
+		w->running = h;
+		h->pprev = &w->running;
+	}
+}
+
+/* webhook thread, before its loop waits: hands back what finished in this
+ * iteration, all at once */
+static void
+flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct http_worker *w = p->data;
+
+	(void)loop;
+	(void)revents;
+	if (w->finished.head == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	hq_move(&w->done, &w->finished);
+	pthread_mutex_unlock(&w->mu);
+	ev_async_send(w->main_loop, &w->back);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct http_worker *w = arg;
+
+	/* until wake_cb sees stop: wake keeps the loop from running dry */
+	ev_run(w->loop, 0);
+	return NULL;
+}
+
+/* main thread: hands every job lined up so far to the worker, at once */
+static void
+kick(struct http_worker *w)
+{
+	if (w->outgoing.head == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	hq_move(&w->todo, &w->outgoing);
+	pthread_mutex_unlock(&w->mu);
+	ev_async_send(w->loop, &w->wake);
+}
+
+static void
+kick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	kick(t->data);
+}
+
+/* main thread: lines h up for the worker, with the next kick */
+static void
+hand_over(struct http_worker *w, struct hook *h)
+{
+	hq_push(&w->outgoing, h);
+	/* a timer due now rather than a prepare watcher: the batch that
+	 * starts deliveries commits in one, and this must run after it
+	 * before the loop waits, whatever the order of the two */
+	if (!ev_is_active(&w->kick)) {
+		ev_timer_set(&w->kick, 0., 0.);
+		ev_timer_start(w->main_loop, &w->kick);
+	}
+}
+
+/* main thread: reports every job the worker gave back */
+static void
+back_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct http_worker *w = a->data;
+	struct hook *h, *next;
+
+	(void)loop;
+	(void)revents;
+	/* taken as a whole: deliver_done may start more, and sends
+	 * coalesce, so one wake-up may stand for many */
+	pthread_mutex_lock(&w->mu);
+	h = hq_take(&w->done);
+	pthread_mutex_unlock(&w->mu);
+	for (; h != NULL; h = next) {
+		next = h->next;
+		/* deliver_done may free h->d or start other deliveries, but
+		 * never touches h */
+		deliver_done(
+		    h->d, h->rc, h->rc == 0 ? NULL : h->msg, h->retry_after);
+		hook_put(w, h);
+	}
+	/* what those freed slots started goes now, not after the loop's
+	 * next commit and its fsync: the worker has nothing else to do */
+	kick(w);
+}
+
+/*
+ * Creates the worker's loop and curlev here, on the main thread, and only
+ * then the thread: curl_global_init (in curlev_open) is not thread safe in
+ * libcurl 7.88, and deliver.c's own curlev has already called it, so this
+ * call only counts up (curlev_close counts down, also on the main thread).
+ * Whatever was made stays for worker_stop to undo.
+ */
+static int
+worker_start(struct http_worker *w, struct ev_loop *main_loop)
+{
+	sigset_t all, old;
+	int r;
+
+	w->main_loop = main_loop;
+	hq_init(&w->todo);
+	hq_init(&w->done);
+	hq_init(&w->finished);
+	hq_init(&w->outgoing);
+	atomic_init(&w->stop, false);
+	ev_async_init(&w->wake, wake_cb);
+	w->wake.data = w;
+	ev_prepare_init(&w->flush, flush_cb);
+	w->flush.data = w;
+	ev_async_init(&w->back, back_cb);
+	w->back.data = w;
+	ev_timer_init(&w->kick, kick_cb, 0., 0.);
+	w->kick.data = w;
+	if ((r = pthread_mutex_init(&w->mu, NULL)) != 0) {
+		r = -r;
+		goto out;
+	}
+	w->mu_ok = true;
+	ev_async_start(main_loop, &w->back);
+	/* no signal watchers here: libev must leave the mask alone */
+	if ((w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ev_async_start(w->loop, &w->wake);
+	ev_prepare_start(w->loop, &w->flush);
+	if ((r = curlev_open(&w->cv, w->loop)) < 0 ||
+	    (r = curlev_keep(w->cv, KEEP_MAX)) < 0)
+		goto out;
+	/* signals are the main loop's: the thread starts with them blocked,
+	 * all but those a fault raises, which must still kill (or reach a
+	 * sanitizer's handler) at once */
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&w->tid, NULL, worker_main, w);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		r = -r;
+		goto out;
+	}
+	w->started = true;
+out:
+	return r;
+}
+
+/*
+ * Stops and joins the webhook thread, then drops every job without
+ * deliver_done: those deliveries stay pending in the store.  The hooks of
+ * transfers under way are freed only after curlev_close, since libcurl
+ * may still write into them (the error buffer) until their easy handles
+ * are gone.
+ */
+static void
+worker_stop(struct http_worker *w)
+{
+	struct hook *h;
+
+	if (w->started) {
+		atomic_store(&w->stop, true);
+		ev_async_send(w->loop, &w->wake);
+		(void)pthread_join(w->tid, NULL);
+		w->started = false;
+	}
+	/* from here on the thread is gone and everything is ours; curlev
+	 * removes and cleans up the easy handles of running */
+	w->cv = curlev_close(w->cv);
+	while ((h = w->running) != NULL) {
+		h->easy = NULL;
+		hook_free(h);
+	}
+	/* never started, or done and not yet reported: ours in full */
+	hq_free(&w->outgoing);
+	hq_free(&w->todo);
+	hq_free(&w->finished);
+	hq_free(&w->done);
+	while ((h = w->spare) != NULL) {
+		w->spare = h->next;
+		hook_free(h);
+	}
+	while (w->n_pool > 0)
+		curl_easy_cleanup(w->pool[--w->n_pool]);
+	if (w->main_loop != NULL) {
+		ev_async_stop(w->main_loop, &w->back);
+		ev_timer_stop(w->main_loop, &w->kick);
+	}
+	if (w->loop != NULL) {
+		ev_prepare_stop(w->loop, &w->flush);
+		ev_async_stop(w->loop, &w->wake);
+		ev_loop_destroy(w->loop);
+		w->loop = NULL;
+	}
+	if (w->mu_ok)
+		(void)pthread_mutex_destroy(&w->mu);
+	w->mu_ok = false;
 }
 
 /*
@@ -666,7 +1087,6 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	struct hook *h = NULL;
 	const char *url, *event;
 	char *where = NULL, *body = NULL;
-	long timeout;
 	int r;
 
 	if (rd != NULL && rd->format == c->webhook_format) {
@@ -683,56 +1103,29 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 		         err, errlen)) < 0)
 			goto out;
 	}
+	/* the job carries copies of all the worker needs: url is p's or
+	 * rd's, both gone once this returns */
 	r = -ENOMEM;
-	if ((h = hook_get(bh)) == NULL)
+	if ((h = hook_get(&bh->w)) == NULL)
 		goto out;
-	h->bh = bh;
+	if ((h->url = strdup(url)) == NULL)
+		goto out;
+	h->w = &bh->w;
 	h->d = d;
 	h->where = where;
 	h->body = body;
 	where = body = NULL;
+	h->timeout =
+	    c->webhook_timeout > 0 ? (long)c->webhook_timeout : DEFAULT_TIMEOUT;
 	if ((r = set_headers(c, h, event, d->uid)) < 0)
 		goto out;
-
-	r = -ENOMEM;
-	timeout =
-	    c->webhook_timeout > 0 ? (long)c->webhook_timeout : DEFAULT_TIMEOUT;
-	/* only failing allocations make these fail */
-	if (curl_easy_setopt(h->easy, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	        CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_TIMEOUT, timeout) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT,
-	        timeout < CONNECT_TIMEOUT ? timeout : CONNECT_TIMEOUT) !=
-	        CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, h->errbuf) !=
-	        CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_USERAGENT,
-	        "promised/" PROMISED_VERSION) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers) !=
-	        CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, h->body) !=
-	        CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-	        (curl_off_t)strlen(h->body)) != CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, write_cb) !=
-	        CURLE_OK ||
-	    curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, h) != CURLE_OK)
-		goto out;
-	if ((r = curlev_add(bh->cv, h->easy, done_cb, h)) < 0)
-		goto out;
-	h->next = bh->hooks;
-	if (bh->hooks != NULL)
-		bh->hooks->pprev = &h->next;
-	bh->hooks = h;
-	h->pprev = &bh->hooks;
+	/* the hand-over: from here h is the worker's, and it comes back
+	 * through back_cb, from the loop, so never before this returns */
+	hand_over(&bh->w, h);
 	h = NULL;
 	r = 0;
 out:
-	if (h != NULL)
-		hook_put(bh, h);
+	hook_put(&bh->w, h);
 	/* a rendering serves the first attempt only */
 	if (d->rendered != NULL) {
 		d->rendered_free(d->rendered);
@@ -778,36 +1171,27 @@ out:
 static int
 http_reload(struct backend *b, const struct conf *c)
 {
-	/* transfers under way keep what they were started with */
+	/* jobs under way keep what they were started with: each has its
+	 * own copies, and the webhook thread never reads the configuration */
 	((struct backend_http *)b)->c = c;
 	return 0;
 }
 
 /*
  * The daemon is stopping with transfers under way.  Their deliveries stay
- * pending in the store, so deliver_done is not called.  Each easy handle
- * still sits in curlev's multi and belongs to curlev_close, which must run
- * before the loop does again; the hooks, their bodies and header lists are
- * ours.  libcurl reads those only while transferring, but may still write
- * an error while the handle is torn down, hence the errorbuffer unset.
- * The pool's handles are ours alone.
+ * pending in the store, so deliver_done is not called: worker_stop joins
+ * the webhook thread and drops every job it still had.  deliver.c calls
+ * this before it closes its own curlev, which has none of ours.
  */
 static void
 http_free(struct backend *b)
 {
 	struct backend_http *bh = (struct backend_http *)b;
-	struct hook *h;
 	size_t i;
 
-	while ((h = bh->hooks) != NULL) {
-		curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
-		h->easy = NULL;
-		hook_free(h);
-	}
-	while ((h = bh->pool) != NULL) {
-		bh->pool = h->next;
-		hook_free(h);
-	}
+	if (bh == NULL)
+		return;
+	worker_stop(&bh->w);
 	for (i = 0; i < WHERE_CACHE; i++) {
 		free(bh->wcache[i].url);
 		free(bh->wcache[i].where);
@@ -815,12 +1199,18 @@ http_free(struct backend *b)
 	free(bh);
 }
 
+/*
+ * cv is deliver.c's curlev, on the main loop: the transfers go out through
+ * the webhook thread's own, and cv only says which loop the outcomes go
+ * back to.
+ */
 int
 backend_webhook_open(struct backend **ret, struct curlev *cv,
     const struct conf *c, char *err, size_t errlen)
 {
 	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-	struct backend_http *bh;
+	struct backend_http *bh = NULL;
+	int r = -ENOTSUP;
 
 	*ret = NULL;
 	/* the headers we were built with may be newer than the library:
@@ -829,19 +1219,31 @@ backend_webhook_open(struct backend **ret, struct curlev *cv,
 		snprintf(err, errlen,
 		    "webhook: libcurl %s is too old, 7.85.0 or later is needed",
 		    v->version);
-		return -ENOTSUP;
+		goto out;
 	}
 	if ((bh = calloc(1, sizeof(*bh))) == NULL) {
-		snprintf(err, errlen, "webhook: %s", strerror(ENOMEM));
-		return -ENOMEM;
+		r = -ENOMEM;
+		snprintf(err, errlen, "webhook: %s", strerror(-r));
+		goto out;
 	}
 	bh->b.name = "webhook";
 	bh->b.start = http_start;
 	bh->b.render = http_render;
 	bh->b.reload = http_reload;
 	bh->b.free = http_free;
-	bh->cv = cv;
 	bh->c = c;
+	/* before the thread exists (see tz.h); a no-op after main.c's */
+	if ((r = tz_pin()) < 0 ||
+	    (r = worker_start(&bh->w, curlev_loop(cv))) < 0) {
+		snprintf(err, errlen,
+		    "webhook: cannot start the webhook thread: %s",
+		    strerror(-r));
+		goto out;
+	}
 	*ret = &bh->b;
-	return 0;
+	bh = NULL;
+	r = 0;
+out:
+	http_free((struct backend *)bh);
+	return r;
 }
