@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "timefmt.h"
+#include "util.h"
 
 #define MINS_PER_DAY 1440
 #define SECS_PER_MIN 60
@@ -36,36 +37,10 @@ static const char *const day_abbr[7] = {
 static const char *const day_full[7] = {"sunday", "monday", "tuesday",
     "wednesday", "thursday", "friday", "saturday"};
 
-/* ASCII classes: <ctype.h> follows the locale, the grammar does not */
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	    c == '\f';
-}
-
-static char
-to_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
 static const char *
 skip_space(const char *p)
 {
-	while (is_space(*p))
+	while (ascii_space(*p))
 		p++;
 	return p;
 }
@@ -75,7 +50,7 @@ word_len(const char *p)
 {
 	size_t n = 0;
 
-	while (is_alpha(p[n]))
+	while (ascii_alpha(p[n]))
 		n++;
 	return n;
 }
@@ -87,7 +62,7 @@ word_is(const char *w, size_t n, const char *kw)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (kw[i] == '\0' || to_lower(w[i]) != kw[i])
+		if (kw[i] == '\0' || ascii_lower(w[i]) != kw[i])
 			return false;
 	return kw[n] == '\0';
 }
@@ -223,7 +198,7 @@ take_day(const char **pp)
 	int i;
 
 	for (i = 0; i < 7; i++) {
-		abbr[0] = to_lower(day_abbr[i][0]);
+		abbr[0] = ascii_lower(day_abbr[i][0]);
 		abbr[1] = day_abbr[i][1];
 		abbr[2] = day_abbr[i][2];
 		abbr[3] = '\0';
@@ -243,7 +218,7 @@ take_hhmm(const char **pp, int *mins)
 	int h = 0, m;
 	size_t n = 0;
 
-	while (is_digit(*p) && n < 3) {
+	while (ascii_digit(*p) && n < 3) {
 		h = h * 10 + (*p - '0');
 		p++;
 		n++;
@@ -251,7 +226,7 @@ take_hhmm(const char **pp, int *mins)
 	if (n == 0 || n > 2 || *p != ':')
 		return -EINVAL;
 	p++;
-	if (!is_digit(p[0]) || !is_digit(p[1]) || is_digit(p[2]))
+	if (!ascii_digit(p[0]) || !ascii_digit(p[1]) || ascii_digit(p[2]))
 		return -EINVAL;
 	m = (p[0] - '0') * 10 + (p[1] - '0');
 	if (h > 24 || m > 59 || (h == 24 && m != 0))
@@ -290,11 +265,11 @@ calendar_set_hours(struct calendar *c, const char *spec, const char **err)
 	if (word_is(p, wl, "closed") && *skip_space(p + wl) == '\0')
 		p += wl;
 	for (;;) {
-		while (is_space(*p) || *p == ',')
+		while (ascii_space(*p) || *p == ',')
 			p++;
 		if (*p == '\0')
 			break;
-		if (is_alpha(*p)) {
+		if (ascii_alpha(*p)) {
 			a = take_day(&p);
 			if (a < 0) {
 				*err = "unknown day name in business hours";
@@ -324,7 +299,7 @@ calendar_set_hours(struct calendar *c, const char *spec, const char **err)
 					break;
 			}
 			have_pending = true;
-		} else if (is_digit(*p)) {
+		} else if (ascii_digit(*p)) {
 			if (!have_pending) {
 				*err = "hours without days in business hours";
 				return -EINVAL;
@@ -362,7 +337,7 @@ calendar_set_hours(struct calendar *c, const char *spec, const char **err)
 			return -EINVAL;
 		}
 		/* "Mon09:00-17:00" or "09:00-17:00x" */
-		if (*p != '\0' && *p != ',' && !is_space(*p)) {
+		if (*p != '\0' && *p != ',' && !ascii_space(*p)) {
 			*err = "unexpected character in business hours";
 			return -EINVAL;
 		}
@@ -455,7 +430,7 @@ parse_date(const char *p, size_t n, int32_t *ymd, const char **err)
 	if (n != sizeof(shape) - 1)
 		goto bad;
 	for (i = 0; i < n; i++)
-		if (shape[i] == 'd' ? !is_digit(p[i]) : p[i] != shape[i])
+		if (shape[i] == 'd' ? !ascii_digit(p[i]) : p[i] != shape[i])
 			goto bad;
 	y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
 	    (p[3] - '0');
@@ -494,11 +469,11 @@ calendar_add_holidays(struct calendar *c, const char *list, const char **err)
 	}
 	/* collect first, so a bad item anywhere leaves the set alone */
 	for (p = list;;) {
-		while (is_space(*p) || *p == ',')
+		while (ascii_space(*p) || *p == ',')
 			p++;
 		if (*p == '\0')
 			break;
-		for (q = p; *q != '\0' && *q != ',' && !is_space(*q); q++)
+		for (q = p; *q != '\0' && *q != ',' && !ascii_space(*q); q++)
 			;
 		r = parse_date(p, (size_t)(q - p), &ymd, err);
 		if (r != 0)
@@ -558,9 +533,9 @@ calendar_load_holidays(
 		hash = memchr(p, '#', (size_t)(end - p));
 		if (hash != NULL)
 			end = hash;
-		while (p < end && is_space(*p))
+		while (p < end && ascii_space(*p))
 			p++;
-		while (end > p && is_space(end[-1]))
+		while (end > p && ascii_space(end[-1]))
 			end--;
 		if (p == end)
 			continue;
@@ -767,19 +742,19 @@ classify(const char *s, enum bkind *kind, int64_t *n, const char **err)
 
 	wl = word_len(p);
 	if (word_is(p, wl, "eod") || word_is(p, wl, "eow")) {
-		*kind = to_lower(p[2]) == 'd' ? BK_EOD : BK_EOW;
+		*kind = ascii_lower(p[2]) == 'd' ? BK_EOD : BK_EOW;
 		*n = 0;
 		p += wl;
 		goto end;
 	}
 	if (word_is(p, wl, "in")) {
-		if (!is_space(p[wl]))
+		if (!ascii_space(p[wl]))
 			return 0;
 		p = skip_space(p + wl);
 	}
-	if (!is_digit(*p))
+	if (!ascii_digit(*p))
 		return 0;
-	for (; is_digit(*p); p++) {
+	for (; ascii_digit(*p); p++) {
 		if (v >= NUMBER_CAP)
 			big = true;
 		else

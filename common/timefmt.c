@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "timefmt.h"
+#include "util.h"
 
 #define SECS_PER_MIN 60
 #define SECS_PER_HOUR 3600
@@ -48,43 +49,14 @@ struct reltime {
 static const char *const wday_abbr[7] = {
     "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
-/*
- * ASCII-only character classes: <ctype.h> depends on the locale and wants
- * unsigned char arguments, and the grammar is ASCII anyway.
- */
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	    c == '\f';
-}
-
-static char
-to_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
 static void
 span_init(struct span *sp, const char *s)
 {
 	sp->p = s;
 	sp->end = s + strlen(s);
-	while (sp->p < sp->end && is_space(*sp->p))
+	while (sp->p < sp->end && ascii_space(*sp->p))
 		sp->p++;
-	while (sp->end > sp->p && is_space(sp->end[-1]))
+	while (sp->end > sp->p && ascii_space(sp->end[-1]))
 		sp->end--;
 }
 
@@ -99,7 +71,7 @@ skip_space(struct span *sp)
 {
 	const char *start = sp->p;
 
-	while (sp->p < sp->end && is_space(*sp->p))
+	while (sp->p < sp->end && ascii_space(*sp->p))
 		sp->p++;
 	return (size_t)(sp->p - start);
 }
@@ -110,7 +82,7 @@ word_len(const struct span *sp)
 {
 	const char *q = sp->p;
 
-	while (q < sp->end && is_alpha(*q))
+	while (q < sp->end && ascii_alpha(*q))
 		q++;
 	return (size_t)(q - sp->p);
 }
@@ -120,7 +92,7 @@ digit_len(const struct span *sp)
 {
 	const char *q = sp->p;
 
-	while (q < sp->end && is_digit(*q))
+	while (q < sp->end && ascii_digit(*q))
 		q++;
 	return (size_t)(q - sp->p);
 }
@@ -132,7 +104,7 @@ word_is(const char *w, size_t n, const char *kw)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (kw[i] == '\0' || to_lower(w[i]) != kw[i])
+		if (kw[i] == '\0' || ascii_lower(w[i]) != kw[i])
 			return false;
 	return kw[n] == '\0';
 }
@@ -166,10 +138,10 @@ take_number(struct span *sp, int64_t *ret, bool *big)
 {
 	int64_t v = 0;
 
-	if (span_done(sp) || !is_digit(*sp->p))
+	if (span_done(sp) || !ascii_digit(*sp->p))
 		return -EINVAL;
 	*big = false;
-	for (; sp->p < sp->end && is_digit(*sp->p); sp->p++) {
+	for (; sp->p < sp->end && ascii_digit(*sp->p); sp->p++) {
 		if (v > TF_DUR_MAX) {
 			*big = true;
 			continue;
@@ -461,7 +433,7 @@ parse_reltime(
 				rt->secs = n;
 				return 0;
 			}
-			*errmsg = span_done(sp) || is_digit(*sp->p)
+			*errmsg = span_done(sp) || ascii_digit(*sp->p)
 			    ? "missing unit in relative time"
 			    : "bad relative time";
 			return -EINVAL;
@@ -571,7 +543,7 @@ parse_offset(struct span *sp, int64_t *off, const char **errmsg)
 	const char *q;
 	int sign, h, m = 0;
 
-	if (to_lower(*sp->p) == 'z' && word_len(sp) == 1) {
+	if (ascii_lower(*sp->p) == 'z' && word_len(sp) == 1) {
 		sp->p++;
 		*off = 0;
 		return 0;
@@ -621,7 +593,7 @@ parse_iso(struct span *sp, int64_t *ret, const char **errmsg)
 	if (span_done(sp))
 		return local_day_time(day, sod, ret, errmsg);
 
-	if (to_lower(*sp->p) == 't')
+	if (ascii_lower(*sp->p) == 't')
 		sp->p++;
 	else if (skip_space(sp) == 0) {
 		*errmsg = "bad date";
@@ -939,7 +911,7 @@ timefmt_parse_duration_list(const char *s, int64_t *ret, size_t max)
 		item.p = all.p;
 		item.end = comma != NULL ? comma : all.end;
 		skip_space(&item);
-		while (item.end > item.p && is_space(item.end[-1]))
+		while (item.end > item.p && ascii_space(item.end[-1]))
 			item.end--;
 		if (parse_duration_span(&item, &v) != 0)
 			return -EINVAL;

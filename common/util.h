@@ -9,6 +9,33 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* ASCII character classes for the grammars of times and business hours:
+ * <ctype.h> follows the locale and wants unsigned char arguments */
+static inline bool
+ascii_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool
+ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool
+ascii_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
+}
+
+static inline char
+ascii_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* wall-clock time in ms since the epoch */

@@ -793,6 +793,31 @@ op_add(struct req *r)
 	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
 }
 
+/* the promise the request's id names, into j (j->val its PROMISE), if the
+ * caller may see it */
+static enum proto_err
+load_visible(struct req *r, int64_t *id, struct json_cb *j)
+{
+	enum proto_err e;
+	int rc;
+
+	if ((e = get_id(r, id)) != PROTO_OK)
+		return e;
+	rc = store_get(r->ctl->st, *id, get_cb, j);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, *id);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc < 0)
+		return store_failed(r, rc);
+	if (!may_act(r, j->owner)) {
+		json_decref(j->val);
+		j->val = NULL;
+		return refuse(r, *id, j->owner);
+	}
+	return PROTO_OK;
+}
+
 static enum proto_err
 op_get(struct req *r)
 {
@@ -802,19 +827,8 @@ op_get(struct req *r)
 	enum proto_err e;
 	int rc;
 
-	if ((e = get_id(r, &id)) != PROTO_OK)
+	if ((e = load_visible(r, &id, &j)) != PROTO_OK)
 		return e;
-	rc = store_get(r->ctl->st, id, get_cb, &j);
-	if (rc == -ENOENT) {
-		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
-		return PROTO_NOT_FOUND;
-	}
-	if (rc < 0)
-		return store_failed(r, rc);
-	if (!may_act(r, j.owner)) {
-		json_decref(j.val);
-		return refuse(r, id, j.owner);
-	}
 	events = json_array();
 	deliveries = json_array();
 	if ((rc = store_events(r->ctl->st, id, event_cb, events)) < 0 ||
@@ -1415,21 +1429,9 @@ op_explain(struct req *r)
 	json_t *sched;
 	int64_t id;
 	enum proto_err e;
-	int rc;
 
-	if ((e = get_id(r, &id)) != PROTO_OK)
+	if ((e = load_visible(r, &id, &j)) != PROTO_OK)
 		return e;
-	rc = store_get(r->ctl->st, id, get_cb, &j);
-	if (rc == -ENOENT) {
-		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
-		return PROTO_NOT_FOUND;
-	}
-	if (rc < 0)
-		return store_failed(r, rc);
-	if (!may_act(r, j.owner)) {
-		json_decref(j.val);
-		return refuse(r, id, j.owner);
-	}
 	j.rec.owner = j.owner;
 	sched = j.rec.state == PSTATE_OPEN ? plan(r, &j.rec) : json_array();
 	r->reply = json_pack(
