@@ -25,6 +25,8 @@
 
 #include <curl/curl.h>
 
+#include "bench_util.h"
+
 #define DEFAULT_TIMEOUT 120
 #define DEFAULT_CONCURRENCY 64
 #define MAX_CONCURRENCY 4096
@@ -43,29 +45,6 @@ struct slot {
 	char *deliv;
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-parse_num(const char *s, long long min, long long max, long long *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
 
 static size_t
 discard(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -210,15 +189,16 @@ main(int argc, char **argv)
 			bodypath = optarg;
 			break;
 		case 'n':
-			if (parse_num(optarg, 1, INT64_MAX, &n) < 0)
+			if (bench_parse_num(optarg, 1, INT64_MAX, &n) < 0)
 				goto usage;
 			break;
 		case 'c':
-			if (parse_num(optarg, 1, MAX_CONCURRENCY, &conc) < 0)
+			if (bench_parse_num(optarg, 1, MAX_CONCURRENCY, &conc) <
+			    0)
 				goto usage;
 			break;
 		case 't':
-			if (parse_num(optarg, 1, 86400 * 7, &timeout) < 0)
+			if (bench_parse_num(optarg, 1, 86400 * 7, &timeout) < 0)
 				goto usage;
 			break;
 		default:
@@ -256,7 +236,7 @@ main(int argc, char **argv)
 		if (slot_init(&slots[i], url, body, body_len) < 0)
 			goto out;
 
-	t0 = mono_us();
+	t0 = bench_mono_us();
 	deadline = t0 + timeout * 1000000;
 	for (i = 0; i < nslots; i++) {
 		set_delivery(&slots[i], prefix, started++);
@@ -275,7 +255,7 @@ main(int argc, char **argv)
 		CURL *easy;
 		long code;
 
-		if (mono_us() > deadline) {
+		if (bench_mono_us() > deadline) {
 			fprintf(stderr,
 			    "bench_curl: timed out after %" PRIu64 " posts\n",
 			    done);
@@ -328,7 +308,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	t1 = mono_us();
+	t1 = bench_mono_us();
 	secs = (double)(t1 - t0) / 1e6;
 	printf("{\"posts\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
 	       ",\"seconds\":%.3f,\"per_s\":%.1f,\"concurrency\":%lld%s}\n",

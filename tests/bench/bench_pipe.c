@@ -42,6 +42,8 @@
 
 #include <jansson.h>
 
+#include "bench_util.h"
+
 #include "proto.h"
 #include "util.h"
 
@@ -70,29 +72,6 @@ struct lat {
 	size_t n, cap;
 	uint64_t errors;
 };
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-parse_num(const char *s, long long min, long long max, long long *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
 
 static int
 conn_open(struct conn *c, const char *path)
@@ -193,7 +172,7 @@ static int
 conn_wait(struct conn *c, int64_t deadline)
 {
 	struct pollfd pfd;
-	int64_t left = deadline - mono_us();
+	int64_t left = deadline - bench_mono_us();
 	int ms;
 
 	if (left <= 0)
@@ -281,7 +260,7 @@ run_add(const char *sock, uint64_t n, uint64_t window, const char *owner,
 		fprintf(stderr, "bench_pipe: out of memory\n");
 		goto out;
 	}
-	t0 = mono_us();
+	t0 = bench_mono_us();
 	deadline = t0 + timeout * 1000000;
 	while (got < n) {
 		/* top the window up in one batch: fewer, fuller writes */
@@ -327,7 +306,7 @@ run_add(const char *sock, uint64_t n, uint64_t window, const char *owner,
 				errors++;
 		}
 	}
-	t1 = mono_us();
+	t1 = bench_mono_us();
 	secs = (double)(t1 - t0) / 1e6;
 	printf("{\"adds\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"errors\":%" PRIu64
 	       ",\"seconds\":%.3f,\"per_s\":%.1f,\"window\":%" PRIu64 "%s}\n",
@@ -412,13 +391,13 @@ run_probe(const char *sock, int64_t secs, int64_t interval_ms,
 		fprintf(stderr, "bench_pipe: out of memory\n");
 		goto out;
 	}
-	start = mono_us();
+	start = bench_mono_us();
 	end = start + secs * 1000000;
 	deadline = start + timeout * 1000000;
 	next = start;
 	/* the count bound holds even if the clock misbehaves */
 	for (k = 0; k <= (size_t)(secs * 1000 / interval_ms); k++) {
-		now = mono_us();
+		now = bench_mono_us();
 		if (now >= end)
 			break;
 		if (next > now) {
@@ -432,7 +411,7 @@ run_probe(const char *sock, int64_t secs, int64_t interval_ms,
 		memcpy(c.out, req[which], len);
 		c.out_len = len;
 		c.out_off = 0;
-		t0 = mono_us();
+		t0 = bench_mono_us();
 		line = NULL;
 		while (line == NULL) {
 			if (conn_send(&c) < 0)
@@ -449,7 +428,7 @@ run_probe(const char *sock, int64_t secs, int64_t interval_ms,
 		}
 		if (timed_out)
 			break;
-		if (lat_add(&lat[which], mono_us() - t0) < 0) {
+		if (lat_add(&lat[which], bench_mono_us() - t0) < 0) {
 			fprintf(stderr, "bench_pipe: out of memory\n");
 			goto out;
 		}
@@ -457,7 +436,7 @@ run_probe(const char *sock, int64_t secs, int64_t interval_ms,
 			lat[which].errors++;
 		/* a late probe is not made up for with a burst */
 		next += interval_ms * 1000;
-		now = mono_us();
+		now = bench_mono_us();
 		if (next < now)
 			next = now;
 	}
@@ -527,19 +506,19 @@ main(int argc, char **argv)
 			sock = optarg;
 			break;
 		case 'n':
-			if (parse_num(optarg, 1, INT64_MAX, &n) < 0)
+			if (bench_parse_num(optarg, 1, INT64_MAX, &n) < 0)
 				goto usage;
 			break;
 		case 'w':
-			if (parse_num(optarg, 1, MAX_WINDOW, &window) < 0)
+			if (bench_parse_num(optarg, 1, MAX_WINDOW, &window) < 0)
 				goto usage;
 			break;
 		case 'd':
-			if (parse_num(optarg, 1, 86400, &secs) < 0)
+			if (bench_parse_num(optarg, 1, 86400, &secs) < 0)
 				goto usage;
 			break;
 		case 'i':
-			if (parse_num(optarg, 1, 60000, &interval) < 0)
+			if (bench_parse_num(optarg, 1, 60000, &interval) < 0)
 				goto usage;
 			break;
 		case OPT_OWNER:
@@ -549,15 +528,16 @@ main(int argc, char **argv)
 			owner = optarg;
 			break;
 		case OPT_DUE_IN:
-			if (parse_num(optarg, 1, PROTO_MAX_AHEAD, &due_in) < 0)
+			if (bench_parse_num(
+			        optarg, 1, PROTO_MAX_AHEAD, &due_in) < 0)
 				goto usage;
 			break;
 		case OPT_DUE_AT:
-			if (parse_num(optarg, 1, INT64_MAX, &due_at) < 0)
+			if (bench_parse_num(optarg, 1, INT64_MAX, &due_at) < 0)
 				goto usage;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_num(optarg, 1, 86400 * 7, &timeout) < 0)
+			if (bench_parse_num(optarg, 1, 86400 * 7, &timeout) < 0)
 				goto usage;
 			break;
 		default:

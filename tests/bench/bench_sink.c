@@ -41,6 +41,8 @@
 
 #include <ev.h>
 
+#include "bench_util.h"
+
 #define DEFAULT_TIMEOUT 120
 #define HDR_MAX (64 * 1024)
 /* event bodies carry history, but nothing near this */
@@ -124,20 +126,6 @@ now_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-parse_num(const char *s, long long min, long long max, long long *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*ret = v;
-	return 0;
 }
 
 /* memmem is a GNU extension; the needles here are short and distinctive */
@@ -264,7 +252,7 @@ parse_head(const char *p, size_t n, struct req *r)
 				return -1;
 			memcpy(num, v, vlen);
 			num[vlen] = '\0';
-			if (parse_num(num, 0, LLONG_MAX, &clen) < 0)
+			if (bench_parse_num(num, 0, LLONG_MAX, &clen) < 0)
 				return -1;
 			if (clen > BODY_MAX)
 				return -2;
@@ -699,19 +687,19 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "p:o:n:t:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
-			if (parse_num(optarg, 0, 65535, &port) < 0)
+			if (bench_parse_num(optarg, 0, 65535, &port) < 0)
 				goto usage;
 			break;
 		case 'o':
 			outpath = optarg;
 			break;
 		case 'n':
-			if (parse_num(
+			if (bench_parse_num(
 			        optarg, 1, (long long)RECS_LIMIT, &expect) < 0)
 				goto usage;
 			break;
 		case 't':
-			if (parse_num(optarg, 1, 86400 * 7, &timeout) < 0)
+			if (bench_parse_num(optarg, 1, 86400 * 7, &timeout) < 0)
 				goto usage;
 			break;
 		default:

@@ -60,16 +60,38 @@ bench_rnd(uint64_t *state)
  * a decimal in [min, max] for option name, whole string or nothing: a
  * typo in a benchmark's size should not silently measure something else
  */
+/* CLOCK_MONOTONIC in microseconds */
+static inline int64_t
+bench_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* s as a whole integer from min to max, quietly: 0, or -1 */
 static inline int
-bench_parse_i64(
-    const char *name, const char *s, int64_t min, int64_t max, int64_t *ret)
+bench_parse_num(const char *s, long long min, long long max, long long *ret)
 {
 	char *end;
 	long long v;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+static inline int
+bench_parse_i64(
+    const char *name, const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+	long long v;
+
+	if (bench_parse_num(s, min, max, &v) < 0) {
 		fprintf(stderr,
 		    "%s: '%s' is not an integer from %lld to %lld\n", name, s,
 		    (long long)min, (long long)max);
