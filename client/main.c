@@ -135,6 +135,8 @@ static const char help_general[] =
     "  deliveries [--failed] [--state pending|sent|failed|all] [--limit N]\n"
     "  retry DELIVERY\n"
     "  explain ID\n"
+    "  import FILE|- [--dry-run]\n"
+    "  export [--csv]\n"
     "  status\n"
     "  report [--since 30d] [--owner LOGIN | --team MANAGER] [--csv]\n"
     "  sample N [--since 30d] [--owner LOGIN | --team MANAGER]\n"
@@ -232,6 +234,23 @@ static const char usage_explain[] =
     "in each recipient's time zone, to whom, by which channel, and the rule\n"
     "that made it (lead time, business-hours shift, repeat, chain level).\n"
     "'promise add ... --dry-run' shows the same for a promise not made.\n";
+
+static const char usage_import[] =
+    "usage: promise import FILE|- [--dry-run]\n"
+    "\n"
+    "Adds the promises of a JSON Lines file (- for standard input): one\n"
+    "object per line with the fields add takes (title, due_at or due,\n"
+    "kind, for, owner, note, nudge).  All of them, or none: every bad line\n"
+    "is reported with its number and nothing is added.  At most 1000\n"
+    "promises and 64 KiB a file.\n"
+    "\n"
+    "  --dry-run  check every line, add nothing\n";
+
+static const char usage_export[] =
+    "usage: promise export [--csv]\n"
+    "\n"
+    "Writes every promise you may see, oldest first: JSON Lines (one\n"
+    "promise object a line, as --json shows them), or CSV with a header.\n";
 
 static const char usage_report[] =
     "usage: promise report [--since DURATION] [--owner LOGIN | --team "
@@ -1399,6 +1418,211 @@ out:
 	return status;
 }
 
+/* "line N: MSG" for each of a dry run's errors; item k is on lines[k] */
+static void
+put_import_errors(const json_t *errors, const size_t *lines, size_t n_items)
+{
+	const json_t *e;
+	size_t i;
+	json_int_t k;
+
+	json_array_foreach(errors, i, e)
+	{
+		k = json_integer_value(json_object_get(e, "item"));
+		fprintf(stderr, "promise: line %zu: %s\n",
+		    k >= 0 && (size_t)k < n_items ? lines[k] : 0,
+		    json_string_value(json_object_get(e, "message")));
+	}
+}
+
+static int
+cmd_import(const struct cli *cli, const struct args *a)
+{
+	FILE *f = NULL;
+	json_t *items = NULL, *req = NULL, *reply = NULL, *o, *errs;
+	json_error_t jerr;
+	char *line = NULL, *text = NULL;
+	size_t cap = 0, lineno = 0, *lines = NULL, n_bad = 0;
+	ssize_t len;
+	struct cli quiet = *cli;
+	int status = CLI_REFUSED;
+
+	f = strcmp(a->pos, "-") == 0 ? stdin : fopen(a->pos, "r");
+	if (f == NULL) {
+		errmsg("import: %s: %s", a->pos, strerror(errno));
+		status = CLI_USAGE;
+		goto out;
+	}
+	if ((items = json_array()) == NULL ||
+	    (lines = calloc(1000, sizeof(*lines))) == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	/* lines that are not JSON objects never reach the daemon: they are
+	 * reported here, by number, with what the daemon finds in the rest */
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(o)) {
+			fprintf(stderr, "promise: line %zu: %s\n", lineno,
+			    o == NULL ? jerr.text : "not a JSON object");
+			json_decref(o);
+			n_bad++;
+			continue;
+		}
+		if (json_array_size(items) == 1000) {
+			json_decref(o);
+			errmsg(
+			    "import: more than 1000 promises; split the file");
+			goto out;
+		}
+		lines[json_array_size(items)] = lineno;
+		json_array_append_new(items, o);
+	}
+	if (ferror(f)) {
+		errmsg("import: %s: %s", a->pos, strerror(errno));
+		goto out;
+	}
+	if (json_array_size(items) == 0) {
+		if (n_bad == 0)
+			errmsg("import: no promises in %s", a->pos);
+		goto out;
+	}
+	/* first a dry run, so that every bad line is named and nothing is
+	 * added while any is */
+	req = json_pack("{s:i,s:s,s:O,s:b}", "v", PROTO_VERSION, "op", "import",
+	    "promises", items, "dry_run", 1);
+	if (req == NULL || (text = json_dumps(req, JSON_COMPACT)) == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if (strlen(text) >= PROTO_MAX_LINE) {
+		errmsg("import: %s holds more than one request may (64 KiB); "
+		       "split it",
+		    a->pos);
+		goto out;
+	}
+	quiet.json = false;
+	if ((status = request(&quiet, req, &reply)) != CLI_OK)
+		goto out;
+	errs = json_object_get(reply, "errors");
+	put_import_errors(errs, lines, json_array_size(items));
+	n_bad += json_array_size(errs);
+	if (n_bad > 0) {
+		errmsg("import: %zu bad line%s; nothing was imported", n_bad,
+		    n_bad == 1 ? "" : "s");
+		status = CLI_REFUSED;
+		goto out;
+	}
+	if (a->dry_run) {
+		printf(
+		    "%zu promises would be imported\n", json_array_size(items));
+		goto out;
+	}
+	json_object_del(req, "dry_run");
+	json_decref(reply);
+	reply = NULL;
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	printf("%" PRId64 " promises imported\n", jint(reply, "imported", 0));
+out:
+	if (f != NULL && f != stdin)
+		fclose(f);
+	free(line);
+	free(text);
+	free(lines);
+	json_decref(items);
+	json_decref(req);
+	json_decref(reply);
+	return status;
+}
+
+/* a CSV field: quoted when it holds a comma, quote or line break */
+static void
+put_csv(const char *s)
+{
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static int
+cmd_export(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL, *p, *next;
+	struct cli quiet = *cli;
+	int64_t after = 0;
+	size_t i;
+	char *text;
+	int status = CLI_OK;
+
+	quiet.json = false;
+	if (a->csv)
+		puts("id,title,owner,for,note,due_at,created_at,created_by,"
+		     "state,settled_at,kind,snoozes");
+	for (;;) {
+		req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op",
+		    "export", "after", (json_int_t)after);
+		if ((status = request(&quiet, req, &reply)) != CLI_OK)
+			goto out;
+		json_array_foreach(json_object_get(reply, "promises"), i, p)
+		{
+			if (!a->csv) {
+				text = json_dumps(p, JSON_COMPACT);
+				if (text == NULL) {
+					status = out_of_memory();
+					goto out;
+				}
+				puts(text);
+				free(text);
+				continue;
+			}
+			printf("%" PRId64 ",", jint(p, "id", 0));
+			put_csv(jstr(p, "title"));
+			putchar(',');
+			put_csv(jstr(p, "owner"));
+			putchar(',');
+			put_csv(jstr(p, "for"));
+			putchar(',');
+			put_csv(jstr(p, "note"));
+			printf(",%" PRId64 ",%" PRId64 ",",
+			    jint(p, "due_at", 0), jint(p, "created_at", 0));
+			put_csv(jstr(p, "created_by"));
+			putchar(',');
+			put_csv(jstr(p, "state"));
+			putchar(',');
+			if (json_is_integer(json_object_get(p, "settled_at")))
+				printf("%" PRId64, jint(p, "settled_at", 0));
+			putchar(',');
+			put_csv(jstr(p, "kind"));
+			printf(",%" PRId64 "\n", jint(p, "snoozes", 0));
+		}
+		next = json_object_get(reply, "next");
+		if (!json_is_integer(next))
+			break;
+		after = json_integer_value(next);
+		json_decref(req);
+		json_decref(reply);
+		req = reply = NULL;
+	}
+out:
+	json_decref(req);
+	json_decref(reply);
+	return status;
+}
+
 /* --since DURATION as the epoch second the period starts (0 if absent) */
 static int
 parse_since(const struct args *a, int64_t *ret)
@@ -2097,6 +2321,8 @@ static const struct command commands[] = {
     {"cancel", "ID", OPTBIT(OPT_REASON) | OPTBIT(OPT_TOLD), usage_cancel,
         cmd_cancel},
     {"explain", "ID", 0, usage_explain, cmd_explain},
+    {"import", "FILE", OPTBIT(OPT_DRY_RUN), usage_import, cmd_import},
+    {"export", NULL, OPTBIT(OPT_CSV), usage_export, cmd_export},
     {"report", NULL,
         OPTBIT(OPT_SINCE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_TEAM) |
             OPTBIT(OPT_CSV),

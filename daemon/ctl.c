@@ -736,6 +736,33 @@ create(struct req *r, struct promise_rec *p, int64_t follows,
 
 static json_t *plan(struct req *r, const struct promise_rec *p);
 
+/* the owner of new promise p: the caller unless named; naming another
+ * is for their managers and admins */
+static enum proto_err
+check_owner(struct req *r, struct promise_rec *p)
+{
+	if (p->owner == NULL) {
+		p->owner = r->c->login;
+		return PROTO_OK;
+	}
+	if (!util_login_ok(p->owner)) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'owner': '%s' is not a login name", p->owner);
+		return PROTO_INVALID;
+	}
+	if (strcmp(p->owner, r->c->login) != 0 && !is_admin(r) &&
+	    !conf_manages(r->ctl->conf, r->c->login, p->owner)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not add promises for '%s': only their managers "
+		    "and admins may",
+		    r->c->login, p->owner);
+		log_warnx("client %s: refused adding a promise for '%s'",
+		    r->c->login, p->owner);
+		return PROTO_FORBIDDEN;
+	}
+	return PROTO_OK;
+}
+
 /* what add would make of p, and its schedule, with nothing written */
 static enum proto_err
 dry_run(struct req *r, struct promise_rec *p)
@@ -760,25 +787,9 @@ op_add(struct req *r)
 	bool dry = false;
 	enum proto_err e;
 
-	if ((e = read_new(r, r->body, &p)) != PROTO_OK)
-		return e;
-	if (p.owner == NULL)
-		p.owner = r->c->login;
-	else if (!util_login_ok(p.owner)) {
-		snprintf(r->err, sizeof(r->err),
-		    "field 'owner': '%s' is not a login name", p.owner);
-		return PROTO_INVALID;
-	} else if (strcmp(p.owner, r->c->login) != 0 && !is_admin(r) &&
-	    !conf_manages(r->ctl->conf, r->c->login, p.owner)) {
-		snprintf(r->err, sizeof(r->err),
-		    "'%s' may not add promises for '%s': only their managers "
-		    "and admins may",
-		    r->c->login, p.owner);
-		log_warnx("client %s: refused adding a promise for '%s'",
-		    r->c->login, p.owner);
-		return PROTO_FORBIDDEN;
-	}
-	if ((e = resolve_new(r, r->body, &p)) != PROTO_OK ||
+	if ((e = read_new(r, r->body, &p)) != PROTO_OK ||
+	    (e = check_owner(r, &p)) != PROTO_OK ||
+	    (e = resolve_new(r, r->body, &p)) != PROTO_OK ||
 	    (e = proto_get_bool(
 	         r->body, "dry_run", &dry, r->err, sizeof(r->err))) != PROTO_OK)
 		return e;
@@ -1439,6 +1450,149 @@ op_explain(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* ---- import and export --------------------------------------------------- */
+
+/* promises one import request may carry; it must fit a request line too */
+#define IMPORT_MAX 1000
+/* promises one export request returns */
+#define EXPORT_PAGE 1000
+
+/*
+ * Adds every promise of "promises" (objects as add takes them) in one
+ * step: all of them, or with one bad, none.  With dry_run, only checks
+ * them and lists every bad one by its index.
+ */
+static enum proto_err
+op_import(struct req *r)
+{
+	json_t *items = json_object_get(r->body, "promises"), *item;
+	json_t *bad = NULL, *ids = NULL;
+	struct promise_rec *made = NULL, p;
+	struct sched_change ch;
+	size_t i, n, n_made = 0;
+	bool dry = false;
+	enum proto_err e;
+
+	if (!json_is_array(items) || json_array_size(items) == 0 ||
+	    json_array_size(items) > IMPORT_MAX) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'promises': must be an array of 1 to %d objects",
+		    IMPORT_MAX);
+		return PROTO_INVALID;
+	}
+	if ((e = proto_get_bool(
+	         r->body, "dry_run", &dry, r->err, sizeof(r->err))) != PROTO_OK)
+		return e;
+	n = json_array_size(items);
+	e = PROTO_INTERNAL;
+	if ((bad = json_array()) == NULL || (ids = json_array()) == NULL ||
+	    (made = calloc(n, sizeof(*made))) == NULL)
+		goto out;
+	json_array_foreach(items, i, item)
+	{
+		r->err[0] = '\0';
+		if (!json_is_object(item)) {
+			snprintf(r->err, sizeof(r->err), "not an object");
+			e = PROTO_INVALID;
+		} else if ((e = read_new(r, item, &p)) == PROTO_OK &&
+		    (e = check_owner(r, &p)) == PROTO_OK &&
+		    (e = resolve_new(r, item, &p)) == PROTO_OK && !dry &&
+		    (e = create(r, &p, 0, &ch)) == PROTO_OK) {
+			made[n_made++] = ch.p;
+			json_array_append_new(ids, json_integer(p.id));
+		}
+		if (e == PROTO_INTERNAL || e == PROTO_UNAVAILABLE)
+			goto out; /* the store failed: not the item's fault */
+		if (e != PROTO_OK &&
+		    json_array_append_new(bad,
+		        json_pack("{s:I,s:s}", "item", (json_int_t)i, "message",
+		            r->err)) < 0) {
+			e = PROTO_INTERNAL;
+			goto out;
+		}
+	}
+	if (dry) {
+		r->reply = json_pack("{s:b,s:b,s:I,s:O}", "ok", 1, "dry_run", 1,
+		    "valid", (json_int_t)(n - json_array_size(bad)), "errors",
+		    bad);
+		e = r->reply ? PROTO_OK : PROTO_INTERNAL;
+		goto out;
+	}
+	if (json_array_size(bad) > 0) {
+		item = json_array_get(bad, 0);
+		snprintf(r->err, sizeof(r->err),
+		    "%zu of %zu promises are bad, so none was imported; the "
+		    "first, item %" PRId64 ": %s",
+		    json_array_size(bad), n,
+		    (int64_t)json_integer_value(json_object_get(item, "item")),
+		    json_string_value(json_object_get(item, "message")));
+		e = PROTO_INVALID;
+		goto out;
+	}
+	/* all written: now they may be scheduled */
+	for (i = 0; i < n_made; i++)
+		if (sched_arm(r->ctl->s, &made[i]) < 0)
+			log_warnx("promise %" PRId64 ": out of memory "
+			          "scheduling it; it is kept in the database "
+			          "and scheduled at the next start",
+			    made[i].id);
+	r->reply = json_pack("{s:b,s:I,s:O}", "ok", 1, "imported",
+	    (json_int_t)n_made, "ids", ids);
+	e = r->reply ? PROTO_OK : PROTO_INTERNAL;
+out:
+	json_decref(bad);
+	json_decref(ids);
+	free(made);
+	return e;
+}
+
+struct export_cb {
+	struct req *r;
+	json_t *out;
+	int64_t last;
+};
+
+static int
+export_cb(void *arg, const struct promise_rec *p)
+{
+	struct export_cb *x = arg;
+
+	x->last = p->id;
+	if (!may_act(x->r, p->owner))
+		return 0;
+	return json_array_append_new(x->out, promise_json(p, x->r->now)) == 0
+	    ? 0
+	    : -ENOMEM;
+}
+
+/* every promise the caller may see, a page at a time in id order */
+static enum proto_err
+op_export(struct req *r)
+{
+	struct export_cb x = {.r = r};
+	int64_t after = 0;
+	enum proto_err e;
+	int rc;
+
+	if ((e = proto_get_int(r->body, "after", false, &after, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if ((x.out = json_array()) == NULL)
+		return PROTO_INTERNAL;
+	x.last = after;
+	rc = store_export(r->ctl->st, after, EXPORT_PAGE, export_cb, &x);
+	if (rc < 0) {
+		json_decref(x.out);
+		return rc == -ENOMEM ? PROTO_INTERNAL : store_failed(r, rc);
+	}
+	/* a full page read: there may be more after its last id */
+	r->reply =
+	    json_pack("{s:b,s:o,s:o}", "ok", 1, "promises", x.out, "next",
+	        x.last - after >= 0 && rc == EXPORT_PAGE ? json_integer(x.last)
+	                                                 : json_null());
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
 /* ---- report and sample --------------------------------------------------- */
 
 #define REPORT_DEFAULT_SPAN (30 * 86400)
@@ -1879,6 +2033,8 @@ static const struct op {
     {"metrics", false, op_metrics},
     {"report", false, op_report},
     {"explain", false, op_explain},
+    {"import", true, op_import},
+    {"export", false, op_export},
     {"sample", false, op_sample},
 };
 

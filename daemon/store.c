@@ -1069,6 +1069,34 @@ store_foreach_open(struct store *st,
 }
 
 int
+store_export(struct store *st, int64_t after, int64_t limit,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg)
+{
+	static const char sql[] = "SELECT " PROMISE_COLS " FROM promises "
+	                          "WHERE id > ?1 ORDER BY id LIMIT ?2";
+	struct promise_rec p;
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0, n = 0;
+
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_promise(s, &p);
+		n++;
+		if ((r = cb(arg, &p)) < 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? n : fail(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
 store_report(struct store *st, int64_t since, int64_t now,
     int (*cb)(void *arg, const struct report_row *row), void *arg)
 {

@@ -170,6 +170,10 @@ int store_foreach_open(struct store *st,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg);
 /* the number of open promises */
 int store_count_open(struct store *st, int64_t *ret);
+/* up to limit promises with ids above after, in id order; the number
+ * read, or -errno */
+int store_export(struct store *st, int64_t after, int64_t limit,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
 /* one owner's figures over the promises made since a time (report) */
 struct report_row {
 	const char *owner; /* borrowed for the callback */

@@ -1,6 +1,7 @@
 """Keeping promises, not just reminding: follow-up chains and honest
 endings, through the real client and daemon."""
 
+import json
 import time
 
 from harness import Conn, Daemon, check, run
@@ -379,6 +380,60 @@ def main():
         r = d.client("list", "--grep", "   ", expect=1)
         check("has no words" in r.stderr, r.stderr)
 
+    def test_import_all_or_nothing_and_export():
+        import csv
+        import io
+        import os
+        due = int(time.time()) + 7200
+        before = len(d.json("list", "--state", "all")["promises"])
+        bad = os.path.join(d.dir, "bad.jsonl")
+        with open(bad, "w") as f:
+            f.write(json.dumps({"title": "Fine", "due_at": due}) + "\n")
+            f.write("\n")
+            f.write("{not json\n")
+            f.write(json.dumps({"title": "", "due_at": due}) + "\n")
+            f.write(json.dumps({"title": "Old", "due_at": 1000}) + "\n")
+            f.write("[1, 2]\n")
+            f.write(json.dumps({"title": "Who", "due_at": due,
+                                "kind": "nope"}) + "\n")
+        for extra in ([], ["--dry-run"]):
+            r = d.client("import", bad, *extra, expect=1)
+            for line in (3, 4, 5, 6, 7):
+                check(f"line {line}:" in r.stderr,
+                      f"line {line} not reported: {r.stderr}")
+            check("line 1:" not in r.stderr, r.stderr)
+            check("5 bad lines; nothing was imported" in r.stderr, r.stderr)
+        check(len(d.json("list", "--state", "all")["promises"]) == before,
+              "a bad file imported something")
+        good = os.path.join(d.dir, "good.jsonl")
+        with open(good, "w") as f:
+            f.write(json.dumps({"title": "Imported, \"one\"", "due_at": due,
+                                "for": "Omega"}) + "\n")
+            f.write(json.dumps({"title": "Imported two", "due": "in 3h",
+                                "note": "two\nlines"}) + "\n")
+        r = d.client("import", good, "--dry-run")
+        check("2 promises would be imported" in r.stdout, r.stdout)
+        check(len(d.json("list", "--state", "all")["promises"]) == before,
+              "a dry run imported")
+        sched = d.json("status")["scheduled"]
+        r = d.client("import", "-", input=open(good).read())
+        check("2 promises imported" in r.stdout, r.stdout)
+        check(d.json("status")["scheduled"] == sched + 2,
+              "imported promises are not scheduled")
+        lines = d.client("export").stdout.splitlines()
+        exported = [json.loads(x) for x in lines]
+        check(len(exported) == before + 2, len(exported))
+        mine = [p for p in exported if p["title"].startswith("Imported")]
+        check(mine[0]["for"] == "Omega" and mine[1]["note"] == "two\nlines",
+              mine)
+        rows = list(csv.DictReader(io.StringIO(d.client("export",
+                                                        "--csv").stdout)))
+        check(len(rows) == before + 2, len(rows))
+        row = [x for x in rows if x["title"] == 'Imported, "one"'][0]
+        check(row["for"] == "Omega" and row["state"] == "open", row)
+        check([x for x in rows if x["title"] == "Imported two"][0]["note"]
+              == "two\nlines", rows[-1])
+
     def test_stop():
         d.stop()
 
@@ -386,7 +441,8 @@ def main():
         run([test_done_then_opens_a_linked_follow_up,
              test_follow_up_is_all_or_nothing,
              test_cancel_records_whether_the_customer_was_told,
-             test_search_by_customer_and_words, test_stop,
+             test_search_by_customer_and_words,
+             test_import_all_or_nothing_and_export, test_stop,
              test_kinds_and_business_deadlines,
              test_nudges_move_into_business_hours,
              test_report_and_sample, test_explain_and_dry_run])

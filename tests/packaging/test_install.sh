@@ -111,7 +111,7 @@ if command -v bash >/dev/null 2>&1; then
 		c promise deliveries --state ""
 		c promise add x --n
 		c promise --so' sh "$comp") || fail "bash completion: $got"
-	want="add list show done snooze cancel ack deliveries retry status explain report sample backup metrics help
+	want="add list show done snooze cancel ack deliveries retry status explain import export report sample backup metrics help
 open overdue kept cancelled all
 pending sent failed all
 --nudge --note
