@@ -79,20 +79,20 @@ def test_kinds_and_business_deadlines():
 def test_nudges_move_into_business_hours():
     # a zone where it is about noon now, and hours that close an hour
     # from now: a nudge due later today moves back to the close
-    utc = time.gmtime()
-    off = 12 - utc.tm_hour
+    t0 = int(time.time())
+    off = 12 - time.gmtime(t0).tm_hour
     zone = f"Etc/GMT-{off}" if off >= 0 else f"Etc/GMT+{-off}"
-    local = time.gmtime(time.time() + off * 3600)
+    local = time.gmtime(t0 + off * 3600)
     close_h, close_m = local.tm_hour + 1, local.tm_min
+    # the close as an instant: the start of this minute, an hour on
+    close = t0 - local.tm_sec + 3600
     people = (f"[person day]\ntimezone = {zone}\n"
               f"business_hours = Mon-Sun 00:00-{close_h:02d}:{close_m:02d}\n"
               f"[person night]\ntimezone = {zone}\nemail = n@example.org\n")
     d = Daemon("hours", conf_extra=people).start()
     try:
-        now = int(time.time())
         p = d.json("add", "Send the quote", "--owner", "day", "--due",
                    "in 4h", "--nudge", "2h")["promise"]
-        close = now - local.tm_sec + 3600
         lead = p["due_at"] - close
         check(p["nudge"] == [lead],
               f"the 2h nudge should move to the close {close}: {p}")

@@ -232,9 +232,11 @@ def test_client_that_never_reads_is_held_back():
         # the daemon stops reading once 1 MiB of replies is owed, so the
         # rest waits in the kernel's buffers, not in the daemon's memory
         check(sent < 64 * 1024 * 1024, "the daemon kept reading")
-        # ASan keeps freed memory in quarantine (256 MiB by default), so
-        # resident size says nothing about growth there
-        if not os.environ.get("ASAN_OPTIONS"):
+        # ASan keeps freed memory in quarantine (256 MiB by default) and
+        # memcheck on a freed-blocks list (20 MB) with its own shadow
+        # memory, so resident size says nothing about growth there
+        if not os.environ.get("ASAN_OPTIONS") and \
+                not os.environ.get("PROMISED_VALGRIND"):
             check(grown < 32 * 1024, f"the daemon grew by {grown} KiB")
         check(worst < 1.0, f"another client waited {worst:.2f}s")
         greedy.close()
