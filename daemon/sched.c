@@ -38,7 +38,7 @@ struct pitem {
  * costs tens of microseconds (a promise read, its history, the outbox
  * rows and their rendering), so 256 of them kept every client waiting
  * for over ten milliseconds */
-#define FIRE_BUDGET_MS 2
+#define FIRE_BUDGET_MS 1
 #define FIRE_CHECK 16
 
 /*
