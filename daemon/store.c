@@ -935,15 +935,14 @@ store_event(struct store *st, int64_t promise_id, int64_t at, const char *actor,
 	return step_done(st, s);
 }
 
-int
-store_events(struct store *st, int64_t promise_id,
+/* hands cb each row of an events query s (bound), then resets it */
+static int
+step_events(struct store *st, sqlite3_stmt *s,
     void (*cb)(void *arg, const struct event_rec *e), void *arg)
 {
-	sqlite3_stmt *s = st->stmt[ST_EVENTS];
 	struct event_rec e;
 	int rc;
 
-	sqlite3_bind_int64(s, 1, promise_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		e.id = sqlite3_column_int64(s, 0);
 		e.promise_id = sqlite3_column_int64(s, 1);
@@ -958,26 +957,24 @@ store_events(struct store *st, int64_t promise_id,
 }
 
 int
+store_events(struct store *st, int64_t promise_id,
+    void (*cb)(void *arg, const struct event_rec *e), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[ST_EVENTS];
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	return step_events(st, s, cb, arg);
+}
+
+int
 store_events_latest(struct store *st, int64_t promise_id, int64_t limit,
     void (*cb)(void *arg, const struct event_rec *e), void *arg)
 {
 	sqlite3_stmt *s = st->stmt[ST_EVENTS_LATEST];
-	struct event_rec e;
-	int rc;
 
 	sqlite3_bind_int64(s, 1, promise_id);
 	sqlite3_bind_int64(s, 2, limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		e.id = sqlite3_column_int64(s, 0);
-		e.promise_id = sqlite3_column_int64(s, 1);
-		e.at = sqlite3_column_int64(s, 2);
-		e.actor = col_text(s, 3);
-		e.kind = col_text(s, 4);
-		e.detail = col_text(s, 5);
-		cb(arg, &e);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : fail(st, rc);
+	return step_events(st, s, cb, arg);
 }
 
 json_t *

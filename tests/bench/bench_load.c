@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -40,9 +39,6 @@
 /* 9999-12-31T23:59:59Z, as far as anything here needs to reach */
 #define MAX_TIME INT64_C(253402300799)
 #define CREATOR "bench"
-
-/* the database and the two files WAL mode keeps beside it */
-static const char *const suffixes[] = {"", "-wal", "-shm"};
 
 struct group {
 	int64_t count;
@@ -179,22 +175,6 @@ out:
 }
 
 static void
-remove_db(const char *base)
-{
-	char path[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s%s", base,
-		        suffixes[i]) >= sizeof(path))
-			continue;
-		if (unlink(path) == -1 && errno != ENOENT)
-			fprintf(stderr, "bench_load: %s: %s\n", path,
-			    strerror(errno));
-	}
-}
-
-static void
 usage(void)
 {
 	fprintf(stderr,
@@ -207,8 +187,7 @@ main(int argc, char **argv)
 	struct store *st = NULL;
 	struct conf *cf = NULL;
 	struct group *groups = NULL;
-	struct stat sb;
-	char path[PATH_MAX], err[256];
+	char err[256];
 	const char *db = NULL;
 	int64_t total = 0, loaded = 0;
 	uint64_t t0, ns;
@@ -247,22 +226,8 @@ main(int argc, char **argv)
 		}
 	}
 	/* a new database only: a stale -wal beside it would be replayed */
-	for (k = 0; k < ARRAY_SIZE(suffixes); k++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s%s", db,
-		        suffixes[k]) >= sizeof(path)) {
-			fprintf(stderr, "bench_load: %s: path too long\n", db);
-			goto out;
-		}
-		if (lstat(path, &sb) == 0) {
-			fprintf(stderr, "bench_load: %s: exists\n", path);
-			goto out;
-		}
-		if (errno != ENOENT) {
-			fprintf(stderr, "bench_load: %s: %s\n", path,
-			    strerror(errno));
-			goto out;
-		}
-	}
+	if (bench_db_absent("bench_load", db) < 0)
+		goto out;
 	/* the policy defaults, as a daemon with an empty configuration has
 	 * them, so they follow conf.c */
 	if (conf_load(&cf, "/dev/null", err, sizeof(err)) < 0) {
@@ -296,7 +261,7 @@ out:
 	store_close(st);
 	/* a half-loaded database would pass for a whole one */
 	if (created && rc != 0)
-		remove_db(db);
+		bench_db_remove("bench_load", db);
 	conf_free(cf);
 	free(groups);
 	return rc;

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -41,9 +40,6 @@
 #define MAX_BATCH 1000000
 #define DAY 86400
 #define ACTOR "bench"
-
-/* the database and the two files WAL mode keeps beside it */
-static const char *const suffixes[] = {"", "-wal", "-shm"};
 
 /* one add, as op_add and the request wrapper around it make it */
 static int
@@ -82,23 +78,6 @@ add_one(struct store *st, const struct conf *cf, int64_t i, int64_t now)
 	r = store_release(st);
 out:
 	return r;
-}
-
-/* removes what store_open created at base; quiet about what is absent */
-static void
-remove_db(const char *base)
-{
-	char path[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s%s", base,
-		        suffixes[i]) >= sizeof(path))
-			continue;
-		if (unlink(path) == -1 && errno != ENOENT)
-			fprintf(stderr, "bench_sqlite: %s: %s\n", path,
-			    strerror(errno));
-	}
 }
 
 /* n adds, batch to a transaction; *ret_ns is the time they took */
@@ -140,13 +119,11 @@ main(int argc, char **argv)
 {
 	struct store *st = NULL;
 	struct conf *cf = NULL;
-	struct stat sb;
-	char db[PATH_MAX], path[PATH_MAX], err[256];
+	char db[PATH_MAX], err[256];
 	const char *dir = NULL;
 	int64_t n = DEFAULT_N, batch = DEFAULT_BATCH;
 	uint64_t ns = 0;
 	bool created = false, full = true;
-	size_t k;
 	int c, rc = 1;
 
 	while ((c = getopt(argc, argv, "d:n:b:s:")) != -1) {
@@ -187,18 +164,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* never measure (or later delete) a database that is not ours */
-	for (k = 0; k < ARRAY_SIZE(suffixes); k++) {
-		snprintf(path, sizeof(path), "%s%s", db, suffixes[k]);
-		if (lstat(path, &sb) == 0) {
-			fprintf(stderr, "bench_sqlite: %s: exists\n", path);
-			goto out;
-		}
-		if (errno != ENOENT) {
-			fprintf(stderr, "bench_sqlite: %s: %s\n", path,
-			    strerror(errno));
-			goto out;
-		}
-	}
+	if (bench_db_absent("bench_sqlite", db) < 0)
+		goto out;
 	/* the policy defaults, as a daemon with an empty configuration has
 	 * them, so they follow conf.c */
 	if (conf_load(&cf, "/dev/null", err, sizeof(err)) < 0) {
@@ -231,7 +198,7 @@ main(int argc, char **argv)
 out:
 	store_close(st);
 	if (created)
-		remove_db(db);
+		bench_db_remove("bench_sqlite", db);
 	conf_free(cf);
 	return rc;
 }

@@ -10,7 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* monotonic ns: immune to the clock steps the daemon itself must survive */
 static inline uint64_t
@@ -99,6 +102,56 @@ bench_parse_i64(
 	}
 	*ret = (int64_t)v;
 	return 0;
+}
+
+/* a database and the two files WAL mode keeps beside it */
+static const char *const bench_db_suffixes[] = {"", "-wal", "-shm"};
+
+/* 0 if none of db's files exists: a bench writes only a database of its
+ * own (a stale -wal would be replayed into it), else says why: -1 */
+static inline int
+bench_db_absent(const char *tool, const char *db)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t k;
+
+	for (k = 0; k < sizeof(bench_db_suffixes) / sizeof(*bench_db_suffixes);
+	     k++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", db,
+		        bench_db_suffixes[k]) >= sizeof(path)) {
+			fprintf(stderr, "%s: %s: path too long\n", tool, db);
+			return -1;
+		}
+		if (lstat(path, &sb) == 0) {
+			fprintf(stderr, "%s: %s: exists\n", tool, path);
+			return -1;
+		}
+		if (errno != ENOENT) {
+			fprintf(stderr, "%s: %s: %s\n", tool, path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* removes db and its WAL files; quiet about what is absent */
+static inline void
+bench_db_remove(const char *tool, const char *db)
+{
+	char path[PATH_MAX];
+	size_t k;
+
+	for (k = 0; k < sizeof(bench_db_suffixes) / sizeof(*bench_db_suffixes);
+	     k++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", db,
+		        bench_db_suffixes[k]) >= sizeof(path))
+			continue;
+		if (unlink(path) == -1 && errno != ENOENT)
+			fprintf(stderr, "%s: %s: %s\n", tool, path,
+			    strerror(errno));
+	}
 }
 
 #endif
