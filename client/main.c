@@ -140,6 +140,7 @@ static const char help_general[] =
     "  status\n"
     "  report [--since 30d] [--owner LOGIN | --team MANAGER] [--csv]\n"
     "  sample N [--since 30d] [--owner LOGIN | --team MANAGER]\n"
+    "  digest [--team MANAGER]\n"
     "  backup FILE\n"
     "  metrics\n"
     "\n"
@@ -275,6 +276,17 @@ static const char usage_sample[] =
     "N promises settled in the period (default 30d), picked at random, each\n"
     "with its full history: for calling the customer and asking how it "
     "went.\n";
+
+static const char usage_digest[] =
+    "usage: promise digest [--team MANAGER]\n"
+    "\n"
+    "A manager's weekly digest as of now, as promised sends it at [digest]\n"
+    "schedule: their team's overdue promises, those due in the coming week,\n"
+    "and last week's tally (kept on time, kept late, still open), overall\n"
+    "and per owner; and when the next one is sent.  Managers see their own\n"
+    "team's and those of the managers below them, admins anyone's.\n"
+    "\n"
+    "  --team MANAGER  whose team (default: you)\n";
 
 static const char usage_ack[] =
     "usage: promise ack ID\n"
@@ -1660,6 +1672,16 @@ put_late_cell(const json_t *v, char *buf, size_t len)
 		timefmt_duration(json_integer_value(v), buf, len);
 }
 
+/* "60%" or "-" for an on_time_rate */
+static void
+put_rate_cell(const json_t *rate, char *buf, size_t len)
+{
+	if (json_is_number(rate))
+		snprintf(buf, len, "%.0f%%", 100.0 * json_number_value(rate));
+	else
+		snprintf(buf, len, "-");
+}
+
 static int
 cmd_report(const struct cli *cli, const struct args *a)
 {
@@ -1721,11 +1743,7 @@ cmd_report(const struct cli *cli, const struct args *a)
 		    json_object_get(row, "lateness_p50"), p50, sizeof(p50));
 		put_late_cell(
 		    json_object_get(row, "lateness_p90"), p90, sizeof(p90));
-		if (json_is_number(rate))
-			snprintf(pct, sizeof(pct), "%.0f%%",
-			    100.0 * json_number_value(rate));
-		else
-			snprintf(pct, sizeof(pct), "-");
+		put_rate_cell(rate, pct, sizeof(pct));
 		printf("%-16.16s %5" PRId64 " %7" PRId64 " %5" PRId64
 		       " %5" PRId64 " %7" PRId64 " %5" PRId64 " told %2" PRId64
 		       " not %5" PRId64 " %7s %8s %8s\n",
@@ -1778,6 +1796,172 @@ cmd_sample(const struct cli *cli, const struct args *a)
 		show_promise(json_object_get(item, "promise"), now);
 		show_history(json_object_get(item, "events"));
 	}
+out:
+	json_decref(reply);
+	json_decref(req);
+	return status;
+}
+
+/* the columns the lines of a digest share */
+struct dwidth {
+	size_t id, owner;
+};
+
+static void
+dwidth_add(struct dwidth *w, const json_t *list)
+{
+	char id[24];
+	const json_t *o;
+	const char *s;
+	size_t i;
+
+	json_array_foreach(list, i, o)
+	{
+		(void)snprintf(id, sizeof(id), "%" PRId64, jint(o, "id", 0));
+		w->id = max_width(w->id, id, SIZE_MAX);
+		s = jstr(o, "owner");
+		w->owner =
+		    max_width(w->owner, s != NULL ? s : "-", OWNER_MAX_WIDTH);
+	}
+}
+
+/* "Overdue: 2" and a line per promise: id, owner, due, title, customer */
+static void
+put_digest_list(
+    const char *label, const json_t *sec, const struct dwidth *w, int64_t at)
+{
+	const json_t *list = json_object_get(sec, "promises"), *o;
+	int64_t count = jint(sec, "count", 0);
+	char id[24];
+	const char *s;
+	size_t i;
+
+	printf("%s: %" PRId64 "\n", label, count);
+	json_array_foreach(list, i, o)
+	{
+		(void)snprintf(id, sizeof(id), "%" PRId64, jint(o, "id", 0));
+		fputs("  ", stdout);
+		put_cell(id, w->id, true);
+		fputs("  ", stdout);
+		put_cell(
+		    (s = jstr(o, "owner")) != NULL ? s : "-", w->owner, true);
+		fputs("  ", stdout);
+		put_due(jint(o, "due_at", 0), at);
+		fputs("  ", stdout);
+		put_str((s = jstr(o, "title")) != NULL ? s : "");
+		if ((s = jstr(o, "for")) != NULL && s[0] != '\0') {
+			fputs(" (for ", stdout);
+			put_str(s);
+			putchar(')');
+		}
+		putchar('\n');
+	}
+	if (count > (int64_t)json_array_size(list))
+		printf("  ... and %" PRId64 " more\n",
+		    count - (int64_t)json_array_size(list));
+}
+
+/* "5 due: 3 kept on time, 1 kept late, 1 still open; 60% on time" */
+static void
+put_tally(const json_t *t)
+{
+	const json_t *rate = json_object_get(t, "on_time_rate");
+	char pct[16];
+
+	printf("%" PRId64 " due: %" PRId64 " kept on time, %" PRId64
+	       " kept late, %" PRId64 " still open",
+	    jint(t, "due", 0), jint(t, "kept_on_time", 0),
+	    jint(t, "kept_late", 0), jint(t, "open", 0));
+	if (json_is_number(rate)) {
+		put_rate_cell(rate, pct, sizeof(pct));
+		printf("; %s on time", pct);
+	}
+	putchar('\n');
+}
+
+/* "Digest for boss's team as of ...; next sent ..." and "Team: ..." */
+static void
+put_digest_head(const json_t *d, const json_t *next)
+{
+	char when[TIMEBUF];
+	const json_t *team = json_object_get(d, "team"), *m;
+	const char *s;
+	size_t i;
+
+	fputs("Digest for ", stdout);
+	put_str((s = jstr(d, "manager")) != NULL ? s : "?");
+	timefmt_local(jint(d, "at", 0), when, sizeof(when));
+	printf("'s team as of %s; ", when);
+	if (json_is_integer(next)) {
+		timefmt_local(json_integer_value(next), when, sizeof(when));
+		printf("next sent %s\n", when);
+	} else {
+		puts("no schedule");
+	}
+	fputs("Team: ", stdout);
+	if (json_array_size(team) == 0)
+		fputs("nobody", stdout);
+	json_array_foreach(team, i, m)
+	{
+		if (i > 0)
+			fputs(", ", stdout);
+		put_str(json_is_string(m) ? json_string_value(m) : "?");
+	}
+	putchar('\n');
+}
+
+static void
+show_digest(const json_t *d, const json_t *next)
+{
+	const json_t *over = json_object_get(d, "overdue");
+	const json_t *soon = json_object_get(d, "due_this_week");
+	const json_t *last = json_object_get(d, "last_week"), *o;
+	struct dwidth w = {0, 0};
+	int64_t at = jint(d, "at", 0);
+	const char *s;
+	size_t i;
+
+	dwidth_add(&w, json_object_get(over, "promises"));
+	dwidth_add(&w, json_object_get(soon, "promises"));
+	json_array_foreach(json_object_get(last, "owners"), i, o)
+	{
+		s = jstr(o, "owner");
+		w.owner =
+		    max_width(w.owner, s != NULL ? s : "?", OWNER_MAX_WIDTH);
+	}
+	put_digest_head(d, next);
+	put_digest_list("Overdue", over, &w, at);
+	put_digest_list("Due this week", soon, &w, at);
+	if (jint(last, "due", 0) == 0) {
+		puts("Last week: nothing came due");
+		return;
+	}
+	fputs("Last week: ", stdout);
+	put_tally(last);
+	json_array_foreach(json_object_get(last, "owners"), i, o)
+	{
+		fputs("  ", stdout);
+		put_cell(
+		    (s = jstr(o, "owner")) != NULL ? s : "?", w.owner, true);
+		fputs("  ", stdout);
+		put_tally(o);
+	}
+}
+
+static int
+cmd_digest(const struct cli *cli, const struct args *a)
+{
+	json_t *req = NULL, *reply = NULL;
+	int status;
+
+	if ((status = check_text("--team", a->team, false)) != CLI_OK)
+		goto out;
+	req = json_pack("{s:i,s:s,s:s*}", "v", PROTO_VERSION, "op", "digest",
+	    "team", a->team);
+	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+		goto out;
+	show_digest(
+	    json_object_get(reply, "digest"), json_object_get(reply, "next"));
 out:
 	json_decref(reply);
 	json_decref(req);
@@ -1960,8 +2144,12 @@ drow_fill(const json_t *dl, int64_t now, struct drow *r)
 
 	/* ids are hex, so bytes are columns; the full one is in --json */
 	(void)snprintf(r->id, sizeof(r->id), "%s", s != NULL ? s : "?");
-	(void)snprintf(r->promise, sizeof(r->promise), "%" PRId64,
-	    jint(dl, "promise_id", 0));
+	/* a digest is about no one promise */
+	if (jint(dl, "promise_id", 0) > 0)
+		(void)snprintf(r->promise, sizeof(r->promise), "%" PRId64,
+		    jint(dl, "promise_id", 0));
+	else
+		(void)snprintf(r->promise, sizeof(r->promise), "-");
 	(void)snprintf(r->attempts, sizeof(r->attempts), "%" PRId64,
 	    jint(dl, "attempts", 0));
 	delivery_when(dl, now, false, r->when, sizeof(r->when));
@@ -2329,6 +2517,7 @@ static const struct command commands[] = {
         usage_report, cmd_report},
     {"sample", "N", OPTBIT(OPT_SINCE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_TEAM),
         usage_sample, cmd_sample},
+    {"digest", NULL, OPTBIT(OPT_TEAM), usage_digest, cmd_digest},
     {"ack", "ID", 0, usage_ack, cmd_ack},
     {"deliveries", NULL,
         OPTBIT(OPT_FAILED) | OPTBIT(OPT_STATE) | OPTBIT(OPT_LIMIT),

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "digest.h"
 #include "log.h"
 #include "proto.h"
 #include "timefmt.h"
@@ -350,8 +351,9 @@ event_cb(void *arg, const struct event_rec *e)
 static json_t *
 delivery_json(const struct delivery_rec *d)
 {
-	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:o,s:s?,s:I,s:o}",
-	    "delivery", d->uid, "promise_id", (json_int_t)d->promise_id,
+	return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:I,s:o,s:s?,s:I,s:o}",
+	    "delivery", d->uid, "promise_id",
+	    d->promise_id > 0 ? json_integer(d->promise_id) : json_null(),
 	    "event", d->kind, "recipient", d->recipient, "channel", d->channel,
 	    "state", d->state, "attempts", (json_int_t)d->attempts,
 	    "next_attempt_at",
@@ -387,7 +389,11 @@ seen_deliveries_cb(void *arg, const struct delivery_rec *d)
 
 	if (sd->limit > 0 && sd->n >= sd->limit)
 		return 0;
-	if (strcmp(d->recipient, sd->r->c->login) != 0) {
+	if (d->promise_id == 0) {
+		/* a digest: seen by whoever may see its manager's team */
+		if (!may_act(sd->r, d->recipient))
+			return 0;
+	} else if (strcmp(d->recipient, sd->r->c->login) != 0) {
 		rc = store_get(sd->r->ctl->st, d->promise_id, get_cb, &j);
 		json_decref(j.val);
 		if (rc == -ENOENT)
@@ -1257,26 +1263,46 @@ one_delivery_cb(void *arg, const struct delivery_rec *d)
 	return *ret ? 0 : -ENOMEM;
 }
 
+struct delivery_about {
+	int64_t promise_id;
+	char recipient[128];
+};
+
 static int
-delivery_promise_cb(void *arg, const struct delivery_rec *d)
+delivery_about_cb(void *arg, const struct delivery_rec *d)
 {
-	*(int64_t *)arg = d->promise_id;
+	struct delivery_about *a = arg;
+
+	a->promise_id = d->promise_id;
+	util_strlcpy(a->recipient, d->recipient, sizeof(a->recipient));
 	return 0;
 }
 
-/* a delivery is retried by whoever may act on its promise */
+/* a delivery is retried by whoever may act on its promise; a digest by
+ * whoever may see its manager's team */
 static enum proto_err
 delivery_allowed(struct req *r, const char *uid)
 {
 	struct json_cb j = {.now = r->now};
-	int64_t pid = 0;
+	struct delivery_about a = {0};
+	int64_t pid;
 	int rc;
 
-	rc = store_delivery_by_uid(r->ctl->st, uid, delivery_promise_cb, &pid);
+	rc = store_delivery_by_uid(r->ctl->st, uid, delivery_about_cb, &a);
 	if (rc == -ENOENT) {
 		snprintf(r->err, sizeof(r->err), "no delivery %s", uid);
 		return PROTO_NOT_FOUND;
 	}
+	if (rc == 0 && a.promise_id == 0) {
+		if (may_act(r, a.recipient))
+			return PROTO_OK;
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not retry the digest of '%s': only they, their "
+		    "managers and admins may",
+		    r->c->login, a.recipient);
+		return PROTO_FORBIDDEN;
+	}
+	pid = a.promise_id;
 	if (rc < 0 || (rc = store_get(r->ctl->st, pid, get_cb, &j)) < 0)
 		return store_failed(r, rc);
 	json_decref(j.val);
@@ -1792,6 +1818,37 @@ op_sample(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* a manager's weekly digest as of now, as it would be sent, and when the
+ * next one goes out */
+static enum proto_err
+op_digest(struct req *r)
+{
+	const char *team = r->c->login;
+	json_t *d = NULL;
+	int64_t last, next;
+	char week[16];
+	enum proto_err e;
+	int rc;
+
+	if ((e = proto_get_str(r->body, "team", false, 64, &team, r->err,
+	         sizeof(r->err))) != PROTO_OK)
+		return e;
+	if (!may_act(r, team)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not see the digest of '%s''s team: only they, "
+		    "their managers and admins may",
+		    r->c->login, team);
+		return PROTO_FORBIDDEN;
+	}
+	if ((rc = digest_build(r->ctl->st, r->ctl->conf, team, r->now, &d)) < 0)
+		return store_failed(r, rc);
+	rc = digest_slots(
+	    r->ctl->conf, r->now, &last, &next, week, sizeof(week));
+	r->reply = json_pack("{s:b,s:o,s:o}", "ok", 1, "digest", d, "next",
+	    rc == 0 ? json_integer(next) : json_null());
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
 static enum proto_err
 op_status(struct req *r)
 {
@@ -2036,6 +2093,7 @@ static const struct op {
     {"import", true, op_import},
     {"export", false, op_export},
     {"sample", false, op_sample},
+    {"digest", false, op_digest},
 };
 
 /* ---- connections -----------------------------------------------------------

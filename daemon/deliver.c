@@ -260,17 +260,20 @@ new_uid(struct deliver *dl, char uid[33])
 
 /* ---- who hears of what ----------------------------------------------- */
 
-/* the channels that reach login; the log when nothing else does, so that
- * nothing is ever dropped for want of an address */
+/* the channels that reach login (webhooks only if hooks); the log when
+ * nothing else does, so that nothing is ever dropped for want of an
+ * address */
 static size_t
-channels_for(const struct deliver *dl, const char *login, enum channel *out)
+channels_for(
+    const struct deliver *dl, const char *login, bool hooks, enum channel *out)
 {
 	const struct person *p = conf_person(dl->conf, login);
 	size_t n = 0;
 
 	if (p != NULL && p->email != NULL && dl->b[CH_EMAIL] != NULL)
 		out[n++] = CH_EMAIL;
-	if (p != NULL && p->webhook != NULL && dl->b[CH_WEBHOOK] != NULL)
+	if (hooks && p != NULL && p->webhook != NULL &&
+	    dl->b[CH_WEBHOOK] != NULL)
 		out[n++] = CH_WEBHOOK;
 	if (n == 0)
 		out[n++] = CH_LOG;
@@ -329,11 +332,13 @@ thread_root(const struct deliver *dl, const struct promise_rec *p, char *buf,
  * {"delivery","to","channel"} for each to out.  Each payload is base with
  * "delivery", "recipient" and (email) "thread" appended, set on base
  * itself and taken off again after, which dumps the same text as a copy
- * would at a fraction of the cost.
+ * would at a fraction of the cost.  With p NULL the event is about no one
+ * promise (a digest): root is the email's own Message-ID, and webhooks,
+ * whose payloads are about a promise, are not used.
  */
 static int
-tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
-    const char *login, json_t *out)
+tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
+    json_t *base, const char *login, json_t *out)
 {
 	static const char *const extras[] = {"delivery", "recipient", "thread"};
 	const struct person *who = conf_person(dl->conf, login);
@@ -342,9 +347,9 @@ tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
 	struct delivery *d;
 	struct backend *b;
 	json_t *recipient = NULL;
-	char uid[33], root[256], *text = NULL;
-	int64_t nmail;
-	size_t i, j, n = channels_for(dl, login, ch);
+	char uid[33], proot[256], *text = NULL;
+	int64_t nmail = 0, pid = p != NULL ? p->id : 0;
+	size_t i, j, n = channels_for(dl, login, p != NULL, ch);
 	int rc = 0;
 
 	recipient = json_pack("{s:s,s:s?,s:s?,s:s?}", "login", login, "email",
@@ -362,15 +367,16 @@ tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
 			rc = -ENOMEM;
 			break;
 		}
-		if (ch[i] == CH_EMAIL) {
+		if (ch[i] == CH_EMAIL && p != NULL) {
 			if ((rc = store_delivery_count(
 			         dl->st, p->id, "email", &nmail)) < 0)
 				break;
-			thread_root(dl, p, root, sizeof(root));
-			json_object_set_new(base, "thread",
-			    json_pack("{s:s,s:b}", "root", root, "first",
-			        nmail == 0));
+			thread_root(dl, p, proot, sizeof(proot));
 		}
+		if (ch[i] == CH_EMAIL)
+			json_object_set_new(base, "thread",
+			    json_pack("{s:s,s:b}", "root",
+			        p != NULL ? proot : root, "first", nmail == 0));
 		free(text);
 		text = json_dumps(base, JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (text == NULL) {
@@ -379,13 +385,13 @@ tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
 		}
 		memset(&r, 0, sizeof(r));
 		r.uid = uid;
-		r.promise_id = p->id;
+		r.promise_id = pid;
 		r.kind = json_string_value(json_object_get(base, "event"));
 		r.recipient = login;
 		r.channel = channel_names[ch[i]];
 		r.payload = text;
 		r.created_at = util_now();
-		rc = store_delivery_add(dl->st, uid, p->id, r.kind, login,
+		rc = store_delivery_add(dl->st, uid, pid, r.kind, login,
 		    r.channel, text, r.created_at, &r.id);
 		if (rc < 0)
 			break;
@@ -415,6 +421,44 @@ out:
 	return rc;
 }
 
+static int
+tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
+    const char *login, json_t *out)
+{
+	return tell_about(dl, p, NULL, base, login, out);
+}
+
+int
+deliver_digest(struct deliver *dl, const char *login, json_t *base,
+    const char *key, json_t *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *from = dl->conf->smtp_from;
+	const char *at = from ? strchr(from, '@') : NULL;
+	char root[320], who[3 * 64 + 1];
+	size_t i, n = 0;
+
+	/* the login as message-id text: one that is not letters, digits,
+	 * '-' and '_' alone is written =XX byte by byte ('=' is atext), so
+	 * that two logins never share a thread */
+	for (i = 0; login[i] != '\0' && n + 4 <= sizeof(who); i++) {
+		unsigned char ch = (unsigned char)login[i];
+
+		if (ascii_alpha(login[i]) || ascii_digit(login[i]) ||
+		    ch == '-' || ch == '_') {
+			who[n++] = login[i];
+		} else {
+			who[n++] = '=';
+			who[n++] = hex[ch >> 4];
+			who[n++] = hex[ch & 0xf];
+		}
+	}
+	who[n] = '\0';
+	snprintf(root, sizeof(root), "<digest.%s.%s@%s>", key, who,
+	    at ? at + 1 : "promised.invalid");
+	return tell_about(dl, NULL, root, base, login, out);
+}
+
 /* for explain: who would be told, by which channels, in which zone */
 static int
 plan_one(struct deliver *dl, const char *login, int64_t level, json_t *out)
@@ -424,7 +468,7 @@ plan_one(struct deliver *dl, const char *login, int64_t level, json_t *out)
 	const char *zone = who != NULL && who->timezone != NULL
 	    ? who->timezone
 	    : dl->conf->calendar_tz;
-	size_t i, n = channels_for(dl, login, ch);
+	size_t i, n = channels_for(dl, login, true, ch);
 	json_t *o;
 
 	for (i = 0; i < n; i++) {
@@ -604,12 +648,25 @@ worth_reporting(const struct delivery *d)
 
 /* ---- attempts ----------------------------------------------------------- */
 
+/* "promise.due for promise 12", or the event alone when it is about no
+ * one promise, for the log */
+static void
+about(const struct delivery *d, char *buf, size_t len)
+{
+	if (d->promise_id > 0)
+		snprintf(buf, len, "%s for promise %" PRId64, d->kind,
+		    d->promise_id);
+	else
+		snprintf(buf, len, "%s", d->kind);
+}
+
 void
 deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 {
 	struct deliver *dl = d->dl;
 	struct undeliverable u = {.dl = dl, .d = d, .error = error};
 	struct delivery **mark;
+	char what[96];
 	int64_t now_ms = util_now_ms(), now = now_ms / 1000, next_ms = 0;
 	bool final = rc == -EPERM;
 	int r;
@@ -666,27 +723,24 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 		    dl->s, &d->retry, util_now_ms() + STORE_RETRY_MS);
 		return;
 	}
+	about(d, what, sizeof(what));
 	if (rc == 0) {
-		log_debug("delivery %s: %s for promise %" PRId64
-		          " sent to '%s' "
-		          "via %s",
-		    d->uid, d->kind, d->promise_id, d->recipient, d->channel);
+		log_debug("delivery %s: %s sent to '%s' via %s", d->uid, what,
+		    d->recipient, d->channel);
 		delivery_free(d);
 		return;
 	}
 	if (final) {
-		log_warnx("delivery %s: %s for promise %" PRId64 " to '%s' "
-		          "failed for good after %" PRId64 " attempts: %s",
-		    d->uid, d->kind, d->promise_id, d->recipient,
-		    d->attempts + 1, error);
+		log_warnx("delivery %s: %s to '%s' failed for good after "
+		          "%" PRId64 " attempts: %s",
+		    d->uid, what, d->recipient, d->attempts + 1, error);
 		delivery_free(d);
 		return;
 	}
 	d->attempts++;
-	log_warnx("delivery %s: %s for promise %" PRId64 " to '%s' failed: %s, "
-	          "will retry in %" PRId64 "s",
-	    d->uid, d->kind, d->promise_id, d->recipient, error,
-	    (next_ms - now_ms + 999) / 1000);
+	log_warnx("delivery %s: %s to '%s' failed: %s, will retry in %" PRId64
+	          "s",
+	    d->uid, what, d->recipient, error, (next_ms - now_ms + 999) / 1000);
 	sched_timer_add(dl->s, &d->retry, next_ms);
 }
 

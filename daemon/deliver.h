@@ -66,6 +66,8 @@ struct delivery {
  *                 Message-ID, later ones refer to it
  *   "failed"      undeliverable only: {"delivery", "event", "recipient",
  *                 "channel", "error"} of the delivery that could not be made
+ * A "promise.digest" has no "promise" nor "history" but a "digest" object,
+ * described in digest.h.
  */
 
 /*
@@ -120,6 +122,14 @@ int deliver_event(struct deliver *dl, const struct promise_rec *p,
 /* within the batch: tells everyone p was escalated to that it is settled */
 int deliver_resolved(
     struct deliver *dl, const struct promise_rec *p, int64_t now, json_t *out);
+/*
+ * Within the batch: writes a digest (base, a "promise.digest" payload) for
+ * login by email, else the log; appends {"delivery","to","channel"} for
+ * each to out.  The email's Message-ID is made of key (the week) and
+ * login: one conversation per manager and week.
+ */
+int deliver_digest(struct deliver *dl, const char *login, json_t *base,
+    const char *key, json_t *out);
 /* within the batch: sends delivery uid again now; -ENOENT if unknown,
  * -EALREADY if it was sent; *ret_id its row */
 int deliver_retry(

@@ -42,6 +42,7 @@ enum mail_kind {
 	MAIL_ESCALATION,
 	MAIL_RESOLVED,
 	MAIL_UNDELIVERABLE,
+	MAIL_DIGEST,
 	MAIL_MAX,
 	MAIL_INVALID = -EINVAL,
 };
@@ -52,6 +53,7 @@ static const char *const mail_events[MAIL_MAX] = {
     [MAIL_ESCALATION] = "promise.escalation",
     [MAIL_RESOLVED] = "promise.resolved",
     [MAIL_UNDELIVERABLE] = "promise.undeliverable",
+    [MAIL_DIGEST] = "promise.digest",
 };
 
 /* what a message is made of; the strings point into the parsed payload */
@@ -64,6 +66,7 @@ struct mail {
 	const char *title, *owner, *whom, *note, *state;
 	json_t *history;  /* array, or NULL */
 	json_t *failed;   /* object, or NULL */
+	json_t *digest;   /* a digest's object (digest.h), or NULL */
 	const char *root; /* the thread's root Message-ID, or NULL */
 	bool first;
 };
@@ -544,6 +547,16 @@ mail_parse(json_t *root, struct mail *m)
 		return "the recipient has no email address";
 	m->login = jstr(rcpt, "login");
 	m->zone = jstr(rcpt, "timezone");
+	if (m->kind == MAIL_DIGEST) {
+		/* about a team, not one promise */
+		m->digest = json_object_get(root, "digest");
+		if (!json_is_object(m->digest) ||
+		    (m->owner = jstr(m->digest, "manager")) == NULL ||
+		    !jint(m->digest, "at", &m->due_at))
+			return "the payload's digest lacks manager or at";
+		m->title = "";
+		goto thread;
+	}
 	p = json_object_get(root, "promise");
 	if (!jint(p, "id", &m->id) || (m->title = jstr(p, "title")) == NULL ||
 	    (m->owner = jstr(p, "owner")) == NULL ||
@@ -569,6 +582,7 @@ mail_parse(json_t *root, struct mail *m)
 		m->failed = NULL;
 	if (m->kind == MAIL_UNDELIVERABLE && m->failed == NULL)
 		return "the payload says nothing of the failed delivery";
+thread:
 	if ((th = json_object_get(root, "thread")) != NULL) {
 		m->root = jstr(th, "root");
 		if (m->root == NULL || !msgid_ok(m->root))
@@ -603,11 +617,55 @@ event_noun(const char *event)
 	return "message";
 }
 
+/* a section's count, or 0 */
+static int64_t
+dcount(const struct mail *m, const char *section)
+{
+	int64_t n = 0;
+
+	(void)jint(json_object_get(m->digest, section), "count", &n);
+	return n;
+}
+
+/* "60%", or "" when the rate is null */
+static void
+percent(const json_t *rate, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (json_is_number(rate))
+		snprintf(buf, len, "%.0f%%", json_number_value(rate) * 100.0);
+}
+
+static void
+digest_subject(struct buf *b, const struct mail *m)
+{
+	const char *week = jstr(m->digest, "week");
+	char pct[16];
+
+	percent(json_object_get(
+	            json_object_get(m->digest, "last_week"), "on_time_rate"),
+	    pct, sizeof(pct));
+	buf_puts(b, "[digest");
+	if (week != NULL) {
+		buf_puts(b, " ");
+		put_line_max(b, week, 16);
+	}
+	buf_printf(b,
+	    "] %" PRId64 " overdue, %" PRId64 " due this week, %s%s "
+	    "last week",
+	    dcount(m, "overdue"), dcount(m, "due_this_week"),
+	    pct[0] ? pct : "nothing due", pct[0] ? " on time" : "");
+}
+
 static void
 compose_subject(struct buf *b, const struct mail *m)
 {
 	char dur[64];
 
+	if (m->kind == MAIL_DIGEST) {
+		digest_subject(b, m);
+		return;
+	}
 	buf_printf(b, "[promise %" PRId64 "] ", m->id);
 	switch (m->kind) {
 	case MAIL_NUDGE:
@@ -877,12 +935,27 @@ put_undeliverable(struct buf *b, const struct mail *m)
 	buf_puts(b, " knows about it.\n");
 }
 
+/* "What you can do:" and the commands, with what each is for, aligned */
+static void
+put_command_table(
+    struct buf *b, char (*cmd)[96], const char *const *what, int n)
+{
+	int w = 0, len;
+
+	for (int i = 0; i < n; i++)
+		if ((len = (int)strlen(cmd[i])) > w)
+			w = len;
+	buf_puts(b, "\nWhat you can do:\n");
+	for (int i = 0; i < n; i++)
+		buf_printf(b, "  %-*s  %s\n", w, cmd[i], what[i]);
+}
+
 static void
 put_commands(struct buf *b, const struct mail *m)
 {
 	char cmd[4][96];
 	const char *what[4];
-	int n = 0, w = 0, len;
+	int n = 0;
 
 	if (m->kind == MAIL_NUDGE || m->kind == MAIL_DUE ||
 	    m->kind == MAIL_ESCALATION) {
@@ -900,12 +973,118 @@ put_commands(struct buf *b, const struct mail *m)
 	}
 	snprintf(cmd[n], sizeof(cmd[n]), "promise show %" PRId64, m->id);
 	what[n++] = "the promise and its history";
-	for (int i = 0; i < n; i++)
-		if ((len = (int)strlen(cmd[i])) > w)
-			w = len;
-	buf_puts(b, "\nWhat you can do:\n");
-	for (int i = 0; i < n; i++)
-		buf_printf(b, "  %-*s  %s\n", w, cmd[i], what[i]);
+	put_command_table(b, cmd, what, n);
+}
+
+/* one section of a digest: its count and the promises it lists */
+static void
+put_digest_list(
+    struct buf *b, const struct mail *m, const char *section, const char *name)
+{
+	const json_t *sec = json_object_get(m->digest, section);
+	const json_t *list = json_object_get(sec, "promises"), *e;
+	char due[96], rel[64];
+	int64_t n = dcount(m, section), id, at;
+	size_t i;
+
+	buf_printf(b, "\n%s: %" PRId64 "\n", name, n);
+	for (i = 0; i < json_array_size(list); i++) {
+		e = json_array_get(list, i);
+		if (!jint(e, "id", &id) || !jint(e, "due_at", &at) ||
+		    jstr(e, "title") == NULL || jstr(e, "owner") == NULL)
+			continue;
+		timefmt_local(at, due, sizeof(due));
+		timefmt_relative(at, m->due_at, rel, sizeof(rel));
+		buf_printf(b, "  %-6" PRId64 " ", id);
+		put_line_max(b, jstr(e, "owner"), 64);
+		buf_printf(b, ", due %s (%s)\n         ", due, rel);
+		put_line_max(b, jstr(e, "title"), 200);
+		if (jstr(e, "for") != NULL) {
+			buf_puts(b, " (for ");
+			put_line_max(b, jstr(e, "for"), 100);
+			buf_puts(b, ")");
+		}
+		buf_puts(b, "\n");
+	}
+	if (n > (int64_t)json_array_size(list))
+		buf_printf(b, "  ... and %" PRId64 " more.\n",
+		    n - (int64_t)json_array_size(list));
+}
+
+/* "5 came due: 3 kept on time, 1 kept late, 1 still open" */
+static void
+put_tally(struct buf *b, const json_t *o)
+{
+	int64_t due = 0, on = 0, late = 0, open = 0;
+	char pct[16];
+
+	(void)jint(o, "due", &due);
+	(void)jint(o, "kept_on_time", &on);
+	(void)jint(o, "kept_late", &late);
+	(void)jint(o, "open", &open);
+	percent(json_object_get(o, "on_time_rate"), pct, sizeof(pct));
+	buf_printf(b,
+	    "%" PRId64 " due: %" PRId64 " kept on time, %" PRId64
+	    " kept late, %" PRId64 " still open",
+	    due, on, late, open);
+	if (pct[0])
+		buf_printf(b, "; %s on time", pct);
+}
+
+static void
+put_digest(struct buf *b, const struct mail *m)
+{
+	const json_t *team = json_object_get(m->digest, "team");
+	const json_t *last = json_object_get(m->digest, "last_week");
+	const json_t *owners = json_object_get(last, "owners"), *o;
+	char t[96], cmd[3][96];
+	const char *what[3] = {"the overdue promises", "who keeps their word",
+	    "this digest, as of now"};
+	int64_t due = 0;
+	size_t i;
+
+	timefmt_local(m->due_at, t, sizeof(t));
+	buf_printf(b, "How your team stands, as of %s.\n", t);
+	if (json_array_size(team) > 0) {
+		buf_puts(b, "Team: ");
+		for (i = 0; i < json_array_size(team); i++) {
+			if (i > 0)
+				buf_puts(b, ", ");
+			if (i == 20) {
+				buf_printf(b, "and %zu more",
+				    json_array_size(team) - i);
+				break;
+			}
+			put_line_max(
+			    b, json_string_value(json_array_get(team, i)), 64);
+		}
+		buf_puts(b, "\n");
+	}
+	put_digest_list(b, m, "overdue", "Overdue now");
+	put_digest_list(b, m, "due_this_week", "Due in the coming week");
+	(void)jint(last, "due", &due);
+	buf_puts(b, "\nLast week: ");
+	if (due == 0) {
+		buf_puts(b, "no promise came due.\n");
+	} else {
+		put_tally(b, last);
+		buf_puts(b, ".\n");
+		for (i = 0; i < json_array_size(owners); i++) {
+			o = json_array_get(owners, i);
+			if (jstr(o, "owner") == NULL)
+				continue;
+			buf_puts(b, "  ");
+			put_line_max(b, jstr(o, "owner"), 64);
+			buf_puts(b, ": ");
+			put_tally(b, o);
+			buf_puts(b, "\n");
+		}
+	}
+	snprintf(cmd[0], sizeof(cmd[0]), "promise list --state overdue");
+	snprintf(
+	    cmd[1], sizeof(cmd[1]), "promise report --team %.64s", m->owner);
+	snprintf(cmd[2], sizeof(cmd[2]), "promise digest");
+	put_command_table(b, cmd, what, 3);
 }
 
 /* the body in the current (the recipient's) time zone, '\n' line ends */
@@ -914,6 +1093,11 @@ compose_body(struct buf *b, const struct mail *m, const char *uid)
 {
 	char due[96], rel[64], dur[64];
 
+	if (m->kind == MAIL_DIGEST) {
+		put_digest(b, m);
+		buf_printf(b, "\n-- \npromised, delivery %s\n", uid);
+		return;
+	}
 	timefmt_local(m->due_at, due, sizeof(due));
 	timefmt_relative(m->due_at, m->occurred_at, rel, sizeof(rel));
 	switch (m->kind) {

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "deliver.h"
+#include "digest.h"
 #include "log.h"
 #include "notify.h"
 #include "sched.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct store *st;
 	struct sched *s;
 	struct deliver *dl;
+	struct digest *dg;
 	struct ctl *ctl;
 	ev_prepare prepare;
 	ev_signal sigterm, sigint, sighup;
@@ -198,6 +200,7 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("reload: durability: %s", store_errmsg(d->st));
 	log_set_level(c->log_level);
 	ctl_set_conf(d->ctl, c);
+	digest_reload(d->dg, c);
 	conf_free(d->conf);
 	d->conf = c;
 	log_info("configuration reloaded from %s", c->path);
@@ -268,6 +271,12 @@ run(struct daemon *d)
 	if ((r = sched_load(d->s)) < 0 || (r = deliver_resume(d->dl)) < 0) {
 		log_warnx("loading open promises: %s",
 		    r == -ENOMEM ? "out of memory" : store_errmsg(d->st));
+		return 1;
+	}
+	/* after the outbox is loaded: a digest owed since the last run is
+	 * written now and goes out with the first commit */
+	if ((r = digest_open(&d->dg, d->st, d->s, d->dl, d->conf)) < 0) {
+		log_warnx("start-up: out of memory");
 		return 1;
 	}
 	ctl_attach(d->ctl, d->st, d->s, d->dl);
@@ -367,6 +376,7 @@ main(int argc, char **argv)
 	d.ctl = ctl_close(d.ctl);
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
 		log_warnx("final commit failed: %s", store_errmsg(d.st));
+	d.dg = digest_close(d.dg);
 	d.dl = deliver_close(d.dl);
 	d.s = sched_close(d.s);
 	d.st = store_close(d.st);

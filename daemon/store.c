@@ -108,6 +108,21 @@ static const char *const migrations[] = {
     "content = 'promises', content_rowid = 'id');"
     "CREATE TABLE fts_mark (upto INTEGER NOT NULL);"
     "INSERT INTO fts_mark VALUES (0);",
+    /* 7: weekly digests: a delivery about no one promise (promise_id
+     * NULL; dropping a NOT NULL is among the changes SQLite's writable
+     * schema allows, as in 3), and which digests were written, so that
+     * each manager gets one per week whatever the restarts */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, "
+    "'promise_id INTEGER NOT NULL REFERENCES promises (id)', "
+    "'promise_id INTEGER REFERENCES promises (id)') "
+    "WHERE type = 'table' AND name = 'deliveries';"
+    "PRAGMA writable_schema = OFF;"
+    "CREATE TABLE digests ("
+    "  week TEXT NOT NULL,"
+    "  manager TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (week, manager));",
 };
 
 enum stmt {
@@ -149,6 +164,8 @@ enum stmt {
 	ST_FTS_INDEX,
 	ST_FTS_MARK,
 	ST_MAX_ID,
+	ST_DIGEST_SENT,
+	ST_DIGEST_WAS_SENT,
 	ST_MAX,
 };
 
@@ -158,7 +175,8 @@ enum stmt {
 	"escalation_repeat, stage, snoozes, kind, nudge_asked"
 
 #define DELIVERY_COLS                                                          \
-	"id, uid, promise_id, kind, recipient, channel, payload, state, "      \
+	"id, uid, coalesce(promise_id, 0), kind, recipient, channel, "         \
+	"payload, state, "                                                     \
 	"attempts, next_attempt_at, last_error, created_at, "                  \
 	"coalesce(sent_at, 0)"
 
@@ -196,6 +214,10 @@ static const char *const stmt_sql[ST_MAX] = {
                      "WHERE id > ?1 AND id <= ?2",
     [ST_FTS_MARK] = "UPDATE fts_mark SET upto = ?",
     [ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM promises",
+    [ST_DIGEST_SENT] = "INSERT INTO digests (week, manager, at) "
+                       "VALUES (?, ?, ?)",
+    [ST_DIGEST_WAS_SENT] = "SELECT 1 FROM digests "
+                           "WHERE week = ? AND manager = ?",
     [ST_OPEN_ALL] = "SELECT id, due_at, stage, nudge, escalate_after, "
                     "escalation_repeat FROM promises INDEXED BY "
                     "promises_sched WHERE state = 'open' ORDER BY id",
@@ -1039,6 +1061,71 @@ out:
 }
 
 int
+store_due_between(struct store *st, bool kept_too, int64_t from, int64_t to,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	struct promise_rec p;
+	int rc, r = 0;
+
+	/* one range of promises_state_due per state */
+	rc = sqlite3_prepare_v2(st->db,
+	    kept_too ? "SELECT " PROMISE_COLS " FROM promises WHERE state IN "
+	               "('open', 'kept') AND due_at >= ?1 AND due_at < ?2 "
+	               "ORDER BY due_at, id"
+	             : "SELECT " PROMISE_COLS " FROM promises WHERE state = "
+	               "'open' AND due_at >= ?1 AND due_at < ?2 "
+	               "ORDER BY due_at, id",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_promise(s, &p);
+		r = cb(arg, &p);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_digest_sent(
+    struct store *st, const char *week, const char *manager, int64_t at)
+{
+	sqlite3_stmt *s = st->stmt[ST_DIGEST_SENT];
+
+	bind_text(s, 1, week);
+	bind_text(s, 2, manager);
+	sqlite3_bind_int64(s, 3, at);
+	return step_done(st, s);
+}
+
+int
+store_digest_was_sent(
+    struct store *st, const char *week, const char *manager, bool *ret)
+{
+	sqlite3_stmt *s = st->stmt[ST_DIGEST_WAS_SENT];
+	int rc, r = 0;
+
+	bind_text(s, 1, week);
+	bind_text(s, 2, manager);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*ret = rc == SQLITE_ROW;
+	else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+int
 store_foreach_open(struct store *st,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
@@ -1305,7 +1392,10 @@ store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
 	int r;
 
 	bind_text(s, 1, uid);
-	sqlite3_bind_int64(s, 2, promise_id);
+	if (promise_id > 0)
+		sqlite3_bind_int64(s, 2, promise_id);
+	else
+		sqlite3_bind_null(s, 2);
 	bind_text(s, 3, kind);
 	bind_text(s, 4, recipient);
 	bind_text(s, 5, channel);

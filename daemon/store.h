@@ -67,7 +67,7 @@ struct event_rec {
 struct delivery_rec {
 	int64_t id;
 	const char *uid;
-	int64_t promise_id;
+	int64_t promise_id; /* 0: about no one promise (a digest) */
 	const char *kind;
 	const char *recipient;
 	const char *channel;
@@ -168,6 +168,16 @@ int store_list(struct store *st, enum store_filter f, const char *owner,
  * read (state reads open; strings are NULL) */
 int store_foreach_open(struct store *st,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+/* promises due at or after from and before to, open ones (and kept ones
+ * too if kept_too), by due time, until cb returns non-zero (returned) */
+int store_due_between(struct store *st, bool kept_too, int64_t from, int64_t to,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+/* records that manager's digest for week ("2026-W48") was written; and
+ * whether it was */
+int store_digest_sent(
+    struct store *st, const char *week, const char *manager, int64_t at);
+int store_digest_was_sent(
+    struct store *st, const char *week, const char *manager, bool *ret);
 /* the number of open promises */
 int store_count_open(struct store *st, int64_t *ret);
 /* up to limit promises with ids above after, in id order; the number
@@ -208,7 +218,8 @@ int store_sample(struct store *st, int64_t since,
 int store_counts(struct store *st, int64_t now, struct store_counts *ret);
 int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 
-/* adds an outbox row in state pending, due now; sets *ret_id */
+/* adds an outbox row in state pending, due now; sets *ret_id.  A
+ * promise_id of 0 is a delivery about no one promise (a digest) */
 int store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
     const char *kind, const char *recipient, const char *channel,
     const char *payload, int64_t now, int64_t *ret_id);

@@ -17,8 +17,10 @@ detects the sanitizer build by ASAN_OPTIONS (set by the CMake) and puts
 the libasan the daemon links against ahead of libfaketime.
 """
 
+import datetime
 import os
 import time
+import zoneinfo
 
 from harness import Conn, Daemon, check, run, wait_for
 
@@ -203,5 +205,59 @@ def test_step_backward():
         d.cleanup()
 
 
+def monday_8(day, tz):
+    """Monday 08:00 of day's week in tz: the instant and its ISO week."""
+    day -= datetime.timedelta(days=day.weekday())
+    at = datetime.datetime(day.year, day.month, day.day, 8, 0, tzinfo=tz)
+    y, w, _ = day.isocalendar()
+    return at.timestamp(), f"{y:04d}-W{w:02d}"
+
+
+def digests(d):
+    return [x for x in d.deliveries() if x["event"] == "promise.digest"]
+
+
+def test_digest_at_its_time():
+    """The weekly digest goes out at its schedule time in the calendar's
+    zone: the daemon's clock is set a few seconds before a Monday 08:00 in
+    Berlin, three weeks from now."""
+    tz = zoneinfo.ZoneInfo("Europe/Berlin")
+    day = (datetime.datetime.now(tz) + datetime.timedelta(days=21)).date()
+    slot, week = monday_8(day, tz)
+    _, before = monday_8(day - datetime.timedelta(days=7), tz)
+    d = Daemon("clock-digest", conf_extra="[calendar]\n"
+               "timezone = Europe/Berlin\n[digest]\nschedule = Mon 08:00\n"
+               "[person ann]\nmanager = boss\n[person boss]\n"
+               "timezone = Europe/Berlin\n")
+    clock = Clock(d)
+    clock.set(int(slot - 6 - time.time()))
+    try:
+        d.start(env=clock.env())
+        # at start, the digest of the week before is owed: the daemon was
+        # not running at its time
+        first = wait_for(lambda: digests(d), timeout=5,
+                         what="the digest owed at start")
+        check(len(first) == 1 and first[0]["digest"]["week"] == before,
+              first)
+        check(first[0]["occurred_at"] < slot and
+              abs(first[0]["occurred_at"] - clock.now()) < 5,
+              f"libfaketime is not in effect: {first[0]['occurred_at']}")
+        both = wait_for(lambda: len(digests(d)) >= 2 and digests(d),
+                        timeout=15, interval=0.05,
+                        what="the digest at its time")
+        got = both[1]
+        check(got["recipient"]["login"] == "boss" and
+              got["digest"]["week"] == week and
+              got["digest"]["team"] == ["ann"], got)
+        check(got["occurred_at"] >= slot, f"early: {got['occurred_at']} < "
+                                          f"{slot}")
+        check(clock.now() - slot < 5, f"late: fake now {clock.now()}")
+        time.sleep(0.5)
+        check(len(digests(d)) == 2, f"sent again: {digests(d)}")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_step_forward, test_step_backward])
+    run([test_step_forward, test_step_backward, test_digest_at_its_time])

@@ -110,11 +110,13 @@ if command -v bash >/dev/null 2>&1; then
 		c promise list --state ""
 		c promise deliveries --state ""
 		c promise add x --n
+		c promise digest --t
 		c promise --so' sh "$comp") || fail "bash completion: $got"
-	want="add list show done snooze cancel ack deliveries retry status explain import export report sample backup metrics help
+	want="add list show done snooze cancel ack deliveries retry status explain import export report sample digest backup metrics help
 open overdue kept cancelled all
 pending sent failed all
 --nudge --note
+--team
 --socket"
 	[ "$got" = "$want" ] || fail "bash completion gave:
 $got

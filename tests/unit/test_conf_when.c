@@ -1,7 +1,8 @@
 /*
  * test_conf_when.c: checks of the business-time API of daemon/conf.c
- * (conf_when, conf_kind_due, conf_business_before, conf_calendar_of) over a
- * file loaded with conf_load.
+ * (conf_when, conf_kind_due, conf_business_before, conf_calendar_of) and of
+ * the weekly digest's schedule (digest_slots) over a file loaded with
+ * conf_load.
  *
  * The process's own zone is UTC throughout; the people live in New York
  * and Berlin, and the company in Tokyo.  Expected instants are written as
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "digest.h"
 
 #define HOME "UTC"
 #define NYC "America/New_York"
@@ -349,6 +351,65 @@ test_before(const struct conf *c)
 	CHECK_I(BEFORE("nobody", t), at(TYO, "2026-12-24 17:00"));
 }
 
+/* the weekly digest's schedule times: calendar days and wall clocks in
+ * [calendar] timezone, whatever DST does, and ISO weeks across a year */
+static void
+test_digest_slots(struct conf *c)
+{
+	char *zone = c->calendar_tz, week[16];
+	int64_t last = 0, next = 0;
+
+	c->calendar_tz = (char *)BER;
+	c->digest_wday = 1; /* Monday */
+	c->digest_minute = 8 * 60;
+	CHECK(digest_slots(c, at(BER, "2026-11-25 12:00"), &last, &next, week,
+	          sizeof(week)) == 0);
+	CHECK_I(last, at(BER, "2026-11-23 08:00"));
+	CHECK_I(next, at(BER, "2026-11-30 08:00"));
+	CHECK(strcmp(week, "2026-W48") == 0);
+	check_home(__LINE__);
+	/* at the time itself it is the latest; a second before, not yet */
+	CHECK(digest_slots(c, at(BER, "2026-11-23 08:00"), &last, &next, week,
+	          sizeof(week)) == 0);
+	CHECK_I(last, at(BER, "2026-11-23 08:00"));
+	CHECK(digest_slots(c, at(BER, "2026-11-23 08:00") - 1, &last, &next,
+	          week, sizeof(week)) == 0);
+	CHECK_I(last, at(BER, "2026-11-16 08:00"));
+	CHECK_I(next, at(BER, "2026-11-23 08:00"));
+	CHECK(strcmp(week, "2026-W47") == 0);
+	/* 2026 has 53 ISO weeks: its 1 January is a Thursday */
+	CHECK(digest_slots(c, at(BER, "2027-01-01 12:00"), &last, &next, week,
+	          sizeof(week)) == 0);
+	CHECK_I(last, at(BER, "2026-12-28 08:00"));
+	CHECK(strcmp(week, "2026-W53") == 0);
+	CHECK(digest_slots(c, at(BER, "2027-01-04 08:00"), &last, &next, week,
+	          sizeof(week)) == 0);
+	CHECK(strcmp(week, "2027-W01") == 0);
+
+	/* Sunday 02:30: the spring-forward gap moves it on by the gap ... */
+	c->digest_wday = 0;
+	c->digest_minute = 2 * 60 + 30;
+	CHECK(digest_slots(c, at(BER, "2026-03-29 12:00"), &last, &next, week,
+	          sizeof(week)) == 0);
+	CHECK_I(last, at(BER, "2026-03-29 03:30"));
+	CHECK_I(next, at(BER, "2026-04-05 02:30"));
+	CHECK(strcmp(week, "2026-W13") == 0);
+	/* ... which is 02:30 CET of a week before plus 7 days; the next
+	 * week is then 7 days less an hour away ... */
+	CHECK_I(last - 7 * DAY, at(BER, "2026-03-22 02:30"));
+	CHECK_I(next - last, 7 * DAY - HOUR);
+	/* ... and in the fall-back fold it is the first 02:30 (CEST) */
+	CHECK(digest_slots(c, at(BER, "2026-10-25 12:00"), &last, &next, week,
+	          sizeof(week)) == 0);
+	CHECK_I(last, at(HOME, "2026-10-25 00:30"));
+	check_home(__LINE__);
+
+	c->digest_wday = -1;
+	CHECK(digest_slots(c, at(BER, "2026-11-25 12:00"), &last, &next, week,
+	          sizeof(week)) == -ENOENT);
+	c->calendar_tz = zone;
+}
+
 /* TZ unset before: unset after, not pinned by the API */
 static void
 test_unset_tz(const struct conf *c)
@@ -413,6 +474,7 @@ main(void)
 	test_loaded(c);
 	test_when(c);
 	test_before(c);
+	test_digest_slots(c);
 	test_unset_tz(c);
 	printf("%d checks, %d failed\n", nchecks, nfailed);
 	rc = nfailed == 0 ? 0 : 1;
