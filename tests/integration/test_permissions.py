@@ -109,6 +109,34 @@ def main():
         as_user(d, "nobody", "list", "--owner", "daemon", expect=1)
         as_user(d, "bin", "list", "--owner", "daemon")
 
+    def test_reports_and_digests_by_team():
+        """Managers see how their team keeps its word, not above it."""
+        def owners(user, *args):
+            r = as_user(d, user, "report", "--json", *args)
+            return {x["owner"] for x in json.loads(r.stdout)["owners"]}
+
+        def digest(user, *args, expect=0):
+            r = as_user(d, user, "digest", "--json", *args, expect=expect)
+            return json.loads(r.stdout)["digest"] if expect == 0 else r
+
+        check(owners("daemon") == {"daemon"}, owners("daemon"))
+        check(owners("bin") == {"daemon", "bin"}, owners("bin"))
+        check(owners("sys", "--team", "bin") == {"daemon", "bin"},
+              owners("sys", "--team", "bin"))
+        check(owners("nobody") == set(), owners("nobody"))
+        r = as_user(d, "daemon", "report", "--team", "bin", expect=1)
+        check("may not see how 'bin''s team keeps" in r.stderr, r.stderr)
+        as_user(d, "nobody", "report", "--owner", "daemon", expect=1)
+        as_user(d, "daemon", "sample", "5", "--team", "bin", expect=1)
+        check(digest("bin")["team"] == ["daemon"], digest("bin"))
+        g = digest("sys", "--team", "bin")
+        check(g["manager"] == "bin" and g["team"] == ["daemon"], g)
+        check(digest("sys")["team"] == ["daemon", "bin"], digest("sys"))
+        r = digest("daemon", "--team", "bin", expect=1)
+        check("may not see the digest of 'bin''s team" in r.stderr,
+              r.stderr)
+        digest("nobody", "--team", "sys", expect=1)
+
     def test_admins_and_backup():
         backup = os.path.join(d.dir, "copy.db")
         os.chmod(d.dir, 0o777)
@@ -137,7 +165,8 @@ def main():
         run([test_files_are_private, test_identity_from_the_socket,
              test_strangers_are_refused_and_it_is_recorded,
              test_managers_up_the_chain_may_act, test_adding_for_others,
-             test_list_shows_own_and_reports, test_admins_and_backup,
+             test_list_shows_own_and_reports,
+             test_reports_and_digests_by_team, test_admins_and_backup,
              test_stop])
     finally:
         d.cleanup()
