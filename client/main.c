@@ -96,6 +96,9 @@ _Static_assert(OPT_END - OPT_DUE <= (int)(sizeof(unsigned) * CHAR_BIT),
 struct cli {
 	const char *socket;
 	bool json;
+	/* a connection kept for several requests (import's parts), or -1:
+	 * each request connects on its own */
+	int fd;
 };
 
 /* one command line after getopt; strings point into argv */
@@ -517,13 +520,17 @@ request(const struct cli *cli, const json_t *req, json_t **ret)
 		    usage_error("request longer than %d bytes", PROTO_MAX_LINE);
 		goto out;
 	}
-	if ((r = sock_connect(cli->socket, &fd)) < 0) {
+	if (cli->fd >= 0)
+		r = 0;
+	else if ((r = sock_connect(cli->socket, &fd)) < 0) {
 		errmsg("cannot reach promised at %s: %s (is the service "
 		       "running?)",
 		    cli->socket, strerror(-r));
 		status = CLI_UNREACHABLE;
 		goto out;
 	}
+	if (cli->fd >= 0)
+		fd = cli->fd;
 	if ((r = util_write_all(fd, msg, msglen)) == 0)
 		r = read_line(fd, &lb, &line, &len);
 	if (r == -ENODATA) {
@@ -572,7 +579,7 @@ out:
 	json_decref(reply);
 	free(msg);
 	linebuf_free(&lb);
-	if (fd >= 0)
+	if (fd >= 0 && fd != cli->fd)
 		close(fd);
 	return status;
 }
@@ -1447,16 +1454,93 @@ put_import_errors(const json_t *errors, const size_t *lines, size_t n_items)
 	}
 }
 
+/* room in one request for an import part's promises, past its envelope */
+#define IMPORT_PART_BYTES (PROTO_MAX_LINE - 256)
+
+/* one request of an import: a part with more to come, or the last */
+static int
+import_part(
+    const struct cli *cli, json_t *part, bool more, bool dry, json_t **ret)
+{
+	json_t *req;
+	int status;
+
+	req = json_pack("{s:i,s:s,s:O}", "v", PROTO_VERSION, "op", "import",
+	    "promises", part);
+	if (req == NULL ||
+	    (more && json_object_set_new(req, "more", json_true()) < 0) ||
+	    (dry && json_object_set_new(req, "dry_run", json_true()) < 0))
+		status = out_of_memory();
+	else
+		status = request(cli, req, ret);
+	json_decref(req);
+	return status;
+}
+
+/*
+ * Sends items (sizes[i]: item i's bytes in a request) as one import, on
+ * one connection, in parts that each fit a request: the daemon holds the
+ * parts until the last, then checks (dry) or adds them all as one.  Only
+ * the last reply is printed (--json) or returned in *ret.
+ */
+static int
+import_send(const struct cli *cli, const json_t *items, const size_t *sizes,
+    bool dry, json_t **ret)
+{
+	struct cli one = *cli;
+	json_t *part = json_array(), *reply = NULL;
+	size_t i, bytes = 0;
+	int r, status = CLI_OK;
+
+	*ret = NULL;
+	one.json = false;
+	if (part == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if ((r = sock_connect(cli->socket, &one.fd)) < 0) {
+		errmsg("cannot reach promised at %s: %s (is the service "
+		       "running?)",
+		    cli->socket, strerror(-r));
+		status = CLI_UNREACHABLE;
+		goto out;
+	}
+	for (i = 0; i < json_array_size(items); i++) {
+		if (json_array_size(part) > 0 &&
+		    bytes + sizes[i] > IMPORT_PART_BYTES) {
+			if ((status = import_part(
+			         &one, part, true, false, &reply)) != CLI_OK)
+				goto out;
+			json_decref(reply);
+			reply = NULL;
+			json_array_clear(part);
+			bytes = 0;
+		}
+		if (json_array_append(part, json_array_get(items, i)) < 0) {
+			status = out_of_memory();
+			goto out;
+		}
+		bytes += sizes[i] + 1;
+	}
+	one.json = cli->json && !dry;
+	status = import_part(&one, part, false, dry, ret);
+out:
+	if (one.fd >= 0)
+		close(one.fd);
+	json_decref(reply);
+	json_decref(part);
+	return status;
+}
+
 static int
 cmd_import(const struct cli *cli, const struct args *a)
 {
 	FILE *f = NULL;
-	json_t *items = NULL, *req = NULL, *reply = NULL, *o, *errs;
+	json_t *items = NULL, *reply = NULL, *o, *errs;
 	json_error_t jerr;
-	char *line = NULL, *text = NULL;
-	size_t cap = 0, lineno = 0, *lines = NULL, n_bad = 0;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0, *lines = NULL, *sizes = NULL, n_bad = 0, n;
 	ssize_t len;
-	struct cli quiet = *cli;
 	int status = CLI_REFUSED;
 
 	f = strcmp(a->pos, "-") == 0 ? stdin : fopen(a->pos, "r");
@@ -1466,7 +1550,8 @@ cmd_import(const struct cli *cli, const struct args *a)
 		goto out;
 	}
 	if ((items = json_array()) == NULL ||
-	    (lines = calloc(1000, sizeof(*lines))) == NULL) {
+	    (lines = calloc(PROTO_IMPORT_MAX, sizeof(*lines))) == NULL ||
+	    (sizes = calloc(PROTO_IMPORT_MAX, sizeof(*sizes))) == NULL) {
 		status = out_of_memory();
 		goto out;
 	}
@@ -1477,20 +1562,28 @@ cmd_import(const struct cli *cli, const struct args *a)
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
 		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(o)) {
+		n = json_array_size(items);
+		if (!json_is_object(o) ||
+		    json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII) >
+		        IMPORT_PART_BYTES) {
 			fprintf(stderr, "promise: line %zu: %s\n", lineno,
-			    o == NULL ? jerr.text : "not a JSON object");
+			    o == NULL                ? jerr.text
+			        : !json_is_object(o) ? "not a JSON object"
+			                             : "longer than a request "
+			                               "may be (64 KiB)");
 			json_decref(o);
 			n_bad++;
 			continue;
 		}
-		if (json_array_size(items) == 1000) {
+		if (n == PROTO_IMPORT_MAX) {
 			json_decref(o);
-			errmsg(
-			    "import: more than 1000 promises; split the file");
+			errmsg("import: more than %d promises; split the file",
+			    PROTO_IMPORT_MAX);
 			goto out;
 		}
-		lines[json_array_size(items)] = lineno;
+		lines[n] = lineno;
+		sizes[n] =
+		    json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII);
 		json_array_append_new(items, o);
 	}
 	if (ferror(f)) {
@@ -1504,20 +1597,7 @@ cmd_import(const struct cli *cli, const struct args *a)
 	}
 	/* first a dry run, so that every bad line is named and nothing is
 	 * added while any is */
-	req = json_pack("{s:i,s:s,s:O,s:b}", "v", PROTO_VERSION, "op", "import",
-	    "promises", items, "dry_run", 1);
-	if (req == NULL || (text = json_dumps(req, JSON_COMPACT)) == NULL) {
-		status = out_of_memory();
-		goto out;
-	}
-	if (strlen(text) >= PROTO_MAX_LINE) {
-		errmsg("import: %s holds more than one request may (64 KiB); "
-		       "split it",
-		    a->pos);
-		goto out;
-	}
-	quiet.json = false;
-	if ((status = request(&quiet, req, &reply)) != CLI_OK)
+	if ((status = import_send(cli, items, sizes, true, &reply)) != CLI_OK)
 		goto out;
 	errs = json_object_get(reply, "errors");
 	put_import_errors(errs, lines, json_array_size(items));
@@ -1533,20 +1613,20 @@ cmd_import(const struct cli *cli, const struct args *a)
 		    "%zu promises would be imported\n", json_array_size(items));
 		goto out;
 	}
-	json_object_del(req, "dry_run");
 	json_decref(reply);
 	reply = NULL;
-	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
+	if ((status = import_send(cli, items, sizes, false, &reply)) !=
+	        CLI_OK ||
+	    reply == NULL)
 		goto out;
 	printf("%" PRId64 " promises imported\n", jint(reply, "imported", 0));
 out:
 	if (f != NULL && f != stdin)
 		fclose(f);
 	free(line);
-	free(text);
 	free(lines);
+	free(sizes);
 	json_decref(items);
-	json_decref(req);
 	json_decref(reply);
 	return status;
 }
@@ -2711,7 +2791,7 @@ help(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct cli cli = {NULL, false};
+	struct cli cli = {NULL, false, -1};
 	const struct command *cmd;
 	struct args a;
 	const char *env;

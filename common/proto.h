@@ -14,6 +14,8 @@
 
 #define PROTO_VERSION 1
 #define PROTO_MAX_LINE (64 * 1024)
+/* promises one import may carry, over all its parts */
+#define PROTO_IMPORT_MAX 10000
 #define PROTO_MAX_TITLE 500
 #define PROTO_MAX_NOTE 4000
 #define PROTO_MAX_FOR 200

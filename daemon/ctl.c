@@ -76,6 +76,10 @@ struct conn {
 	bool closing; /* close once everything owed is written */
 	bool dirty;
 	ev_tstamp active; /* when it last sent a whole request or read */
+	/* an import sent in parts: the promises of the parts so far, and
+	 * the size of their requests; NULL when none is under way */
+	json_t *import;
+	size_t import_bytes;
 	struct conn *next, **pprev;
 	struct conn *dnext;
 };
@@ -120,6 +124,7 @@ struct req {
 	struct ctl *ctl;
 	struct conn *c;
 	json_t *body;
+	size_t len; /* of the request line */
 	json_t *reply;
 	struct tbuf text; /* or the reply as text, without its closing } */
 	int64_t now;
@@ -1478,39 +1483,84 @@ op_explain(struct req *r)
 
 /* ---- import and export --------------------------------------------------- */
 
-/* promises one import request may carry; it must fit a request line too */
-#define IMPORT_MAX 1000
+/* the bytes of requests a connection may hold for an import until its
+ * last part (and PROTO_IMPORT_MAX promises): all of it is then done in
+ * one batch, which holds other requests up meanwhile (about 0.5 s for
+ * 10,000 on a 2-core VM) */
+#define IMPORT_MAX_BYTES (4 * 1024 * 1024)
 /* promises one export request returns */
 #define EXPORT_PAGE 1000
 
 /*
+ * A part of an import with more to come: its promises are held on the
+ * connection until the last part, and dropped with it.
+ */
+static enum proto_err
+import_stage(struct req *r, json_t *items)
+{
+	struct conn *c = r->c;
+
+	if (c->import == NULL && (c->import = json_array()) == NULL)
+		return PROTO_INTERNAL;
+	if (json_array_extend(c->import, items) < 0)
+		return PROTO_INTERNAL;
+	c->import_bytes += r->len;
+	r->reply = json_pack("{s:b,s:I}", "ok", 1, "staged",
+	    (json_int_t)json_array_size(c->import));
+	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+/*
  * Adds every promise of "promises" (objects as add takes them) in one
  * step: all of them, or with one bad, none.  With dry_run, only checks
- * them and lists every bad one by its index.
+ * them and lists every bad one by its index.  An import too big for one
+ * request comes in parts on one connection, each but the last with
+ * "more": true; the last one acts on them all, indexed as one list.
  */
 static enum proto_err
 op_import(struct req *r)
 {
-	json_t *items = json_object_get(r->body, "promises"), *item;
-	json_t *bad = NULL, *ids = NULL;
+	json_t *part = json_object_get(r->body, "promises"), *item;
+	json_t *items = NULL, *bad = NULL, *ids = NULL;
 	struct promise_rec *made = NULL, p;
 	struct sched_change ch;
 	size_t i, n, n_made = 0;
-	bool dry = false;
+	bool dry = false, more = false;
 	enum proto_err e;
 
-	if (!json_is_array(items) || json_array_size(items) == 0 ||
-	    json_array_size(items) > IMPORT_MAX) {
+	if ((e = proto_get_bool(r->body, "dry_run", &dry, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_bool(
+	         r->body, "more", &more, r->err, sizeof(r->err))) != PROTO_OK)
+		goto out;
+	e = PROTO_INVALID;
+	if (!json_is_array(part) || json_array_size(part) == 0) {
 		snprintf(r->err, sizeof(r->err),
-		    "field 'promises': must be an array of 1 to %d objects",
-		    IMPORT_MAX);
-		return PROTO_INVALID;
+		    "field 'promises': must be an array of 1 or more objects");
+		goto out;
 	}
-	if ((e = proto_get_bool(
-	         r->body, "dry_run", &dry, r->err, sizeof(r->err))) != PROTO_OK)
-		return e;
-	n = json_array_size(items);
+	n = json_array_size(part) +
+	    (r->c->import ? json_array_size(r->c->import) : 0);
+	if (n > PROTO_IMPORT_MAX ||
+	    r->c->import_bytes + r->len > (size_t)IMPORT_MAX_BYTES) {
+		snprintf(r->err, sizeof(r->err),
+		    "an import may hold at most %d promises in %d MiB of "
+		    "requests; nothing was imported",
+		    PROTO_IMPORT_MAX, IMPORT_MAX_BYTES >> 20);
+		goto out;
+	}
+	/* a part before the last: nothing is written yet */
+	if (more && (e = import_stage(r, part)) == PROTO_OK)
+		goto keep;
+	if (more)
+		goto out;
+	if (r->c->import == NULL)
+		items = json_incref(part);
+	else if (json_array_extend(r->c->import, part) == 0)
+		items = json_incref(r->c->import);
 	e = PROTO_INTERNAL;
+	if (items == NULL)
+		goto out;
 	if ((bad = json_array()) == NULL || (ids = json_array()) == NULL ||
 	    (made = calloc(n, sizeof(*made))) == NULL)
 		goto out;
@@ -1566,6 +1616,12 @@ op_import(struct req *r)
 	    (json_int_t)n_made, "ids", ids);
 	e = r->reply ? PROTO_OK : PROTO_INTERNAL;
 out:
+	/* the last part, or any failure, ends the import under way */
+	json_decref(r->c->import);
+	r->c->import = NULL;
+	r->c->import_bytes = 0;
+keep:
+	json_decref(items);
 	json_decref(bad);
 	json_decref(ids);
 	free(made);
@@ -2449,6 +2505,7 @@ handle_line(struct conn *c, const char *line, size_t len)
 	memset(&r, 0, sizeof(r));
 	r.ctl = c->ctl;
 	r.c = c;
+	r.len = len;
 	r.now = util_now();
 	e = proto_parse_request(
 	    line, len, &r.body, &name, r.err, sizeof(r.err));
@@ -2728,6 +2785,7 @@ conn_close(struct conn *c)
 	}
 	linebuf_free(&c->in);
 	free(c->out);
+	json_decref(c->import);
 	free(c);
 }
 

@@ -434,6 +434,57 @@ def main():
         check([x for x in rows if x["title"] == "Imported two"][0]["note"]
               == "two\nlines", rows[-1])
 
+    def test_import_in_parts():
+        """A file bigger than one request goes in parts on one connection
+        and is still all or nothing; parts of a connection that goes away
+        are dropped."""
+        import os
+        due = int(time.time()) + 7200
+        before = len(d.client("export").stdout.splitlines())
+        rows = [json.dumps({"title": f"Bulk {i}", "due_at": due + i,
+                            "note": "n" * 150}) for i in range(1500)]
+        path = os.path.join(d.dir, "bulk.jsonl")
+        with open(path, "w") as f:
+            f.write("\n".join(rows[:1400] + [json.dumps({"title": "Late",
+                    "due_at": 1000})] + rows[1400:]) + "\n")
+        check(os.path.getsize(path) > 4 * 65536, "not several requests")
+        r = d.client("import", path, expect=1)
+        check("line 1401: field 'due_at'" in r.stderr, r.stderr)
+        check("1 bad line; nothing was imported" in r.stderr, r.stderr)
+        check(len(d.client("export").stdout.splitlines()) == before,
+              "a bad file in parts imported something")
+        with open(path, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        r = d.client("import", path)
+        check("1500 promises imported" in r.stdout, r.stdout)
+        check(len(d.client("export").stdout.splitlines()) == before + 1500,
+              "not all parts were imported")
+
+        # parts held on a connection that closes are never added
+        c = Conn(d)
+        r = c.call({"v": 1, "op": "import", "more": True, "promises":
+                    [{"title": "Staged only", "due_at": due}]})
+        check(r["ok"] and r["staged"] == 1, r)
+        c.close()
+        check(d.json("list", "--grep", "Staged")["promises"] == [],
+              "a staged part was added")
+        # too many in all: refused, and the parts so far dropped
+        c = Conn(d)
+        try:
+            part = [{"title": "x", "due_at": due}] * 250
+            for _ in range(40):
+                r = c.call({"v": 1, "op": "import", "more": True,
+                            "promises": part})
+                check(r["ok"], r)
+            r = c.call({"v": 1, "op": "import", "promises": part[:1]})
+            check(not r["ok"] and "at most 10000 promises" in
+                  r["error"]["message"], r)
+            r = c.call({"v": 1, "op": "import", "promises": part[:1],
+                        "dry_run": True})
+            check(r["ok"] and r["valid"] == 1, "the parts were kept")
+        finally:
+            c.close()
+
     def test_stop():
         d.stop()
 
@@ -442,7 +493,8 @@ def main():
              test_follow_up_is_all_or_nothing,
              test_cancel_records_whether_the_customer_was_told,
              test_search_by_customer_and_words,
-             test_import_all_or_nothing_and_export, test_stop,
+             test_import_all_or_nothing_and_export, test_import_in_parts,
+             test_stop,
              test_kinds_and_business_deadlines,
              test_nudges_move_into_business_hours,
              test_report_and_sample, test_explain_and_dry_run])
