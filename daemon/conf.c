@@ -806,6 +806,25 @@ conf_manager_of(const struct conf *c, const char *login)
 	return c->fallback_manager;
 }
 
+size_t
+conf_chain(
+    const struct conf *c, const char *login, const char **chain, size_t max)
+{
+	const char *m, *at = login;
+	size_t n = 0, i;
+
+	for (; n < max; at = m) {
+		m = conf_manager_of(c, at);
+		for (i = 0; m != NULL && i < n; i++)
+			if (strcmp(chain[i], m) == 0)
+				m = NULL; /* a cycle: the chain ends */
+		if (m == NULL || strcmp(m, login) == 0)
+			break;
+		chain[n++] = m;
+	}
+	return n;
+}
+
 bool
 conf_manages(const struct conf *c, const char *manager, const char *login)
 {

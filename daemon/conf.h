@@ -115,6 +115,11 @@ const struct person *conf_person(const struct conf *c, const char *login);
 /* login's manager: their [person] manager, else [policy]
  * fallback_manager, else NULL */
 const char *conf_manager_of(const struct conf *c, const char *login);
+/* the managers above login into chain, nearest first, at most max: the
+ * chain ends at its top, at a cycle, or back at login.  Returns how many */
+#define CONF_MAX_CHAIN 16
+size_t conf_chain(
+    const struct conf *c, const char *login, const char **chain, size_t max);
 /* true if manager stands above login in the chain of managers */
 bool conf_manages(const struct conf *c, const char *manager, const char *login);
 /* true if login is listed in [daemon] admins */

@@ -26,8 +26,6 @@
 
 /* when the store cannot record an attempt, try the row again this soon */
 #define STORE_RETRY_MS 30000
-/* how far up a manager chain to look: also ends a cycle */
-#define MAX_CHAIN 16
 /* history events carried in a payload */
 #define PAYLOAD_HISTORY 10
 
@@ -500,26 +498,21 @@ static int
 tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
     int64_t repeat, int64_t now, json_t *out)
 {
-	const char *seen[MAX_CHAIN], *login = p->owner, *m;
+	const char *chain[CONF_MAX_CHAIN];
 	int64_t depth = 1 + (repeat - 1) / dl->conf->escalate_up_after, until;
-	size_t n = 0, i;
+	size_t n = conf_chain(dl->conf, p->owner, chain, CONF_MAX_CHAIN), i;
 	int rc;
 
-	for (; (int64_t)n < depth && n < MAX_CHAIN; login = m) {
-		m = conf_manager_of(dl->conf, login);
-		for (i = 0; m != NULL && i < n; i++)
-			if (strcmp(seen[i], m) == 0)
-				m = NULL; /* a cycle: the chain ends */
-		if (m == NULL || strcmp(m, p->owner) == 0)
-			break;
-		seen[n++] = m;
-		if ((rc = store_acked_until(dl->st, p->id, m, &until)) < 0)
+	for (i = 0; i < n && (int64_t)i < depth; i++) {
+		if ((rc = store_acked_until(dl->st, p->id, chain[i], &until)) <
+		    0)
 			return rc;
 		/* inclusive: a repeat due one period after the ack is the one
 		 * the ack was meant to pause */
 		if (until >= now)
 			continue;
-		if ((rc = tell_or_plan(dl, p, base, m, (int64_t)n, out)) < 0)
+		if ((rc = tell_or_plan(
+		         dl, p, base, chain[i], (int64_t)i + 1, out)) < 0)
 			return rc;
 	}
 	if (n == 0) {

@@ -22,8 +22,6 @@
 #include "util.h"
 
 #define WEEK (7 * 86400)
-/* how far up a manager chain a promise counts; also ends a cycle */
-#define MAX_CHAIN 16
 /* after a failure to write the digests, try again this soon (ms) */
 #define RETRY_MS 60000
 
@@ -184,20 +182,13 @@ static int
 each_team(struct run *run, const struct promise_rec *p,
     int (*fn)(struct team *t, const struct promise_rec *p, int64_t now))
 {
-	const char *seen[MAX_CHAIN], *login = p->owner, *m;
+	const char *chain[CONF_MAX_CHAIN];
+	size_t n = conf_chain(run->c, p->owner, chain, CONF_MAX_CHAIN), i;
 	struct team *t;
-	size_t n = 0, i;
 	int r;
 
-	for (; n < MAX_CHAIN; login = m) {
-		m = conf_manager_of(run->c, login);
-		for (i = 0; m != NULL && i < n; i++)
-			if (strcmp(seen[i], m) == 0)
-				m = NULL; /* a cycle: the chain ends */
-		if (m == NULL || strcmp(m, p->owner) == 0)
-			break;
-		seen[n++] = m;
-		if ((t = team_of(run, m)) != NULL &&
+	for (i = 0; i < n; i++) {
+		if ((t = team_of(run, chain[i])) != NULL &&
 		    (t->owed || !run->owed_only) &&
 		    (r = fn(t, p, run->now)) < 0)
 			return r;

@@ -151,6 +151,14 @@ class Daemon:
     def json(self, *args, env=None):
         return json.loads(self.client(*args, "--json", env=env).stdout)
 
+    def call(self, obj):
+        """One raw request on a connection of its own; the reply."""
+        c = Conn(self)
+        try:
+            return c.call(obj)
+        finally:
+            c.close()
+
     def connect(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(10)

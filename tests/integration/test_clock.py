@@ -100,22 +100,14 @@ def start(name):
 
 
 def add(d, title, due_at):
-    c = Conn(d)
-    try:
-        r = c.call({"v": 1, "op": "add", "title": title, "due_at": due_at,
-                    "nudge": []})
-    finally:
-        c.close()
+    r = d.call({"v": 1, "op": "add", "title": title, "due_at": due_at,
+                "nudge": []})
     check(r["ok"], r)
     return r["promise"]
 
 
 def get(d, pid):
-    c = Conn(d)
-    try:
-        r = c.call({"v": 1, "op": "get", "id": pid})
-    finally:
-        c.close()
+    r = d.call({"v": 1, "op": "get", "id": pid})
     check(r["ok"], r)
     return r
 

@@ -14,7 +14,7 @@ import sqlite3
 import time
 import zoneinfo
 
-from harness import Conn, Daemon, check, run, wait_for
+from harness import Daemon, check, run, wait_for
 from smtpsink import SmtpSink
 
 ZONE = "Europe/Berlin"
@@ -77,11 +77,7 @@ def week_of_last_slot(now):
 
 
 def digest(d, team):
-    c = Conn(d)
-    try:
-        r = c.call({"v": 1, "op": "digest", "team": team})
-    finally:
-        c.close()
+    r = d.call({"v": 1, "op": "digest", "team": team})
     check(r["ok"], r)
     return r
 
