@@ -55,27 +55,6 @@ word_len(const char *p)
 	return n;
 }
 
-/* case-insensitive comparison of w[0..n) with the lower-case keyword kw */
-static bool
-word_is(const char *w, size_t n, const char *kw)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (kw[i] == '\0' || ascii_lower(w[i]) != kw[i])
-			return false;
-	return kw[n] == '\0';
-}
-
-/* weekday (0 = Sunday) of a day number; day 0, 1970-01-01, a Thursday */
-static int
-wday_of(int64_t day)
-{
-	int64_t w = (day + 4) % 7;
-
-	return (int)(w < 0 ? w + 7 : w);
-}
-
 /*
  * The hours of weekday wd; false if closed.  The struct is public, so
  * values out of range are read as closed rather than trusted.
@@ -117,7 +96,8 @@ business_date(const struct calendar *c, int64_t day)
 {
 	int open, close;
 
-	return hours_of(c, wday_of(day), &open, &close) && !is_holiday(c, day);
+	return hours_of(c, timefmt_weekday(day), &open, &close) &&
+	    !is_holiday(c, day);
 }
 
 /*
@@ -130,7 +110,7 @@ day_span(const struct calendar *c, int64_t day, int64_t *open, int64_t *close)
 {
 	int o, cl;
 
-	if (!hours_of(c, wday_of(day), &o, &cl) || is_holiday(c, day))
+	if (!hours_of(c, timefmt_weekday(day), &o, &cl) || is_holiday(c, day))
 		return false;
 	if (timefmt_local_instant(day, (int64_t)o * SECS_PER_MIN, open) != 0 ||
 	    timefmt_local_instant(day, (int64_t)cl * SECS_PER_MIN, close) != 0)
@@ -202,7 +182,8 @@ take_day(const char **pp)
 		abbr[1] = day_abbr[i][1];
 		abbr[2] = day_abbr[i][2];
 		abbr[3] = '\0';
-		if (word_is(*pp, n, abbr) || word_is(*pp, n, day_full[i])) {
+		if (ascii_word_is(*pp, n, abbr) ||
+		    ascii_word_is(*pp, n, day_full[i])) {
 			*pp += n;
 			return i;
 		}
@@ -262,7 +243,7 @@ calendar_set_hours(struct calendar *c, const char *spec, const char **err)
 		return -EINVAL;
 	}
 	wl = word_len(p);
-	if (word_is(p, wl, "closed") && *skip_space(p + wl) == '\0')
+	if (ascii_word_is(p, wl, "closed") && *skip_space(p + wl) == '\0')
 		p += wl;
 	for (;;) {
 		while (ascii_space(*p) || *p == ',')
@@ -691,7 +672,7 @@ calendar_eow(const struct calendar *c, int64_t t)
 
 	if (c == NULL || timefmt_local_date(t, &day, &sod) != 0)
 		return -1;
-	monday = day - (wday_of(day) + 6) % 7;
+	monday = day - (timefmt_weekday(day) + 6) % 7;
 	for (wk = monday; wk - monday <= CAL_SEARCH_DAYS; wk += 7) {
 		for (d = wk + 6; d >= wk; d--) {
 			if (!day_span(c, d, &open, &close))
@@ -741,13 +722,13 @@ classify(const char *s, enum bkind *kind, int64_t *n, const char **err)
 	bool big = false;
 
 	wl = word_len(p);
-	if (word_is(p, wl, "eod") || word_is(p, wl, "eow")) {
+	if (ascii_word_is(p, wl, "eod") || ascii_word_is(p, wl, "eow")) {
 		*kind = ascii_lower(p[2]) == 'd' ? BK_EOD : BK_EOW;
 		*n = 0;
 		p += wl;
 		goto end;
 	}
-	if (word_is(p, wl, "in")) {
+	if (ascii_word_is(p, wl, "in")) {
 		if (!ascii_space(p[wl]))
 			return 0;
 		p = skip_space(p + wl);
@@ -762,7 +743,7 @@ classify(const char *s, enum bkind *kind, int64_t *n, const char **err)
 	}
 	p = skip_space(p);
 	wl = word_len(p);
-	if (!word_is(p, wl, "business"))
+	if (!ascii_word_is(p, wl, "business"))
 		return 0;
 	p = skip_space(p + wl);
 	wl = word_len(p);
@@ -771,7 +752,7 @@ classify(const char *s, enum bkind *kind, int64_t *n, const char **err)
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(bunits) / sizeof(bunits[0]); i++)
-		if (word_is(p, wl, bunits[i].name))
+		if (ascii_word_is(p, wl, bunits[i].name))
 			break;
 	if (i == sizeof(bunits) / sizeof(bunits[0])) {
 		*err = "unknown unit in business time";

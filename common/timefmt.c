@@ -97,18 +97,6 @@ digit_len(const struct span *sp)
 	return (size_t)(q - sp->p);
 }
 
-/* case-insensitive comparison of w[0..n) with the lower-case keyword kw */
-static bool
-word_is(const char *w, size_t n, const char *kw)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (kw[i] == '\0' || ascii_lower(w[i]) != kw[i])
-			return false;
-	return kw[n] == '\0';
-}
-
 /*
  * Consumes exactly n digits (n <= 4, so no overflow) and fails if more
  * digits follow, so "17:000" is not read as 17:00 plus garbage.
@@ -338,6 +326,15 @@ timefmt_civil_from_days(int64_t day, int64_t *y, int *m, int *d)
 }
 
 int
+timefmt_weekday(int64_t day)
+{
+	/* day 0, 1970-01-01, was a Thursday */
+	int64_t w = (day + 4) % 7;
+
+	return (int)(w < 0 ? w + 7 : w);
+}
+
+int
 timefmt_local_date(int64_t t, int64_t *day, int64_t *sod)
 {
 	struct tm tm;
@@ -440,7 +437,7 @@ parse_reltime(
 		}
 		u = NULL;
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (word_is(sp->p, wl, units[i].name))
+			if (ascii_word_is(sp->p, wl, units[i].name))
 				u = &units[i];
 		if (u == NULL) {
 			*errmsg = "unknown unit in relative time";
@@ -508,9 +505,9 @@ parse_tod(struct span *sp, int64_t *sod, const char **errmsg)
 	save = *sp;
 	skip_space(sp);
 	wl = word_len(sp);
-	if (word_is(sp->p, wl, "am"))
+	if (ascii_word_is(sp->p, wl, "am"))
 		am = true;
-	else if (word_is(sp->p, wl, "pm"))
+	else if (ascii_word_is(sp->p, wl, "pm"))
 		pm = true;
 	if (am || pm)
 		sp->p += wl;
@@ -671,7 +668,7 @@ parse_dayword(struct span *sp, int64_t now, int delta, int wday, int64_t *ret,
 			return -EINVAL;
 		}
 		wl = word_len(sp);
-		if (word_is(sp->p, wl, "at")) {
+		if (ascii_word_is(sp->p, wl, "at")) {
 			sp->p += wl;
 			skip_space(sp);
 		}
@@ -767,7 +764,7 @@ find_wday(const char *w, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(wdays) / sizeof(wdays[0]); i++)
-		if (word_is(w, n, wdays[i].name))
+		if (ascii_word_is(w, n, wdays[i].name))
 			return wdays[i].wday;
 	return -1;
 }
@@ -807,21 +804,21 @@ timefmt_parse(const char *s, int64_t now, int64_t *ret, const char **errmsg)
 		sp.p++;
 		skip_space(&sp);
 		r = parse_relative(&sp, now, &t, errmsg);
-	} else if (word_is(sp.p, wl, "in")) {
+	} else if (ascii_word_is(sp.p, wl, "in")) {
 		sp.p += wl;
 		skip_space(&sp);
 		r = parse_relative(&sp, now, &t, errmsg);
-	} else if (word_is(sp.p, wl, "now")) {
+	} else if (ascii_word_is(sp.p, wl, "now")) {
 		sp.p += wl;
 		t = now;
 		r = 0;
-	} else if (word_is(sp.p, wl, "today")) {
+	} else if (ascii_word_is(sp.p, wl, "today")) {
 		sp.p += wl;
 		r = parse_dayword(&sp, now, 0, 0, &t, errmsg);
-	} else if (word_is(sp.p, wl, "tomorrow")) {
+	} else if (ascii_word_is(sp.p, wl, "tomorrow")) {
 		sp.p += wl;
 		r = parse_dayword(&sp, now, 1, 0, &t, errmsg);
-	} else if (word_is(sp.p, wl, "next")) {
+	} else if (ascii_word_is(sp.p, wl, "next")) {
 		/* "next fri" is what people say for "fri"; both skip today */
 		sp.p += wl;
 		wl = skip_space(&sp) > 0 ? word_len(&sp) : 0;
@@ -902,7 +899,7 @@ timefmt_parse_duration_list(const char *s, int64_t *ret, size_t max)
 		return -EINVAL;
 	span_init(&all, s);
 	if (span_done(&all) ||
-	    word_is(all.p, (size_t)(all.end - all.p), "none"))
+	    ascii_word_is(all.p, (size_t)(all.end - all.p), "none"))
 		return 0;
 	if (max > INT_MAX)
 		max = INT_MAX;

@@ -42,6 +42,8 @@ int timefmt_parse(
  * DST rules do.  sod is the wall-clock seconds since local midnight.
  */
 int64_t timefmt_days_from_civil(int64_t y, int m, int d);
+/* the weekday of a day number, 0 = Sunday */
+int timefmt_weekday(int64_t day);
 void timefmt_civil_from_days(int64_t day, int64_t *y, int *m, int *d);
 
 /*

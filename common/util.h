@@ -36,6 +36,18 @@ ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+/* case-insensitive comparison of w[0..n) with the lower-case keyword kw */
+static inline bool
+ascii_word_is(const char *w, size_t n, const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (kw[i] == '\0' || ascii_lower(w[i]) != kw[i])
+			return false;
+	return kw[n] == '\0';
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* wall-clock time in ms since the epoch */

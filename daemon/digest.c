@@ -53,19 +53,12 @@ struct run {
 
 /* ---- when ---------------------------------------------------------------- */
 
-/* 0 = Sunday, for a day number (0 = Thursday 1970-01-01) */
-static int64_t
-weekday(int64_t day)
-{
-	return ((day + 4) % 7 + 7) % 7;
-}
-
 /* "2026-W48": the ISO 8601 week of day (weeks start on Monday, and the
  * first holds the year's first Thursday) */
 static void
 iso_week(int64_t day, char *buf, size_t len)
 {
-	int64_t thu = day - (weekday(day) + 6) % 7 + 3, y;
+	int64_t thu = day - (timefmt_weekday(day) + 6) % 7 + 3, y;
 	int m, d;
 
 	timefmt_civil_from_days(thu, &y, &m, &d);
@@ -88,7 +81,7 @@ digest_slots(const struct conf *c, int64_t now, int64_t *ret_last,
 	if ((r = tz_enter(&tz, c->calendar_tz)) < 0 ||
 	    (r = timefmt_local_date(now, &day, &sod)) < 0)
 		goto out;
-	d = day - (weekday(day) - c->digest_wday + 7) % 7;
+	d = day - (timefmt_weekday(day) - c->digest_wday + 7) % 7;
 	if ((r = timefmt_local_instant(d, at, &last)) < 0)
 		goto out;
 	if (last > now) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "check.h"
 #include "timefmt.h"
 
 #define UTC "UTC"
@@ -26,19 +27,6 @@
 
 #define HOUR 3600
 #define DAY 86400
-
-static int nchecks;
-static int nfailed;
-
-static void
-set_tz(const char *tz)
-{
-	if (setenv("TZ", tz, 1) != 0) {
-		perror("setenv");
-		exit(2);
-	}
-	tzset();
-}
 
 /* "YYYY-MM-DD HH:MM[:SS]" read as local time in the current zone */
 static int64_t
@@ -82,16 +70,6 @@ show(int64_t t, char *buf, size_t len)
 		(void)snprintf(buf, len, "@%lld", (long long)t);
 }
 
-static void
-check(int ok, int line, const char *what)
-{
-	nchecks++;
-	if (ok)
-		return;
-	nfailed++;
-	printf("FAIL line %d: %s\n", line, what);
-}
-
 /* got must be the instant of local time want, or -1 when want is NULL */
 static void
 check_t(int64_t got, const char *want, int line, const char *expr)
@@ -133,7 +111,6 @@ check_s(const char *got, const char *want, int line, const char *expr)
 	    got != NULL ? got : "(null)");
 }
 
-#define CHECK(c) check((c), __LINE__, #c)
 #define CHECK_T(got, want) check_t((got), (want), __LINE__, #got)
 #define CHECK_I(got, want) check_i((got), (want), __LINE__, #got)
 #define CHECK_S(got, want) check_s((got), (want), __LINE__, #got)

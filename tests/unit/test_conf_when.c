@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "check.h"
 #include "digest.h"
 
 #define HOME "UTC"
@@ -68,19 +69,6 @@ static const char config[] =
     "[digest]\n"
     "schedule = Mon 08:00\n";
 
-static int nchecks;
-static int nfailed;
-
-static void
-set_tz(const char *tz)
-{
-	if (setenv("TZ", tz, 1) != 0) {
-		perror("setenv");
-		exit(2);
-	}
-	tzset();
-}
-
 /* "YYYY-MM-DD HH:MM" as wall-clock time in zone; TZ is HOME again after */
 static int64_t
 at(const char *zone, const char *s)
@@ -105,16 +93,6 @@ at(const char *zone, const char *s)
 	}
 	set_tz(HOME);
 	return (int64_t)t;
-}
-
-static void
-check(int ok, int line, const char *what)
-{
-	nchecks++;
-	if (ok)
-		return;
-	nfailed++;
-	printf("FAIL line %d: %s\n", line, what);
 }
 
 static void
@@ -145,7 +123,6 @@ check_home(int line)
 	    tz != NULL ? tz : "(unset)");
 }
 
-#define CHECK(c) check((c), __LINE__, #c)
 #define CHECK_I(got, want) check_i((got), (want), __LINE__, #got)
 
 /* conf_when's result, or -2 on an error; checks TZ came back */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "idmap.h"
+#include "rnd.h"
 
 /* on failure, name the phase and line and take the function's single exit */
 #define CHECK(cond)                                                            \
@@ -49,24 +50,7 @@ struct model {
 };
 
 static const char *phase = "";
-static uint64_t rnd_state;
 static unsigned long nops;
-
-/* xorshift64*: small, fast and good enough to shuffle test operations */
-static uint64_t
-rnd(void)
-{
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * UINT64_C(2685821657736338717);
-}
-
-static size_t
-rnd_below(size_t n)
-{
-	return (size_t)(rnd() % n);
-}
 
 static int64_t
 item_key(const void *p)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "rnd.h"
 #include "util.h"
 
 /* on failure, name the case and line, count it and leave the function */
@@ -38,7 +39,6 @@
 
 static char tcase[200];
 static int nfail;
-static uint64_t rnd_state;
 
 static void setcase(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -50,22 +50,6 @@ setcase(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tcase, sizeof(tcase), fmt, ap);
 	va_end(ap);
-}
-
-/* xorshift64*: small, fast and good enough to pick chunk sizes */
-static uint64_t
-rnd(void)
-{
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * UINT64_C(2685821657736338717);
-}
-
-static size_t
-rnd_below(size_t n)
-{
-	return (size_t)(rnd() % n);
 }
 
 static bool

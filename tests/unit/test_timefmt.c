@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "timefmt.h"
+#include "check.h"
 
 /* fixed "now" values; the comment gives the local wall clock */
 #define NOW_UTC 1795600800LL   /* Wed 2026-11-25 10:00 UTC */
@@ -35,17 +36,6 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static int ncases;
-static int nfailed;
-
-static void
-set_tz(const char *tz)
-{
-	if (setenv("TZ", tz, 1) != 0) {
-		perror("setenv");
-		exit(2);
-	}
-	tzset();
-}
 
 static void
 fail(const char *what, const char *in, const char *want, const char *got)

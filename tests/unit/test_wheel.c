@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "wheel.h"
+#include "rnd.h"
 
 /* on failure, name the line and take the function's single exit */
 #define CHECK(cond)                                                            \
@@ -30,18 +31,6 @@
 
 #define DAY_MS (UINT64_C(86400000))
 #define YEAR_MS (365 * DAY_MS)
-
-static uint64_t rnd_state;
-
-/* xorshift64*: small, fast and good enough to shuffle test operations */
-static uint64_t
-rnd(void)
-{
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * UINT64_C(2685821657736338717);
-}
 
 static unsigned
 rnd_pct(void)
