@@ -312,16 +312,23 @@ event_base(struct deliver *dl, const struct promise_rec *p, const char *event,
 	return o;
 }
 
+/* the domain of promised's Message-IDs: the sender address's */
+static const char *
+mail_domain(const struct deliver *dl)
+{
+	const char *from = dl->conf->smtp_from;
+	const char *at = from ? strchr(from, '@') : NULL;
+
+	return at ? at + 1 : "promised.invalid";
+}
+
 /* the Message-ID every email about p threads under */
 static void
 thread_root(const struct deliver *dl, const struct promise_rec *p, char *buf,
     size_t len)
 {
-	const char *from = dl->conf->smtp_from;
-	const char *at = from ? strchr(from, '@') : NULL;
-
 	snprintf(buf, len, "<promise-%" PRId64 ".%" PRId64 "@%s>", p->id,
-	    p->created_at, at ? at + 1 : "promised.invalid");
+	    p->created_at, mail_domain(dl));
 }
 
 /*
@@ -431,8 +438,6 @@ deliver_digest(struct deliver *dl, const char *login, json_t *base,
     const char *key, json_t *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const char *from = dl->conf->smtp_from;
-	const char *at = from ? strchr(from, '@') : NULL;
 	char root[320], who[3 * 64 + 1];
 	size_t i, n = 0;
 
@@ -452,8 +457,8 @@ deliver_digest(struct deliver *dl, const char *login, json_t *base,
 		}
 	}
 	who[n] = '\0';
-	snprintf(root, sizeof(root), "<digest.%s.%s@%s>", key, who,
-	    at ? at + 1 : "promised.invalid");
+	snprintf(
+	    root, sizeof(root), "<digest.%s.%s@%s>", key, who, mail_domain(dl));
 	return tell_about(dl, NULL, root, base, login, out);
 }
 
