@@ -39,8 +39,10 @@ struct team {
 	bool owed;                  /* sending: not yet written this week */
 	json_t *overdue, *due_soon; /* the first DIGEST_LIST of each */
 	int64_t n_overdue, n_due_soon;
-	int64_t due, on_time, late, open; /* the week before */
-	json_t *owners; /* the same per owner: login -> object */
+	/* the week before: {"due", "kept_on_time", "kept_late", "open"}, and
+	 * the same per owner, login -> object with "owner" too */
+	json_t *last;
+	json_t *owners;
 };
 
 struct run {
@@ -112,6 +114,14 @@ team_of(const struct run *run, const char *login)
 	return NULL;
 }
 
+/* the figures of a week: none yet */
+static json_t *
+tally_new(void)
+{
+	return json_pack("{s:i,s:i,s:i,s:i}", "due", 0, "kept_on_time", 0,
+	    "kept_late", 0, "open", 0);
+}
+
 static int
 team_add(struct run *run, const char *manager)
 {
@@ -127,9 +137,11 @@ team_add(struct run *run, const char *manager)
 	t->manager = manager;
 	t->overdue = json_array();
 	t->due_soon = json_array();
+	t->last = tally_new();
 	t->owners = json_object();
 	run->n++;
-	if (t->overdue == NULL || t->due_soon == NULL || t->owners == NULL)
+	if (t->overdue == NULL || t->due_soon == NULL || t->last == NULL ||
+	    t->owners == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -163,6 +175,7 @@ run_free(struct run *run)
 	for (i = 0; i < run->n; i++) {
 		json_decref(run->t[i].overdue);
 		json_decref(run->t[i].due_soon);
+		json_decref(run->t[i].last);
 		json_decref(run->t[i].owners);
 	}
 	free(run->t);
@@ -232,19 +245,16 @@ behind_fn(struct team *t, const struct promise_rec *p, int64_t now)
 
 	(void)now;
 	if (o == NULL) {
-		o = json_pack("{s:s,s:i,s:i,s:i,s:i}", "owner", p->owner, "due",
-		    0, "kept_on_time", 0, "kept_late", 0, "open", 0);
-		if (o == NULL || json_object_set_new(t->owners, p->owner, o))
+		o = tally_new();
+		if (o == NULL ||
+		    json_object_set_new(o, "owner", json_string(p->owner)) ||
+		    json_object_set_new(t->owners, p->owner, o))
 			return -ENOMEM;
 	}
-	t->due++;
-	if (p->state == PSTATE_OPEN)
-		t->open++;
-	else if (p->settled_at <= p->due_at)
-		t->on_time++;
-	else
-		t->late++;
-	return bump(o, "due") < 0 || bump(o, key) < 0 ? -ENOMEM : 0;
+	return bump(t->last, "due") < 0 || bump(t->last, key) < 0 ||
+	        bump(o, "due") < 0 || bump(o, key) < 0
+	    ? -ENOMEM
+	    : 0;
 }
 
 struct scan {
@@ -274,10 +284,15 @@ run_scan(struct run *run, struct store *st)
 	    st, true, run->now - WEEK, run->now, scan_cb, &behind);
 }
 
+/* a tally's kept_on_time / due, or null when nothing was due */
 static json_t *
-rate(int64_t on_time, int64_t due)
+rate(const json_t *tally)
 {
-	return due > 0 ? json_real((double)on_time / (double)due) : json_null();
+	json_int_t due = json_integer_value(json_object_get(tally, "due"));
+	json_int_t on =
+	    json_integer_value(json_object_get(tally, "kept_on_time"));
+
+	return due > 0 ? json_real((double)on / (double)due) : json_null();
 }
 
 static int
@@ -289,9 +304,9 @@ by_owner(const void *a, const void *b)
 	    json_string_value(json_object_get(y, "owner")));
 }
 
-/* the per-owner tallies as an array by login, each with its rate */
+/* the per-owner tallies, each given its rate, as an array by login */
 static json_t *
-owners_json(const struct team *t)
+owners_json(struct team *t)
 {
 	size_t n = json_object_size(t->owners), i = 0;
 	json_t **v = calloc(n + 1, sizeof(*v)), *arr = json_array(), *o;
@@ -301,9 +316,7 @@ owners_json(const struct team *t)
 		goto fail;
 	json_object_foreach(t->owners, key, o)
 	{
-		json_object_set_new(o, "on_time_rate",
-		    rate(json_integer_value(json_object_get(o, "kept_on_time")),
-		        json_integer_value(json_object_get(o, "due"))));
+		json_object_set_new(o, "on_time_rate", rate(o));
 		v[i++] = o;
 	}
 	qsort(v, i, sizeof(*v), by_owner);
@@ -319,29 +332,29 @@ fail:
 }
 
 static json_t *
-team_json(const struct run *run, const struct team *t, const char *week)
+team_json(const struct run *run, struct team *t, const char *week)
 {
 	json_t *members = json_array(), *owners = owners_json(t), *o = NULL;
 	size_t i;
 
-	if (members == NULL || owners == NULL)
+	if (members == NULL || owners == NULL ||
+	    json_object_set_new(
+	        t->last, "from", json_integer(run->now - WEEK)) ||
+	    json_object_set_new(t->last, "to", json_integer(run->now)) ||
+	    json_object_set_new(t->last, "on_time_rate", rate(t->last)) ||
+	    json_object_set(t->last, "owners", owners))
 		goto out;
 	for (i = 0; i < run->c->n_people; i++)
 		if (conf_manages(run->c, t->manager, run->c->people[i].login) &&
 		    json_array_append_new(
 		        members, json_string(run->c->people[i].login)) < 0)
 			goto out;
-	o = json_pack("{s:s,s:I,s:O,s:{s:I,s:O},s:{s:I,s:I,s:O},"
-	              "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:O}}",
+	o = json_pack("{s:s,s:I,s:O,s:{s:I,s:O},s:{s:I,s:I,s:O},s:O}",
 	    "manager", t->manager, "at", (json_int_t)run->now, "team", members,
 	    "overdue", "count", (json_int_t)t->n_overdue, "promises",
 	    t->overdue, "due_this_week", "until", (json_int_t)(run->now + WEEK),
 	    "count", (json_int_t)t->n_due_soon, "promises", t->due_soon,
-	    "last_week", "from", (json_int_t)(run->now - WEEK), "to",
-	    (json_int_t)run->now, "due", (json_int_t)t->due, "kept_on_time",
-	    (json_int_t)t->on_time, "kept_late", (json_int_t)t->late, "open",
-	    (json_int_t)t->open, "on_time_rate", rate(t->on_time, t->due),
-	    "owners", owners);
+	    "last_week", t->last);
 	if (o != NULL && week != NULL &&
 	    json_object_set_new(o, "week", json_string(week)) < 0) {
 		json_decref(o);
