@@ -280,8 +280,10 @@ run_scan(struct run *run, struct store *st)
 	if ((r = store_due_between(
 	         st, false, INT64_MIN, run->now + WEEK, scan_cb, &ahead)) < 0)
 		return r;
+	/* up to and including now, as overdue has it: a promise due this
+	 * very second is overdue and came due in the week before */
 	return store_due_between(
-	    st, true, run->now - WEEK, run->now, scan_cb, &behind);
+	    st, true, run->now - WEEK + 1, run->now + 1, scan_cb, &behind);
 }
 
 /* a tally's kept_on_time / due, or null when nothing was due */

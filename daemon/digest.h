@@ -17,8 +17,9 @@
  *                    from "at" to a week later
  *   "last_week"      {"from", "to", "due", "kept_on_time", "kept_late",
  *                    "open", "on_time_rate", "owners": [...]}: the
- *                    promises whose deadline fell in the week before "at"
- *                    (cancelled ones aside), and the same per owner
+ *                    promises whose deadline fell in the week up to and
+ *                    including "at", as overdue counts it (cancelled ones
+ *                    aside), and the same per owner
  * Each promise listed is {"id", "title", "owner", "for"?, "due_at"}, the
  * earliest due first, at most DIGEST_LIST of them; count counts them all.
  * "on_time_rate" is kept_on_time / due, or null when nothing was due.
