@@ -45,6 +45,7 @@ struct loader {
 	size_t cap_people;
 	struct kind_lines *klines; /* parallel to c->kinds */
 	size_t cap_kinds;
+	int socket_line; /* where [daemon] socket stands, or 0 */
 };
 
 static int
@@ -606,6 +607,8 @@ set_key(
 			if (value[0] == '\0')
 				return bad(
 				    ld, "[daemon] %s: must not be empty", name);
+			if (name[0] == 's')
+				ld->socket_line = ld->line;
 			return set_str(
 			    name[0] == 's' ? &c->socket : &c->database, value);
 		}
@@ -1045,6 +1048,68 @@ check_refs(struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* path with its directory resolved, or NULL where that cannot be
+ * (a directory not made yet); returns malloc'd string; caller frees */
+static char *
+resolved(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real, *out = NULL;
+	size_t need;
+
+	if ((dir = dir_of(path)) == NULL)
+		return NULL;
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return NULL;
+	need = strlen(real) + strlen(path) + 2;
+	if ((out = malloc(need)) != NULL)
+		snprintf(
+		    out, need, "%s/%s", real, slash != NULL ? slash + 1 : path);
+	free(real);
+	return out;
+}
+
+/* true if a and b name one file, however they are spelled */
+static bool
+same_path(const char *a, const char *b)
+{
+	char *ra, *rb;
+	bool same;
+
+	if (strcmp(a, b) == 0)
+		return true;
+	ra = resolved(a);
+	rb = resolved(b);
+	same = ra != NULL && rb != NULL && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
+}
+
+/* the socket replaces what is at its path at start: never the database
+ * or the delivery log */
+static int
+check_paths(struct loader *ld, char *err, size_t errlen)
+{
+	struct conf *c = ld->c;
+	const char *what = NULL;
+
+	if (same_path(c->socket, c->database))
+		what = "database";
+	else if (same_path(c->socket, c->delivery_log))
+		what = "delivery log";
+	if (what == NULL)
+		return 0;
+	snprintf(err, errlen,
+	    "%s:%d: [daemon] socket: '%s' is the %s's path; the socket needs "
+	    "a path of its own",
+	    c->path, ld->socket_line > 0 ? ld->socket_line : 1, c->socket,
+	    what);
+	return -EINVAL;
+}
+
 int
 conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 {
@@ -1133,6 +1198,8 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 			goto oom;
 		snprintf(c->delivery_log, need, "%s/deliveries.log", dir);
 	}
+	if ((r = check_paths(&ld, err, errlen)) < 0)
+		goto out;
 	*ret = c;
 	c = NULL;
 	r = 0;

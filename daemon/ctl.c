@@ -2919,6 +2919,7 @@ static int
 listen_on(struct ctl *ctl, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
+	struct stat sb;
 	mode_t old;
 	int fd = -1, r;
 
@@ -2929,13 +2930,31 @@ listen_on(struct ctl *ctl, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "socket path '%s' is too long", path);
 		return -ENAMETOOLONG;
 	}
-	if (socket_alive(&sun)) {
-		snprintf(err, errlen,
-		    "another promised is already listening on '%s'", path);
-		return -EADDRINUSE;
+	if (lstat(path, &sb) == 0) {
+		/* only a socket is ours to replace: a typo in [daemon] socket
+		 * must never cost the file it names */
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, errlen,
+			    "socket path '%s' is taken by something that is "
+			    "not a socket; refusing to replace it",
+			    path);
+			return -EEXIST;
+		}
+		if (socket_alive(&sun)) {
+			snprintf(err, errlen,
+			    "another promised is already listening on '%s'",
+			    path);
+			return -EADDRINUSE;
+		}
+		/* a socket file left by a crash answers nobody: replace it */
+		if (unlink(path) == -1 && errno != ENOENT) {
+			r = -errno;
+			goto fail;
+		}
+	} else if (errno != ENOENT) {
+		r = -errno;
+		goto fail;
 	}
-	/* a socket file left by a crash answers nobody: replace it */
-	(void)unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		r = -errno;
