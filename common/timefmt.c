@@ -652,14 +652,17 @@ parse_relative(struct span *sp, int64_t now, int64_t *ret, const char **errmsg)
 
 /*
  * "today", "tomorrow" or a weekday, then optionally "[at] TIME".  delta is
- * the day relative to today, or -1 for a weekday given in wday.
+ * the day relative to today, -1 for a weekday given in wday (today if the
+ * time is still ahead, as at(1) and date -d read it), or -2 for "next"
+ * and a weekday, which always skips today.
  */
 static int
 parse_dayword(struct span *sp, int64_t now, int delta, int wday, int64_t *ret,
     const char **errmsg)
 {
 	struct tm tm;
-	int64_t today, sod = DEFAULT_SOD;
+	int64_t today, t, sod = DEFAULT_SOD;
+	bool strict = delta == -2;
 	size_t wl;
 
 	if (!span_done(sp)) {
@@ -679,14 +682,22 @@ parse_dayword(struct span *sp, int64_t now, int delta, int wday, int64_t *ret,
 		*errmsg = "cannot convert local time";
 		return -EINVAL;
 	}
+	today = days_from_civil(
+	    (int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	if (delta < 0) {
-		/* strictly after today: "fri" on a Friday is next week */
 		delta = (wday - tm.tm_wday + 7) % 7;
+		if (delta == 0 && !strict) {
+			/* "fri 17:00" typed on a Friday at 14:46 is today */
+			if (local_day_time(today, sod, &t, errmsg) != 0)
+				return -EINVAL;
+			if (t > now) {
+				*ret = t;
+				return 0;
+			}
+		}
 		if (delta == 0)
 			delta = 7;
 	}
-	today = days_from_civil(
-	    (int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	return local_day_time(today + delta, sod, ret, errmsg);
 }
 
@@ -819,7 +830,7 @@ timefmt_parse(const char *s, int64_t now, int64_t *ret, const char **errmsg)
 		sp.p += wl;
 		r = parse_dayword(&sp, now, 1, 0, &t, errmsg);
 	} else if (ascii_word_is(sp.p, wl, "next")) {
-		/* "next fri" is what people say for "fri"; both skip today */
+		/* "next fri" never means today, whatever the time */
 		sp.p += wl;
 		wl = skip_space(&sp) > 0 ? word_len(&sp) : 0;
 		wday = find_wday(sp.p, wl);
@@ -828,7 +839,7 @@ timefmt_parse(const char *s, int64_t now, int64_t *ret, const char **errmsg)
 			return -EINVAL;
 		}
 		sp.p += wl;
-		r = parse_dayword(&sp, now, -1, wday, &t, errmsg);
+		r = parse_dayword(&sp, now, -2, wday, &t, errmsg);
 	} else if (wl > 0) {
 		wday = find_wday(sp.p, wl);
 		if (wday < 0) {
@@ -1021,11 +1032,15 @@ timefmt_relative(int64_t t, int64_t now, char *buf, size_t len)
 	/* the true difference always fits in uint64_t; wraparound gives it */
 	mag =
 	    future ? (uint64_t)t - (uint64_t)now : (uint64_t)now - (uint64_t)t;
-	if (mag < SECS_PER_MIN) {
+	/* "now" only while the moment is here: 55 s is worth waiting for */
+	if (mag < 2) {
 		(void)snprintf(buf, len, "now");
 		return;
 	}
-	if (mag < SECS_PER_HOUR) {
+	if (mag < SECS_PER_MIN) {
+		v = mag;
+		unit = "s";
+	} else if (mag < SECS_PER_HOUR) {
 		v = mag / SECS_PER_MIN;
 		unit = "m";
 	} else if (mag < 48 * SECS_PER_HOUR) {

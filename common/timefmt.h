@@ -82,7 +82,10 @@ void timefmt_local(int64_t t, char *buf, size_t len);
 /* "2026-11-27T16:00:00Z" */
 void timefmt_iso_utc(int64_t t, char *buf, size_t len);
 
-/* "in 2h", "in 3d", "now", "3d overdue", "45m overdue": largest unit, floor */
+/*
+ * "in 55s", "in 2h", "in 3d", "now" (under 2 s either way), "20s overdue",
+ * "3d overdue": largest unit, floor
+ */
 void timefmt_relative(int64_t t, int64_t now, char *buf, size_t len);
 
 #endif

@@ -26,6 +26,7 @@
 #define NOW_BFAL3 1792891800LL /* Sun 2026-10-25 02:30 CET, second copy */
 #define NOW_NSPR 1772892000LL  /* Sat 2026-03-07 09:00 EST */
 #define NOW_NFAL 1793462400LL  /* Sat 2026-10-31 12:00 EDT */
+#define NOW_FRI 1795790760LL   /* Fri 2026-11-27 14:46 UTC */
 #define NOW_2026 1767225600LL  /* 2026-01-01T00:00:00Z */
 #define NOW_2011 1325030400LL  /* 2011-12-28T00:00:00Z */
 
@@ -102,15 +103,23 @@ static const struct parse_case parse_cases[] = {
     {UTC, NOW_UTC, "fri", "2026-11-27T17:00:00Z", NULL},
     {UTC, NOW_UTC, "fri 17:00", "2026-11-27T17:00:00Z", NULL},
     {UTC, NOW_UTC, "Friday 9:30", "2026-11-27T09:30:00Z", NULL},
-    {UTC, NOW_UTC, "wed", "2026-12-02T17:00:00Z", NULL},
+    /* today's weekday is today while the time is still ahead */
+    {UTC, NOW_UTC, "wed", "2026-11-25T17:00:00Z", NULL},
+    {UTC, NOW_UTC, "wed 10:00:01", "2026-11-25T10:00:01Z", NULL},
     {UTC, NOW_UTC, "WEDNESDAY 10:00", "2026-12-02T10:00:00Z", NULL},
+    {UTC, NOW_UTC, "wed 9:59", "2026-12-02T09:59:00Z", NULL},
+    {UTC, NOW_FRI, "fri 17:00", "2026-11-27T17:00:00Z", NULL},
+    {UTC, NOW_FRI, "friday", "2026-11-27T17:00:00Z", NULL},
+    {UTC, NOW_FRI, "fri 14:00", "2026-12-04T14:00:00Z", NULL},
+    {UTC, NOW_FRI, "next fri 17:00", "2026-12-04T17:00:00Z", NULL},
+    {BER, NOW_FRI, "fri 17:00", "2026-11-27T16:00:00Z", NULL},
     {UTC, NOW_UTC, "thurs 5pm", "2026-11-26T17:00:00Z", NULL},
     {UTC, NOW_UTC, "tue", "2026-12-01T17:00:00Z", NULL},
     {UTC, NOW_UTC, "sun 12am", "2026-11-29T00:00:00Z", NULL},
     {UTC, NOW_UTC, "sat at 12pm", "2026-11-28T12:00:00Z", NULL},
     {UTC, NOW_UTC, "monday", "2026-11-30T17:00:00Z", NULL},
 
-    /* "next WEEKDAY" is the same day as the bare weekday */
+    /* "next WEEKDAY" is the bare weekday, except that it skips today */
     {UTC, NOW_UTC, "next friday", "2026-11-27T17:00:00Z", NULL},
     {UTC, NOW_UTC, "next fri 9:30", "2026-11-27T09:30:00Z", NULL},
     {UTC, NOW_UTC, "Next Monday 10:00", "2026-11-30T10:00:00Z", NULL},
@@ -496,8 +505,13 @@ static const struct fmt_case fmt_cases[] = {
     {2, BER, 1795795200, 0, 4, "Fri"},
 
     {3, UTC, NOW_UTC, NOW_UTC, 32, "now"},
-    {3, UTC, NOW_UTC + 59, NOW_UTC, 32, "now"},
-    {3, UTC, NOW_UTC - 59, NOW_UTC, 32, "now"},
+    {3, UTC, NOW_UTC + 1, NOW_UTC, 32, "now"},
+    {3, UTC, NOW_UTC - 1, NOW_UTC, 32, "now"},
+    {3, UTC, NOW_UTC + 2, NOW_UTC, 32, "in 2s"},
+    {3, UTC, NOW_UTC + 55, NOW_UTC, 32, "in 55s"},
+    {3, UTC, NOW_UTC + 59, NOW_UTC, 32, "in 59s"},
+    {3, UTC, NOW_UTC - 20, NOW_UTC, 32, "20s overdue"},
+    {3, UTC, NOW_UTC - 59, NOW_UTC, 32, "59s overdue"},
     {3, UTC, NOW_UTC + 60, NOW_UTC, 32, "in 1m"},
     {3, UTC, NOW_UTC + 359, NOW_UTC, 32, "in 5m"},
     {3, UTC, NOW_UTC + 3599, NOW_UTC, 32, "in 59m"},
