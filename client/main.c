@@ -150,7 +150,7 @@ static const char help_general[] =
     "options (before or after the command):\n"
     "  --socket PATH  the daemon's socket (default $PROMISE_SOCKET, else\n"
     "                 " PROMISED_DEFAULT_SOCKET ")\n"
-    "  --json         print the daemon's reply as one line of JSON\n"
+    "  --json         print one JSON document, also when a command fails\n"
     "  -h, --help     this text; 'promise COMMAND --help' for one command\n"
     "  --version      print the version\n"
     "\n"
@@ -244,9 +244,11 @@ static const char usage_import[] =
     "\n"
     "Adds the promises of a JSON Lines file (- for standard input): one\n"
     "object per line with the fields add takes (title, due_at or due,\n"
-    "kind, for, owner, note, nudge).  All of them, or none: every bad line\n"
-    "is reported with its number and nothing is added.  At most 1000\n"
-    "promises and 64 KiB a file.\n"
+    "kind, for, owner, note, nudge); or of a CSV file with a header row,\n"
+    "such as 'promise export --csv' writes (its id, created_at,\n"
+    "created_by, state, settled_at and snoozes columns are ignored).\n"
+    "All of them, or none: every bad line is reported with its number and\n"
+    "nothing is added.  At most 10000 promises a file.\n"
     "\n"
     "  --dry-run  check every line, add nothing\n";
 
@@ -373,6 +375,36 @@ static const struct option opts_cmd[] = {
 
 /* ---- messages --------------------------------------------------------- */
 
+/*
+ * --json promises one JSON document on stdout whatever happens, so that a
+ * script never has to tell "nothing printed" from "nothing found".  A
+ * command either prints its document (json_out.done) or main() prints
+ * {"ok":false,...} built from the first message reported on stderr.
+ */
+static struct {
+	bool on, done;
+	char msg[512];
+} json_out;
+
+/* keeps the first message of a --json run for its closing document */
+static void
+json_note(const char *fmt, va_list ap)
+{
+	if (json_out.on && json_out.msg[0] == '\0')
+		(void)vsnprintf(json_out.msg, sizeof(json_out.msg), fmt, ap);
+}
+
+/* prints o (not consumed) as the run's one JSON document */
+static int
+json_print(const json_t *o)
+{
+	if (json_dumpf(o, stdout, JSON_COMPACT) != 0)
+		return -EIO;
+	fputc('\n', stdout);
+	json_out.done = true;
+	return 0;
+}
+
 static void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -388,6 +420,9 @@ errmsg(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	va_start(ap, fmt);
+	json_note(fmt, ap);
+	va_end(ap);
 }
 
 /* reports a usage problem in one line plus the pointer to help */
@@ -401,6 +436,9 @@ usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\ntry 'promise --help'\n", stderr);
+	va_start(ap, fmt);
+	json_note(fmt, ap);
+	va_end(ap);
 	return CLI_USAGE;
 }
 
@@ -564,6 +602,7 @@ request(const struct cli *cli, const json_t *req, json_t **ret)
 	if (cli->json) {
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
+		json_out.done = true;
 	}
 	if (!json_is_true(ok)) {
 		print_daemon_error(reply);
@@ -1437,21 +1476,62 @@ out:
 	return status;
 }
 
-/* "line N: MSG" for each of a dry run's errors; item k is on lines[k] */
-static void
-put_import_errors(const json_t *errors, const size_t *lines, size_t n_items)
+/*
+ * "promise: line N: MSG" on stderr, and {"line":N,"message":MSG} kept in
+ * bad for --json; 0 or -ENOMEM
+ */
+static int
+import_bad(json_t *bad, size_t line, const char *msg)
+{
+	fprintf(stderr, "promise: line %zu: %s\n", line, msg);
+	return json_array_append_new(bad,
+	           json_pack("{s:I,s:s}", "line", (json_int_t)line, "message",
+	               msg)) == 0
+	    ? 0
+	    : -ENOMEM;
+}
+
+/* each of a dry run's errors as import_bad; item k is on lines[k] */
+static int
+put_import_errors(
+    json_t *bad, const json_t *errors, const size_t *lines, size_t n_items)
 {
 	const json_t *e;
+	const char *msg;
 	size_t i;
 	json_int_t k;
 
 	json_array_foreach(errors, i, e)
 	{
 		k = json_integer_value(json_object_get(e, "item"));
-		fprintf(stderr, "promise: line %zu: %s\n",
-		    k >= 0 && (size_t)k < n_items ? lines[k] : 0,
-		    json_string_value(json_object_get(e, "message")));
+		msg = json_string_value(json_object_get(e, "message"));
+		if (import_bad(bad,
+		        k >= 0 && (size_t)k < n_items ? lines[(size_t)k] : 0,
+		        msg != NULL ? msg : "invalid") < 0)
+			return -ENOMEM;
 	}
+	return 0;
+}
+
+/*
+ * The --json document of an import that stops before adding anything: a
+ * dry run's verdict, or the refusal naming every bad line.
+ */
+static int
+import_json(const json_t *bad, size_t valid, bool dry, const char *why)
+{
+	json_t *o;
+	int r;
+
+	if (why != NULL)
+		o = json_pack("{s:b,s:{s:s,s:s},s:O}", "ok", 0, "error", "code",
+		    "invalid", "message", why, "errors", bad);
+	else
+		o = json_pack("{s:b,s:b,s:I,s:O}", "ok", 1, "dry_run", dry,
+		    "valid", (json_int_t)valid, "errors", bad);
+	r = o != NULL ? json_print(o) : -ENOMEM;
+	json_decref(o);
+	return r;
 }
 
 /* room in one request for an import part's promises, past its envelope */
@@ -1532,16 +1612,337 @@ out:
 	return status;
 }
 
+/* what an import file has given so far; item k came from line lines[k] */
+struct import_in {
+	json_t *items; /* the promise objects to send */
+	json_t *bad;   /* {"line":N,"message":TEXT} found by the client */
+	size_t *lines, *sizes;
+	size_t lineno;
+};
+
+/* adds promise o (consumed) from line, or notes why it cannot be sent */
+static int
+import_item(struct import_in *in, json_t *o, size_t line)
+{
+	size_t n = json_array_size(in->items), size;
+
+	size = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (size > IMPORT_PART_BYTES) {
+		json_decref(o);
+		return import_bad(
+		    in->bad, line, "longer than a request may be (64 KiB)");
+	}
+	if (n == PROTO_IMPORT_MAX) {
+		json_decref(o);
+		errmsg("import: more than %d promises; split the file",
+		    PROTO_IMPORT_MAX);
+		return -E2BIG;
+	}
+	in->lines[n] = line;
+	in->sizes[n] = size;
+	return json_array_append_new(in->items, o) == 0 ? 0 : -ENOMEM;
+}
+
+/* a JSON Lines file, whose first non-blank line is first */
+static int
+import_jsonl(struct import_in *in, FILE *f, char **line, size_t *cap)
+{
+	json_error_t jerr;
+	json_t *o;
+	int r;
+
+	/* lines that are not JSON objects never reach the daemon: they are
+	 * reported here, by number, with what the daemon finds in the rest */
+	for (;;) {
+		if ((*line)[strspn(*line, " \t\r\n")] != '\0') {
+			o = json_loads(*line, JSON_REJECT_DUPLICATES, &jerr);
+			if (!json_is_object(o)) {
+				r = import_bad(in->bad, in->lineno,
+				    o == NULL ? jerr.text
+				              : "not a JSON object");
+				json_decref(o);
+			} else
+				r = import_item(in, o, in->lineno);
+			if (r < 0)
+				return r;
+		}
+		if (getline(line, cap, f) == -1)
+			return 0;
+		in->lineno++;
+	}
+}
+
+/*
+ * The fields of one CSV record in rec[0..n) (RFC 4180: "" is a quote
+ * inside a quoted field, which may hold commas and line breaks) appended
+ * to fields as strings; 0, -EINVAL with *why, or -ENOMEM.
+ */
+static int
+csv_fields(const char *rec, size_t n, json_t *fields, const char **why)
+{
+	const char *p = rec, *end = rec + n;
+	char *cell = NULL;
+	size_t len;
+	bool quoted;
+	int r = -ENOMEM;
+
+	/* a cell is never longer than its record */
+	if ((cell = malloc(n + 1)) == NULL)
+		goto out;
+	for (;;) {
+		len = 0;
+		quoted = p < end && *p == '"';
+		if (quoted) {
+			for (p++;; p++) {
+				if (p == end) {
+					*why = "a quoted field is not closed";
+					r = -EINVAL;
+					goto out;
+				}
+				if (*p == '"' && (p + 1 == end || p[1] != '"'))
+					break;
+				if (*p == '"')
+					p++;
+				cell[len++] = *p;
+			}
+			p++;
+		} else
+			while (p < end && *p != ',') {
+				if (*p == '"') {
+					*why = "a quote inside an unquoted "
+					       "field";
+					r = -EINVAL;
+					goto out;
+				}
+				cell[len++] = *p++;
+			}
+		if (p < end && *p != ',') {
+			*why = "text after a quoted field";
+			r = -EINVAL;
+			goto out;
+		}
+		if (json_array_append_new(
+		        fields, json_stringn_nocheck(cell, len)) < 0)
+			goto out;
+		if (p == end)
+			break;
+		p++;
+	}
+	r = 0;
+out:
+	free(cell);
+	return r;
+}
+
+/*
+ * The next CSV record from f into *rec (malloc'd, owned by the caller,
+ * line break stripped): lines are joined while a quote is open.  1 with a
+ * record, 0 at the end, or -errno.
+ */
+static int
+csv_record(struct import_in *in, FILE *f, char **line, size_t *cap, char **rec,
+    size_t *len)
+{
+	size_t quotes = 0, n, i;
+	ssize_t got;
+	char *grown;
+
+	*len = 0;
+	do {
+		if ((got = getline(line, cap, f)) == -1)
+			return *len > 0 ? -EINVAL : 0;
+		in->lineno++;
+		n = (size_t)got;
+		for (i = 0; i < n; i++)
+			quotes += (*line)[i] == '"';
+		if ((grown = realloc(*rec, *len + n + 1)) == NULL)
+			return -ENOMEM;
+		*rec = grown;
+		memcpy(*rec + *len, *line, n);
+		*len += n;
+	} while (quotes % 2 != 0);
+	while (
+	    *len > 0 && ((*rec)[*len - 1] == '\n' || (*rec)[*len - 1] == '\r'))
+		(*len)--;
+	(*rec)[*len] = '\0';
+	return 1;
+}
+
+/* the export's columns that describe a promise's past, not a new one */
+static const char *const csv_ignored[] = {
+    "id", "created_at", "created_by", "state", "settled_at", "snoozes"};
+/* the columns that are fields of add, under the same names */
+static const char *const csv_fields_add[] = {
+    "title", "owner", "for", "note", "kind", "nudge", "due", "due_at"};
+
+static bool
+name_in(const char *s, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* checks a CSV header: every column known, title among them */
+static int
+csv_header(const json_t *head, size_t line)
+{
+	const json_t *v;
+	const char *s;
+	size_t i;
+	bool title = false;
+
+	json_array_foreach(head, i, v)
+	{
+		s = json_string_value(v);
+		title = title || strcmp(s, "title") == 0;
+		if (!name_in(s, csv_ignored, ARRAY_SIZE(csv_ignored)) &&
+		    !name_in(s, csv_fields_add, ARRAY_SIZE(csv_fields_add))) {
+			errmsg(
+			    "import: line %zu: unknown column '%s'", line, s);
+			return -EINVAL;
+		}
+	}
+	if (!title) {
+		errmsg(
+		    "import: line %zu: the header has no 'title' column", line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * One CSV row as the object add takes: empty cells are left out, an
+ * all-digit due_at is the epoch second export writes and any other is a
+ * WHEN for the daemon, as "due".  NULL when out of memory.
+ */
+static json_t *
+csv_object(const json_t *head, const json_t *row)
+{
+	json_t *o = json_object(), *v;
+	const char *name, *cell;
+	long long t;
+	char *end;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	json_array_foreach(head, i, v)
+	{
+		name = json_string_value(v);
+		cell = json_string_value(json_array_get(row, i));
+		if (cell[0] == '\0' ||
+		    !name_in(name, csv_fields_add, ARRAY_SIZE(csv_fields_add)))
+			continue;
+		/* a spreadsheet's guard against formulas is not part of it */
+		if (cell[0] == '\'' && cell[1] != '\0' &&
+		    strchr("=+-@\t\r", cell[1]) != NULL)
+			cell++;
+		if (strcmp(name, "due_at") == 0) {
+			errno = 0;
+			t = strtoll(cell, &end, 10);
+			if (errno == 0 && *end == '\0' && cell[0] >= '0' &&
+			    cell[0] <= '9')
+				v = json_integer(t);
+			else {
+				v = json_string(cell);
+				name = "due";
+			}
+		} else
+			v = json_string(cell);
+		if (json_object_set_new(o, name, v) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* a CSV file with a header row, the export's columns or add's fields */
+static int
+import_csv(struct import_in *in, FILE *f, char **line, size_t *cap)
+{
+	json_t *head = json_array(), *row = NULL, *o;
+	const char *why = NULL;
+	char *rec = NULL;
+	size_t len, start;
+	int r = -ENOMEM;
+
+	if (head == NULL)
+		goto out;
+	/* the header: the first line, already read */
+	len = strcspn(*line, "\r\n");
+	if ((r = csv_fields(*line, len, head, &why)) < 0) {
+		if (r == -EINVAL)
+			errmsg("import: line %zu: %s", in->lineno, why);
+		goto out;
+	}
+	if ((r = csv_header(head, in->lineno)) < 0)
+		goto out;
+	for (;;) {
+		start = in->lineno + 1;
+		if ((r = csv_record(in, f, line, cap, &rec, &len)) <= 0) {
+			if (r == -EINVAL)
+				r = import_bad(in->bad, start,
+				    "a quoted field is not closed");
+			break;
+		}
+		if (len == 0)
+			continue;
+		json_decref(row);
+		if ((row = json_array()) == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		r = csv_fields(rec, len, row, &why);
+		if (r == -EINVAL)
+			r = import_bad(in->bad, start, why);
+		else if (r == 0 &&
+		    json_array_size(row) != json_array_size(head))
+			r = import_bad(in->bad, start,
+			    "not as many fields as the header has columns");
+		else if (r == 0)
+			r = (o = csv_object(head, row)) != NULL
+			    ? import_item(in, o, start)
+			    : -ENOMEM;
+		if (r < 0)
+			break;
+	}
+out:
+	free(rec);
+	json_decref(row);
+	json_decref(head);
+	return r;
+}
+
+/* the end of an import with bad lines, on stderr and as --json */
+static void
+import_refused(const struct cli *cli, const json_t *bad, bool dry)
+{
+	char why[96];
+	size_t n = json_array_size(bad);
+
+	(void)snprintf(why, sizeof(why),
+	    "import: %zu bad line%s; nothing was imported", n,
+	    n == 1 ? "" : "s");
+	errmsg("%s", why);
+	if (cli->json)
+		(void)import_json(bad, 0, dry, why);
+}
+
 static int
 cmd_import(const struct cli *cli, const struct args *a)
 {
+	struct import_in in = {NULL, NULL, NULL, NULL, 0};
 	FILE *f = NULL;
-	json_t *items = NULL, *reply = NULL, *o, *errs;
-	json_error_t jerr;
+	json_t *reply = NULL;
 	char *line = NULL;
-	size_t cap = 0, lineno = 0, *lines = NULL, *sizes = NULL, n_bad = 0, n;
+	size_t cap = 0;
 	ssize_t len;
-	int status = CLI_REFUSED;
+	int status = CLI_REFUSED, r;
 
 	f = strcmp(a->pos, "-") == 0 ? stdin : fopen(a->pos, "r");
 	if (f == NULL) {
@@ -1549,73 +1950,69 @@ cmd_import(const struct cli *cli, const struct args *a)
 		status = CLI_USAGE;
 		goto out;
 	}
-	if ((items = json_array()) == NULL ||
-	    (lines = calloc(PROTO_IMPORT_MAX, sizeof(*lines))) == NULL ||
-	    (sizes = calloc(PROTO_IMPORT_MAX, sizeof(*sizes))) == NULL) {
+	if ((in.items = json_array()) == NULL ||
+	    (in.bad = json_array()) == NULL ||
+	    (in.lines = calloc(PROTO_IMPORT_MAX, sizeof(*in.lines))) == NULL ||
+	    (in.sizes = calloc(PROTO_IMPORT_MAX, sizeof(*in.sizes))) == NULL) {
 		status = out_of_memory();
 		goto out;
 	}
-	/* lines that are not JSON objects never reach the daemon: they are
-	 * reported here, by number, with what the daemon finds in the rest */
+	/* the first line that is not blank tells the format: a JSON object
+	 * starts with a brace, a CSV header with a column name */
 	while ((len = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		if (line[strspn(line, " \t\r\n")] == '\0')
-			continue;
-		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-		n = json_array_size(items);
-		if (!json_is_object(o) ||
-		    json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII) >
-		        IMPORT_PART_BYTES) {
-			fprintf(stderr, "promise: line %zu: %s\n", lineno,
-			    o == NULL                ? jerr.text
-			        : !json_is_object(o) ? "not a JSON object"
-			                             : "longer than a request "
-			                               "may be (64 KiB)");
-			json_decref(o);
-			n_bad++;
-			continue;
-		}
-		if (n == PROTO_IMPORT_MAX) {
-			json_decref(o);
-			errmsg("import: more than %d promises; split the file",
-			    PROTO_IMPORT_MAX);
-			goto out;
-		}
-		lines[n] = lineno;
-		sizes[n] =
-		    json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII);
-		json_array_append_new(items, o);
+		in.lineno++;
+		if (line[strspn(line, " \t\r\n")] != '\0')
+			break;
 	}
+	r = 0;
+	if (len != -1)
+		r = line[strspn(line, " \t")] == '{'
+		    ? import_jsonl(&in, f, &line, &cap)
+		    : import_csv(&in, f, &line, &cap);
+	if (r == -ENOMEM) {
+		status = out_of_memory();
+		goto out;
+	}
+	if (r < 0)
+		goto out;
 	if (ferror(f)) {
 		errmsg("import: %s: %s", a->pos, strerror(errno));
 		goto out;
 	}
-	if (json_array_size(items) == 0) {
-		if (n_bad == 0)
+	if (json_array_size(in.items) == 0) {
+		if (json_array_size(in.bad) == 0)
 			errmsg("import: no promises in %s", a->pos);
+		else
+			import_refused(cli, in.bad, a->dry_run);
 		goto out;
 	}
 	/* first a dry run, so that every bad line is named and nothing is
 	 * added while any is */
-	if ((status = import_send(cli, items, sizes, true, &reply)) != CLI_OK)
+	if ((status = import_send(cli, in.items, in.sizes, true, &reply)) !=
+	    CLI_OK)
 		goto out;
-	errs = json_object_get(reply, "errors");
-	put_import_errors(errs, lines, json_array_size(items));
-	n_bad += json_array_size(errs);
-	if (n_bad > 0) {
-		errmsg("import: %zu bad line%s; nothing was imported", n_bad,
-		    n_bad == 1 ? "" : "s");
+	if (put_import_errors(in.bad, json_object_get(reply, "errors"),
+	        in.lines, json_array_size(in.items)) < 0) {
+		status = out_of_memory();
+		goto out;
+	}
+	if (json_array_size(in.bad) > 0) {
+		import_refused(cli, in.bad, a->dry_run);
 		status = CLI_REFUSED;
 		goto out;
 	}
 	if (a->dry_run) {
-		printf(
-		    "%zu promises would be imported\n", json_array_size(items));
+		if (cli->json)
+			(void)import_json(
+			    in.bad, json_array_size(in.items), true, NULL);
+		else
+			printf("%zu promises would be imported\n",
+			    json_array_size(in.items));
 		goto out;
 	}
 	json_decref(reply);
 	reply = NULL;
-	if ((status = import_send(cli, items, sizes, false, &reply)) !=
+	if ((status = import_send(cli, in.items, in.sizes, false, &reply)) !=
 	        CLI_OK ||
 	    reply == NULL)
 		goto out;
@@ -1624,9 +2021,10 @@ out:
 	if (f != NULL && f != stdin)
 		fclose(f);
 	free(line);
-	free(lines);
-	free(sizes);
-	json_decref(items);
+	free(in.lines);
+	free(in.sizes);
+	json_decref(in.items);
+	json_decref(in.bad);
 	json_decref(reply);
 	return status;
 }
@@ -1653,7 +2051,7 @@ put_csv(const char *s)
 static int
 cmd_export(const struct cli *cli, const struct args *a)
 {
-	json_t *req = NULL, *reply = NULL, *p, *next;
+	json_t *req = NULL, *reply = NULL, *p, *next, *all = NULL;
 	struct cli quiet = *cli;
 	int64_t after = 0;
 	size_t i;
@@ -1661,7 +2059,12 @@ cmd_export(const struct cli *cli, const struct args *a)
 	int status = CLI_OK;
 
 	quiet.json = false;
-	if (a->csv)
+	/* --json is one document of every page, whatever the format asked */
+	if (cli->json && (all = json_array()) == NULL) {
+		status = out_of_memory();
+		goto out;
+	}
+	if (a->csv && all == NULL)
 		puts("id,title,owner,for,note,due_at,created_at,created_by,"
 		     "state,settled_at,kind,snoozes");
 	for (;;) {
@@ -1671,6 +2074,13 @@ cmd_export(const struct cli *cli, const struct args *a)
 			goto out;
 		json_array_foreach(json_object_get(reply, "promises"), i, p)
 		{
+			if (all != NULL) {
+				if (json_array_append(all, p) < 0) {
+					status = out_of_memory();
+					goto out;
+				}
+				continue;
+			}
 			if (!a->csv) {
 				text = json_dumps(p, JSON_COMPACT);
 				if (text == NULL) {
@@ -1709,7 +2119,16 @@ cmd_export(const struct cli *cli, const struct args *a)
 		json_decref(reply);
 		req = reply = NULL;
 	}
+	if (all != NULL) {
+		json_decref(reply);
+		if ((reply = json_pack(
+		         "{s:b,s:O}", "ok", 1, "promises", all)) == NULL)
+			status = out_of_memory();
+		else
+			(void)json_print(reply);
+	}
 out:
+	json_decref(all);
 	json_decref(req);
 	json_decref(reply);
 	return status;
@@ -2693,7 +3112,7 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			cli->socket = optarg;
 			break;
 		case OPT_JSON:
-			cli->json = true;
+			cli->json = json_out.on = true;
 			break;
 		case OPT_DUE:
 			a->due = optarg;
@@ -2788,6 +3207,25 @@ help(int argc, char **argv)
 	return CLI_OK;
 }
 
+/*
+ * The closing document of a --json run that failed before the daemon
+ * answered: the codes beyond the protocol's name the client's own cases.
+ */
+static void
+json_failed(int status)
+{
+	json_t *o;
+	const char *code = status == CLI_USAGE ? "usage"
+	    : status == CLI_UNREACHABLE        ? "unreachable"
+	                                       : "failed";
+
+	o = json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", code,
+	    "message", json_out.msg[0] != '\0' ? json_out.msg : code);
+	if (o != NULL)
+		(void)json_print(o);
+	json_decref(o);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2820,7 +3258,7 @@ main(int argc, char **argv)
 			cli.socket = optarg;
 			break;
 		case OPT_JSON:
-			cli.json = true;
+			cli.json = json_out.on = true;
 			break;
 		default:
 			status = bad_option(NULL, c, argv);
@@ -2857,6 +3295,8 @@ main(int argc, char **argv)
 	}
 	status = cmd->run(&cli, &a);
 out:
+	if (json_out.on && !json_out.done && status != CLI_OK)
+		json_failed(status);
 	/* a full disk or closed pipe must not pass for success */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		errmsg("cannot write output: %s", strerror(errno));

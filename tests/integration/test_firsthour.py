@@ -5,10 +5,12 @@ refusals and messages."""
 
 import getpass
 import json
+import os
 import re
+import subprocess
 import time
 
-from harness import Daemon, check, run, wait_for
+from harness import PROMISE, Daemon, check, run, wait_for
 from httpsink import HttpSink
 
 ME = getpass.getuser()
@@ -49,8 +51,121 @@ def test_hints_count_seconds():
             d.cleanup()
 
 
+def one_document(r):
+    """The whole of stdout is one JSON document; it, parsed."""
+    try:
+        return json.loads(r.stdout)
+    except ValueError as e:
+        raise AssertionError(f"not one JSON document ({e}): {r.stdout!r}")
+
+
+def test_json_is_one_document_for_every_command():
+    d = Daemon("json").start()
+    try:
+        due = int(time.time()) + 7200
+        good = os.path.join(d.dir, "good.jsonl")
+        with open(good, "w") as f:
+            f.write(json.dumps({"title": "a", "due_at": due}) + "\n")
+            f.write(json.dumps({"title": "b", "due": "in 3h"}) + "\n")
+        doc = one_document(d.client("--json", "import", good, "--dry-run"))
+        check(doc["ok"] and doc["dry_run"] and doc["valid"] == 2
+              and doc["errors"] == [], doc)
+        bad = os.path.join(d.dir, "bad.jsonl")
+        with open(bad, "w") as f:
+            f.write(json.dumps({"title": "fine", "due_at": due}) + "\n")
+            f.write("{not json\n")
+            f.write(json.dumps({"title": "old", "due_at": 1000}) + "\n")
+        for extra in ([], ["--dry-run"]):
+            doc = one_document(d.client("import", bad, "--json", *extra,
+                                        expect=1))
+            check(doc["ok"] is False and doc["error"]["code"] == "invalid",
+                  doc)
+            check([e["line"] for e in doc["errors"]] == [2, 3], doc)
+            check("past" in doc["errors"][1]["message"], doc)
+        doc = one_document(d.client("--json", "import", good))
+        check(doc["ok"] and doc["imported"] == 2, doc)
+        for extra in ([], ["--csv"]):
+            doc = one_document(d.client("export", "--json", *extra))
+            check(doc["ok"] and sorted(p["title"] for p in doc["promises"])
+                  == ["a", "b"], doc)
+        # failures before the daemon answers are documents too
+        doc = one_document(d.client("--json", "frobnicate", expect=2))
+        check(doc == {"ok": False, "error": {
+            "code": "usage", "message": "unknown command 'frobnicate'"}},
+            doc)
+        doc = one_document(d.client("--json", "show", "x", expect=2))
+        check(doc["error"]["code"] == "usage", doc)
+        doc = one_document(d.client("--json", "import", "/nonexistent",
+                                    expect=2))
+        check("/nonexistent" in doc["error"]["message"], doc)
+        doc = one_document(d.client("--json", "show", "999", expect=1))
+        check(doc["error"]["code"] == "not_found", doc)
+        r = subprocess.run([PROMISE, "--socket",
+                            os.path.join(d.dir, "nothing.sock"), "--json",
+                            "status"], capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 3, r)
+        check(one_document(r)["error"]["code"] == "unreachable", r.stdout)
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_csv_export_imports():
+    d = Daemon("csv").start()
+    try:
+        d.client("add", 'Send "Acme", the invite', "--due", "in 2h",
+                 "--for", "Acme, Inc", "--note", "two\nlines")
+        d.client("add", "=SUM(A1)", "--due", "in 3h", "--nudge", "1h")
+        exported = d.client("export", "--csv").stdout
+        path = os.path.join(d.dir, "all.csv")
+        with open(path, "w") as f:
+            f.write(exported)
+        r = d.client("import", path, "--dry-run")
+        check("2 promises would be imported" in r.stdout, r.stdout)
+        r = d.client("import", path)
+        check("2 promises imported" in r.stdout, r.stdout)
+        ps = d.json("list")["promises"]
+        check(len(ps) == 4, ps)
+        for title in ('Send "Acme", the invite', "=SUM(A1)"):
+            two = [p for p in ps if p["title"] == title]
+            check(len(two) == 2, (title, ps))
+            check(two[0]["due_at"] == two[1]["due_at"]
+                  and two[0]["for"] == two[1]["for"]
+                  and two[0]["note"] == two[1]["note"], two)
+        # a hand-written file: add's fields, a WHEN, and bad rows by line
+        hand = os.path.join(d.dir, "hand.csv")
+        with open(hand, "w") as f:
+            f.write("title,due,for\r\nCall Omega,in 5h,Omega\r\n")
+        r = d.client("import", hand)
+        check("1 promises imported" in r.stdout, r.stdout)
+        omega = [p for p in d.json("list")["promises"]
+                 if p["title"] == "Call Omega"]
+        check(omega and omega[0]["for"] == "Omega"
+              and abs(omega[0]["due_at"] - time.time() - 5 * 3600) < 60,
+              omega)
+        with open(hand, "w") as f:
+            f.write('title,due_at\nok,in 2h\n"multi\nline",in 1h,x\n'
+                    'past,1000\n"open\n')
+        r = d.client("import", hand, expect=1)
+        for want in ("line 3: not as many fields", "line 5:",
+                     "line 6: a quoted field is not closed",
+                     "3 bad lines; nothing was imported"):
+            check(want in r.stderr, r.stderr)
+        with open(hand, "w") as f:
+            f.write("title,due_at,colour\nx,in 1h,red\n")
+        r = d.client("import", hand, expect=1)
+        check("unknown column 'colour'" in r.stderr, r.stderr)
+        check(len(d.json("list")["promises"]) == 5, "a bad file imported")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 def main():
-    run([test_hints_count_seconds])
+    run([test_hints_count_seconds,
+         test_json_is_one_document_for_every_command,
+         test_csv_export_imports])
 
 
 if __name__ == "__main__":
