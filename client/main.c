@@ -1196,6 +1196,16 @@ put_detail(const char *kind, const json_t *d)
 			fputs("; told ", stdout);
 			put_recipients(list, true);
 		}
+	} else if (strcmp(kind, "refused") == 0 &&
+	    (s = jstr(d, "op")) != NULL) {
+		/* a stranger's repeats are counted in one event a day */
+		put_str(s);
+		if (jint(d, "count", 1) > 1) {
+			timefmt_local(
+			    jint(d, "last_at", 0), when, sizeof(when));
+			printf(", %" PRId64 " times, last %s",
+			    jint(d, "count", 1), when);
+		}
 	} else if (json_is_array(list)) {
 		/* nudge, due and escalation */
 		fputs("to ", stdout);

@@ -42,6 +42,8 @@
 /* pages a backup copies per loop iteration: 4 MiB at SQLite's default
  * page size, a few milliseconds that other clients wait at most */
 #define BACKUP_STEP_PAGES 1024
+/* one refused event per stranger and promise in this many seconds */
+#define REFUSAL_WINDOW (24 * 3600)
 
 struct reply {
 	struct reply *next;
@@ -2469,26 +2471,25 @@ apply_change(struct ctl *ctl, const struct sched_change *ch)
 }
 
 /* a refused action leaves its trace in the promise's history, and
- * changes nothing else */
+ * changes nothing else; a stranger's repeats count in one event a day,
+ * so refusals are no channel to write into someone's history */
 static void
 record_refusal(struct req *r, const char *op)
 {
-	json_t *detail = json_pack("{s:s}", "op", op);
-	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-	int rc = text == NULL ? -ENOMEM : store_savepoint(r->ctl->st);
+	int rc = store_savepoint(r->ctl->st);
 
-	if (rc == 0 &&
-	    (rc = store_event(r->ctl->st, r->refused, r->now, r->c->login,
-	         "refused", text)) == 0)
-		rc = store_release(r->ctl->st);
-	else if (rc != -ENOMEM)
-		store_rollback_savepoint(r->ctl->st);
+	if (rc == 0) {
+		rc = store_refusal(r->ctl->st, r->refused, r->now, r->c->login,
+		    op, REFUSAL_WINDOW);
+		if (rc == 0)
+			rc = store_release(r->ctl->st);
+		else
+			store_rollback_savepoint(r->ctl->st);
+	}
 	if (rc < 0)
 		log_warnx("promise %" PRId64 ": cannot record a refusal of "
 		          "'%s': %s",
 		    r->refused, r->c->login, store_errmsg(r->ctl->st));
-	json_decref(detail);
-	free(text);
 }
 
 static void

@@ -791,6 +791,11 @@ put_event(struct buf *b, const char *kind, const char *actor, const json_t *det)
 			buf_puts(b, ": ");
 			put_line_max(b, why, HIST_TEXT);
 		}
+	} else if (strcmp(kind, "refused") == 0) {
+		buf_puts(b, "refused to ");
+		put_line(b, actor);
+		if (jint(det, "count", &v) && v > 1)
+			buf_printf(b, " (%" PRId64 " times)", v);
 	} else {
 		put_line_max(b, kind, 64);
 		buf_puts(b, " by ");

@@ -138,6 +138,8 @@ enum stmt {
 	ST_SNOOZE,
 	ST_SET_STAGE,
 	ST_EVENT,
+	ST_REFUSAL_AGAIN,
+	ST_REFUSAL,
 	ST_EVENTS,
 	ST_EVENTS_LATEST,
 	ST_OPEN_ALL,
@@ -203,9 +205,23 @@ static const char *const stmt_sql[ST_MAX] = {
                  "VALUES (?, ?, ?, ?, ?)",
     [ST_EVENTS] = "SELECT id, promise_id, at, actor, kind, detail "
                   "FROM events WHERE promise_id = ? ORDER BY id",
-    [ST_EVENTS_LATEST] = "SELECT id, promise_id, at, actor, kind, detail "
-                         "FROM events WHERE promise_id = ? "
-                         "ORDER BY id DESC LIMIT ?",
+    /* refusals are the one kind of event a stranger can cause: the
+     * others come first, so a flood of them never pushes out the
+     * owner's and managers' own */
+    [ST_EVENTS_LATEST] = "SELECT * FROM (SELECT id, promise_id, at, actor, "
+                         "kind, detail FROM events WHERE promise_id = ? "
+                         "ORDER BY kind = 'refused', id DESC LIMIT ?) "
+                         "ORDER BY id DESC",
+    [ST_REFUSAL_AGAIN] =
+        "UPDATE events SET detail = json_set(coalesce(detail, '{}'), "
+        "'$.count', coalesce(json_extract(detail, '$.count'), 1) + 1, "
+        "'$.last_at', ?2) "
+        "WHERE id = (SELECT id FROM events WHERE promise_id = ?1 AND "
+        "kind = 'refused' AND actor = ?3 AND at > ?2 - ?4 "
+        "ORDER BY id DESC LIMIT 1)",
+    [ST_REFUSAL] = "INSERT INTO events (promise_id, at, actor, kind, detail) "
+                   "VALUES (?1, ?2, ?3, 'refused', json_object('op', ?4, "
+                   "'count', 1, 'last_at', ?2))",
     [ST_FTS_UPTO] = "SELECT upto FROM fts_mark",
     [ST_FTS_NEXT] = "SELECT coalesce((SELECT id FROM promises WHERE id > ?1 "
                     "ORDER BY id LIMIT 1 OFFSET ?2), ?3)",
@@ -954,6 +970,27 @@ store_event(struct store *st, int64_t promise_id, int64_t at, const char *actor,
 	bind_text(s, 3, actor);
 	bind_text(s, 4, kind);
 	bind_text(s, 5, detail);
+	return step_done(st, s);
+}
+
+int
+store_refusal(struct store *st, int64_t promise_id, int64_t at,
+    const char *actor, const char *op, int64_t window)
+{
+	sqlite3_stmt *s = st->stmt[ST_REFUSAL_AGAIN];
+	int r;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, actor);
+	sqlite3_bind_int64(s, 4, window);
+	if ((r = step_done(st, s)) < 0 || sqlite3_changes(st->db) > 0)
+		return r;
+	s = st->stmt[ST_REFUSAL];
+	sqlite3_bind_int64(s, 1, promise_id);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, actor);
+	bind_text(s, 4, op);
 	return step_done(st, s);
 }
 

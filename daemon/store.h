@@ -139,9 +139,14 @@ int store_set_stage(struct store *st, int64_t id, int32_t stage);
 /* appends to a promise's history; detail is JSON object text or NULL */
 int store_event(struct store *st, int64_t promise_id, int64_t at,
     const char *actor, const char *kind, const char *detail);
+/* a refusal of actor on a promise: counted in actor's refused event of
+ * the last window seconds ({"op","count","last_at"}), or a new one */
+int store_refusal(struct store *st, int64_t promise_id, int64_t at,
+    const char *actor, const char *op, int64_t window);
 int store_events(struct store *st, int64_t promise_id,
     void (*cb)(void *arg, const struct event_rec *e), void *arg);
-/* the latest limit events of a promise, newest first */
+/* the latest limit events of a promise, newest first; refusals only
+ * where the other events leave room */
 int store_events_latest(struct store *st, int64_t promise_id, int64_t limit,
     void (*cb)(void *arg, const struct event_rec *e), void *arg);
 /* e as the protocol's EVENT object; NULL on allocation failure */

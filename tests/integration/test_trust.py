@@ -1,10 +1,71 @@
 """Trust under a hostile colleague: what a mistake in the configuration,
 a stranger on the socket or a crafted file can and cannot do."""
 
+import json
 import os
+import pwd
 import subprocess
+import time
 
-from harness import PROMISED, Daemon, check, run
+from harness import PROMISE, PROMISED, Daemon, check, run, wait_for
+
+PEOPLE = ("[person daemon]\nmanager = bin\n"
+          "[person bin]\ntimezone = UTC\n")
+# Debian's system users, none of them anyone's manager: strangers
+STRANGERS = ("nobody", "sync", "games", "man", "lp", "mail", "news", "uucp",
+             "proxy", "www-data", "backup", "list", "irc")
+
+# pipelines N requests on one connection and counts the answers
+FLOOD = """
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+req = json.loads(sys.argv[2])
+n = int(sys.argv[3])
+line = (json.dumps(req) + "\\n").encode()
+s.sendall(line * n)
+buf, got, errs = b"", 0, {}
+while got < n:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+    while b"\\n" in buf:
+        one, buf = buf.split(b"\\n", 1)
+        r = json.loads(one)
+        got += 1
+        if not r["ok"]:
+            k = r["error"]["code"]
+            errs[k] = errs.get(k, 0) + 1
+print(json.dumps({"answered": got, "errors": errs}))
+"""
+
+
+def as_user(d, user, *args, expect=0):
+    pw = pwd.getpwnam(user)
+    r = subprocess.run(["setpriv", f"--reuid={pw.pw_uid}",
+                        f"--regid={pw.pw_gid}", "--clear-groups", PROMISE,
+                        "--socket", d.sock, *args], capture_output=True,
+                       text=True, timeout=30)
+    if expect is not None and r.returncode != expect:
+        raise AssertionError(f"{user}: promise {' '.join(args)}: exit "
+                             f"{r.returncode}, wanted {expect}: {r.stderr}")
+    return r
+
+
+def flood(d, user, req, n):
+    pw = pwd.getpwnam(user)
+    r = subprocess.run(["setpriv", f"--reuid={pw.pw_uid}",
+                        f"--regid={pw.pw_gid}", "--clear-groups", "python3",
+                        "-c", FLOOD, d.sock, json.dumps(req), str(n)],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, r.stderr)
+    return json.loads(r.stdout)
+
+
+def open_up(d):
+    os.chmod(d.dir, 0o711)
+    os.chmod(d.sock, 0o666)
 
 
 def start_refused(d, words):
@@ -86,7 +147,54 @@ def test_socket_on_the_delivery_log_refused():
         d.cleanup()
 
 
+def test_refusals_are_no_write_channel():
+    d = Daemon("refusals", conf_extra=PEOPLE)
+    try:
+        d.start()
+        open_up(d)
+        due = int(time.time()) + 3600
+        r = as_user(d, "daemon", "add", "Send Acme the quote", "--due",
+                    f"@{due}", "--nudge", "none", "--json")
+        pid = json.loads(r.stdout)["promise"]["id"]
+        # the owner's own word, which notices must carry
+        soon = int(time.time()) + 20
+        as_user(d, "daemon", "snooze", str(pid), "--due", f"@{soon}",
+                "--reason", "customer asked for Monday")
+        n = 3000
+        got = flood(d, "nobody", {"v": 1, "op": "done", "id": pid}, n)
+        check(got["answered"] == n, got)
+        check(sum(got["errors"].values()) == n, got)
+        # more strangers than a notice carries events
+        for user in STRANGERS[1:]:
+            as_user(d, user, "cancel", str(pid), "--reason", "x", expect=1)
+        shown = d.json("show", str(pid))
+        check(shown["promise"]["state"] == "open", shown["promise"])
+        refused = [e for e in shown["events"] if e["kind"] == "refused"]
+        check(len(refused) == len(STRANGERS), f"{len(refused)} events")
+        mine = [e for e in refused if e["actor"] == "nobody"]
+        check(len(mine) == 1 and mine[0]["detail"]["count"] == n, mine)
+        check(mine[0]["detail"]["op"] == "done", mine)
+        text = d.client("show", str(pid)).stdout
+        check(f"{n} times" in text, text)
+        check(len(text.splitlines()) < 40, f"{len(text.splitlines())} lines")
+        # the due notice carries the owner's snooze, not only refusals
+        notice = wait_for(lambda: [x for x in d.deliveries()
+                                   if x.get("event") == "promise.due"],
+                          timeout=60, what="the due notice")[0]
+        kinds = [e["kind"] for e in notice["history"]]
+        check("snoozed" in kinds and "created" in kinds, kinds)
+        snooze = [e for e in notice["history"] if e["kind"] == "snoozed"]
+        check(snooze[0]["detail"]["reason"] == "customer asked for Monday",
+              snooze)
+        ats = [e["at"] for e in notice["history"]]
+        check(ats == sorted(ats), f"history out of order: {ats}")
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_socket_path_never_deletes_a_file,
+    run([test_refusals_are_no_write_channel,
+test_socket_path_never_deletes_a_file,
          test_socket_on_the_database_refused,
          test_socket_on_the_delivery_log_refused])
