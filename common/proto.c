@@ -114,6 +114,13 @@ linebuf_next(struct linebuf *lb, size_t *ret_len)
 	return start;
 }
 
+bool
+linebuf_has_line(const struct linebuf *lb)
+{
+	/* the bytes before the unterminated tail end in a newline */
+	return lb->off < lb->len - lb->partial;
+}
+
 enum proto_err
 proto_parse_request(const char *line, size_t len, json_t **ret,
     const char **ret_op, char *err, size_t errlen)

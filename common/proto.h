@@ -61,6 +61,8 @@ int linebuf_append(struct linebuf *lb, const char *data, size_t n);
  * newline (valid until the next linebuf call), or NULL; *ret_len its length
  */
 char *linebuf_next(struct linebuf *lb, size_t *ret_len);
+/* true if a complete line is waiting to be taken */
+bool linebuf_has_line(const struct linebuf *lb);
 
 /*
  * Decodes one request line.  On success *ret is the request object (caller

@@ -2,8 +2,9 @@
  * ctl.c: the control socket server.
  *
  * Each connection reads newline-delimited JSON requests and answers each in
- * order.  Requests run at once, inside the loop's batch transaction, with a
- * savepoint each; their replies are held until the loop commits the batch
+ * order.  Requests run inside the loop's batch transaction, with a
+ * savepoint each, a bounded slice of them per connection per turn of the
+ * loop (conn_work); their replies are held until the loop commits the batch
  * (ctl_after_commit), so "ok" always means committed and one fsync serves
  * every request that arrived in the same iteration.  A bad request costs its
  * sender one error line; the daemon goes on serving everyone else.
@@ -39,6 +40,12 @@
 #define OUT_HIGH (1024 * 1024)
 #define OUT_LOW (256 * 1024)
 #define READ_CHUNK 65536
+/* a connection's requests in hand are taken up for at most this long per
+ * turn of the loop (at least one each turn), and all of them together for
+ * at most TURN_SECONDS: a client sending thousands at once waits its turn
+ * instead of holding up everyone else */
+#define SLICE_SECONDS 0.005
+#define TURN_SECONDS 0.02
 /* pages a backup copies per loop iteration: 4 MiB at SQLite's default
  * page size, a few milliseconds that other clients wait at most */
 #define BACKUP_STEP_PAGES 1024
@@ -76,8 +83,10 @@ struct conn {
 	size_t owed; /* bytes held or ready */
 	bool reading;
 	bool closing; /* close once everything owed is written */
+	bool eof;     /* the client sent all it will: close once answered */
+	int in_err;   /* an unreadable request after the lines in hand */
 	bool dirty;
-	ev_tstamp active; /* when it last sent a whole request or read */
+	ev_tstamp active; /* when its last request was taken up */
 	/* an import sent in parts: the promises of the parts so far, and
 	 * the size of their requests; NULL when none is under way */
 	json_t *import;
@@ -101,11 +110,14 @@ struct ctl {
 	struct conn *dirty;
 	int64_t started_at;
 	bool shutting_down;
-	struct backup *backup; /* one at a time */
-	ev_idle spin;          /* keeps the loop turning while it runs */
-	ev_idle fts;           /* indexes new promises when nothing waits */
-	ev_timer fts_quiet;    /* and only once adds have paused */
-	int64_t fts_adds;      /* store_max_id() when last seen */
+	struct backup *backup;  /* one at a time */
+	ev_idle spin;           /* keeps the loop turning while it runs */
+	ev_check work;          /* requests left over from the last turn */
+	ev_idle work_spin;      /* and the loop turning while any are */
+	struct conn *work_next; /* where the next turn's round starts */
+	ev_idle fts;            /* indexes new promises when nothing waits */
+	ev_timer fts_quiet;     /* and only once adds have paused */
+	int64_t fts_adds;       /* store_max_id() when last seen */
 };
 
 /* what a request changes in the schedule, applied once its savepoint is
@@ -391,25 +403,16 @@ static int
 seen_deliveries_cb(void *arg, const struct delivery_rec *d)
 {
 	struct seen_deliveries *sd = arg;
-	struct json_cb j = {.now = sd->r->now};
-	int rc;
 
 	if (sd->limit > 0 && sd->n >= sd->limit)
-		return 0;
+		return 1;
 	if (d->promise_id == 0) {
 		/* a digest: seen by whoever may see its manager's team */
 		if (!may_act(sd->r, d->recipient))
 			return 0;
-	} else if (strcmp(d->recipient, sd->r->c->login) != 0) {
-		rc = store_get(sd->r->ctl->st, d->promise_id, get_cb, &j);
-		json_decref(j.val);
-		if (rc == -ENOENT)
-			return 0;
-		if (rc < 0)
-			return rc;
-		if (!may_act(sd->r, j.owner))
-			return 0;
-	}
+	} else if (strcmp(d->recipient, sd->r->c->login) != 0 &&
+	    (d->owner == NULL || !may_act(sd->r, d->owner)))
+		return 0;
 	sd->n++;
 	return deliveries_cb(sd->arr, d);
 }
@@ -2167,17 +2170,34 @@ mark_dirty(struct conn *c)
 	c->ctl->dirty = c;
 }
 
+/* true if c has a request in hand that may be taken up now */
+static bool
+conn_can_work(const struct conn *c)
+{
+	return !c->closing && !c->ctl->shutting_down && c->owed < OUT_HIGH &&
+	    linebuf_has_line(&c->in);
+}
+
+/*
+ * Reads from c only while it has no request in hand waiting its turn and
+ * is owed less than OUT_HIGH: what it sent stays in the socket until it
+ * is worked on, so one client holds at most one read of requests here.
+ */
 static void
 update_reading(struct conn *c)
 {
-	bool want = !c->closing && !c->ctl->shutting_down &&
+	struct ctl *ctl = c->ctl;
+	bool want = !c->closing && !c->eof && c->in_err == 0 &&
+	    !ctl->shutting_down && !linebuf_has_line(&c->in) &&
 	    (c->reading ? c->owed < OUT_HIGH : c->owed < OUT_LOW);
 
 	if (want && !c->reading)
-		ev_io_start(c->ctl->loop, &c->rio);
+		ev_io_start(ctl->loop, &c->rio);
 	else if (!want && c->reading)
-		ev_io_stop(c->ctl->loop, &c->rio);
+		ev_io_stop(ctl->loop, &c->rio);
 	c->reading = want;
+	if (conn_can_work(c) && !ev_is_active(&ctl->work_spin))
+		ev_idle_start(ctl->loop, &ctl->work_spin);
 }
 
 static int out_append(struct conn *c, const char *s, size_t len);
@@ -2195,7 +2215,6 @@ send_now(struct conn *c, const char *line, size_t len)
 
 	if (n == -1)
 		return false;
-	c->active = ev_now(c->ctl->loop);
 	if ((size_t)n == len)
 		return true;
 	if (out_append(c, line + n, len - (size_t)n) < 0) {
@@ -2559,13 +2578,90 @@ out:
 	json_decref(r.body);
 }
 
+/*
+ * Takes up c's requests in hand until none is left, its replies pile up
+ * past OUT_HIGH, or the time is past until (after one request at least,
+ * so every turn gets somewhere).  The rest wait for the next turn of the
+ * loop (work_cb); the lines before an unreadable one, or before the end
+ * of the input, are answered before the connection is closed.
+ */
+static void
+conn_work(struct conn *c, ev_tstamp until)
+{
+	char msg[96];
+	char *line;
+	size_t len;
+
+	while (conn_can_work(c)) {
+		line = linebuf_next(&c->in, &len);
+		c->active = ev_now(c->ctl->loop);
+		if (len > 0)
+			handle_line(c, line, len);
+		if (ev_time() >= until)
+			break;
+	}
+	if (!linebuf_has_line(&c->in) && !c->closing && c->in_err != 0) {
+		snprintf(msg, sizeof(msg),
+		    c->in_err == -E2BIG
+		        ? "request line longer than %d bytes"
+		        : "out of memory reading a request of %d bytes",
+		    PROTO_MAX_LINE);
+		queue_reply(c,
+		    proto_error(
+		        c->in_err == -E2BIG ? PROTO_INVALID : PROTO_INTERNAL,
+		        msg),
+		    NULL, false, NULL);
+		c->closing = true;
+	} else if (!linebuf_has_line(&c->in) && !c->closing && c->eof) {
+		/* the client is done sending and has its answers */
+		c->closing = true;
+		mark_dirty(c);
+	}
+	update_reading(c);
+}
+
+/*
+ * One turn's work on the requests left over: a slice for each connection
+ * with some, starting where the last turn stopped, until TURN_SECONDS is
+ * spent.  Runs after the loop's poll, so the requests that just arrived
+ * are answered in the same turn and the next prepare commits them all.
+ */
+static void
+work_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct ctl *ctl = w->data;
+	ev_tstamp end = ev_time() + TURN_SECONDS, t;
+	struct conn *c, *next;
+	bool more = false;
+	size_t i, n = ctl->n_conns;
+
+	(void)revents;
+	if (!ev_is_active(&ctl->work_spin))
+		return;
+	c = ctl->work_next != NULL ? ctl->work_next : ctl->conns;
+	ctl->work_next = NULL;
+	for (i = 0; i < n && c != NULL; i++, c = next) {
+		/* taking requests up never closes a connection */
+		next = c->next != NULL ? c->next : ctl->conns;
+		if (!conn_can_work(c))
+			continue;
+		if ((t = ev_time()) >= end) {
+			ctl->work_next = c;
+			more = true;
+			break;
+		}
+		conn_work(c, t + SLICE_SECONDS);
+		more = more || conn_can_work(c);
+	}
+	if (!more)
+		ev_idle_stop(loop, &ctl->work_spin);
+}
+
 static void
 read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 	char buf[READ_CHUNK];
-	char *line;
-	size_t len;
 	ssize_t n;
 	int r;
 
@@ -2579,34 +2675,11 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(c);
 		return;
 	}
-	if (n == 0) {
-		/* the client is done sending; answer what it asked first */
-		c->closing = true;
-		update_reading(c);
-		mark_dirty(c);
-		return;
-	}
-	r = linebuf_append(&c->in, buf, (size_t)n);
-	/* lines complete before an overlong one still get their answers */
-	while ((line = linebuf_next(&c->in, &len)) != NULL) {
-		c->active = ev_now(c->ctl->loop);
-		if (len > 0)
-			handle_line(c, line, len);
-	}
-	if (r < 0) {
-		char msg[96];
-
-		snprintf(msg, sizeof(msg),
-		    r == -E2BIG ? "request line longer than %d bytes"
-		                : "out of memory reading a request of %d bytes",
-		    PROTO_MAX_LINE);
-		queue_reply(c,
-		    proto_error(
-		        r == -E2BIG ? PROTO_INVALID : PROTO_INTERNAL, msg),
-		    NULL, false, NULL);
-		c->closing = true;
-	}
-	update_reading(c);
+	if (n == 0)
+		c->eof = true;
+	else if ((r = linebuf_append(&c->in, buf, (size_t)n)) < 0)
+		c->in_err = r;
+	conn_work(c, ev_time() + SLICE_SECONDS);
 }
 
 static void
@@ -2640,7 +2713,6 @@ conn_flush(struct conn *c)
 		}
 		c->out_off += (size_t)n;
 		c->owed -= (size_t)n;
-		c->active = ev_now(c->ctl->loop);
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
@@ -2775,6 +2847,8 @@ conn_close(struct conn *c)
 	if (c->next != NULL)
 		c->next->pprev = c->pprev;
 	ctl->n_conns--;
+	if (ctl->work_next == c)
+		ctl->work_next = c->next;
 	if (c->dirty) {
 		for (pp = &ctl->dirty; *pp != c; pp = &(*pp)->dnext)
 			;
@@ -2811,9 +2885,10 @@ peer_login(int fd, char *buf, size_t len, uid_t *ret_uid)
 }
 
 /*
- * Closes connections that sent no whole request, and read nothing of what
- * they are owed, for idle_timeout: a client trickling a byte now and then,
- * or one gone quiet, must not hold a connection slot for ever.  One sweep
+ * Closes connections that had no request taken up for idle_timeout and
+ * have none waiting its turn: a client trickling a byte now and then, one
+ * reading a reply a byte at a time, or one gone quiet, must not hold a
+ * connection slot for ever.  One sweep
  * every quarter period over at most max_connections is cheaper than a
  * timer per connection (ev.pod, "Be smart about timeouts").
  */
@@ -2830,7 +2905,7 @@ idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (c = ctl->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->active >= limit ||
+		if (c->active >= limit || conn_can_work(c) ||
 		    (ctl->backup != NULL && ctl->backup->c == c))
 			continue;
 		log_debug("client %s: idle, closing", c->login);
@@ -3011,6 +3086,10 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 	ctl->lio.data = ctl;
 	ev_io_start(loop, &ctl->lio);
 	ev_idle_init(&ctl->spin, spin_cb);
+	ev_idle_init(&ctl->work_spin, spin_cb);
+	ev_check_init(&ctl->work, work_cb);
+	ctl->work.data = ctl;
+	ev_check_start(loop, &ctl->work);
 	ev_idle_init(&ctl->fts, fts_cb);
 	ctl->fts.data = ctl;
 	ev_timer_init(&ctl->fts_quiet, fts_quiet_cb, 0., FTS_QUIET);
@@ -3067,6 +3146,8 @@ ctl_close(struct ctl *ctl)
 	backup_cancel(ctl, "promised is stopping");
 	ev_timer_stop(ctl->loop, &ctl->idle);
 	ev_idle_stop(ctl->loop, &ctl->fts);
+	ev_idle_stop(ctl->loop, &ctl->work_spin);
+	ev_check_stop(ctl->loop, &ctl->work);
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
 	ev_io_stop(ctl->loop, &ctl->lio);

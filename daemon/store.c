@@ -181,6 +181,11 @@ enum stmt {
 	"payload, state, "                                                     \
 	"attempts, next_attempt_at, last_error, created_at, "                  \
 	"coalesce(sent_at, 0)"
+/* the same, with the owner of the delivery's promise (NULL for a digest) */
+#define DELIVERY_OWNER_COLS                                                    \
+	"d.id, d.uid, coalesce(d.promise_id, 0), d.kind, d.recipient, "        \
+	"d.channel, d.payload, d.state, d.attempts, d.next_attempt_at, "       \
+	"d.last_error, d.created_at, coalesce(d.sent_at, 0), p.owner"
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -1493,9 +1498,11 @@ read_delivery(sqlite3_stmt *s, struct delivery_rec *d)
 	d->last_error = col_text(s, 10);
 	d->created_at = sqlite3_column_int64(s, 11);
 	d->sent_at = sqlite3_column_int64(s, 12);
+	d->owner = sqlite3_column_count(s) > 13 ? col_text(s, 13) : NULL;
 }
 
-/* steps s to the end, handing each row to cb; resets s */
+/* steps s to the end, or until cb returns other than 0 (above 0: it has
+ * seen enough), handing each row to cb; resets s */
 static int
 each_delivery(struct store *st, sqlite3_stmt *s,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
@@ -1505,10 +1512,12 @@ each_delivery(struct store *st, sqlite3_stmt *s,
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_delivery(s, &d);
-		if ((r = cb(arg, &d)) < 0)
+		if ((r = cb(arg, &d)) != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
+	if (r > 0)
+		r = 0;
+	else if (r == 0 && rc != SQLITE_DONE)
 		r = fail(st, rc);
 	sqlite3_reset(s);
 	return r;
@@ -1545,17 +1554,19 @@ store_deliveries(struct store *st, int64_t promise_id, const char *state,
     int64_t limit, int (*cb)(void *arg, const struct delivery_rec *d),
     void *arg)
 {
-	char sql[256];
+	char sql[512];
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
 	/* one promise's outbox reads oldest first, the whole outbox newest
-	 * first: the order each view is read in */
+	 * first: the order each view is read in.  The owner comes in the same
+	 * query, so a caller filtering by it looks nothing up per row. */
 	snprintf(sql, sizeof(sql),
-	    "SELECT " DELIVERY_COLS " FROM deliveries WHERE %s%s "
-	    "ORDER BY id %s LIMIT ?3",
-	    promise_id > 0 ? "promise_id = ?1" : "1",
-	    state ? " AND state = ?2" : "", promise_id > 0 ? "ASC" : "DESC");
+	    "SELECT " DELIVERY_OWNER_COLS " FROM deliveries d "
+	    "LEFT JOIN promises p ON p.id = d.promise_id WHERE %s%s "
+	    "ORDER BY d.id %s LIMIT ?3",
+	    promise_id > 0 ? "d.promise_id = ?1" : "1",
+	    state ? " AND d.state = ?2" : "", promise_id > 0 ? "ASC" : "DESC");
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(st, rc);

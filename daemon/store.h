@@ -78,6 +78,9 @@ struct delivery_rec {
 	const char *last_error;
 	int64_t created_at;
 	int64_t sent_at; /* 0 unless sent */
+	/* its promise's owner: NULL for a digest, and unless read by
+	 * store_deliveries */
+	const char *owner;
 };
 
 /* what status needs from the database; the counts the schedule and the
@@ -240,7 +243,8 @@ int store_foreach_pending_delivery(struct store *st,
 int store_delivery_by_uid(struct store *st, const char *uid,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
 /* deliveries of one promise (promise_id > 0, oldest first) or of all
- * (newest first), in state (NULL: any), at most limit (0: no limit) */
+ * (newest first), in state (NULL: any), at most limit (0: no limit); cb
+ * returns 0 for more, 1 to stop there, or -errno */
 int store_deliveries(struct store *st, int64_t promise_id, const char *state,
     int64_t limit, int (*cb)(void *arg, const struct delivery_rec *d),
     void *arg);

@@ -1,0 +1,227 @@
+"""A hostile colleague: one local user flooding the socket, hoarding
+connections or descriptors, or staging huge imports, while a probe
+measures what another user sees meanwhile.
+
+The hostile clients run as Debian's system user nobody through setpriv
+(root is exempt from the per-user limits); the probe runs as root."""
+
+import json
+import os
+import pwd
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+from harness import Conn, Daemon, check, run, wait_for
+
+# a raw client run as another user: connects, sends what it is given
+# (base64 on argv), and reads nothing until stdin closes
+FLOOD = r"""
+import base64, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(base64.b64decode(sys.argv[2]))
+print("sent", flush=True)
+sys.stdin.read()
+"""
+
+
+def as_nobody():
+    pw = pwd.getpwnam("nobody")
+    return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+            "--clear-groups"]
+
+
+def open_up(d):
+    """The test's directory and socket reachable by nobody (a real
+    install uses group promised and mode 0660)."""
+    os.chmod(d.dir, 0o711)
+    os.chmod(d.sock, 0o666)
+
+
+def flood(d, data, user=True):
+    """Starts a client (as nobody unless user is False) that sends data
+    in one write and never reads; returns the process, once it sent."""
+    import base64
+    cmd = (as_nobody() if user else []) + [
+        sys.executable, "-c", FLOOD, d.sock,
+        base64.b64encode(data).decode()]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    check(p.stdout.readline().strip() == "sent", "the flood was not sent")
+    return p
+
+
+def end(p):
+    try:
+        p.stdin.close()
+    except OSError:
+        pass
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def probe(d, seconds, interval=0.05):
+    """A status every interval for seconds over one connection; the
+    latencies, or an error naming the one that took too long."""
+    c = Conn(d)
+    c.s.settimeout(10)
+    lat = []
+    t_end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < t_end:
+            t0 = time.monotonic()
+            try:
+                r = c.call({"v": 1, "op": "status"})
+            except (TimeoutError, OSError) as e:
+                raise AssertionError(
+                    f"status unanswered after {time.monotonic() - t0:.1f}s "
+                    f"({len(lat)} answered before): {e}") from e
+            check(r["ok"], r)
+            lat.append(time.monotonic() - t0)
+            time.sleep(interval)
+    finally:
+        c.close()
+    return lat
+
+
+def peak_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sanitized():
+    return bool(os.environ.get("ASAN_OPTIONS")
+                or os.environ.get("PROMISED_VALGRIND"))
+
+
+def import_promises(d, n, owner=None):
+    due = int(time.time()) + 30 * 86400
+    items = [{"title": f"promise {i} " + "x" * 100, "due_at": due,
+              "nudge": []} for i in range(n)]
+    if owner:
+        for it in items:
+            it["owner"] = owner
+    c = Conn(d)
+    try:
+        for i in range(0, n, 200):
+            r = c.call({"v": 1, "op": "import", "promises": items[i:i + 200],
+                        "more": i + 200 < n})
+            check(r["ok"], r)
+    finally:
+        c.close()
+    return r["ids"]
+
+
+def report(what, lat, extra=""):
+    lat = sorted(lat)
+    print(f"     {what}: {len(lat)} probes, p50 "
+          f"{lat[len(lat) // 2] * 1000:.1f} ms, max {lat[-1] * 1000:.1f} ms"
+          f"{extra}")
+
+
+def test_export_flood_stalls_nobody():
+    """3,000 exports of 1,000 promises in one write, never read: other
+    users are answered meanwhile, memory stays bounded, SIGTERM works."""
+    d = Daemon("hexport").start()
+    try:
+        import_promises(d, 1000, owner="nobody")
+        open_up(d)
+        before = peak_kib(d.proc.pid)
+        line = json.dumps({"v": 1, "op": "export"}).encode() + b"\n"
+        hostile = flood(d, line * 3000)
+        try:
+            lat = probe(d, 4)
+            peak = peak_kib(d.proc.pid)
+            report("export flood", lat,
+                   f", peak RSS {before // 1024} -> {peak // 1024} MiB")
+            check(max(lat) < 1.0, f"status waited {max(lat):.2f}s")
+            if not sanitized():
+                check(peak - before < 256 * 1024,
+                      f"peak RSS grew by {(peak - before) // 1024} MiB")
+            # the flood is still queued: SIGTERM is heard at once, and
+            # the exit waits at most the 5 s given to replies owed to a
+            # client that does not read them
+            t0 = time.monotonic()
+            d.signal(signal.SIGTERM)
+            wait_for(lambda: "shutting down" in d.log_text(), timeout=2,
+                     what="SIGTERM to be heard")
+            heard = time.monotonic() - t0
+            d.stop(timeout=10)
+            took = time.monotonic() - t0
+            print(f"     SIGTERM heard in {heard * 1000:.0f} ms, exit "
+                  f"after {took * 1000:.0f} ms")
+            check(took < 8, f"SIGTERM took {took:.1f}s")
+        finally:
+            end(hostile)
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_deliveries_and_metrics_floods_stall_nobody():
+    """200 deliveries requests over a 30,000-row outbox from a user who
+    sees none of it, then 500 metrics requests: others are answered."""
+    d = Daemon("hdeliv").start()
+    try:
+        ids = import_promises(d, 1000)
+        d.stop()
+        now = int(time.time())
+        with sqlite3.connect(d.db) as db:
+            db.executemany(
+                "INSERT INTO deliveries (uid, promise_id, kind, recipient, "
+                "channel, payload, state, attempts, next_attempt_at, "
+                "created_at, sent_at) VALUES (?, ?, 'promise.nudge', "
+                "'root', 'log', '{}', 'sent', 1, ?, ?, ?)",
+                [(f"u{i}", ids[i % len(ids)], now, now, now)
+                 for i in range(30000)])
+        d.start()
+        open_up(d)
+        for op, n in (("deliveries", 200), ("metrics", 500)):
+            line = json.dumps({"v": 1, "op": op, "state": "all"}
+                              if op == "deliveries" else
+                              {"v": 1, "op": op}).encode() + b"\n"
+            t0 = time.monotonic()
+            hostile = flood(d, line * n)
+            try:
+                lat = probe(d, 3)
+                report(f"{n} {op}", lat)
+                check(max(lat) < 1.0,
+                      f"{op}: status waited {max(lat):.2f}s")
+            finally:
+                end(hostile)
+            print(f"     ({op} flood ended after "
+                  f"{time.monotonic() - t0:.1f}s)")
+        # what nobody was shown: nothing of root's outbox
+        r = subprocess.run(
+            as_nobody() + [sys.executable, "-c",
+                           "import socket,sys\n"
+                           "s=socket.socket(socket.AF_UNIX)\n"
+                           "s.connect(sys.argv[1])\n"
+                           "s.sendall(b'{\"v\":1,\"op\":\"deliveries\","
+                           "\"state\":\"all\"}\\n')\n"
+                           "print(s.makefile().readline())", d.sock],
+            capture_output=True, text=True, timeout=30)
+        got = json.loads(r.stdout)
+        check(got["ok"] and got["deliveries"] == [], got)
+        # root sees the newest 100 by default
+        got = d.call({"v": 1, "op": "deliveries", "state": "all"})
+        check(len(got["deliveries"]) == 100, len(got["deliveries"]))
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+if __name__ == "__main__":
+    run([test_export_flood_stalls_nobody,
+         test_deliveries_and_metrics_floods_stall_nobody])
