@@ -77,6 +77,27 @@ vlog(enum log_level level, const char *err, const char *fmt, va_list ap)
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+	const char *err = strerror(errno);
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, err, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_errorx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	va_list ap;

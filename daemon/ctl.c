@@ -146,6 +146,9 @@ struct req {
 	struct backup *backup; /* started: the reply comes when it is done */
 	int64_t refused;       /* a promise the caller was refused */
 	char err[512];
+	/* what the change was, for the log once it is in the batch: ops
+	 * answer "did it happen?" from the journal */
+	char note[256];
 };
 
 static void conn_close(struct conn *c);
@@ -800,6 +803,7 @@ static enum proto_err
 op_add(struct req *r)
 {
 	struct promise_rec p;
+	char due[32];
 	bool dry = false;
 	enum proto_err e;
 
@@ -813,6 +817,10 @@ op_add(struct req *r)
 		return dry_run(r, &p);
 	if ((e = create(r, &p, 0, &r->change)) != PROTO_OK)
 		return e;
+	timefmt_iso_utc(p.due_at, due, sizeof(due));
+	snprintf(r->note, sizeof(r->note),
+	    "promise %" PRId64 ": added by '%s' for '%s', due %s", p.id,
+	    r->c->login, p.owner, due);
 	/* the row just written is p: the reply is made from it, not from a
 	 * second read of the row, and as text (see promise_text) */
 	tb_lit(&r->text, "{\"ok\":true,\"promise\":");
@@ -1125,6 +1133,15 @@ settle(struct req *r, enum promise_state to, const char *reason_field,
 	}
 	r->change.what = CHANGE_CANCEL;
 	r->change.p.id = id;
+	if (then != NULL)
+		snprintf(r->note, sizeof(r->note),
+		    "promise %" PRId64
+		    ": %s by '%s', follow-up promise %" PRId64,
+		    id, pstate_name(to), r->c->login, next.id);
+	else
+		snprintf(r->note, sizeof(r->note),
+		    "promise %" PRId64 ": %s by '%s'", id, pstate_name(to),
+		    r->c->login);
 	if ((e = reply_promise(r, id)) == PROTO_OK && then != NULL &&
 	    json_object_set_new(r->reply, "then", promise_json(&next, r->now)) <
 	        0)
@@ -1153,7 +1170,7 @@ op_snooze(struct req *r)
 	struct json_cb j;
 	const char *reason = NULL;
 	json_t *detail;
-	char *text;
+	char *text, when[32];
 	int64_t id, due, old;
 	enum proto_err e;
 	int rc;
@@ -1187,6 +1204,10 @@ op_snooze(struct req *r)
 		return store_failed(r, rc);
 	r->change.what = CHANGE_ARM;
 	r->change.p = j.rec;
+	timefmt_iso_utc(due, when, sizeof(when));
+	snprintf(r->note, sizeof(r->note),
+	    "promise %" PRId64 ": snoozed by '%s' to %s", id, r->c->login,
+	    when);
 	return reply_promise(r, id);
 }
 
@@ -1194,7 +1215,7 @@ static enum proto_err
 op_ack(struct req *r)
 {
 	struct json_cb j;
-	char detail[64];
+	char detail[64], when[32];
 	int64_t id, until;
 	enum proto_err e;
 	int rc;
@@ -1211,6 +1232,10 @@ op_ack(struct req *r)
 	if ((e = reply_promise(r, id)) != PROTO_OK)
 		return e;
 	json_object_set_new(r->reply, "until", json_integer(until));
+	timefmt_iso_utc(until, when, sizeof(when));
+	snprintf(r->note, sizeof(r->note),
+	    "promise %" PRId64 ": escalations acknowledged by '%s' until %s",
+	    id, r->c->login, when);
 	return PROTO_OK;
 }
 
@@ -2559,6 +2584,8 @@ handle_line(struct conn *c, const char *line, size_t len)
 		} else {
 			apply_change(c->ctl, &r.change);
 			apply_change(c->ctl, &r.change2);
+			if (r.note[0] != '\0')
+				log_info("%s", r.note);
 		}
 	}
 	if (r.refused > 0)

@@ -412,6 +412,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 			b = dl->b[ch[i]];
 			if (b->render != NULL)
 				b->render(b, d, base);
+			d->fresh = true;
 			queue(dl, d);
 		}
 		for (j = 0; j < ARRAY_SIZE(extras); j++)
@@ -723,14 +724,14 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 	}
 	about(d, what, sizeof(what));
 	if (rc == 0) {
-		log_debug("delivery %s: %s sent to '%s' via %s", d->uid, what,
+		log_info("delivery %s: %s sent to '%s' via %s", d->uid, what,
 		    d->recipient, d->channel);
 		delivery_free(d);
 		return;
 	}
 	if (final) {
-		log_warnx("delivery %s: %s to '%s' failed for good after "
-		          "%" PRId64 " attempts: %s",
+		log_errorx("delivery %s: %s to '%s' failed for good after "
+		           "%" PRId64 " attempts: %s",
 		    d->uid, what, d->recipient, d->attempts + 1, error);
 		delivery_free(d);
 		return;
@@ -767,16 +768,25 @@ void
 deliver_after_commit(struct deliver *dl, bool ok)
 {
 	struct delivery *d, *next;
+	char what[96];
 
 	d = dl->queued;
 	dl->queued = NULL;
 	dl->queued_tail = &dl->queued;
 	for (; d != NULL; d = next) {
 		next = d->qnext;
-		if (ok)
-			start(dl, d);
-		else
+		if (!ok) {
 			delivery_free(d);
+			continue;
+		}
+		if (d->fresh) {
+			/* the row is committed: now it is true */
+			about(d, what, sizeof(what));
+			log_info("delivery %s: %s queued for '%s' via %s",
+			    d->uid, what, d->recipient, d->channel);
+			d->fresh = false;
+		}
+		start(dl, d);
 	}
 }
 

@@ -35,6 +35,7 @@ struct delivery {
 	char *channel;
 	char *payload;    /* one line of JSON */
 	int64_t attempts; /* finished attempts before this one */
+	bool fresh;       /* a new row: logged as queued once it commits */
 	int64_t created_at;
 	/* what the channel's backend made of the payload while it was still
 	 * parsed (see render below), for the first attempt only; NULL

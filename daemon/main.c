@@ -78,8 +78,8 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	for (i = 0; i < 4; i++) {
 		ok = true;
 		if (store_in_txn(d->st) && (r = store_commit(d->st)) < 0) {
-			log_warnx("database commit failed: %s; the changes of "
-			          "this batch are refused",
+			log_errorx("database commit failed: %s; the changes of "
+			           "this batch are refused",
 			    store_errmsg(d->st));
 			ok = false;
 		}
@@ -210,6 +210,19 @@ out:
 	send_status(d);
 }
 
+/* says what store_open did to the schema: ops look for the upgrade */
+static void
+log_schema(const struct store *st)
+{
+	int from = store_schema_migrated_from(st),
+	    to = store_schema_version(st);
+
+	if (from == 0)
+		log_info("database created, schema v%d", to);
+	else if (from > 0)
+		log_info("database schema v%d -> v%d", from, to);
+}
+
 static int
 run(struct daemon *d)
 {
@@ -224,59 +237,63 @@ run(struct daemon *d)
 	if ((r = util_mkdir_parent(d->conf->database, 0750)) < 0 ||
 	    (r = util_mkdir_parent(d->conf->socket, 0750)) < 0 ||
 	    (r = util_mkdir_parent(d->conf->delivery_log, 0750)) < 0) {
-		log_warnx("cannot create a directory for the database, socket "
-		          "or delivery log: %s",
+		log_errorx("cannot create a directory for the database, socket "
+		           "or delivery log: %s",
 		    strerror(-r));
 		return 1;
 	}
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL) {
-		log_warnx("cannot initialise the event loop");
+		log_errorx("cannot initialise the event loop");
 		return 1;
 	}
 	/* a socket handed over by systemd's promised.socket, else our own */
 	if ((fd = notify_listen_fd()) < -1) {
-		log_warnx("socket activation: %s", strerror(-fd));
+		log_errorx("socket activation: %s", strerror(-fd));
 		return 1;
 	}
 	if (fd >= 0 &&
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
-		log_warn("socket activation: fd %d", fd);
+		log_error("socket activation: fd %d", fd);
 		return 1;
 	}
 	if ((r = ctl_open(&d->ctl, d->loop, d->conf, fd, err, sizeof(err))) <
 	    0) {
-		log_warnx("%s", r == -ENOMEM ? "out of memory" : err);
+		log_errorx("%s", r == -ENOMEM ? "out of memory" : err);
 		return 1;
 	}
 	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {
-		log_warnx("database '%s': %s", d->conf->database, err);
-		return 1;
+		log_errorx("database '%s': %s", d->conf->database, err);
+		/* a database from a newer promised is not going to open on a
+		 * restart either: EX_CONFIG stops Restart=on-failure */
+		return r == -EPROTO ? EXIT_CONFIG : 1;
 	}
+	log_schema(d->st);
 	if ((r = store_set_max_size(d->st, d->conf->max_database_size)) < 0) {
-		log_warnx("database size cap: %s", store_errmsg(d->st));
+		log_errorx("database size cap: %s", store_errmsg(d->st));
 		return 1;
 	}
 	if ((r = store_set_durability(d->st, d->conf->durability_full)) < 0) {
-		log_warnx("durability: %s", store_errmsg(d->st));
+		log_errorx("durability: %s", store_errmsg(d->st));
 		return 1;
 	}
 	if ((r = sched_open(&d->s, d->loop, d->st)) < 0 ||
 	    (r = deliver_open(&d->dl, d->loop, d->st, d->s, d->conf, err,
 	         sizeof(err))) < 0) {
-		log_warnx("start-up: %s", r == -ENOMEM ? "out of memory" : err);
+		log_errorx(
+		    "start-up: %s", r == -ENOMEM ? "out of memory" : err);
 		return 1;
 	}
 	sched_set_deliver(d->s, d->dl);
 	if ((r = sched_load(d->s)) < 0 || (r = deliver_resume(d->dl)) < 0) {
-		log_warnx("loading open promises: %s",
+		log_errorx("loading open promises: %s",
 		    r == -ENOMEM ? "out of memory" : store_errmsg(d->st));
 		return 1;
 	}
 	/* after the outbox is loaded: a digest owed since the last run is
 	 * written now and goes out with the first commit */
 	if ((r = digest_open(&d->dg, d->st, d->s, d->dl, d->conf)) < 0) {
-		log_warnx("start-up: out of memory");
+		log_errorx("start-up: out of memory");
 		return 1;
 	}
 	ctl_attach(d->ctl, d->st, d->s, d->dl);
@@ -375,7 +392,7 @@ main(int argc, char **argv)
 	 * schedule, and last the database, committed and checkpointed */
 	d.ctl = ctl_close(d.ctl);
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
-		log_warnx("final commit failed: %s", store_errmsg(d.st));
+		log_errorx("final commit failed: %s", store_errmsg(d.st));
 	d.dg = digest_close(d.dg);
 	d.dl = deliver_close(d.dl);
 	d.s = sched_close(d.s);

@@ -314,6 +314,7 @@ struct store {
 	sqlite3_stmt *stmt[ST_MAX];
 	bool in_txn;
 	int version;
+	int migrated_from; /* the version found at open if older, else -1 */
 	struct store_backup *backup; /* the one being written, or NULL */
 	struct ckpt ck;
 	/* the full-text index covers ids up to fts_upto (as committed:
@@ -483,6 +484,8 @@ migrate(struct store *st)
 		r = -EPROTO;
 		goto out;
 	}
+	st->migrated_from =
+	    (size_t)version < ARRAY_SIZE(migrations) ? version : -1;
 	for (i = (size_t)version; i < ARRAY_SIZE(migrations); i++) {
 		/* each step is atomic, so a crash mid-upgrade leaves a
 		 * consistent older version that is retried next start */
@@ -540,6 +543,7 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
+	st->migrated_from = -1;
 	if ((r = connect_db(st, path)) < 0 || (r = migrate(st)) < 0)
 		goto out;
 	/* after an upgrade, a new connection: one that edited the schema
@@ -731,6 +735,12 @@ int
 store_schema_version(const struct store *st)
 {
 	return st->version;
+}
+
+int
+store_schema_migrated_from(const struct store *st)
+{
+	return st->migrated_from;
 }
 
 int

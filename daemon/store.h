@@ -117,6 +117,9 @@ int store_set_max_size(struct store *st, int64_t bytes);
 int store_set_durability(struct store *st, bool full);
 /* the schema version in force */
 int store_schema_version(const struct store *st);
+/* the version store_open found and brought up to date (0: a new database),
+ * or -1 if it was current */
+int store_schema_migrated_from(const struct store *st);
 
 /* transactions: one open batch at a time, with a savepoint per request */
 int store_begin(struct store *st);

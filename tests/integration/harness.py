@@ -46,7 +46,7 @@ def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
 
 
 class Daemon:
-    def __init__(self, name, conf_extra="", policy=""):
+    def __init__(self, name, conf_extra="", policy="", log_level="debug"):
         self.dir = tempfile.mkdtemp(prefix=f"promised-{name}-")
         self.sock = os.path.join(self.dir, "promised.sock")
         self.db = os.path.join(self.dir, "promised.db")
@@ -54,12 +54,15 @@ class Daemon:
         self.stderr_path = os.path.join(self.dir, "promised.stderr")
         self.conf = os.path.join(self.dir, "promised.conf")
         self.proc = None
+        self.log_level = log_level  # None: the daemon's default
         self.write_conf(conf_extra, policy)
 
     def write_conf(self, conf_extra="", policy=""):
+        level = (f"log_level = {self.log_level}\n"
+                 if self.log_level is not None else "")
         with open(self.conf, "w") as f:
             f.write(f"[daemon]\nsocket = {self.sock}\ndatabase = {self.db}\n"
-                    f"log_level = debug\n\n[policy]\n{policy}\n"
+                    f"{level}\n[policy]\n{policy}\n"
                     f"[delivery]\nlog = {self.delivery_log}\n{conf_extra}")
 
     def start(self, env=None):
