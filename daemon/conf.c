@@ -75,6 +75,23 @@ bad(struct loader *ld, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* a file of CA certificates: read now, so a typo fails --check-config and
+ * a reload rather than every email later */
+static int
+set_ca_file(struct loader *ld, const char *value, char **dst)
+{
+	FILE *f;
+
+	if (value[0] != '/')
+		return bad(
+		    ld, "[smtp] ca_file: '%s' is not an absolute path", value);
+	if ((f = fopen(value, "re")) == NULL)
+		return bad(
+		    ld, "[smtp] ca_file: '%s': %s", value, strerror(errno));
+	fclose(f);
+	return set_str(dst, value);
+}
+
 static int
 set_duration(struct loader *ld, const char *section, const char *name,
     const char *value, int64_t min, int64_t *dst)
@@ -731,6 +748,20 @@ set_key(
 		if (strcmp(name, "timeout") == 0)
 			return set_duration(
 			    ld, section, name, value, 1, &c->smtp_timeout);
+		if (strcmp(name, "ca_file") == 0)
+			return set_ca_file(ld, value, &c->smtp_ca_file);
+		if (strcmp(name, "tls_verify") == 0) {
+			if (strcmp(value, "true") == 0)
+				c->smtp_tls_verify = true;
+			else if (strcmp(value, "false") == 0)
+				c->smtp_tls_verify = false;
+			else
+				return bad(ld,
+				    "[smtp] tls_verify: '%s' is not true or "
+				    "false",
+				    value);
+			return 0;
+		}
 	} else if (strcmp(section, "webhook") == 0) {
 		if (strcmp(name, "format") == 0) {
 			if (strcmp(value, "json") == 0)
@@ -1141,6 +1172,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->retry_max = 3600;
 	c->smtp_starttls = SMTP_TLS_OPTIONAL;
 	c->smtp_timeout = 30;
+	c->smtp_tls_verify = true;
 	c->webhook_format = WEBHOOK_JSON;
 	c->webhook_timeout = 10;
 	calendar_init(&c->calendar);
@@ -1231,6 +1263,7 @@ conf_free(struct conf *c)
 	free(c->smtp_url);
 	free(c->smtp_from);
 	free(c->smtp_username);
+	free(c->smtp_ca_file);
 	free_secret(c->smtp_password);
 	for (i = 0; i < c->n_webhook_secrets; i++)
 		free_secret(c->webhook_secrets[i]);

@@ -90,6 +90,9 @@ struct conf {
 	char *smtp_username;
 	char *smtp_password; /* read from password_file; never logged */
 	int64_t smtp_timeout;
+	/* PEM CA certificates to trust, or NULL: the system's store */
+	char *smtp_ca_file;
+	bool smtp_tls_verify; /* false: any certificate and name pass */
 	/* [webhook]: applies to every person's webhook */
 	enum webhook_format webhook_format;
 	char *webhook_secrets[2]; /* from secret_file; 0, 1 or 2 (rotation) */

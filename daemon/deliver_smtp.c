@@ -1730,6 +1730,20 @@ xfer_setup(struct smtp_xfer *x, const struct conf *c, const char *from)
 		r = e == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EPERM;
 		goto out;
 	}
+	if (c->smtp_ca_file != NULL &&
+	    (e = curl_easy_setopt(h, CURLOPT_CAINFO, c->smtp_ca_file)) !=
+	        CURLE_OK) {
+		r = e == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EPERM;
+		goto out;
+	}
+	if (!c->smtp_tls_verify &&
+	    ((e = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L)) !=
+	            CURLE_OK ||
+	        (e = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L)) !=
+	            CURLE_OK)) {
+		r = e == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EPERM;
+		goto out;
+	}
 	if (c->smtp_username != NULL &&
 	    ((e = curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_username)) !=
 	            CURLE_OK ||
@@ -1821,9 +1835,22 @@ out:
 	return r;
 }
 
+/* said at every start and reload while it holds: it is not a setting to
+ * leave on by accident */
+static void
+warn_tls(const struct conf *c)
+{
+	if (!c->smtp_tls_verify)
+		log_warnx("[smtp] tls_verify = false: the relay's certificate "
+		          "and name are not checked, so anyone on the path can "
+		          "read the mail and the password; trust a private CA "
+		          "with ca_file instead");
+}
+
 static int
 smtp_reload(struct backend *b, const struct conf *c)
 {
+	warn_tls(c);
 	/* transfers under way keep what they were given: libcurl copied the
 	 * strings, and each transfer has its own URL and address copies; the
 	 * mail thread never reads the configuration */
@@ -1890,6 +1917,7 @@ backend_smtp_open(struct backend **ret, struct curlev *cv, const struct conf *c,
 	bs->b.reload = smtp_reload;
 	bs->b.free = smtp_free;
 	bs->c = c;
+	warn_tls(c);
 	/* before the thread exists (see tz.h); a no-op after main.c's */
 	if ((r = tz_pin()) < 0 ||
 	    (r = worker_start(&bs->w, curlev_loop(cv), bs)) < 0) {

@@ -2,7 +2,7 @@
 
 Run as a program (with Debian's /usr/bin/python3, which has aiosmtpd):
 
-    /usr/bin/python3 smtpsink.py DIR [--auth USER:PASS]
+    /usr/bin/python3 smtpsink.py DIR [--auth USER:PASS] [--tls CERT:KEY]
 
 It listens on 127.0.0.1 on an ephemeral port and, once it accepts
 connections, writes DIR/ports.json: {"smtp": PORT, "control": PORT,
@@ -28,6 +28,10 @@ The control port takes one JSON object per line and answers one line:
     {"cmd": "stats"}      {"ok": true, "accepted": N, "rejected": N,
                            "rules": [...]}
     {"cmd": "ping"}       {"ok": true}
+
+With --tls it offers STARTTLS with that certificate and key (PEM), and
+requires it before MAIL; make_cert() writes a self-signed pair for
+127.0.0.1 with openssl.
 
 SIGTERM stops it cleanly with exit status 0.
 
@@ -55,8 +59,9 @@ STAGES = ("mail", "rcpt", "data")
 
 # ---------------------------------------------------------------- server --
 
-def serve(directory, auth):
+def serve(directory, auth, tls=None):
     import asyncio
+    import ssl
     import warnings
     from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -179,6 +184,10 @@ def serve(directory, auth):
         if auth is not None:
             kw = {"authenticator": authenticator, "auth_required": True,
                   "auth_require_tls": False}
+        if tls is not None:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(tls[0], tls[1])
+            kw.update(tls_context=ctx, require_starttls=True)
         smtp = await loop.create_server(
             lambda: SMTP(Handler(), hostname="smtpsink.invalid",
                          enable_SMTPUTF8=True, decode_data=False, **kw),
@@ -210,6 +219,19 @@ class SinkError(Exception):
     pass
 
 
+def make_cert(directory, name="relay"):
+    """A self-signed certificate for 127.0.0.1 and its key, written with
+    openssl into directory; returns (cert path, key path)."""
+    cert = os.path.join(directory, f"{name}.crt")
+    key = os.path.join(directory, f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 def _terminate(proc):
     if proc.poll() is None:
         proc.terminate()
@@ -230,8 +252,9 @@ class SmtpSink:
             m["message"]["Subject"], m["rcpt_tos"]
     """
 
-    def __init__(self, auth=None):
+    def __init__(self, auth=None, tls=None):
         self.auth = auth  # (user, password) or None
+        self.tls = tls    # (cert file, key file) or None: no STARTTLS
         self.dir = None
         self.proc = None
         self.port = self.control_port = None
@@ -256,6 +279,8 @@ class SmtpSink:
         args = [SINK_PYTHON, os.path.abspath(__file__), self.dir]
         if self.auth is not None:
             args += ["--auth", f"{self.auth[0]}:{self.auth[1]}"]
+        if self.tls is not None:
+            args += ["--tls", f"{self.tls[0]}:{self.tls[1]}"]
         self.log = open(os.path.join(self.dir, "smtpsink.stderr"), "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log)
@@ -401,14 +426,21 @@ def main(argv):
     p = argparse.ArgumentParser(description="SMTP sink for tests")
     p.add_argument("dir")
     p.add_argument("--auth", help="USER:PASS to require AUTH")
+    p.add_argument("--tls", help="CERT:KEY to offer (and require) STARTTLS")
     a = p.parse_args(argv)
+    tls = None
+    if a.tls is not None:
+        cert, sep, key = a.tls.partition(":")
+        if not sep:
+            p.error("--tls wants CERT:KEY")
+        tls = (cert, key)
     auth = None
     if a.auth is not None:
         user, sep, password = a.auth.partition(":")
         if not sep:
             p.error("--auth wants USER:PASS")
         auth = (user, password)
-    serve(a.dir, auth)
+    serve(a.dir, auth, tls)
     return 0
 
 
