@@ -55,8 +55,8 @@ enum {
 #define NUDGE_MAX_SECS (366LL * 86400)
 /* deliveries has more columns; the last error takes what is left */
 #define DTABLE_WIDTH 140
-#define DID_SHORT 12 /* hex digits of a delivery id in the table */
-#define DID_LEN 32   /* a full delivery id, as the daemon wants it */
+#define DID_LEN 32 /* a full delivery id */
+#define DID_MIN 4  /* the shortest prefix the daemon takes for one */
 #define DERROR_MIN_WIDTH 20
 /* the daemon's page size when no --limit is given (PROTOCOL.md) */
 #define DELIVERIES_DEFAULT_LIMIT 100
@@ -198,7 +198,7 @@ static const char usage_show[] =
     "usage: promise show ID\n"
     "\n"
     "Shows one promise with its full history and the notices sent about\n"
-    "it (deliveries, with their full ids for 'promise retry').\n";
+    "it (deliveries, with the short ids 'promise retry' takes).\n";
 
 static const char usage_done[] =
     "usage: promise done ID [--note TEXT] [--then TITLE --due WHEN [--for "
@@ -305,7 +305,7 @@ static const char usage_deliveries[] =
     "           [--limit N]\n"
     "\n"
     "Lists the notices promised has sent or is sending, newest first.\n"
-    "'--json' shows the full delivery ids that 'promise retry' takes.\n"
+    "Ids are shown as their shortest unique prefix; '--json' has both.\n"
     "\n"
     "  --state STATE  pending, sent, failed or all (default)\n"
     "  --failed       the same as --state failed\n"
@@ -315,8 +315,8 @@ static const char usage_retry[] =
     "usage: promise retry DELIVERY\n"
     "\n"
     "Sends a failed or pending delivery again now, under the same id.\n"
-    "DELIVERY is the full 32-character id, as 'promise deliveries --json'\n"
-    "or 'promise show ID' print it.\n";
+    "DELIVERY is the id as 'promise deliveries' or 'promise show ID'\n"
+    "print it, or any prefix of 4 to 32 hex digits that names one.\n";
 
 static const char usage_status[] =
     "usage: promise status\n"
@@ -1336,6 +1336,18 @@ show_history(const json_t *events)
 	}
 }
 
+/* a delivery's id as people see it: the daemon's shortest unique prefix,
+ * which retry takes (the full id is in --json) */
+static const char *
+delivery_id(const json_t *dl)
+{
+	const char *s = jstr(dl, "short");
+
+	if (s == NULL)
+		s = jstr(dl, "delivery");
+	return s != NULL ? s : "?";
+}
+
 /* "sent Tue 2026-11-24 09:00 CET", "next Tue ... (in 4m)", or "" */
 static void
 delivery_when(const json_t *dl, int64_t now, bool label, char *buf, size_t len)
@@ -1389,8 +1401,7 @@ show_deliveries(const json_t *dels, int64_t now)
 	for (i = 0; i < n; i++) {
 		dl = json_array_get(dels, i);
 		delivery_attempts(dl, att, sizeof(att));
-		wid = max_width(
-		    wid, (s = jstr(dl, "delivery")) ? s : "?", SIZE_MAX);
+		wid = max_width(wid, delivery_id(dl), SIZE_MAX);
 		wev = max_width(wev, event_name(jstr(dl, "event")), SIZE_MAX);
 		wto = max_width(
 		    wto, (s = jstr(dl, "recipient")) ? s : "?", SIZE_MAX);
@@ -1406,7 +1417,7 @@ show_deliveries(const json_t *dels, int64_t now)
 		delivery_attempts(dl, att, sizeof(att));
 		delivery_when(dl, now, true, tail, sizeof(tail));
 		fputs("  ", stdout);
-		put_cell((s = jstr(dl, "delivery")) ? s : "?", wid, true);
+		put_cell(delivery_id(dl), wid, true);
 		fputs("  ", stdout);
 		put_cell(event_name(jstr(dl, "event")), wev, true);
 		fputs("  ", stdout);
@@ -2639,7 +2650,7 @@ out:
 
 /* the cells of one deliveries row that are formatted rather than copied */
 struct drow {
-	char id[DID_SHORT + 1];
+	char id[DID_LEN + 1];
 	char promise[24];
 	char attempts[24];
 	char when[TIMEBUF + RELBUF + 8];
@@ -2649,10 +2660,8 @@ struct drow {
 static void
 drow_fill(const json_t *dl, int64_t now, struct drow *r)
 {
-	const char *s = jstr(dl, "delivery");
-
-	/* ids are hex, so bytes are columns; the full one is in --json */
-	(void)snprintf(r->id, sizeof(r->id), "%s", s != NULL ? s : "?");
+	/* ids are hex, so bytes are columns */
+	(void)snprintf(r->id, sizeof(r->id), "%s", delivery_id(dl));
 	/* a digest is about no one promise */
 	if (jint(dl, "promise_id", 0) > 0)
 		(void)snprintf(r->promise, sizeof(r->promise), "%" PRId64,
@@ -2704,7 +2713,8 @@ cmd_deliveries(const struct cli *cli, const struct args *a)
 {
 	static const char *const states[] = {
 	    "pending", "sent", "failed", "all"};
-	size_t i, n, wpr = 7, wev = 5, wto = 2, wch = 7, wst = 5, wat = 8;
+	size_t i, n, wid = 8, wpr = 7, wev = 5, wto = 2, wch = 7, wst = 5,
+	             wat = 8;
 	size_t wwhen = 9, werr;
 	json_t *req = NULL, *reply = NULL, *lim = NULL, *arr;
 	const char *state = a->state;
@@ -2760,6 +2770,7 @@ cmd_deliveries(const struct cli *cli, const struct args *a)
 	/* two passes, formatting twice, so no row needs to be kept */
 	for (i = 0; i < n; i++) {
 		drow_fill(json_array_get(arr, i), now, &r);
+		wid = max_width(wid, r.id, SIZE_MAX);
 		wpr = max_width(wpr, r.promise, SIZE_MAX);
 		wev = max_width(wev, r.event, SIZE_MAX);
 		wto = max_width(wto, r.to, OWNER_MAX_WIDTH);
@@ -2769,10 +2780,10 @@ cmd_deliveries(const struct cli *cli, const struct args *a)
 		wwhen = max_width(wwhen, r.when, SIZE_MAX);
 	}
 	/* eight two-space gaps between nine columns */
-	i = DID_SHORT + wpr + wev + wto + wch + wst + wat + wwhen + 8 * 2;
+	i = wid + wpr + wev + wto + wch + wst + wat + wwhen + 8 * 2;
 	werr = i + DERROR_MIN_WIDTH < DTABLE_WIDTH ? DTABLE_WIDTH - i
 	                                           : DERROR_MIN_WIDTH;
-	put_cell("DELIVERY", DID_SHORT, true);
+	put_cell("DELIVERY", wid, true);
 	fputs("  ", stdout);
 	put_right("PROMISE", wpr);
 	fputs("  ", stdout);
@@ -2790,7 +2801,7 @@ cmd_deliveries(const struct cli *cli, const struct args *a)
 	fputs("  LAST ERROR\n", stdout);
 	for (i = 0; i < n; i++) {
 		drow_fill(json_array_get(arr, i), now, &r);
-		put_cell(r.id, DID_SHORT, true);
+		put_cell(r.id, wid, true);
 		fputs("  ", stdout);
 		put_right(r.promise, wpr);
 		fputs("  ", stdout);
@@ -2830,7 +2841,7 @@ cmd_retry(const struct cli *cli, const struct args *a)
 	size_t i;
 	int status;
 
-	/* the daemon matches whole ids only, so a prefix cannot work */
+	/* any prefix that names one delivery, as git takes an object's */
 	for (i = 0; i < DID_LEN && a->pos[i] != '\0'; i++) {
 		if (a->pos[i] >= '0' && a->pos[i] <= '9')
 			id[i] = a->pos[i];
@@ -2841,14 +2852,14 @@ cmd_retry(const struct cli *cli, const struct args *a)
 		else
 			break;
 	}
-	if (i != DID_LEN || a->pos[i] != '\0') {
+	if (i < DID_MIN || a->pos[i] != '\0') {
 		status = usage_error("retry: '%s' is not a delivery id (want "
-		                     "all %d hex digits; copy it from 'promise "
-		                     "deliveries --json' or 'promise show ID')",
-		    a->pos, DID_LEN);
+		                     "%d to %d hex digits, as 'promise "
+		                     "deliveries' or 'promise show ID' shows)",
+		    a->pos, DID_MIN, DID_LEN);
 		goto out;
 	}
-	id[DID_LEN] = '\0';
+	id[i] = '\0';
 	req = json_pack(
 	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "retry", "delivery", id);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)

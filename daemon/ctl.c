@@ -386,6 +386,50 @@ delivery_json(const struct delivery_rec *d)
 	    d->sent_at ? json_integer(d->sent_at) : json_null());
 }
 
+/* the fewest hex digits a delivery id is shown with, as git shows ids */
+#define DELIVERY_SHORT_MIN 7
+/* the fewest a retry may name one by: shorter finds too many to mean one */
+#define DELIVERY_PREFIX_MIN 4
+
+/*
+ * Sets "short" on delivery d: the shortest prefix of its id that names it
+ * alone today, which retry takes in place of the id.
+ */
+static int
+add_short_id(struct req *r, json_t *d)
+{
+	const char *uid = json_string_value(json_object_get(d, "delivery"));
+	size_t n;
+	int rc;
+
+	if (uid == NULL)
+		return 0;
+	if ((rc = store_delivery_short(r->ctl->st, uid, &n)) < 0)
+		return rc;
+	if (n < DELIVERY_SHORT_MIN)
+		n = DELIVERY_SHORT_MIN;
+	if (n > strlen(uid))
+		n = strlen(uid);
+	return json_object_set_new(d, "short", json_stringn(uid, n)) == 0
+	    ? 0
+	    : -ENOMEM;
+}
+
+static int
+add_short_ids(struct req *r, json_t *arr)
+{
+	json_t *d;
+	size_t i;
+	int rc;
+
+	json_array_foreach(arr, i, d)
+	{
+		if ((rc = add_short_id(r, d)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 deliveries_cb(void *arg, const struct delivery_rec *d)
 {
@@ -868,7 +912,8 @@ op_get(struct req *r)
 	deliveries = json_array();
 	if ((rc = store_events(r->ctl->st, id, event_cb, events)) < 0 ||
 	    (rc = store_deliveries(
-	         r->ctl->st, id, NULL, 0, deliveries_cb, deliveries)) < 0) {
+	         r->ctl->st, id, NULL, 0, deliveries_cb, deliveries)) < 0 ||
+	    (rc = add_short_ids(r, deliveries)) < 0) {
 		json_decref(j.val);
 		json_decref(events);
 		json_decref(deliveries);
@@ -1281,6 +1326,8 @@ op_deliveries(struct req *r)
 		rc = store_deliveries(
 		    r->ctl->st, 0, state, 0, seen_deliveries_cb, &sd);
 	}
+	if (rc == 0)
+		rc = add_short_ids(r, arr);
 	if (rc < 0) {
 		json_decref(arr);
 		return store_failed(r, rc);
@@ -1347,20 +1394,41 @@ delivery_allowed(struct req *r, const char *uid)
 static enum proto_err
 op_retry(struct req *r)
 {
-	const char *uid = NULL;
+	const char *prefix = NULL;
+	char uid[33];
 	json_t *d = NULL;
 	int64_t id;
+	size_t n;
 	enum proto_err e;
 	int rc;
 
-	if ((e = proto_get_str(r->body, "delivery", true, 32, &uid, r->err,
+	if ((e = proto_get_str(r->body, "delivery", true, 32, &prefix, r->err,
 	         sizeof(r->err))) != PROTO_OK)
 		return e;
-	if (strlen(uid) != 32 || strspn(uid, "0123456789abcdef") != 32) {
+	n = strlen(prefix);
+	if (n < DELIVERY_PREFIX_MIN ||
+	    strspn(prefix, "0123456789abcdef") != n) {
 		snprintf(r->err, sizeof(r->err),
-		    "field 'delivery': must be 32 lower-case hex digits");
+		    "field 'delivery': must be %d to 32 lower-case hex digits",
+		    DELIVERY_PREFIX_MIN);
 		return PROTO_INVALID;
 	}
+	/* a prefix, as git takes one: it must name one delivery */
+	rc = store_delivery_resolve(r->ctl->st, prefix, uid);
+	if (rc == -ENOENT) {
+		snprintf(r->err, sizeof(r->err), "no delivery %s", prefix);
+		return PROTO_NOT_FOUND;
+	}
+	if (rc == -ENOTUNIQ) {
+		snprintf(r->err, sizeof(r->err),
+		    "delivery id %s is ambiguous: more than one starts with "
+		    "it; "
+		    "give more digits",
+		    prefix);
+		return PROTO_INVALID;
+	}
+	if (rc < 0)
+		return store_failed(r, rc);
 	if ((e = delivery_allowed(r, uid)) != PROTO_OK)
 		return e;
 	rc = deliver_retry(r->ctl->dl, uid, r->now, &id);
@@ -1377,6 +1445,10 @@ op_retry(struct req *r)
 	    (rc = store_delivery_by_uid(r->ctl->st, uid, one_delivery_cb, &d)) <
 	        0)
 		return store_failed(r, rc);
+	if ((rc = add_short_id(r, d)) < 0) {
+		json_decref(d);
+		return store_failed(r, rc);
+	}
 	r->reply = json_pack("{s:b,s:o}", "ok", 1, "delivery", d);
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }

@@ -157,6 +157,8 @@ enum stmt {
 	ST_ACK,
 	ST_ACKED_UNTIL,
 	ST_DELIVERY_BY_UID,
+	ST_DELIVERY_NEIGHBOURS,
+	ST_DELIVERY_PREFIX,
 	ST_DELIVERY_REQUEUE,
 	ST_COUNT_BY_STATE,
 	ST_COUNT_MISSED,
@@ -275,6 +277,14 @@ static const char *const stmt_sql[ST_MAX] = {
                        "WHERE promise_id = ? AND login = ?",
     [ST_DELIVERY_BY_UID] =
         "SELECT " DELIVERY_COLS " FROM deliveries WHERE uid = ?",
+    /* uids are lower-case hex, so 'g' sorts after every uid that starts
+     * with the prefix; both walk the uid index */
+    [ST_DELIVERY_NEIGHBOURS] =
+        "SELECT (SELECT max(uid) FROM deliveries WHERE uid < ?1), "
+        "(SELECT min(uid) FROM deliveries WHERE uid > ?1)",
+    [ST_DELIVERY_PREFIX] = "SELECT uid FROM deliveries "
+                           "WHERE uid >= ?1 AND uid < ?1 || 'g' "
+                           "ORDER BY uid LIMIT 2",
     [ST_DELIVERY_REQUEUE] = "UPDATE deliveries SET state = 'pending', "
                             "next_attempt_at = ? WHERE id = ? "
                             "AND state IN ('pending', 'failed')",
@@ -1555,6 +1565,66 @@ store_delivery_by_uid(struct store *st, const char *uid,
 		r = cb(arg, &d);
 	} else
 		r = rc == SQLITE_DONE ? -ENOENT : fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+/* how many leading characters a and b share (b may be NULL) */
+static size_t
+common_prefix(const char *a, const char *b)
+{
+	size_t n = 0;
+
+	if (b == NULL)
+		return 0;
+	while (a[n] != '\0' && a[n] == b[n])
+		n++;
+	return n;
+}
+
+int
+store_delivery_short(struct store *st, const char *uid, size_t *ret)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_NEIGHBOURS];
+	size_t before, after;
+	int rc, r = 0;
+
+	bind_text(s, 1, uid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		/* in uid order only the neighbours share the most with it */
+		before = common_prefix(uid, col_text(s, 0));
+		after = common_prefix(uid, col_text(s, 1));
+		*ret = (before > after ? before : after) + 1;
+	} else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r;
+}
+
+int
+store_delivery_resolve(struct store *st, const char *prefix, char uid[33])
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_PREFIX];
+	const char *v;
+	int rc, r = -ENOENT;
+
+	bind_text(s, 1, prefix);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (r == 0) {
+			r = -ENOTUNIQ;
+			break;
+		}
+		v = col_text(s, 0);
+		if (v == NULL || strlen(v) != 32) {
+			r = -EIO;
+			break;
+		}
+		memcpy(uid, v, 33);
+		r = 0;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = fail(st, rc);
 	sqlite3_reset(s);
 	return r;
 }

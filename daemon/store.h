@@ -245,6 +245,12 @@ int store_foreach_pending_delivery(struct store *st,
 /* the delivery with this uid; -ENOENT if none */
 int store_delivery_by_uid(struct store *st, const char *uid,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
+/* the length of the shortest prefix of uid that no other delivery's uid
+ * starts with (uid itself need not be stored) */
+int store_delivery_short(struct store *st, const char *uid, size_t *ret);
+/* the one delivery uid (into uid[33]) that starts with prefix (lower-case
+ * hex); -ENOENT if none, -ENOTUNIQ if several */
+int store_delivery_resolve(struct store *st, const char *prefix, char uid[33]);
 /* deliveries of one promise (promise_id > 0, oldest first) or of all
  * (newest first), in state (NULL: any), at most limit (0: no limit); cb
  * returns 0 for more, 1 to stop there, or -errno */

@@ -147,8 +147,10 @@ def main():
         check("no failed deliveries" in r.stdout, r.stdout)
         d.client("deliveries", "--failed", "--state", "sent", expect=2)
         d.client("deliveries", "--limit", "x", expect=2)
-        r = d.client("retry", "abc123", expect=2)
-        check("deliveries --json" in r.stderr, r.stderr)
+        r = d.client("retry", "abc", expect=2)
+        check("4 to 32 hex digits" in r.stderr, r.stderr)
+        r = d.client("retry", "abc123", expect=1)
+        check("no delivery abc123" in r.stderr, r.stderr)
         d.client("retry", "0" * 32, expect=1)
         # a promise that comes due with no channel goes to the log
         p = d.json("add", "log me", "--due", "+2s", "--nudge",
@@ -162,7 +164,7 @@ def main():
         out = d.client("deliveries").stdout
         check("due" in out and "log" in out and "sent" in out, out)
         shown = d.client("show", pid).stdout
-        check("deliveries:" in shown and dv[0]["delivery"] in shown, shown)
+        check("deliveries:" in shown and dv[0]["short"] in shown, shown)
         r = d.client("retry", dv[0]["delivery"], expect=1)
         check("already sent" in r.stderr, r.stderr)
         r = d.client("ack", pid)

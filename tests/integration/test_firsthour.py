@@ -162,10 +162,71 @@ def test_csv_export_imports():
         d.cleanup()
 
 
+def test_delivery_ids_shortest_unique_prefix():
+    with HttpSink().start() as sink:
+        d = Daemon("ids")
+        d.write_conf(conf_extra=f"[person {ME}]\n"
+                                f"webhook = {sink.url('/me')}\n")
+        sink.control(status_always=400)
+        d.start()
+        try:
+            # a burst: many deliveries made within the same millisecond
+            # share the 12 leading (time) digits of their ids
+            due = int(time.time()) + 1
+            path = os.path.join(d.dir, "many.jsonl")
+            with open(path, "w") as f:
+                for i in range(40):
+                    f.write(json.dumps({"title": f"p{i}", "due_at": due,
+                                        "nudge": []}) + "\n")
+            d.client("import", path)
+            wait_for(lambda: len(d.json("deliveries", "--failed")
+                                 ["deliveries"]) >= 40 and
+                     d.json("status")["deliveries"]["pending"] == 0,
+                     timeout=30, what="40 failed webhook deliveries")
+            full = [x["delivery"] for x in
+                    d.json("deliveries", "--limit", "0")["deliveries"]]
+            out = d.client("deliveries", "--limit", "0").stdout
+            shown = [line.split()[0] for line in out.splitlines()[1:]]
+            check(len(shown) == len(full) >= 40, (shown, full))
+            check(len(set(shown)) == len(full), f"ids shown twice: {out}")
+            check(len(set(f[:12] for f in full)) < len(full),
+                  "no two ids share 12 digits: the test shows nothing")
+            for s, f in zip(shown, full):
+                check(f.startswith(s) and len(s) >= 7, (s, f))
+                # unique: no other id starts with it, and one digit less
+                # is not enough (or is the 7 minimum)
+                check([g for g in full if g.startswith(s)] == [f], s)
+                check(len(s) == 7 or
+                      len([g for g in full if g.startswith(s[:-1])]) > 1,
+                      s)
+            # the same short ids in show, and retry takes them
+            pid = str(d.json("list")["promises"][0]["id"])
+            mine = d.json("show", pid)["deliveries"][0]
+            shown_there = d.client("show", pid).stdout
+            check(mine["short"] in shown_there and
+                  mine["delivery"] not in shown_there, shown_there)
+            r = d.client("retry", mine["short"])
+            check("queued to be sent again" in r.stdout, r.stdout)
+            r = d.client("retry", mine["delivery"][:20].upper())
+            check("queued" in r.stdout, r.stdout)
+            common = os.path.commonprefix(full)
+            check(len(common) >= 4, common)
+            r = d.client("retry", common[:max(4, len(common))], expect=1)
+            check("ambiguous" in r.stderr, r.stderr)
+            r = d.client("retry", "0000000", expect=1)
+            check("no delivery 0000000" in r.stderr, r.stderr)
+            r = d.client("retry", "abc", expect=2)
+            check("4 to 32 hex digits" in r.stderr, r.stderr)
+        finally:
+            d.stop()
+            d.cleanup()
+
+
 def main():
     run([test_hints_count_seconds,
          test_json_is_one_document_for_every_command,
-         test_csv_export_imports])
+         test_csv_export_imports,
+         test_delivery_ids_shortest_unique_prefix])
 
 
 if __name__ == "__main__":
