@@ -5,8 +5,14 @@ promised.conf, database, socket and delivery log, so tests can run in
 parallel.  Readiness and every later condition are polled with a deadline,
 never waited for with a fixed sleep.  stop() asserts a clean exit and an
 empty sanitizer report on the daemon's stderr.
+
+Every daemon started here is stopped however its test ends: run() kills
+those a test left running (a failed check skips its stop()), an exit
+handler those of a script that does not use run(), and the kernel those of
+a test that is itself killed (PR_SET_PDEATHSIG, through setpriv).
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -22,6 +28,28 @@ PROMISE = os.environ.get("PROMISE", "promise")
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+# the daemons started and not yet stopped, killed, or cleaned up
+_running = set()
+
+# setpriv --pdeathsig: the daemon gets SIGKILL when the test that started
+# it dies, even by SIGKILL (a ctest timeout), where no handler runs
+_SETPRIV = shutil.which("setpriv")
+
+
+def reap(keep=()):
+    """Kills and cleans up every daemon still running but those in keep;
+    returns how many."""
+    left = [d for d in _running if d not in keep]
+    for d in left:
+        print(f"     killing promised (pid {d.proc.pid}) left running "
+              f"in {d.dir}")
+        d.cleanup()
+    return len(left)
+
+
+atexit.register(reap)
 
 
 class Failure(Exception):
@@ -78,10 +106,13 @@ class Daemon:
                    "--leak-check=full", "--errors-for-leak-kinds=definite",
                    "--show-leak-kinds=definite",
                    f"--log-file={self.dir}/valgrind.%p.log"] + cmd
+        if _SETPRIV:
+            cmd = [_SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
         self.proc = subprocess.Popen(cmd,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr,
                                      env=e)
+        _running.add(self)
         wait_for(self._ready, timeout=60, what="promised to accept")
         return self
 
@@ -124,6 +155,7 @@ class Daemon:
             raise Failure("promised did not stop on SIGTERM")
         finally:
             self.proc = None
+            _running.discard(self)
             self.stderr.close()
         check(rc == 0, f"promised exited {rc} on SIGTERM:\n{self.log_text()}"
                        f"{self.valgrind_text()}")
@@ -133,6 +165,7 @@ class Daemon:
         self.proc.kill()
         self.proc.wait()
         self.proc = None
+        _running.discard(self)
         self.stderr.close()
 
     def signal(self, sig):
@@ -180,6 +213,8 @@ class Daemon:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+            self.stderr.close()
+        _running.discard(self)
         if os.environ.get("KEEP_TEST_DIRS"):
             print(f"kept {self.dir}")
         else:
@@ -223,9 +258,13 @@ class Conn:
 
 
 def run(tests):
-    """Runs test functions in order; prints a pass/fail line for ctest."""
+    """Runs test functions in order; prints a pass/fail line for ctest.
+    Daemons a test started and left running (a failed check skipped its
+    stop()) are killed before the next test starts; those running before
+    it, shared by several tests, are left to their owner."""
     failed = 0
     for t in tests:
+        before = set(_running)
         start = time.monotonic()
         try:
             t()
@@ -233,6 +272,7 @@ def run(tests):
         except Exception as e:  # noqa: BLE001 - report every failure kind
             failed += 1
             print(f"FAIL {t.__name__}: {type(e).__name__}: {e}")
+        reap(keep=before)
         sys.stdout.flush()
     print(f"{len(tests) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

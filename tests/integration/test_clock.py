@@ -55,6 +55,9 @@ class Clock:
         return time.time() + self.offset
 
     def env(self):
+        check(os.path.exists(FAKETIME_LIB),
+              f"{FAKETIME_LIB} is missing: install the faketime package "
+              f"(sh .ci/deps installs everything the tests need)")
         preload = FAKETIME_LIB
         asan = asan_runtime()
         if asan:
