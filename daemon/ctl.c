@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,6 +47,12 @@
  * instead of holding up everyone else */
 #define SLICE_SECONDS 0.005
 #define TURN_SECONDS 0.02
+/* open files kept for all but clients: the database, its WAL and shared
+ * memory, the checkpointer's connection, the delivery log, the listening
+ * socket, the loop's own; and two per delivery in flight */
+#define FD_RESERVE 32
+/* how long accepting pauses when the process is out of descriptors */
+#define ACCEPT_PAUSE 0.5
 /* pages a backup copies per loop iteration: 4 MiB at SQLite's default
  * page size, a few milliseconds that other clients wait at most */
 #define BACKUP_STEP_PAGES 1024
@@ -104,9 +111,12 @@ struct ctl {
 	int fd;
 	char *path; /* the socket we created, to unlink */
 	ev_io lio;
+	ev_timer accept_again; /* after running out of descriptors */
+	bool fd_short;         /* logged that, not yet accepted since */
 	struct conn *conns;
 	size_t n_conns;
-	ev_timer idle; /* sweeps connections idle past idle_timeout */
+	size_t max_conns; /* max_connections, within the open-file limit */
+	ev_timer idle;    /* sweeps connections idle past idle_timeout */
 	struct conn *dirty;
 	int64_t started_at;
 	bool shutting_down;
@@ -3016,6 +3026,61 @@ idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_again(loop, w);
 }
 
+/*
+ * Out of descriptors (or kernel memory): the connection waits in the
+ * backlog, and accepting it again at once would fail again at once, a
+ * busy loop.  Accepting pauses instead, till a client has had time to
+ * leave; logged once until a connection is accepted again.
+ */
+static void
+accept_pause(struct ctl *ctl, int err)
+{
+	if (!ctl->fd_short)
+		log_warnx("accept: %s, with %zu clients connected; pausing "
+		          "new connections (max_connections is %zu)",
+		    strerror(err), ctl->n_conns, ctl->max_conns);
+	ctl->fd_short = true;
+	ev_io_stop(ctl->loop, &ctl->lio);
+	ev_timer_stop(ctl->loop, &ctl->accept_again);
+	ev_timer_set(&ctl->accept_again, ACCEPT_PAUSE, 0.);
+	ev_timer_start(ctl->loop, &ctl->accept_again);
+}
+
+static void
+accept_again_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl *ctl = w->data;
+
+	(void)revents;
+	if (!ctl->shutting_down)
+		ev_io_start(loop, &ctl->lio);
+}
+
+/*
+ * max_connections, or fewer if the open-file limit would run out first:
+ * a client over the cap is told so, one past the limit would only find
+ * accept failing.
+ */
+static void
+set_max_conns(struct ctl *ctl)
+{
+	const struct conf *c = ctl->conf;
+	struct rlimit rl;
+	rlim_t keep = FD_RESERVE + 2 * (rlim_t)c->concurrency, room;
+
+	ctl->max_conns = (size_t)c->max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	room = rl.rlim_cur > keep + 1 ? rl.rlim_cur - keep : 1;
+	if ((rlim_t)c->max_connections <= room)
+		return;
+	ctl->max_conns = (size_t)room;
+	log_warnx("max_connections = %" PRId64 " is more than the limit of "
+	          "%llu open files allows; at most %zu clients are served",
+	    c->max_connections, (unsigned long long)rl.rlim_cur,
+	    ctl->max_conns);
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -3027,12 +3092,19 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(ctl, errno);
+			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept");
 			return;
 		}
-		if (ctl->n_conns >= (size_t)ctl->conf->max_connections) {
+		if (ctl->fd_short) {
+			log_info("accepting connections again");
+			ctl->fd_short = false;
+		}
+		if (ctl->n_conns >= ctl->max_conns) {
 			static const char busy[] =
 			    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
 			    "\"message\":\"too many connections\"}}\n";
@@ -3184,6 +3256,9 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 	ev_io_init(&ctl->lio, accept_cb, ctl->fd, EV_READ);
 	ctl->lio.data = ctl;
 	ev_io_start(loop, &ctl->lio);
+	ev_init(&ctl->accept_again, accept_again_cb);
+	ctl->accept_again.data = ctl;
+	set_max_conns(ctl);
 	ev_idle_init(&ctl->spin, spin_cb);
 	ev_idle_init(&ctl->work_spin, spin_cb);
 	ev_check_init(&ctl->work, work_cb);
@@ -3210,6 +3285,7 @@ void
 ctl_set_conf(struct ctl *ctl, const struct conf *c)
 {
 	ctl->conf = c;
+	set_max_conns(ctl);
 }
 
 void
@@ -3219,6 +3295,7 @@ ctl_shutdown(struct ctl *ctl)
 
 	ctl->shutting_down = true;
 	ev_io_stop(ctl->loop, &ctl->lio);
+	ev_timer_stop(ctl->loop, &ctl->accept_again);
 	for (c = ctl->conns; c != NULL; c = c->next)
 		update_reading(c);
 }
@@ -3244,6 +3321,7 @@ ctl_close(struct ctl *ctl)
 		return NULL;
 	backup_cancel(ctl, "promised is stopping");
 	ev_timer_stop(ctl->loop, &ctl->idle);
+	ev_timer_stop(ctl->loop, &ctl->accept_again);
 	ev_idle_stop(ctl->loop, &ctl->fts);
 	ev_idle_stop(ctl->loop, &ctl->work_spin);
 	ev_check_stop(ctl->loop, &ctl->work);

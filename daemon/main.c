@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <ev.h>
@@ -223,6 +224,27 @@ log_schema(const struct store *st)
 		log_info("database schema v%d -> v%d", from, to);
 }
 
+/*
+ * Raises the soft limit on open files to the hard one: each client holds
+ * a descriptor, and a soft limit of 1024 (the usual default) would run
+ * out before max_connections did.  The loop polls with epoll, so a
+ * descriptor past 1024 is no trouble.  Where raising it is not allowed
+ * (a seccomp filter), the limit stays and max_connections is held
+ * within it (ctl.c).
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_debug("cannot raise the limit on open files: %s",
+		    strerror(errno));
+}
+
 static int
 run(struct daemon *d)
 {
@@ -231,6 +253,7 @@ run(struct daemon *d)
 	int r, fd;
 
 	log_set_level(d->conf->log_level);
+	raise_nofile();
 	/* the database, its WAL and the delivery log hold people's
 	 * commitments: readable by the service alone */
 	umask(077);

@@ -93,7 +93,7 @@ class Daemon:
                     f"{level}\n[policy]\n{policy}\n"
                     f"[delivery]\nlog = {self.delivery_log}\n{conf_extra}")
 
-    def start(self, env=None):
+    def start(self, env=None, preexec_fn=None):
         check(self.proc is None, "daemon already running")
         self.stderr = open(self.stderr_path, "ab")
         e = dict(os.environ)
@@ -111,7 +111,7 @@ class Daemon:
         self.proc = subprocess.Popen(cmd,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr,
-                                     env=e)
+                                     env=e, preexec_fn=preexec_fn)
         _running.add(self)
         wait_for(self._ready, timeout=60, what="promised to accept")
         return self

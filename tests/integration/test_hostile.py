@@ -8,6 +8,7 @@ The hostile clients run as Debian's system user nobody through setpriv
 import json
 import os
 import pwd
+import resource
 import signal
 import socket
 import sqlite3
@@ -222,6 +223,96 @@ def test_deliveries_and_metrics_floods_stall_nobody():
         d.cleanup()
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_pauses_instead_of_spinning():
+    """Out of open files, accept fails: the daemon pauses accepting,
+    logs it once, and serves again once descriptors are free."""
+    d = Daemon("hfd").start()
+    conns = []
+    pid = d.proc.pid
+    saved = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    try:
+        n = len(os.listdir(f"/proc/{pid}/fd"))
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (n + 3, saved[1]))
+        for _ in range(20):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(d.sock)
+            conns.append(s)
+        time.sleep(0.3)
+        cpu0, log0 = cpu_seconds(pid), os.path.getsize(d.stderr_path)
+        time.sleep(2)
+        cpu = cpu_seconds(pid) - cpu0
+        grown = os.path.getsize(d.stderr_path) - log0
+        said = d.log_text().count("pausing new connections")
+        print(f"     out of descriptors for 2 s: {cpu:.2f} s of CPU, "
+              f"log grew {grown} bytes, pause logged {said} time(s)")
+        check(cpu < 0.5, f"{cpu:.2f} s of CPU in 2 s: spinning")
+        check(grown < 16384, f"the log grew by {grown} bytes")
+        check(said >= 1, "running out was not logged")
+        check(said <= 2, f"logged {said} times")
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, saved)
+        for s in conns:
+            s.close()
+        conns = []
+
+        def served():
+            try:
+                return d.call({"v": 1, "op": "status"})["ok"]
+            except (OSError, KeyError):
+                return False
+        wait_for(served, timeout=10, what="a client served again")
+        wait_for(lambda: "accepting connections again" in d.log_text(),
+                 what="the recovery to be logged")
+    finally:
+        for s in conns:
+            s.close()
+        d.stop()
+        d.cleanup()
+
+
+def test_max_connections_held_within_the_open_file_limit():
+    """With a limit of 128 open files (soft and hard) max_connections
+    (1024) is held to what fits, and the clients past it are told so."""
+    d = Daemon("hnofile")
+    d.start(preexec_fn=lambda: resource.setrlimit(
+        resource.RLIMIT_NOFILE, (128, 128)))
+    conns = []
+    try:
+        ok = busy = 0
+        for _ in range(100):
+            c = Conn(d)
+            conns.append(c)
+            try:
+                c.send({"v": 1, "op": "status"})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # turned away at once; the reason waits to be read
+            r = c.recv()
+            if r["ok"]:
+                ok += 1
+            else:
+                check("too many connections" in r["error"]["message"], r)
+                busy += 1
+        print(f"     {ok} served, {busy} told too many connections")
+        # 128 less 32 kept and 2 for each of 32 deliveries in flight
+        check(ok == 32 and busy == 68, f"{ok} served, {busy} refused")
+        check("at most 32 clients are served" in d.log_text(),
+              "the cap was not logged")
+        check("pausing" not in d.log_text(), "ran out of descriptors")
+    finally:
+        for c in conns:
+            c.close()
+        d.stop()
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_export_flood_stalls_nobody,
-         test_deliveries_and_metrics_floods_stall_nobody])
+         test_deliveries_and_metrics_floods_stall_nobody,
+         test_out_of_descriptors_pauses_instead_of_spinning,
+         test_max_connections_held_within_the_open_file_limit])
