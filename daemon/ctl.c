@@ -1771,6 +1771,11 @@ op_export(struct req *r)
 	if ((e = proto_get_int(r->body, "after", false, &after, r->err,
 	         sizeof(r->err))) != PROTO_OK)
 		return e;
+	if (after < 0) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'after': must be 0 or a promise id");
+		return PROTO_INVALID;
+	}
 	if ((x.out = json_array()) == NULL)
 		return PROTO_INTERNAL;
 	x.last = after;
@@ -1780,10 +1785,8 @@ op_export(struct req *r)
 		return rc == -ENOMEM ? PROTO_INTERNAL : store_failed(r, rc);
 	}
 	/* a full page read: there may be more after its last id */
-	r->reply =
-	    json_pack("{s:b,s:o,s:o}", "ok", 1, "promises", x.out, "next",
-	        x.last - after >= 0 && rc == EXPORT_PAGE ? json_integer(x.last)
-	                                                 : json_null());
+	r->reply = json_pack("{s:b,s:o,s:o}", "ok", 1, "promises", x.out,
+	    "next", rc == EXPORT_PAGE ? json_integer(x.last) : json_null());
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -25,6 +26,7 @@
 #include "notify.h"
 #include "sched.h"
 #include "store.h"
+#include "timefmt.h"
 #include "tz.h"
 #include "util.h"
 
@@ -49,15 +51,20 @@ struct daemon {
 	ev_timer status;
 	bool quitting;
 	bool drain_expired;
+	bool init; /* --init: a missing database may be created afresh */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: promised [-c FILE] [--check-config] [--version] [--help]\n"
+	    "usage: promised [-c FILE] [--init] [--check-config] [--version] "
+	    "[--help]\n"
 	    "\n"
 	    "  -c, --config FILE   configuration (default %s)\n"
+	    "  -i, --init          start with an empty database where the "
+	    "one\n"
+	    "                      created before is gone\n"
 	    "  -n, --check-config  check the configuration and exit (78 if "
 	    "bad)\n"
 	    "  -V, --version       print the version\n"
@@ -245,6 +252,102 @@ raise_nofile(void)
 		    strerror(errno));
 }
 
+/*
+ * The database's path plus ".created": written when promised first
+ * creates the database, it outlives the database's deletion, so a
+ * database that is gone is told from one never made.  Returns malloc'd
+ * string; caller frees.
+ */
+static char *
+marker_path(const char *database)
+{
+	size_t n = strlen(database) + sizeof(".created");
+	char *m = malloc(n);
+
+	if (m != NULL)
+		snprintf(m, n, "%s.created", database);
+	return m;
+}
+
+static int
+write_marker(const char *marker)
+{
+	char when[32], line[96];
+	int fd, r = 0;
+	size_t len;
+
+	timefmt_iso_utc(util_now(), when, sizeof(when));
+	len = (size_t)snprintf(line, sizeof(line),
+	    "a promised database was created beside this file at %s\n", when);
+	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -errno;
+	if (write(fd, line, len) != (ssize_t)len || fsync(fd) == -1)
+		r = errno != 0 ? -errno : -EIO;
+	if (close(fd) == -1 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/*
+ * A database once made and now missing was lost (deleted, a volume not
+ * mounted): creating an empty one would silently drop every promise that
+ * was acknowledged.  That takes --init.  *created tells whether the
+ * database is made now, for the marker.
+ */
+static int
+check_database(struct daemon *d, const char *marker, bool *created)
+{
+	struct stat sb;
+
+	*created = false;
+	if (stat(d->conf->database, &sb) == 0)
+		return 0;
+	if (errno != ENOENT) {
+		log_error("database '%s'", d->conf->database);
+		return -1;
+	}
+	if (!d->init && stat(marker, &sb) == 0) {
+		log_errorx(
+		    "database '%s' is missing, but one was created there "
+		    "before ('%s' says when): restore it from a backup, "
+		    "or start once with --init to begin an empty one",
+		    d->conf->database, marker);
+		return -1;
+	}
+	*created = true;
+	return 0;
+}
+
+/* opens the database, created only where none was made before; the
+ * error is logged */
+static int
+open_database(struct daemon *d)
+{
+	char err[512], *marker = marker_path(d->conf->database);
+	bool created;
+	int r;
+
+	if (marker == NULL) {
+		log_errorx("start-up: out of memory");
+		return -ENOMEM;
+	}
+	if ((r = check_database(d, marker, &created)) < 0)
+		goto out;
+	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {
+		log_errorx("database '%s': %s", d->conf->database, err);
+		goto out;
+	}
+	log_schema(d->st);
+	/* also for a database from before the marker existed */
+	if ((created || access(marker, F_OK) == -1) &&
+	    (r = write_marker(marker)) < 0)
+		log_warnx("cannot write '%s': %s", marker, strerror(-r));
+out:
+	free(marker);
+	return r;
+}
+
 static int
 run(struct daemon *d)
 {
@@ -285,13 +388,10 @@ run(struct daemon *d)
 		log_errorx("%s", r == -ENOMEM ? "out of memory" : err);
 		return 1;
 	}
-	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {
-		log_errorx("database '%s': %s", d->conf->database, err);
+	if ((r = open_database(d)) < 0)
 		/* a database from a newer promised is not going to open on a
 		 * restart either: EX_CONFIG stops Restart=on-failure */
 		return r == -EPROTO ? EXIT_CONFIG : 1;
-	}
-	log_schema(d->st);
 	if ((r = store_set_max_size(d->st, d->conf->max_database_size)) < 0) {
 		log_errorx("database size cap: %s", store_errmsg(d->st));
 		return 1;
@@ -361,6 +461,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, 'n'},
+	    {"init", no_argument, NULL, 'i'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -373,13 +474,16 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	log_init("promised");
-	while ((ch = getopt_long(argc, argv, "c:nVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:inVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'i':
+			d.init = true;
 			break;
 		case 'V':
 			printf("promised %s\n", PROMISED_VERSION);

@@ -542,6 +542,30 @@ connect_db(struct store *st, const char *path)
 	return rc == SQLITE_OK ? 0 : fail(st, rc);
 }
 
+/* a database that cannot take a write would start "ready" and then
+ * refuse every change: find that out now, while it can stop the start */
+static int
+check_writable(struct store *st)
+{
+	int rc;
+
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "the database is read-only (its file or directory is not "
+		    "writable)");
+		return -EROFS;
+	}
+	if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "the database cannot be written: %s",
+		    sqlite3_errmsg(st->db));
+		return map_rc(rc);
+	}
+	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return 0;
+}
+
 int
 store_open(struct store **ret, const char *path, char *err, size_t errlen)
 {
@@ -554,7 +578,8 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 	if (st == NULL)
 		return -ENOMEM;
 	st->migrated_from = -1;
-	if ((r = connect_db(st, path)) < 0 || (r = migrate(st)) < 0)
+	if ((r = connect_db(st, path)) < 0 || (r = check_writable(st)) < 0 ||
+	    (r = migrate(st)) < 0)
 		goto out;
 	/* after an upgrade, a new connection: one that edited the schema
 	 * table directly must not go on with the schema it had parsed */

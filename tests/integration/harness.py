@@ -93,12 +93,13 @@ class Daemon:
                     f"{level}\n[policy]\n{policy}\n"
                     f"[delivery]\nlog = {self.delivery_log}\n{conf_extra}")
 
-    def start(self, env=None, preexec_fn=None):
+    def start(self, env=None, preexec_fn=None, args=(), prefix=()):
+        """args go to promised; prefix before it (setpriv, for one)."""
         check(self.proc is None, "daemon already running")
         self.stderr = open(self.stderr_path, "ab")
         e = dict(os.environ)
         e.update(env or {})
-        cmd = [PROMISED, "-c", self.conf]
+        cmd = [PROMISED, "-c", self.conf, *args]
         if os.environ.get("PROMISED_VALGRIND"):
             # memcheck: any error, or a definite leak at exit, turns the
             # exit status into 99, which stop() refuses
@@ -108,6 +109,7 @@ class Daemon:
                    f"--log-file={self.dir}/valgrind.%p.log"] + cmd
         if _SETPRIV:
             cmd = [_SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
+        cmd = list(prefix) + cmd
         self.proc = subprocess.Popen(cmd,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr,

@@ -193,8 +193,74 @@ def test_refusals_are_no_write_channel():
         d.cleanup()
 
 
+def test_export_after_out_of_range():
+    d = Daemon("export").start()
+    try:
+        d.client("add", "one", "--due", "in 1d")
+        for after in (-(2 ** 63), -1):
+            r = d.call({"v": 1, "op": "export", "after": after})
+            check(not r["ok"] and r["error"]["code"] == "invalid", r)
+            check("after" in r["error"]["message"], r)
+        r = d.call({"v": 1, "op": "export", "after": 2 ** 63 - 1})
+        check(r["ok"] and r["promises"] == [] and r["next"] is None, r)
+        r = d.call({"v": 1, "op": "export"})
+        check(r["ok"] and len(r["promises"]) == 1, r)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+def test_database_gone_is_not_recreated():
+    d = Daemon("dbgone")
+    try:
+        d.start()
+        d.client("add", "acknowledged", "--due", "in 1d")
+        d.stop()
+        for name in os.listdir(d.dir):
+            if name.startswith("promised.db") and \
+                    not name.endswith(".created"):
+                os.unlink(os.path.join(d.dir, name))
+        err = start_refused(d, ["missing", "--init", d.db])
+        check(len(err.strip().splitlines()) == 1, err)
+        check(not os.path.exists(d.db), "an empty database was made")
+        # told to, it begins an empty one
+        d.start(args=["--init"])
+        check(d.json("list")["promises"] == [], "not empty")
+        d.stop()
+        # and from then on starts as usual
+        d.start()
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+def test_read_only_database_fails_at_start():
+    d = Daemon("dbro")
+    try:
+        pw = pwd.getpwnam("nobody")
+        os.chown(d.dir, pw.pw_uid, pw.pw_gid)
+        os.chown(d.conf, pw.pw_uid, pw.pw_gid)
+        d.start(prefix=["setpriv", f"--reuid={pw.pw_uid}",
+                        f"--regid={pw.pw_gid}", "--clear-groups"])
+        d.client("add", "one", "--due", "in 1d")
+        d.stop()
+        os.chmod(d.db, 0o400)
+        r = subprocess.run(["setpriv", f"--reuid={pw.pw_uid}",
+                            f"--regid={pw.pw_gid}", "--clear-groups",
+                            PROMISED, "-c", d.conf], capture_output=True,
+                           text=True, timeout=30, stdin=subprocess.DEVNULL)
+        check(r.returncode != 0, f"started: {r.stderr}")
+        check("read-only" in r.stderr or "cannot be written" in r.stderr,
+              r.stderr)
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_refusals_are_no_write_channel,
+    run([test_export_after_out_of_range,
+         test_database_gone_is_not_recreated,
+         test_read_only_database_fails_at_start,
+test_refusals_are_no_write_channel,
 test_socket_path_never_deletes_a_file,
          test_socket_on_the_database_refused,
          test_socket_on_the_delivery_log_refused])
