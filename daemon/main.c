@@ -341,8 +341,14 @@ open_database(struct daemon *d)
 	log_schema(d->st);
 	/* also for a database from before the marker existed */
 	if ((created || access(marker, F_OK) == -1) &&
-	    (r = write_marker(marker)) < 0)
-		log_warnx("cannot write '%s': %s", marker, strerror(-r));
+	    (r = write_marker(marker)) < 0) {
+		/* the database is open and sound: serve, but say that a
+		 * later loss of it would go unnoticed */
+		log_warnx("cannot write '%s': %s; a database lost later would "
+		          "be made again empty",
+		    marker, strerror(-r));
+		r = 0;
+	}
 out:
 	free(marker);
 	return r;
