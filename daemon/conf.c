@@ -46,6 +46,10 @@ struct loader {
 	struct kind_lines *klines; /* parallel to c->kinds */
 	size_t cap_kinds;
 	int socket_line; /* where [daemon] socket stands, or 0 */
+	/* "section\nkey" of every key set so far, open addressing */
+	char **seen;
+	size_t cap_seen, n_seen;
+	int retry_line; /* where the later of retry_initial, retry_max is */
 };
 
 static int
@@ -289,8 +293,10 @@ person_get(struct loader *ld, const char *login)
 	if (c->n_people == ld->cap_people) {
 		size_t cap = ld->cap_people ? ld->cap_people * 2 : 16;
 
-		if (cap > MAX_PEOPLE)
+		if (c->n_people == MAX_PEOPLE)
 			return NULL;
+		if (cap > MAX_PEOPLE)
+			cap = MAX_PEOPLE;
 		p = realloc(c->people, cap * sizeof(*p));
 		if (p == NULL)
 			return NULL;
@@ -318,8 +324,12 @@ set_person(
 	if (!util_login_ok(login))
 		return bad(
 		    ld, "[%s]: '%s' is not a login name", section, login);
-	if ((p = person_get(ld, login)) == NULL)
+	if ((p = person_get(ld, login)) == NULL) {
+		if (ld->c->n_people == MAX_PEOPLE)
+			return bad(ld, "[%s]: more than %d people", section,
+			    MAX_PEOPLE);
 		return -ENOMEM;
+	}
 	if (strcmp(name, "email") == 0) {
 		if (!util_email_ok(value))
 			return bad(ld,
@@ -596,6 +606,81 @@ set_calendar(struct loader *ld, const char *name, const char *value)
 	return bad(ld, "[calendar]: unknown key '%s'", name);
 }
 
+/* FNV-1a */
+static size_t
+seen_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static int
+seen_grow(struct loader *ld)
+{
+	size_t cap = ld->cap_seen ? ld->cap_seen * 2 : 64, i, j;
+	char **t = calloc(cap, sizeof(*t));
+
+	if (t == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ld->cap_seen; i++) {
+		if (ld->seen[i] == NULL)
+			continue;
+		for (j = seen_hash(ld->seen[i]) & (cap - 1); t[j] != NULL;
+		     j = (j + 1) & (cap - 1))
+			;
+		t[j] = ld->seen[i];
+	}
+	free(ld->seen);
+	ld->seen = t;
+	ld->cap_seen = cap;
+	return 0;
+}
+
+/*
+ * A key given twice in a section would leave one of the two silently
+ * ignored: refused, as a typo is.  Holidays alone add up over lines.
+ * Returns 0, -EEXIST if seen before, or -ENOMEM.
+ */
+static int
+seen_add(struct loader *ld, const char *section, const char *name)
+{
+	size_t need = strlen(section) + strlen(name) + 2, j;
+	char *k;
+
+	if (strcmp(section, "calendar") == 0 &&
+	    (strcmp(name, "holidays") == 0 ||
+	        strcmp(name, "holidays_file") == 0))
+		return 0;
+	/* at most half full */
+	if ((ld->n_seen + 1) * 2 > ld->cap_seen && seen_grow(ld) < 0)
+		return -ENOMEM;
+	if ((k = malloc(need)) == NULL)
+		return -ENOMEM;
+	snprintf(k, need, "%s\n%s", section, name);
+	for (j = seen_hash(k) & (ld->cap_seen - 1); ld->seen[j] != NULL;
+	     j = (j + 1) & (ld->cap_seen - 1))
+		if (strcmp(ld->seen[j], k) == 0) {
+			free(k);
+			return -EEXIST;
+		}
+	ld->seen[j] = k;
+	ld->n_seen++;
+	return 0;
+}
+
+static void
+seen_free(struct loader *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->cap_seen; i++)
+		free(ld->seen[i]);
+	free(ld->seen);
+}
+
 /* returns 0, or -EINVAL with a message in ld->err, or -ENOMEM */
 static int
 set_key(
@@ -701,12 +786,12 @@ set_key(
 		if (strcmp(name, "give_up_after") == 0)
 			return set_duration(
 			    ld, section, name, value, 1, &c->give_up_after);
-		if (strcmp(name, "retry_initial") == 0)
-			return set_duration(
-			    ld, section, name, value, 1, &c->retry_initial);
-		if (strcmp(name, "retry_max") == 0)
-			return set_duration(
-			    ld, section, name, value, 1, &c->retry_max);
+		if (strcmp(name, "retry_initial") == 0 ||
+		    strcmp(name, "retry_max") == 0) {
+			ld->retry_line = ld->line;
+			return set_duration(ld, section, name, value, 1,
+			    name[6] == 'i' ? &c->retry_initial : &c->retry_max);
+		}
 	} else if (strcmp(section, "smtp") == 0) {
 		if (strcmp(name, "url") == 0) {
 			if (strncmp(value, "smtp://", 7) != 0 &&
@@ -795,7 +880,12 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 	if (ld->failed)
 		return 1; /* inih reports the first failing line only */
-	r = set_key(ld, section, name, value);
+	r = seen_add(ld, section, name);
+	if (r == -EEXIST)
+		r = bad(ld, "[%s] %s: set twice; give each key once", section,
+		    name);
+	if (r == 0)
+		r = set_key(ld, section, name, value);
 	if (r == -ENOMEM)
 		snprintf(ld->err, sizeof(ld->err), "out of memory");
 	ld->failed = r < 0;
@@ -974,6 +1064,14 @@ check_kinds(struct loader *ld, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%d: [kind %s] due: '%s': %s",
 			    c->path, ld->klines[i].due, k->name, k->due, e);
 			return r;
+		}
+		/* every add of this kind would be refused */
+		if (t > now + PROTO_MAX_AHEAD) {
+			snprintf(err, errlen,
+			    "%s:%d: [kind %s] due: '%s' is more than 10 years "
+			    "ahead",
+			    c->path, ld->klines[i].due, k->name, k->due);
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -1209,6 +1307,15 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	}
 	if ((r = check_refs(c, err, errlen)) < 0)
 		goto out;
+	if (c->retry_max < c->retry_initial) {
+		snprintf(err, errlen,
+		    "%s:%d: [delivery] retry_max (%llds) is shorter than "
+		    "retry_initial (%llds)",
+		    path, ld.retry_line, (long long)c->retry_max,
+		    (long long)c->retry_initial);
+		r = -EINVAL;
+		goto out;
+	}
 	if (build_calendars(c) < 0)
 		goto oom;
 	if ((r = check_kinds(&ld, err, errlen)) < 0)
@@ -1243,6 +1350,7 @@ out:
 	if (ld.f != NULL)
 		fclose(ld.f);
 	free(ld.klines);
+	seen_free(&ld);
 	free(dir);
 	conf_free(c);
 	return r;

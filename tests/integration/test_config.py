@@ -205,6 +205,42 @@ def test_bad_configs_name_file_and_line():
         check(len(msg.splitlines()) == 1, f"not one line: {msg!r}")
 
 
+def test_repeats_orders_and_limits():
+    cases = [
+        ("[policy]\nnudge_before = 1h\nnudge_before = 2h\n", 3,
+         ["[policy] nudge_before", "twice"]),
+        ("[person dan]\nemail = a@example.com\n[person bin]\n"
+         "email = b@example.com\n[person dan]\nemail = c@example.com\n", 6,
+         ["[person dan] email", "twice"]),
+        ("[daemon]\nlog_level = info\n[policy]\n[daemon]\n"
+         "log_level = debug\n", 5, ["log_level", "twice"]),
+        ("[delivery]\nretry_initial = 2h\nretry_max = 1h\n", 3,
+         ["retry_max", "retry_initial"]),
+        ("[delivery]\nretry_max = 10s\n", 2, ["retry_max", "retry_initial"]),
+        ("[kind decade]\ndue = 4000d\n", 2,
+         ["[kind decade] due", "10 years"]),
+        ("[daemon]\ndatabase = /tmp/same\nsocket = /tmp/same\n", 3,
+         ["socket", "database"]),
+        ("".join(f"[person p{i}]\ntimezone = UTC\n" for i in range(10001)),
+         20002, ["more than 10000 people"]),
+    ]
+    for text, line, words in cases:
+        r, path = check_config(text)
+        check_refused(r, path, line, words, text[:200])
+    good = [
+        "[calendar]\nholidays = 2026-12-25\nholidays = 2026-12-26\n",
+        "[person dan]\nemail = a@example.com\n[person dan]\n"
+        "manager = bin\n[person bin]\ntimezone = UTC\n",
+        "[delivery]\nretry_initial = 1m\nretry_max = 1m\n",
+        "[kind year]\ndue = 365d\n",
+        "".join(f"[person p{i}]\ntimezone = UTC\n" for i in range(8193)),
+        "".join(f"[person p{i}]\ntimezone = UTC\n" for i in range(10000)),
+    ]
+    for text in good:
+        r, _ = check_config(text)
+        check(r.returncode == 0, f"{text[:80]!r}: {r.stderr}")
+
+
 def test_missing_config_file():
     r = subprocess.run([PROMISED, "--check-config", "-c",
                         "/nonexistent/promised.conf"],
@@ -269,6 +305,7 @@ if __name__ == "__main__":
          test_bad_configs_name_file_and_line,
          test_calendar_kinds_and_digest_start,
          test_bad_calendar_kind_digest_values,
+         test_repeats_orders_and_limits,
          test_missing_config_file,
          test_version_and_help,
          test_sighup_reloads_and_keeps_old_on_error,
