@@ -719,6 +719,9 @@ set_key(
 		if (strcmp(name, "max_connections") == 0)
 			return set_count(ld, section, name, value, 1, 100000,
 			    &c->max_connections);
+		if (strcmp(name, "max_connections_per_user") == 0)
+			return set_count(ld, section, name, value, 1, 100000,
+			    &c->max_connections_per_user);
 		if (strcmp(name, "idle_timeout") == 0)
 			return set_duration(
 			    ld, section, name, value, 1, &c->idle_timeout);
@@ -1256,6 +1259,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	ld.c = c;
 	c->log_level = LOG_LEVEL_INFO;
 	c->max_connections = 1024;
+	c->max_connections_per_user = 64;
 	c->idle_timeout = 300;
 	c->durability_full = true;
 	c->nudge_before[0] = 24 * 3600;

@@ -62,8 +62,9 @@ struct conf {
 	char *database;
 	enum log_level log_level;
 	int64_t max_connections;
-	int64_t idle_timeout;      /* seconds without a whole request */
-	int64_t max_database_size; /* bytes, 0 for no limit */
+	int64_t max_connections_per_user; /* but root and admins */
+	int64_t idle_timeout;             /* seconds without a whole request */
+	int64_t max_database_size;        /* bytes, 0 for no limit */
 	/* fsync every commit (full), or only at checkpoints (normal: an
 	 * acknowledged promise survives a crash of promised, not of the
 	 * machine) */

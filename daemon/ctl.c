@@ -93,7 +93,7 @@ struct conn {
 	bool eof;     /* the client sent all it will: close once answered */
 	int in_err;   /* an unreadable request after the lines in hand */
 	bool dirty;
-	ev_tstamp active; /* when its last request was taken up */
+	ev_tstamp active; /* when its last whole request came in */
 	/* an import sent in parts: the promises of the parts so far, and
 	 * the size of their requests; NULL when none is under way */
 	json_t *import;
@@ -2706,7 +2706,6 @@ conn_work(struct conn *c, ev_tstamp until)
 
 	while (conn_can_work(c)) {
 		line = linebuf_next(&c->in, &len);
-		c->active = ev_now(c->ctl->loop);
 		if (len > 0)
 			handle_line(c, line, len);
 		if (ev_time() >= until)
@@ -2777,7 +2776,6 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 	int r;
 
-	(void)loop;
 	(void)revents;
 	n = read(c->fd, buf, sizeof(buf));
 	if (n == -1) {
@@ -2791,6 +2789,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->eof = true;
 	else if ((r = linebuf_append(&c->in, buf, (size_t)n)) < 0)
 		c->in_err = r;
+	if (linebuf_has_line(&c->in))
+		c->active = ev_now(loop);
 	conn_work(c, ev_time() + SLICE_SECONDS);
 }
 
@@ -2997,10 +2997,10 @@ peer_login(int fd, char *buf, size_t len, uid_t *ret_uid)
 }
 
 /*
- * Closes connections that had no request taken up for idle_timeout and
- * have none waiting its turn: a client trickling a byte now and then, one
- * reading a reply a byte at a time, or one gone quiet, must not hold a
- * connection slot for ever.  One sweep
+ * Closes connections that sent no whole request for idle_timeout and have
+ * none that may be taken up now: a client trickling a byte now and then,
+ * one reading its replies a little at a time, or one gone quiet, must not
+ * hold a connection slot for ever.  One sweep
  * every quarter period over at most max_connections is cheaper than a
  * timer per connection (ev.pod, "Be smart about timeouts").
  */
@@ -3021,8 +3021,10 @@ idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    (ctl->backup != NULL && ctl->backup->c == c))
 			continue;
 		log_debug("client %s: idle, closing", c->login);
-		(void)!send(
-		    c->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* the reason is a line of its own, never inside another */
+		if (c->out_off == c->out_len)
+			(void)!send(c->fd, bye, sizeof(bye) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		conn_close(c);
 	}
 	w->repeat = (ev_tstamp)ctl->conf->idle_timeout / 4.;
@@ -3084,6 +3086,53 @@ set_max_conns(struct ctl *ctl)
 	    ctl->max_conns);
 }
 
+/* tells a client it is not served (a message of printable ASCII with
+ * nothing to escape) and closes its connection */
+static void
+turn_away(int fd, const char *why)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line),
+	    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
+	    "\"message\":\"%s\"}}\n",
+	    why);
+
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)!send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+/*
+ * True (and c's connection turned away) if c's user already holds
+ * max_connections_per_user: one user holding every connection would lock
+ * everyone else out.  Root and admins may hold more, to mend things.
+ * Counting walks the connections, at most max_connections of them.
+ */
+static bool
+over_share(struct ctl *ctl, struct conn *c)
+{
+	const struct conn *o;
+	int64_t n = 0;
+	char why[160];
+
+	if (c->uid == 0 || conf_is_admin(ctl->conf, c->login))
+		return false;
+	for (o = ctl->conns; o != NULL; o = o->next)
+		if (o->uid == c->uid)
+			n++;
+	if (n < ctl->conf->max_connections_per_user)
+		return false;
+	log_debug("client %s: turned away, holding %" PRId64
+	          " connections already",
+	    c->login, n);
+	/* the login is checked (util_login_ok) or "uid:N": nothing to escape */
+	snprintf(why, sizeof(why),
+	    "too many connections from '%s' (at most %" PRId64 " per user)",
+	    c->login, ctl->conf->max_connections_per_user);
+	turn_away(c->fd, why);
+	return true;
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -3108,13 +3157,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ctl->fd_short = false;
 		}
 		if (ctl->n_conns >= ctl->max_conns) {
-			static const char busy[] =
-			    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
-			    "\"message\":\"too many connections\"}}\n";
-
-			(void)!send(fd, busy, sizeof(busy) - 1,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(fd);
+			turn_away(fd, "too many connections");
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
@@ -3134,6 +3177,11 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			linebuf_free(&c->in);
 			free(c);
 			close(fd);
+			continue;
+		}
+		if (over_share(ctl, c)) {
+			linebuf_free(&c->in);
+			free(c);
 			continue;
 		}
 		ev_io_init(&c->rio, read_cb, fd, EV_READ);

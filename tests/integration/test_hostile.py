@@ -31,6 +31,28 @@ sys.stdin.read()
 """
 
 
+# a client run as another user that opens argv[2] connections, asks each
+# for status, prints what each was answered (one JSON list), and holds
+# them until stdin closes
+HOLD = r"""
+import json, socket, sys
+out, held = [], []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    try:
+        s.sendall(b'{"v":1,"op":"status"}\n')
+    except OSError:
+        pass
+    r = json.loads(s.makefile().readline())
+    out.append("ok" if r["ok"] else r["error"]["message"])
+    held.append(s)
+print(json.dumps(out), flush=True)
+sys.stdin.read()
+"""
+
+
 def as_nobody():
     pw = pwd.getpwnam("nobody")
     return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
@@ -106,18 +128,20 @@ def sanitized():
                 or os.environ.get("PROMISED_VALGRIND"))
 
 
-def import_promises(d, n, owner=None):
+def import_promises(d, n, owner=None, pad=100):
     due = int(time.time()) + 30 * 86400
-    items = [{"title": f"promise {i} " + "x" * 100, "due_at": due,
+    items = [{"title": f"promise {i} " + "x" * pad, "due_at": due,
               "nudge": []} for i in range(n)]
     if owner:
         for it in items:
             it["owner"] = owner
     c = Conn(d)
     try:
-        for i in range(0, n, 200):
-            r = c.call({"v": 1, "op": "import", "promises": items[i:i + 200],
-                        "more": i + 200 < n})
+        step = 40000 // (pad + 100)
+        for i in range(0, n, step):
+            r = c.call({"v": 1, "op": "import",
+                        "promises": items[i:i + step],
+                        "more": i + step < n})
             check(r["ok"], r)
     finally:
         c.close()
@@ -311,8 +335,74 @@ def test_max_connections_held_within_the_open_file_limit():
         d.cleanup()
 
 
+def test_one_user_cannot_take_every_connection():
+    """nobody holds their share of the connections and is turned away
+    past it; root, past that share, is still served."""
+    d = Daemon("hshare")
+    d.write_conf(conf_extra="\n[daemon]\nmax_connections = 8\n"
+                            "max_connections_per_user = 3\n")
+    d.start()
+    open_up(d)
+    hog = subprocess.Popen(as_nobody() + [sys.executable, "-c", HOLD,
+                                          d.sock, "6"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True)
+    conns = []
+    try:
+        got = json.loads(hog.stdout.readline())
+        print(f"     nobody's 6 connections: {got}")
+        check(got[:3] == ["ok"] * 3, got)
+        check(all("too many connections from 'nobody' (at most 3 per "
+                  "user)" == m for m in got[3:]), got)
+        # root (exempt from the share) takes the other 5
+        for _ in range(5):
+            c = Conn(d)
+            conns.append(c)
+            check(c.call({"v": 1, "op": "status"})["ok"], "root refused")
+    finally:
+        for c in conns:
+            c.close()
+        end(hog)
+        d.stop()
+        d.cleanup()
+
+
+def test_reading_a_reply_slowly_does_not_keep_a_connection():
+    """The idle timeout counts from the last request: a client reading a
+    large reply a little at a time is closed all the same."""
+    d = Daemon("hslow")
+    d.write_conf(conf_extra="\n[daemon]\nidle_timeout = 1s\n")
+    d.start()
+    try:
+        import_promises(d, 1000, pad=400)
+        c = Conn(d)
+        c.s.settimeout(0.05)
+        # about 3.5 MB of replies, read at most 16 KiB each 20 ms
+        c.send(b'{"v":1,"op":"export"}\n' * 4)
+        t0 = time.monotonic()
+        closed = None
+        while time.monotonic() - t0 < 8:
+            try:
+                c.s.recv(16384)
+            except OSError:
+                pass
+            if "idle, closing" in d.log_text():
+                closed = time.monotonic() - t0
+                break
+            time.sleep(0.02)
+        print(f"     slow reader closed after {closed} s")
+        check(closed is not None and closed < 3,
+              "a slow reader kept its connection")
+        c.close()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_export_flood_stalls_nobody,
          test_deliveries_and_metrics_floods_stall_nobody,
          test_out_of_descriptors_pauses_instead_of_spinning,
-         test_max_connections_held_within_the_open_file_limit])
+         test_max_connections_held_within_the_open_file_limit,
+         test_one_user_cannot_take_every_connection,
+         test_reading_a_reply_slowly_does_not_keep_a_connection])
