@@ -1109,6 +1109,8 @@ put_recipients(const json_t *list, bool channels)
 			fputs(" by ", stdout);
 			put_str(s);
 		}
+		if (json_is_integer(json_object_get(dl, "held_until")))
+			fputs(" (held for their business hours)", stdout);
 	}
 }
 
@@ -1471,6 +1473,9 @@ show_schedule(const json_t *sched)
 				    jint(to, "level", 0));
 			fputs(": ", stdout);
 			put_str(jstr(st, "rule"));
+			if (json_is_integer(json_object_get(to, "held_until")))
+				fputs(
+				    "; held for their business hours", stdout);
 			putchar('\n');
 		}
 	}

@@ -772,6 +772,18 @@ set_key(
 		if (strcmp(name, "escalate_up_after") == 0)
 			return set_count(ld, section, name, value, 1, 1000,
 			    &c->escalate_up_after);
+		if (strcmp(name, "escalate_in_business_hours") == 0) {
+			if (strcmp(value, "true") == 0)
+				c->escalate_in_hours = true;
+			else if (strcmp(value, "false") == 0)
+				c->escalate_in_hours = false;
+			else
+				return bad(ld,
+				    "[policy] escalate_in_business_hours: '%s' "
+				    "is not true or false",
+				    value);
+			return 0;
+		}
 		if (strcmp(name, "fallback_manager") == 0) {
 			if (!util_login_ok(value))
 				return bad(ld,
@@ -1132,6 +1144,22 @@ conf_business_before(const struct conf *c, const char *login, int64_t t)
 	return r;
 }
 
+int64_t
+conf_business_after(const struct conf *c, const char *login, int64_t t)
+{
+	const struct calendar *cal;
+	const char *zone;
+	struct tz_save tz;
+	int64_t r;
+
+	cal = conf_calendar_of(c, login, &zone);
+	if (tz_enter(&tz, zone) < 0)
+		return -1;
+	r = calendar_next_open(cal, t);
+	tz_leave(&tz);
+	return r;
+}
+
 bool
 conf_keeps_hours(const struct conf *c, const char *login)
 {
@@ -1268,6 +1296,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->escalate_after = 0;
 	c->escalation_repeat = 24 * 3600;
 	c->escalate_up_after = 2;
+	c->escalate_in_hours = true;
 	c->concurrency = 32;
 	c->give_up_after = 24 * 3600;
 	c->retry_initial = 30;

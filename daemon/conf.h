@@ -78,6 +78,8 @@ struct conf {
 	int64_t escalation_repeat;
 	int64_t escalate_up_after; /* repeats before the next level is told */
 	char *fallback_manager;    /* for owners with no [person] manager */
+	/* escalations wait for their recipient's business hours to open */
+	bool escalate_in_hours;
 	/* [delivery] */
 	char *delivery_log;
 	int64_t concurrency;   /* deliveries in flight at once */
@@ -173,6 +175,13 @@ int conf_when(const struct conf *c, const char *login, const char *text,
  */
 int64_t conf_business_before(
     const struct conf *c, const char *login, int64_t t);
+
+/*
+ * t if it lies within login's business hours, else their next opening
+ * (calendar_next_open in login's calendar and zone), or -1 as above.  For
+ * holding an escalation that would reach them while they are away.
+ */
+int64_t conf_business_after(const struct conf *c, const char *login, int64_t t);
 
 /* conf_when(c, login, k->due, now, ret, err): the due time of a new
  * promise of kind k owned by login */

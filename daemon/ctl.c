@@ -1484,7 +1484,8 @@ add_local_times(json_t *to, int64_t at)
 
 	json_array_foreach(to, i, o)
 	{
-		if (tz_enter(
+		if (json_object_get(o, "local") != NULL ||
+		    tz_enter(
 		        &tz, json_string_value(json_object_get(o, "zone"))) < 0)
 			continue;
 		timefmt_local(at, buf, sizeof(buf));
@@ -1518,6 +1519,36 @@ nudge_rule(struct req *r, const struct promise_rec *p, int64_t lead, int64_t at,
 		}
 	}
 	snprintf(buf, len, "nudge %s before the deadline", d);
+}
+
+/*
+ * An escalation that would reach someone outside their business hours
+ * waits for the next opening: "held_until" on their entry, and their
+ * "local" that time.
+ */
+static void
+hold_escalations(struct req *r, json_t *to, int64_t at)
+{
+	struct tz_save tz;
+	json_t *o;
+	int64_t held;
+	size_t i;
+	char buf[64];
+
+	json_array_foreach(to, i, o)
+	{
+		held = deliver_escalation_at(r->ctl->dl,
+		    json_string_value(json_object_get(o, "to")), at);
+		if (held <= at)
+			continue;
+		json_object_set_new(o, "held_until", json_integer(held));
+		if (tz_enter(
+		        &tz, json_string_value(json_object_get(o, "zone"))) < 0)
+			continue;
+		timefmt_local(held, buf, sizeof(buf));
+		tz_leave(&tz);
+		json_object_set_new(o, "local", json_string(buf));
+	}
 }
 
 /* appends stage `stage` of p to out: when, what, why and to whom */
@@ -1558,6 +1589,8 @@ plan_stage(
 		json_decref(to);
 		return rc;
 	}
+	if (kind == SKIND_ESCALATION)
+		hold_escalations(r, to, at);
 	add_local_times(to, at);
 	o = json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)at, "kind",
 	    sched_kind_name(kind), "rule", rule, "to", to);

@@ -332,6 +332,23 @@ thread_root(const struct deliver *dl, const struct promise_rec *p, char *buf,
 }
 
 /*
+ * A nudge is moved earlier, to while the owner is still at work (ctl.c);
+ * an escalation cannot come before it is due, so it waits instead: a
+ * manager in Tokyo hears of a promise missed in Berlin on Friday evening
+ * on Monday morning, not at 01:00 on Saturday.
+ */
+int64_t
+deliver_escalation_at(const struct deliver *dl, const char *login, int64_t at)
+{
+	int64_t open;
+
+	if (!dl->conf->escalate_in_hours || !conf_keeps_hours(dl->conf, login))
+		return at;
+	open = conf_business_after(dl->conf, login, at);
+	return open > at ? open : at;
+}
+
+/*
  * Writes the rows telling login of event (base plus its extras) by every
  * channel that reaches them, queues them for after the commit, and appends
  * {"delivery","to","channel"} for each to out.  Each payload is base with
@@ -353,10 +370,30 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 	struct backend *b;
 	json_t *recipient = NULL;
 	char uid[33], proot[256], *text = NULL;
-	int64_t nmail = 0, pid = p != NULL ? p->id : 0;
+	const char *event = json_string_value(json_object_get(base, "event"));
+	int64_t nmail = 0, pid = p != NULL ? p->id : 0, now = util_now();
+	int64_t hold = 0; /* when the first try may be, if not at once */
 	size_t i, j, n = channels_for(dl, login, p != NULL, ch);
+	bool held = false;
 	int rc = 0;
 
+	if (p != NULL && event != NULL &&
+	    strcmp(event, "promise.escalation") == 0)
+		hold = deliver_escalation_at(dl, login, now);
+	if (hold <= now)
+		hold = 0;
+	/* the repeats while they are away are one notice when they are
+	 * back, not a pile of them: history names them, held */
+	if (hold > 0 &&
+	    (rc = store_delivery_held(dl->st, pid, login, event, now, &held)) <
+	        0)
+		return rc;
+	if (held)
+		return json_array_append_new(out,
+		           json_pack("{s:s,s:I}", "to", login, "held_until",
+		               (json_int_t)hold)) == 0
+		    ? 0
+		    : -ENOMEM;
 	recipient = json_pack("{s:s,s:s?,s:s?,s:s?}", "login", login, "email",
 	    who ? who->email : NULL, "webhook", who ? who->webhook : NULL,
 	    "timezone", who ? who->timezone : NULL);
@@ -395,14 +432,20 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 		r.recipient = login;
 		r.channel = channel_names[ch[i]];
 		r.payload = text;
-		r.created_at = util_now();
+		r.created_at = now;
 		rc = store_delivery_add(dl->st, uid, pid, r.kind, login,
 		    r.channel, text, r.created_at, &r.id);
+		if (rc == 0 && hold > 0)
+			rc = store_delivery_requeue(dl->st, r.id, hold);
 		if (rc < 0)
 			break;
 		json_array_append_new(out,
 		    json_pack("{s:s,s:s,s:s}", "delivery", uid, "to", login,
 		        "channel", r.channel));
+		if (hold > 0)
+			json_object_set_new(
+			    json_array_get(out, json_array_size(out) - 1),
+			    "held_until", json_integer(hold));
 		d = delivery_new(dl, &r);
 		if (d == NULL) {
 			/* the row is written and goes out at the next start */
@@ -413,6 +456,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 			if (b->render != NULL)
 				b->render(b, d, base);
 			d->fresh = true;
+			d->hold_until = hold;
 			queue(dl, d);
 		}
 		for (j = 0; j < ARRAY_SIZE(extras); j++)
@@ -676,9 +720,12 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 		next_ms = now_ms +
 		    (retry_after > 0 ? retry_after * 1000
 		                     : backoff_ms(dl->conf, d->attempts + 1));
-		/* give up once the next try would fall past the window */
-		final =
-		    next_ms / 1000 - d->created_at > dl->conf->give_up_after;
+		/* give up once the next try would fall past the window, which
+		 * opens with the first try: a held escalation's is later */
+		final = next_ms / 1000 -
+		        (d->hold_until > d->created_at ? d->hold_until
+		                                       : d->created_at) >
+		    dl->conf->give_up_after;
 	}
 	/* one statement is atomic on its own, and this runs once per
 	 * delivery: only a failure for good, which writes several, needs
@@ -782,9 +829,17 @@ deliver_after_commit(struct deliver *dl, bool ok)
 		if (d->fresh) {
 			/* the row is committed: now it is true */
 			about(d, what, sizeof(what));
-			log_info("delivery %s: %s queued for '%s' via %s",
-			    d->uid, what, d->recipient, d->channel);
+			log_info("delivery %s: %s queued for '%s' via %s%s",
+			    d->uid, what, d->recipient, d->channel,
+			    d->hold_until > 0
+			        ? ", held for their business hours"
+			        : "");
 			d->fresh = false;
+			if (d->hold_until > 0) {
+				sched_timer_add(
+				    dl->s, &d->retry, d->hold_until * 1000);
+				continue;
+			}
 		}
 		start(dl, d);
 	}
@@ -849,6 +904,9 @@ resume_cb(void *arg, const struct delivery_rec *r)
 	d = delivery_new(dl, r);
 	if (d == NULL)
 		return -ENOMEM;
+	/* never tried and due after it was made: held for business hours */
+	if (r->attempts == 0 && r->next_attempt_at > r->created_at)
+		d->hold_until = r->next_attempt_at;
 	if (r->next_attempt_at <= util_now())
 		queue(dl, d);
 	else

@@ -36,6 +36,9 @@ struct delivery {
 	char *payload;    /* one line of JSON */
 	int64_t attempts; /* finished attempts before this one */
 	bool fresh;       /* a new row: logged as queued once it commits */
+	/* a new escalation's first try waits until then (epoch s), when
+	 * the recipient's business hours open; 0: at once */
+	int64_t hold_until;
 	int64_t created_at;
 	/* what the channel's backend made of the payload while it was still
 	 * parsed (see render below), for the first attempt only; NULL
@@ -153,6 +156,13 @@ void deliver_after_commit(struct deliver *dl, bool ok);
 void deliver_done(
     struct delivery *d, int rc, const char *error, int64_t retry_after);
 
+/*
+ * When an escalation due at at reaches login: at, or with [policy]
+ * escalate_in_business_hours and business hours for login, the next
+ * opening of those hours (their first try is held until then).
+ */
+int64_t deliver_escalation_at(
+    const struct deliver *dl, const char *login, int64_t at);
 /*
  * Who deliver_event would tell of schedule stage kind (arg: the nudge's
  * lead, the escalation's repeat) due at at, without writing or sending:

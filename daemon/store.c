@@ -153,6 +153,7 @@ enum stmt {
 	ST_DELIVERY_FAILED,
 	ST_DELIVERY_PENDING,
 	ST_DELIVERY_COUNT,
+	ST_DELIVERY_HELD,
 	ST_ESCALATED,
 	ST_ACK,
 	ST_ACKED_UNTIL,
@@ -267,6 +268,10 @@ static const char *const stmt_sql[ST_MAX] = {
                             "WHERE state = 'pending' ORDER BY id",
     [ST_DELIVERY_COUNT] = "SELECT count(*) FROM deliveries "
                           "WHERE promise_id = ? AND channel = ?",
+    [ST_DELIVERY_HELD] = "SELECT count(*) FROM deliveries "
+                         "WHERE promise_id = ? AND recipient = ? "
+                         "AND kind = ? AND state = 'pending' "
+                         "AND attempts = 0 AND next_attempt_at > ?",
     [ST_ESCALATED] = "SELECT DISTINCT recipient FROM deliveries "
                      "WHERE promise_id = ? AND kind = 'promise.escalation' "
                      "ORDER BY recipient",
@@ -1709,6 +1714,27 @@ store_delivery_count(
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*ret = sqlite3_column_int64(s, 0);
+	else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+int
+store_delivery_held(struct store *st, int64_t promise_id, const char *recipient,
+    const char *kind, int64_t after, bool *ret)
+{
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_HELD];
+	int rc, r = 0;
+
+	sqlite3_bind_int64(s, 1, promise_id);
+	bind_text(s, 2, recipient);
+	bind_text(s, 3, kind);
+	sqlite3_bind_int64(s, 4, after);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(s, 0) > 0;
 	else
 		r = fail(st, rc);
 	sqlite3_reset(s);

@@ -234,6 +234,10 @@ int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 int store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
     const char *kind, const char *recipient, const char *channel,
     const char *payload, int64_t now, int64_t *ret_id);
+/* *ret: a delivery of kind about the promise to recipient waits, never
+ * tried, for a time after `after` (held for the recipient's hours) */
+int store_delivery_held(struct store *st, int64_t promise_id,
+    const char *recipient, const char *kind, int64_t after, bool *ret);
 /* records a finished attempt: sent, or failed for good, or retried later */
 int store_delivery_sent(struct store *st, int64_t id, int64_t now);
 int store_delivery_retry(

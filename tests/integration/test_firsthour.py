@@ -3,6 +3,7 @@ hints to the second, one JSON document per command, short delivery ids,
 CSV round trips, escalations in the manager's hours, and the smaller
 refusals and messages."""
 
+import calendar
 import getpass
 import json
 import os
@@ -10,7 +11,7 @@ import re
 import subprocess
 import time
 
-from harness import PROMISE, Daemon, check, run, wait_for
+from harness import PROMISE, PROMISED, Daemon, check, run, wait_for
 from httpsink import HttpSink
 
 ME = getpass.getuser()
@@ -222,11 +223,110 @@ def test_delivery_ids_shortest_unique_prefix():
             d.cleanup()
 
 
+def hours_ahead(now):
+    """boss's business hours: one hour a day, opening 1-2 h from now
+    (UTC), so that now is always closed; and that next opening."""
+    start = (time.gmtime(now).tm_hour + 2) % 24
+    day = calendar.timegm(time.gmtime(now)[:3] + (0, 0, 0))
+    opening = day + start * 3600
+    if opening <= now:
+        opening += 86400
+    return f"Mon-Sun {start:02d}:00-{start + 1:02d}:00", opening
+
+
+def test_escalations_wait_for_the_managers_hours():
+    for policy_at_once in (False, True):
+        with HttpSink().start() as sink:
+            now = int(time.time())
+            hours, opening = hours_ahead(now)
+            d = Daemon("hours")
+            policy = "escalate_after = 1s\nescalation_repeat = 1s\n"
+            if policy_at_once:
+                policy += "escalate_in_business_hours = false\n"
+            d.write_conf(policy=policy, conf_extra=(
+                f"[person {ME}]\nwebhook = {sink.url('/me')}\n"
+                "manager = boss\n"
+                f"[person boss]\nwebhook = {sink.url('/boss')}\n"
+                f"timezone = UTC\nbusiness_hours = {hours}\n"))
+            d.start()
+            try:
+                # explain says so ahead of time
+                later = d.json("add", "quote", "--due", "+30m", "--nudge",
+                               "none")["promise"]
+                plan = d.json("explain", str(later["id"]))["schedule"]
+                esc = [t for st in plan if st["kind"] == "escalation"
+                       for t in st["to"] if t["to"] == "boss"]
+                check(esc, plan)
+                text = d.client("explain", str(later["id"])).stdout
+                if policy_at_once:
+                    check(all("held_until" not in t for t in esc), esc)
+                    check("held for" not in text, text)
+                else:
+                    check(all(t["held_until"] == opening for t in esc), esc)
+                    check("held for their business hours" in text, text)
+                d.client("cancel", str(later["id"]), "--reason", "test")
+                p = d.json("add", "call back", "--due", "+2s", "--nudge",
+                           "none")["promise"]
+                pid = str(p["id"])
+
+                def boss_rows():
+                    return [x for x in d.json("show", pid)["deliveries"]
+                            if x["recipient"] == "boss"]
+                wait_for(boss_rows, timeout=20, what="an escalation row")
+                if policy_at_once:
+                    wait_for(lambda: [r for r in sink.requests()
+                                      if r["path"] == "/boss"], timeout=20,
+                             what="the escalation sent at once")
+                    continue
+                # repeats every second while boss is away: still one
+                # notice, held until the opening, and nothing sent
+                wait_for(lambda: len([e for e in d.json("show", pid)
+                                      ["events"]
+                                      if e["kind"] == "escalation"]) >= 3,
+                         timeout=20, what="three escalation repeats")
+                rows = boss_rows()
+                check(len(rows) == 1, rows)
+                check(rows[0]["state"] == "pending"
+                      and rows[0]["attempts"] == 0
+                      and rows[0]["next_attempt_at"] == opening, rows)
+                check(not [r for r in sink.requests()
+                           if r["path"] == "/boss"], sink.requests())
+                hist = d.client("show", pid).stdout
+                check("boss by webhook (held for their business hours)"
+                      in hist and "boss (held for their business hours)"
+                      in hist, hist)
+                # retry sends a held one now, as any pending one
+                d.client("retry", rows[0]["short"])
+                wait_for(lambda: [r for r in sink.requests()
+                                  if r["path"] == "/boss"], timeout=20,
+                         what="the held escalation, retried")
+            finally:
+                d.stop()
+                d.cleanup()
+
+
+def test_escalate_in_business_hours_is_true_or_false():
+    d = Daemon("hourscfg")
+    try:
+        for value, ok in (("true", True), ("false", True), ("yes", False)):
+            d.write_conf(policy=f"escalate_in_business_hours = {value}\n")
+            r = subprocess.run([PROMISED, "--check-config", "-c", d.conf],
+                               capture_output=True, text=True, timeout=30)
+            check((r.returncode == 0) == ok, (value, r))
+            if not ok:
+                check("escalate_in_business_hours: 'yes' is not true or "
+                      "false" in r.stderr, r.stderr)
+    finally:
+        d.cleanup()
+
+
 def main():
     run([test_hints_count_seconds,
          test_json_is_one_document_for_every_command,
          test_csv_export_imports,
-         test_delivery_ids_shortest_unique_prefix])
+         test_delivery_ids_shortest_unique_prefix,
+         test_escalations_wait_for_the_managers_hours,
+         test_escalate_in_business_hours_is_true_or_false])
 
 
 if __name__ == "__main__":
