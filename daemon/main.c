@@ -354,6 +354,18 @@ out:
 	return r;
 }
 
+/* the directory of path, made if missing; an error names both */
+static int
+mkdir_for(const char *what, const char *path)
+{
+	int r;
+
+	if ((r = util_mkdir_parent(path, 0750)) < 0)
+		log_errorx("cannot create the directory of the %s '%s': %s",
+		    what, path, strerror(-r));
+	return r;
+}
+
 static int
 run(struct daemon *d)
 {
@@ -366,14 +378,10 @@ run(struct daemon *d)
 	/* the database, its WAL and the delivery log hold people's
 	 * commitments: readable by the service alone */
 	umask(077);
-	if ((r = util_mkdir_parent(d->conf->database, 0750)) < 0 ||
-	    (r = util_mkdir_parent(d->conf->socket, 0750)) < 0 ||
-	    (r = util_mkdir_parent(d->conf->delivery_log, 0750)) < 0) {
-		log_errorx("cannot create a directory for the database, socket "
-		           "or delivery log: %s",
-		    strerror(-r));
+	if ((r = mkdir_for("database", d->conf->database)) < 0 ||
+	    (r = mkdir_for("socket", d->conf->socket)) < 0 ||
+	    (r = mkdir_for("delivery log", d->conf->delivery_log)) < 0)
 		return 1;
-	}
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL) {
 		log_errorx("cannot initialise the event loop");

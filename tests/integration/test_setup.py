@@ -1,0 +1,67 @@
+"""What an administrator meets when setting promised up: an error about a
+directory names it, and the client's default socket is the one the
+systemd socket unit listens on."""
+
+import os
+import re
+import subprocess
+
+from harness import PROMISE, PROMISED, Daemon, check, run
+
+UNIT_DIR = os.environ.get("PROMISED_UNIT_DIR", "")
+
+
+def test_directory_error_names_the_path():
+    d = Daemon("mkdir")
+    try:
+        # a file where a directory's parent should be: no mkdir can help
+        blocker = os.path.join(d.dir, "not-a-dir")
+        with open(blocker, "w") as f:
+            f.write("x\n")
+        for what, key in (("database", "database"), ("socket", "socket"),
+                          ("delivery log", "log")):
+            path = os.path.join(blocker, "sub", "file")
+            text = open(d.conf).read()
+            conf = re.sub(rf"^{key} = .*$", f"{key} = {path}", text,
+                          flags=re.M)
+            bad = os.path.join(d.dir, f"bad-{key}.conf")
+            with open(bad, "w") as f:
+                f.write(conf)
+            r = subprocess.run([PROMISED, "-c", bad], capture_output=True,
+                               text=True, timeout=30,
+                               stdin=subprocess.DEVNULL)
+            check(r.returncode == 1, f"{what}: exit {r.returncode}: "
+                                     f"{r.stderr}")
+            want = (f"cannot create the directory of the {what} '{path}': "
+                    f"Not a directory")
+            check(want in r.stderr, f"{what}: wanted '{want}' in: "
+                                    f"{r.stderr}")
+    finally:
+        d.cleanup()
+
+
+def test_client_default_socket_is_the_units():
+    r = subprocess.run([PROMISE, "--help"], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 0, r)
+    check("/run/promised/promised.sock" in r.stdout + r.stderr,
+          f"the default socket is not /run/promised/promised.sock:\n"
+          f"{r.stdout}{r.stderr}")
+    with open(os.path.join(UNIT_DIR, "promised.socket")) as f:
+        listen = [line.split("=", 1)[1].strip() for line in f
+                  if line.startswith("ListenStream=")]
+    check(listen == ["/run/promised/promised.sock"], listen)
+    # with no socket, the client names the path it tried
+    env = dict(os.environ)
+    env.pop("PROMISE_SOCKET", None)
+    r = subprocess.run([PROMISE, "status"], capture_output=True, text=True,
+                       timeout=30, env=env)
+    # (0 where a promised package runs on this machine)
+    check(r.returncode in (0, 3), r)
+    if r.returncode == 3:
+        check("/run/promised/promised.sock" in r.stderr, r.stderr)
+
+
+if __name__ == "__main__":
+    run([test_directory_error_names_the_path,
+         test_client_default_socket_is_the_units])
