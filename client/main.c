@@ -405,6 +405,53 @@ json_print(const json_t *o)
 	return 0;
 }
 
+/*
+ * Writes s to f with what could steer a terminal or turn text around
+ * shown as escapes: C0 and C1 controls and DEL as \xHH or \u00HH, bidi
+ * and zero-width characters as \uHHHH, bytes that are not UTF-8 as \xHH.
+ * For text from the daemon or a file, which anyone may have written.
+ */
+static void
+put_quoted(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp = 0;
+	size_t n;
+
+	for (; *p != '\0'; p += n) {
+		n = util_utf8_decode(p, &cp);
+		if (n == 0) {
+			fprintf(f, "\\x%02x", *p);
+			n = 1;
+		} else if (cp < 0x20 || cp == 0x7f)
+			fprintf(f, "\\x%02" PRIx32, cp);
+		else if ((cp >= 0x80 && cp < 0xa0) || util_cp_hidden(cp))
+			fprintf(f, "\\u%04" PRIx32, cp);
+		else
+			fwrite(p, 1, n, f);
+	}
+}
+
+/* "promise: " and fmt's text, quoted, on a line of stderr */
+static void
+vput_error(const char *fmt, va_list ap)
+{
+	char buf[1024], *big = NULL;
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	if ((n = vsnprintf(buf, sizeof(buf), fmt, ap)) < 0)
+		buf[0] = '\0';
+	if (n >= (int)sizeof(buf) && (big = malloc((size_t)n + 1)) != NULL)
+		(void)vsnprintf(big, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	fputs("promise: ", stderr);
+	/* cut at buf's size only if memory ran out */
+	put_quoted(stderr, big != NULL ? big : buf);
+	free(big);
+}
+
 static void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -415,9 +462,8 @@ errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("promise: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_error(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	va_start(ap, fmt);
@@ -431,9 +477,8 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("promise: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_error(fmt, ap);
 	va_end(ap);
 	fputs("\ntry 'promise --help'\n", stderr);
 	va_start(ap, fmt);
@@ -659,10 +704,25 @@ text_width(const char *s, size_t n)
 	return w;
 }
 
+/* true if the len bytes at p are a bidi or zero-width character */
+static bool
+hidden(const unsigned char *p, size_t len)
+{
+	unsigned char seq[5] = {0};
+	uint32_t cp = 0;
+
+	if (len < 2 || len > 4)
+		return false;
+	memcpy(seq, p, len);
+	return util_utf8_decode(seq, &cp) == len && util_cp_hidden(cp);
+}
+
 /*
  * Prints at most max code points of the n bytes at s.  Control characters
  * come out as '?' (whitespace ones as ' ') so a stored string cannot
- * steer the terminal.  Returns the number of columns printed.
+ * steer the terminal, and so do bidi and zero-width characters, which
+ * could make it read as something else.  Returns the number of columns
+ * printed.
  */
 static size_t
 put_text(const char *s, size_t n, size_t max)
@@ -677,7 +737,7 @@ put_text(const char *s, size_t n, size_t max)
 		if (*p == '\t' || *p == '\n' || *p == '\r')
 			putchar(' ');
 		else if (*p < 0x20 || *p == 0x7f ||
-		    (*p == 0xc2 && len == 2 && p[1] < 0xa0))
+		    (*p == 0xc2 && len == 2 && p[1] < 0xa0) || hidden(p, len))
 			putchar('?');
 		else
 			fwrite(p, 1, len, stdout);
@@ -1509,7 +1569,9 @@ out:
 static int
 import_bad(json_t *bad, size_t line, const char *msg)
 {
-	fprintf(stderr, "promise: line %zu: %s\n", line, msg);
+	fprintf(stderr, "promise: line %zu: ", line);
+	put_quoted(stderr, msg);
+	fputc('\n', stderr);
 	return json_array_append_new(bad,
 	           json_pack("{s:I,s:s}", "line", (json_int_t)line, "message",
 	               msg)) == 0

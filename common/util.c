@@ -58,15 +58,16 @@ util_mkdir_parent(const char *path, mode_t mode)
 	return 0;
 }
 
-/* length of the UTF-8 sequence starting at s, or 0 if it is not valid */
-static size_t
-utf8_len(const unsigned char *s)
+size_t
+util_utf8_decode(const unsigned char *s, uint32_t *ret)
 {
 	size_t n, i;
 	uint32_t cp;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*ret = s[0];
 		return 1;
+	}
 	if ((s[0] & 0xe0) == 0xc0) {
 		n = 2;
 		cp = s[0] & 0x1fu;
@@ -88,10 +89,45 @@ utf8_len(const unsigned char *s)
 	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*ret = cp;
+	return n;
+}
+
+/* length of the UTF-8 sequence starting at s, or 0 if it is not valid */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	uint32_t cp = 0;
+	size_t n = util_utf8_decode(s, &cp);
+
 	/* C1 controls are as unwelcome in a title as C0 ones */
-	if (cp >= 0x80 && cp < 0xa0)
+	if (n == 0 || (cp >= 0x80 && cp < 0xa0))
 		return 0;
 	return n;
+}
+
+bool
+util_cp_hidden(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+uint32_t
+util_text_hidden(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp = 0;
+	size_t n;
+
+	for (; *p != '\0'; p += n) {
+		if ((n = util_utf8_decode(p, &cp)) == 0)
+			n = 1;
+		else if (util_cp_hidden(cp))
+			return cp;
+	}
+	return 0;
 }
 
 bool

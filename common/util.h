@@ -67,6 +67,18 @@ int util_mkdir_parent(const char *path, mode_t mode);
  * allow_newline, newline excepted) */
 bool util_text_ok(const char *s, bool allow_newline);
 
+/* decodes the UTF-8 sequence at s into *ret; its length, or 0 if it is
+ * not valid (overlong, a surrogate, past U+10FFFF, cut short) */
+size_t util_utf8_decode(const unsigned char *s, uint32_t *ret);
+
+/* true for a code point that changes how text around it reads without
+ * showing itself: bidi controls (U+202A-202E, U+2066-2069, LRM, RLM,
+ * ALM) and zero-width ones (U+200B-200D, U+2060-2064, U+FEFF, U+180E) */
+bool util_cp_hidden(uint32_t cp);
+
+/* the first such code point in s, or 0 */
+uint32_t util_text_hidden(const char *s);
+
 /* true if s is a plausible login: 1-64 of [A-Za-z0-9._@-], not starting with
  * '-' */
 bool util_login_ok(const char *s);

@@ -569,6 +569,7 @@ get_text(struct req *r, const char *field, bool required, size_t max,
     bool multiline, const char **ret)
 {
 	enum proto_err e;
+	uint32_t hidden;
 
 	e = proto_get_str(
 	    r->body, field, required, max, ret, r->err, sizeof(r->err));
@@ -578,6 +579,15 @@ get_text(struct req *r, const char *field, bool required, size_t max,
 		snprintf(r->err, sizeof(r->err),
 		    "field '%s': contains control characters or invalid UTF-8",
 		    field);
+		return PROTO_INVALID;
+	}
+	/* shown to others in lists, histories and email subjects, where
+	 * such a character could make text read as something else */
+	if ((hidden = util_text_hidden(*ret)) != 0) {
+		snprintf(r->err, sizeof(r->err),
+		    "field '%s': contains U+%04" PRIX32
+		    ", an invisible or text-direction character",
+		    field, hidden);
 		return PROTO_INVALID;
 	}
 	if (required && strspn(*ret, " \t\n") == strlen(*ret)) {

@@ -311,8 +311,99 @@ def test_csv_export_neutralises_formulas():
         e.cleanup()
 
 
+RLO = "\u202e"
+HIDDEN = ["\u202e", "\u2066", "\u200b", "\u200f", "\ufeff", "\u2060"]
+
+
+def test_invisible_characters_refused():
+    d = Daemon("bidi").start()
+    try:
+        due = int(time.time()) + 86400
+        pid = d.json("add", "real", "--due", f"@{due}")["promise"]["id"]
+        for ch in HIDDEN:
+            cases = [
+                ("title", {"op": "add", "title": f"pay{ch}cod.exe",
+                           "due_at": due}),
+                ("for", {"op": "add", "title": "t", "for": f"A{ch}cme",
+                         "due_at": due}),
+                ("note", {"op": "add", "title": "t", "note": f"n{ch}",
+                          "due_at": due}),
+                ("reason", {"op": "snooze", "id": pid, "due_at": due + 60,
+                            "reason": f"r{ch}"}),
+                ("reason", {"op": "cancel", "id": pid, "reason": f"r{ch}"}),
+                ("note", {"op": "done", "id": pid, "note": f"n{ch}"}),
+            ]
+            for field, req in cases:
+                req["v"] = 1
+                r = d.call(req)
+                check(not r["ok"] and r["error"]["code"] == "invalid",
+                      f"{field} with U+{ord(ch):04X}: {r}")
+                check(f"field '{field}'" in r["error"]["message"], r)
+                check(f"U+{ord(ch):04X}" in r["error"]["message"], r)
+        # the client says so, without printing the character itself
+        r = d.client("add", f"invoice{RLO}fdp.exe", "--due", "in 1d",
+                     expect=1)
+        check("title" in r.stderr and RLO not in r.stderr, r.stderr)
+        check("U+202E" in r.stderr, r.stderr)
+        shown = d.json("show", str(pid))
+        check(shown["promise"]["state"] == "open", shown["promise"])
+        check(len(d.json("list")["promises"]) == 1, "something was added")
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+def test_client_quotes_what_it_prints():
+    d = Daemon("quote").start()
+    try:
+        esc = "\x1b]0;owned\x07\x1b[2J"
+        # a daemon message that echoes what was sent
+        r = d.client("list", "--state", f"x{esc}", expect=None)
+        check(r.returncode != 0, r)
+        check("\x1b" not in r.stderr and "\x07" not in r.stderr,
+              repr(r.stderr))
+        check("\\x1b" in r.stderr, repr(r.stderr))
+        # an import file's line comes back in the error, quoted
+        bad = json.dumps({"title": "x", "kind": f"k{esc}"}) + "\n"
+        bad += json.dumps({"title": "x", "due": "in 1d",
+                           "owner": f"b{esc}"}) + "\n"
+        r = d.client("import", "-", input=bad, expect=None)
+        check(r.returncode != 0, r)
+        check("\x1b" not in r.stderr and "\x07" not in r.stderr,
+              repr(r.stderr))
+        check("line 1" in r.stderr and "line 2" in r.stderr, r.stderr)
+        check("\\x1b]0;owned\\x07" in r.stderr, repr(r.stderr))
+        r = d.client("import", "-", input=f"title,due{esc}\nx,in 1d\n",
+                     expect=None)
+        check(r.returncode != 0 and "unknown column" in r.stderr, r.stderr)
+        check("\x1b" not in r.stderr, repr(r.stderr))
+        # text stored before invisible characters were refused is shown
+        # neutralised in list and show
+        pid = d.json("add", "old title", "--due", "in 1d",
+                     "--for", "Acme")["promise"]["id"]
+        d.stop()
+        import sqlite3
+        db = sqlite3.connect(d.db)
+        db.execute("UPDATE promises SET title = ?, for_whom = ? "
+                   "WHERE id = ?", (f"pay{RLO}cod.exe",
+                                    f"A\u200bcme\u2066", pid))
+        db.commit()
+        db.close()
+        d.start()
+        for args in (["list"], ["show", str(pid)]):
+            out = d.client(*args).stdout
+            for ch in HIDDEN:
+                check(ch not in out, f"{args}: U+{ord(ch):04X} in {out!r}")
+            check("pay?cod.exe" in out, out)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_list_search_of_blanks_is_invalid,
+    run([test_invisible_characters_refused,
+         test_client_quotes_what_it_prints,
+test_list_search_of_blanks_is_invalid,
          test_csv_export_neutralises_formulas,
 test_export_after_out_of_range,
          test_database_gone_is_not_recreated,

@@ -1007,11 +1007,54 @@ static const struct {
     {"dan\xff", false},
 };
 
+static const struct {
+	const char *name;
+	const char *s;
+	uint32_t hidden;
+} hidden_cases[] = {
+    {"plain", "Send Acme the quote", 0},
+    {"umlaut and emoji", "M\xc3\xbcller \xf0\x9f\x98\x80", 0},
+    {"U+00A0",
+        "a\xc2\xa0"
+        "b",
+        0},
+    {"U+202E RLO",
+        "invoice \xe2\x80\xae"
+        "fdp.exe",
+        0x202e},
+    {"U+202A LRE", "\xe2\x80\xaa", 0x202a},
+    {"U+2066 LRI", "x\xe2\x81\xa6", 0x2066},
+    {"U+2069 PDI", "x\xe2\x81\xa9", 0x2069},
+    {"U+200E LRM", "\xe2\x80\x8e", 0x200e},
+    {"U+061C ALM", "\xd8\x9c", 0x061c},
+    {"U+200B ZWSP",
+        "ad\xe2\x80\x8b"
+        "min",
+        0x200b},
+    {"U+200D ZWJ", "\xe2\x80\x8d", 0x200d},
+    {"U+2060 WJ", "\xe2\x81\xa0", 0x2060},
+    {"U+FEFF",
+        "\xef\xbb\xbf"
+        "hello",
+        0xfeff},
+    {"U+2065 unassigned", "\xe2\x81\xa5", 0},
+    {"U+2010 hyphen", "\xe2\x80\x90", 0},
+    {"U+2030 per mille", "\xe2\x80\xb0", 0},
+    {"first of two", "\xe2\x80\x8b\xe2\x80\xae", 0x200b},
+    {"after invalid byte", "\xff\xe2\x80\xae", 0x202e},
+};
+
 static void
 test_text(void)
 {
 	char login[80];
 	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hidden_cases); i++) {
+		setcase("util_text_hidden(%s)", hidden_cases[i].name);
+		CHECK(util_text_hidden(hidden_cases[i].s) ==
+		    hidden_cases[i].hidden);
+	}
 
 	for (i = 0; i < ARRAY_SIZE(text_cases); i++) {
 		const struct text_case *c = &text_cases[i];
