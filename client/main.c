@@ -2955,6 +2955,36 @@ out:
 	return status;
 }
 
+/* a line for each channel that is not simply up: the one place an
+ * operator sees that email is down, and that nothing was lost for it */
+static void
+put_channels(const json_t *channels)
+{
+	const char *name, *state;
+	const json_t *c;
+	char when[TIMEBUF], next[TIMEBUF], label[32];
+
+	json_object_foreach((json_t *)channels, name, c)
+	{
+		state = jstr(c, "state");
+		if (state == NULL || strcmp(state, "up") == 0)
+			continue;
+		snprintf(label, sizeof(label), "%s:", name);
+		if (strcmp(state, "down") == 0) {
+			timefmt_local(jint(c, "since", 0), when, sizeof(when));
+			timefmt_local(
+			    jint(c, "next_try", 0), next, sizeof(next));
+			printf("%-12s down since %s, %" PRId64
+			       " waiting, next try %s: %s\n",
+			    label, when, jint(c, "waiting", 0), next,
+			    jstr(c, "error") ? jstr(c, "error") : "?");
+		} else {
+			printf("%-12s %s, %" PRId64 " waiting\n", label, state,
+			    jint(c, "waiting", 0));
+		}
+	}
+}
+
 static int
 cmd_status(const struct cli *cli, const struct args *a)
 {
@@ -2989,6 +3019,7 @@ cmd_status(const struct cli *cli, const struct args *a)
 	       " in flight\n",
 	    jint(d, "pending", 0), jint(d, "failed", 0),
 	    jint(d, "inflight", 0));
+	put_channels(json_object_get(reply, "channels"));
 out:
 	json_decref(reply);
 	json_decref(req);

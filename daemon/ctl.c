@@ -2088,7 +2088,11 @@ op_status(struct req *r)
 	        "pending", (json_int_t)deliver_pending(r->ctl->dl), "failed",
 	        (json_int_t)n.deliveries_failed, "inflight",
 	        (json_int_t)deliver_inflight(r->ctl->dl));
-	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+	if (r->reply == NULL ||
+	    json_object_set_new(
+	        r->reply, "channels", deliver_channels(r->ctl->dl)) < 0)
+		return PROTO_INTERNAL;
+	return PROTO_OK;
 }
 
 /* 'path' for a message, or "the file" when too long to quote whole: a cut

@@ -42,6 +42,29 @@ static const char *const channel_names[CH_MAX] = {
     [CH_WEBHOOK] = "webhook",
 };
 
+/*
+ * A channel's state.  One relay carries all of a channel's email, so when
+ * it cannot be reached or refuses promised's login, every message would
+ * fail alike, none through any fault of its own: the channel is down.  Its
+ * deliveries then wait on its list, never given up, and one of them goes
+ * out now and then as a probe (backing off like a retry);
+ * the first answer that is not "down" brings the channel back and sends
+ * all that waited.  A channel with no backend (turned off by a reload)
+ * keeps its deliveries waiting the same way until a reload turns it on.
+ */
+struct chan {
+	struct sched_timer probe; /* first: the timer casts back */
+	struct deliver *dl;
+	enum channel ch;
+	bool down;
+	int64_t since;    /* down since (UTC seconds) */
+	int64_t next_try; /* the next probe (UTC seconds), 0 if none */
+	int64_t failures; /* failed tries while down, for the backoff */
+	char error[256];  /* the last one */
+	struct delivery *waiting, **waiting_tail; /* linked by qnext */
+	size_t n_waiting;
+};
+
 struct deliver {
 	struct ev_loop *loop;
 	struct store *st;
@@ -49,6 +72,7 @@ struct deliver {
 	const struct conf *conf;
 	struct curlev *cv;
 	struct backend *b[CH_MAX];
+	struct chan chan[CH_MAX];
 	struct delivery *all;
 	size_t n_all; /* deliveries on all: the outbox's pending rows */
 	struct delivery *queued, **queued_tail; /* waiting for the commit */
@@ -143,6 +167,19 @@ queue(struct deliver *dl, struct delivery *d)
 	dl->queued_tail = &d->qnext;
 }
 
+/* d waits for its channel to come back (or on) */
+static void
+wait_channel(struct deliver *dl, struct delivery *d)
+{
+	struct chan *c = &dl->chan[channel_from_name(d->channel)];
+
+	d->qnext = NULL;
+	d->waiting = true;
+	*c->waiting_tail = d;
+	c->waiting_tail = &d->qnext;
+	c->n_waiting++;
+}
+
 static void
 start_now(struct deliver *dl, struct delivery *d)
 {
@@ -150,23 +187,28 @@ start_now(struct deliver *dl, struct delivery *d)
 	char msg[256] = "";
 	int r;
 
-	dl->inflight++;
 	if (b == NULL) {
-		/* a channel switched off by a reload since the row was made */
-		snprintf(msg, sizeof(msg), "channel '%s' is not configured",
-		    d->channel);
-		deliver_done(d, -EAGAIN, msg, 0);
+		/* a channel switched off by a reload since the row was made:
+		 * it waits for a reload that turns the channel on again */
+		wait_channel(dl, d);
 		return;
 	}
+	dl->inflight++;
+	d->busy = true;
 	r = b->start(b, d, msg, sizeof(msg));
 	if (r < 0)
 		deliver_done(d, r, msg[0] ? msg : strerror(-r), 0);
 }
 
-/* starts d, or lines it up for a free slot under [delivery] concurrency */
+/* starts d, or lines it up for a free slot under [delivery] concurrency,
+ * or keeps it waiting while its channel is down */
 static void
 start(struct deliver *dl, struct delivery *d)
 {
+	if (dl->chan[channel_from_name(d->channel)].down) {
+		wait_channel(dl, d);
+		return;
+	}
 	if (dl->inflight >= (size_t)dl->conf->concurrency) {
 		d->qnext = NULL;
 		*dl->ready_tail = d;
@@ -187,7 +229,10 @@ pump(struct deliver *dl)
 		dl->ready = d->qnext;
 		if (dl->ready == NULL)
 			dl->ready_tail = &dl->ready;
-		start_now(dl, d);
+		if (dl->chan[channel_from_name(d->channel)].down)
+			wait_channel(dl, d);
+		else
+			start_now(dl, d);
 	}
 }
 
@@ -703,6 +748,97 @@ about(const struct delivery *d, char *buf, size_t len)
 		snprintf(buf, len, "%s", d->kind);
 }
 
+/* sends everything waiting for c: the channel is up (or on) again */
+static void
+release(struct deliver *dl, struct chan *c)
+{
+	struct delivery *d = c->waiting, *next;
+
+	c->waiting = NULL;
+	c->waiting_tail = &c->waiting;
+	c->n_waiting = 0;
+	for (; d != NULL; d = next) {
+		next = d->qnext;
+		d->waiting = false;
+		start(dl, d);
+	}
+}
+
+/* the channel's probe timer */
+static void
+probe_cb(struct sched_timer *t)
+{
+	struct chan *c = (struct chan *)t;
+	struct delivery *d = c->waiting;
+
+	c->next_try = 0;
+	if (d == NULL || c->dl->b[c->ch] == NULL) {
+		/* nothing to try it with: the next delivery will */
+		c->down = false;
+		return;
+	}
+	c->waiting = d->qnext;
+	if (c->waiting == NULL)
+		c->waiting_tail = &c->waiting;
+	c->n_waiting--;
+	d->waiting = false;
+	log_debug(
+	    "%s channel: trying delivery %s", channel_names[c->ch], d->uid);
+	start_now(c->dl, d);
+}
+
+static void
+probe_at(struct deliver *dl, struct chan *c, int64_t at_ms)
+{
+	c->next_try = (at_ms + 999) / 1000;
+	sched_timer_add(dl->s, &c->probe, at_ms);
+}
+
+/*
+ * d's channel failed it, not d itself: the channel is down (the log says
+ * so once), d waits with the rest, and a probe is due after a backoff.
+ * Returns when that is (ms).
+ */
+static int64_t
+channel_down(struct deliver *dl, struct delivery *d, const char *error)
+{
+	struct chan *c = &dl->chan[channel_from_name(d->channel)];
+	int64_t now_ms = util_now_ms(), at;
+
+	util_strlcpy(
+	    c->error, error != NULL ? error : "unreachable", sizeof(c->error));
+	at = now_ms + backoff_ms(dl->conf, ++c->failures);
+	if (!c->down) {
+		c->down = true;
+		c->since = now_ms / 1000;
+		log_errorx("%s channel down: %s; its deliveries wait for it, "
+		           "trying again in %" PRId64 " s",
+		    channel_names[c->ch], c->error, (at - now_ms + 999) / 1000);
+	}
+	/* the first failure of a burst sets the time: later ones, from
+	 * deliveries already under way, do not push it back */
+	if (!wtimer_pending(&c->probe.wt))
+		probe_at(dl, c, at);
+	return at;
+}
+
+/* an answer that is not "down" from a channel that was: it is back */
+static void
+channel_up(struct deliver *dl, struct chan *c)
+{
+	if (!c->down)
+		return;
+	log_info("%s channel back after %" PRId64 " s down: sending the %zu "
+	         "deliveries that waited",
+	    channel_names[c->ch], util_now() - c->since, c->n_waiting);
+	c->down = false;
+	c->failures = 0;
+	c->next_try = 0;
+	c->error[0] = '\0';
+	sched_timer_del(dl->s, &c->probe);
+	release(dl, c);
+}
+
 void
 deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 {
@@ -712,11 +848,15 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 	char what[96];
 	int64_t now_ms = util_now_ms(), now = now_ms / 1000, next_ms = 0;
 	bool final = rc == -EPERM;
+	bool down = rc == -ENETDOWN;
 	int r;
 
 	dl->inflight--;
+	d->busy = false;
 	u.now = now;
-	if (rc != 0 && !final) {
+	if (down)
+		next_ms = channel_down(dl, d, error);
+	if (rc != 0 && !final && !down) {
 		next_ms = now_ms +
 		    (retry_after > 0 ? retry_after * 1000
 		                     : backoff_ms(dl->conf, d->attempts + 1));
@@ -750,6 +890,8 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 			deliver_unwind(dl, mark);
 		}
 	}
+	if (!down)
+		channel_up(dl, &dl->chan[channel_from_name(d->channel)]);
 	pump(dl);
 	if (r == -ENOENT) {
 		/* only a rolled-back batch leaves a delivery without its row:
@@ -784,6 +926,13 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 		return;
 	}
 	d->attempts++;
+	if (down) {
+		/* channel_down said it once for all of them */
+		log_debug("delivery %s: %s to '%s' waits for the %s channel",
+		    d->uid, what, d->recipient, d->channel);
+		wait_channel(dl, d);
+		return;
+	}
 	log_warnx("delivery %s: %s to '%s' failed: %s, will retry in %" PRId64
 	          "s",
 	    d->uid, what, d->recipient, error, (next_ms - now_ms + 999) / 1000);
@@ -857,6 +1006,7 @@ retry_row_cb(void *arg, const struct delivery_rec *r)
 {
 	struct retry *rt = arg;
 	struct delivery *d;
+	struct chan *c;
 	int rc;
 
 	rt->id = r->id;
@@ -878,6 +1028,14 @@ retry_row_cb(void *arg, const struct delivery_rec *r)
 		/* waiting for its next try: make that now */
 		sched_timer_del(rt->dl->s, &d->retry);
 		queue(rt->dl, d);
+	} else if (d->waiting) {
+		/* waiting for its channel: try the channel now; one that is
+		 * off waits for a reload */
+		c = &rt->dl->chan[channel_from_name(d->channel)];
+		if (c->down) {
+			sched_timer_del(rt->dl->s, &c->probe);
+			probe_at(rt->dl, c, util_now_ms());
+		}
 	}
 	/* otherwise it is on its way already */
 	return 0;
@@ -932,6 +1090,59 @@ deliver_pending(const struct deliver *dl)
 	return dl->n_all;
 }
 
+json_t *
+deliver_channels(const struct deliver *dl)
+{
+	json_t *out = json_object(), *o;
+	const struct chan *c;
+	int i;
+
+	for (i = 0; out != NULL && i < CH_MAX; i++) {
+		c = &dl->chan[i];
+		if (dl->b[i] == NULL && c->n_waiting == 0)
+			continue;
+		o = json_pack("{s:s,s:I}", "state",
+		    dl->b[i] == NULL ? "off"
+		        : c->down    ? "down"
+		                     : "up",
+		    "waiting", (json_int_t)c->n_waiting);
+		if (o != NULL && c->down &&
+		    (json_object_set_new(o, "since", json_integer(c->since)) ||
+		        json_object_set_new(
+		            o, "error", json_string(c->error)) ||
+		        json_object_set_new(o, "next_try",
+		            c->next_try ? json_integer(c->next_try)
+		                        : json_null()))) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL ||
+		    json_object_set_new(out, channel_names[i], o) < 0) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	return out;
+}
+
+size_t
+deliver_channels_down(const struct deliver *dl, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < CH_MAX; i++)
+		if (dl->chan[i].down) {
+			if (len > 0)
+				snprintf(buf + strlen(buf), len - strlen(buf),
+				    "%s%s", n ? ", " : "", channel_names[i]);
+			n++;
+		}
+	return n;
+}
+
 /* opens the backends c asks for into b[]; the log one always */
 static int
 open_backends(struct deliver *dl, const struct conf *c,
@@ -948,28 +1159,83 @@ open_backends(struct deliver *dl, const struct conf *c,
 	return backend_webhook_open(&b[CH_WEBHOOK], dl->cv, c, err, errlen);
 }
 
+/*
+ * Email turned off: its backend goes, and with it what the mail thread
+ * had (see smtp_free), without deliver_done.  Those deliveries stay
+ * pending and wait, with every other email delivery, for a reload that
+ * turns email on: a message cut off on its way is sent again then (at
+ * least once, as ever).
+ */
+static void
+email_off(struct deliver *dl)
+{
+	struct chan *c = &dl->chan[CH_EMAIL];
+	struct backend *b = dl->b[CH_EMAIL];
+	struct delivery *d;
+
+	dl->b[CH_EMAIL] = NULL;
+	b->free(b);
+	for (d = dl->all; d != NULL; d = d->next) {
+		if (!d->busy || channel_from_name(d->channel) != CH_EMAIL)
+			continue;
+		d->busy = false;
+		dl->inflight--;
+		wait_channel(dl, d);
+	}
+	c->down = false;
+	c->failures = 0;
+	c->next_try = 0;
+	sched_timer_del(dl->s, &c->probe);
+	log_info("reload: email turned off; %zu email deliveries wait for it "
+	         "to be turned on again",
+	    c->n_waiting);
+}
+
 int
 deliver_reload(struct deliver *dl, const struct conf *c)
 {
+	struct backend *email = NULL;
 	char err[256];
 	int i, r;
 
-	/* a channel turned on or off needs its backend opened or kept
-	 * around for the deliveries still on their way: restart for that */
-	if ((c->smtp_url != NULL) != (dl->b[CH_EMAIL] != NULL))
-		log_warnx("reload: turning email on or off takes effect at "
-		          "restart");
+	/* a new backend first: if it cannot start, nothing has changed */
+	if (c->smtp_url != NULL && dl->b[CH_EMAIL] == NULL &&
+	    (r = backend_smtp_open(&email, dl->cv, c, err, sizeof(err))) < 0) {
+		log_warnx("reload: email channel: %s", err);
+		return r;
+	}
 	for (i = 0; i < CH_MAX; i++) {
-		if (dl->b[i] == NULL || dl->b[i]->reload == NULL)
+		if (dl->b[i] == NULL || dl->b[i]->reload == NULL ||
+		    (i == CH_EMAIL && c->smtp_url == NULL))
 			continue;
 		if ((r = dl->b[i]->reload(dl->b[i], c)) < 0) {
-			snprintf(err, sizeof(err), "%s", strerror(-r));
-			log_warnx(
-			    "reload: %s channel: %s", channel_names[i], err);
+			if (i == CH_LOG)
+				log_warnx("reload: delivery log '%s': %s",
+				    c->delivery_log, strerror(-r));
+			else
+				log_warnx("reload: %s channel: %s",
+				    channel_names[i], strerror(-r));
+			if (email != NULL)
+				email->free(email);
 			return r;
 		}
 	}
+	if (c->smtp_url == NULL && dl->b[CH_EMAIL] != NULL)
+		email_off(dl);
 	dl->conf = c;
+	if (email != NULL) {
+		dl->b[CH_EMAIL] = email;
+		log_info("reload: email turned on; sending the %zu email "
+		         "deliveries that waited",
+		    dl->chan[CH_EMAIL].n_waiting);
+		release(dl, &dl->chan[CH_EMAIL]);
+	}
+	/* a channel down may have been mended by this very reload */
+	for (i = 0; i < CH_MAX; i++)
+		if (dl->chan[i].down) {
+			sched_timer_del(dl->s, &dl->chan[i].probe);
+			probe_at(dl, &dl->chan[i], util_now_ms());
+		}
 	pump(dl);
 	return 0;
 }
@@ -979,7 +1245,7 @@ deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
     struct sched *s, const struct conf *c, char *err, size_t errlen)
 {
 	struct deliver *dl;
-	int r;
+	int i, r;
 
 	*ret = NULL;
 	dl = calloc(1, sizeof(*dl));
@@ -991,6 +1257,13 @@ deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
 	dl->conf = c;
 	dl->queued_tail = &dl->queued;
 	dl->ready_tail = &dl->ready;
+	for (i = 0; i < CH_MAX; i++) {
+		dl->chan[i].dl = dl;
+		dl->chan[i].ch = (enum channel)i;
+		dl->chan[i].waiting_tail = &dl->chan[i].waiting;
+		wtimer_init(&dl->chan[i].probe.wt);
+		dl->chan[i].probe.cb = probe_cb;
+	}
 	if ((r = curlev_open(&dl->cv, loop)) < 0) {
 		snprintf(err, errlen, "cannot initialise libcurl");
 		goto fail;
@@ -1014,9 +1287,12 @@ deliver_close(struct deliver *dl)
 	/* backends forget their deliveries first, then libcurl drops its
 	 * transfers; the deliveries stay pending in the store and go out
 	 * again at the next start */
-	for (i = 0; i < CH_MAX; i++)
+	for (i = 0; i < CH_MAX; i++) {
 		if (dl->b[i] != NULL)
 			dl->b[i]->free(dl->b[i]);
+		if (dl->chan[i].dl != NULL)
+			sched_timer_del(dl->s, &dl->chan[i].probe);
+	}
 	dl->cv = curlev_close(dl->cv);
 	while (dl->all != NULL)
 		delivery_free(dl->all);

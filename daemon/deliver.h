@@ -39,6 +39,8 @@ struct delivery {
 	/* a new escalation's first try waits until then (epoch s), when
 	 * the recipient's business hours open; 0: at once */
 	int64_t hold_until;
+	bool busy;    /* handed to a backend, not yet done */
+	bool waiting; /* for its channel (deliver.c's chan) */
 	int64_t created_at;
 	/* what the channel's backend made of the payload while it was still
 	 * parsed (see render below), for the first attempt only; NULL
@@ -150,8 +152,11 @@ void deliver_after_commit(struct deliver *dl, bool ok);
 /*
  * backends report an attempt's end: 0 sent; -EAGAIN (or any other
  * transient -errno) to retry later, after retry_after seconds when the
- * server said so (> 0), else by backoff; -EPERM never to retry.  error is
- * one line for the outbox and the log, with no secrets in it.
+ * server said so (> 0), else by backoff; -EPERM never to retry;
+ * -ENETDOWN when the channel failed rather than this delivery (its relay
+ * unreachable, or refusing promised's login): the channel is then down,
+ * and its deliveries wait for it without being given up.  error is one
+ * line for the outbox and the log, with no secrets in it.
  */
 void deliver_done(
     struct delivery *d, int rc, const char *error, int64_t retry_after);
@@ -177,5 +182,11 @@ size_t deliver_inflight(const struct deliver *dl);
 /* deliveries not yet sent nor given up: queued, under way or waiting to
  * retry (the outbox's pending rows, kept in memory) */
 size_t deliver_pending(const struct deliver *dl);
+/* for status: {CHANNEL: {"state": "up"|"down"|"off", "waiting": N, and when
+ * down "since", "error", "next_try"}} for each channel configured or
+ * holding deliveries; NULL when out of memory */
+json_t *deliver_channels(const struct deliver *dl);
+/* the names of the channels down, comma separated, into buf; how many */
+size_t deliver_channels_down(const struct deliver *dl, char *buf, size_t len);
 
 #endif

@@ -1358,6 +1358,41 @@ smtp_rc(CURLcode res, long code)
 }
 
 /*
+ * Whether the relay, rather than the message, failed: it could not be
+ * reached, its certificate did not pass, or it refused promised's login
+ * (RFC 4954: 530 authentication required, 534 mechanism too weak, 535
+ * credentials invalid, 454 temporary authentication failure; RFC 5321:
+ * 421 service not available).  Every other message would fail the same
+ * way, so the channel is down (deliver_done's -ENETDOWN) and no message
+ * is blamed for it.
+ */
+static bool
+smtp_channel_failed(CURLcode res, long code)
+{
+	if (res == CURLE_OK)
+		return false;
+	if (code == 421 || code == 454 || code == 530 || code == 534 ||
+	    code == 535)
+		return true;
+	switch (res) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * CURLOPT_XFERINFOFUNCTION, on the mail thread: libcurl calls it during
  * transfers and about once a second while it blocks for a reply (to the
  * end of the message in smtp_done, to QUIT when it disconnects), so a stop
@@ -1486,7 +1521,9 @@ back_cb(struct ev_loop *loop, ev_async *a, int revents)
 		next = x->next;
 		d = x->d;
 		rc = x->start_err < 0 ? x->start_err
-		                      : smtp_rc(x->result, x->code);
+		    : smtp_channel_failed(x->result, x->code)
+		    ? -ENETDOWN
+		    : smtp_rc(x->result, x->code);
 		err[0] = '\0';
 		if (rc != 0)
 			smtp_error(x, bs->c->smtp_password, x->result, x->code,

@@ -112,7 +112,8 @@ static void
 send_status(struct daemon *d)
 {
 	struct store_counts n;
-	char msg[256];
+	char msg[256], down[64];
+	size_t len;
 
 	if (d->st == NULL || store_counts(d->st, util_now(), &n) < 0)
 		return;
@@ -121,6 +122,9 @@ send_status(struct daemon *d)
 	    "failed",
 	    sched_count(d->s), sched_overdue(d->s), deliver_pending(d->dl),
 	    (long long)n.deliveries_failed);
+	len = strlen(msg);
+	if (deliver_channels_down(d->dl, down, sizeof(down)) > 0)
+		snprintf(msg + len, sizeof(msg) - len, "; down: %s", down);
 	(void)notify_send(msg);
 }
 
@@ -196,9 +200,8 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("reload: socket and database changes take effect "
 		          "only at restart");
 	if ((r = deliver_reload(d->dl, c)) < 0) {
-		log_warnx("reload: delivery log '%s': %s; keeping the running "
-		          "configuration",
-		    c->delivery_log, strerror(-r));
+		/* deliver_reload said which channel and why */
+		log_warnx("reload: keeping the running configuration");
 		conf_free(c);
 		goto out;
 	}

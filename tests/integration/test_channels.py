@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 
@@ -127,8 +128,203 @@ def test_bad_tls_settings_are_refused():
         d.cleanup()
 
 
+# ------------------------------------------------- a relay that is down ----
+
+def free_port():
+    """A loopback port nothing listens on (bound, then let go)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def email_rows(d):
+    db = sqlite3.connect(d.db)
+    try:
+        return db.execute("SELECT kind, state FROM deliveries "
+                          "WHERE channel = 'email'").fetchall()
+    finally:
+        db.close()
+
+
+def email_state(d):
+    return d.json("status").get("channels", {}).get("email", {})
+
+
+def promise_ids(sink):
+    """The promise ids of the messages the sink accepted, in order."""
+    out = []
+    for m in sink.messages():
+        g = re.match(r"\[promise (\d+)\]", str(m["message"]["Subject"]))
+        if g:
+            out.append(int(g.group(1)))
+    return out
+
+
+def check_held(d, n):
+    """n email deliveries wait, none failed, no notice of it went out."""
+    st = d.json("status")
+    check(st["deliveries"]["failed"] == 0, st)
+    rows = email_rows(d)
+    check(len(rows) == n and all(r[1] == "pending" for r in rows), rows)
+    check(not [x for x in d.deliveries()
+               if x["event"] == "promise.undeliverable"], d.deliveries())
+    down = lines(d, r"email channel down")
+    check(len(down) == 1 and "[error]" in down[0],
+          "not said once, at error:\n" + d.log_text())
+
+
+def test_refused_login_holds_the_queue():
+    d = Daemon("smtp-535")
+    sink = None
+    try:
+        pw = os.path.join(d.dir, "smtp.password")
+        with open(pw, "w") as f:
+            f.write("not-the-password\n")
+        sink = SmtpSink(auth=("promised", PASSWORD)).start(
+            os.path.join(d.dir, "sink"))
+        d.write_conf(conf_extra=smtp_conf(
+            sink.url, f"starttls = off\nusername = promised\n"
+                      f"password_file = {pw}\n"),
+            policy="escalate_after = 1h\n")
+        d.start()
+        ids = [d.json("add", f"Call back {i}", "--due", "+1s", "--nudge",
+                      "none")["promise"]["id"] for i in range(3)]
+        st = wait_for(lambda: email_state(d).get("state") == "down" and
+                      email_state(d), timeout=20, what="email down")
+        check("535" in st["error"], st)
+        check(PASSWORD not in d.log_text(), "password in the log")
+        # it keeps trying, with backoff, and holds everything meanwhile
+        wait_for(lambda: len(lines(d, r"email channel: trying")) >= 2,
+                 timeout=30, what="two more tries")
+        check_held(d, 3)
+        st = email_state(d)
+        check(st["waiting"] >= 2 and st["since"] > 0, st)
+        check(sink.records() == [], sink.records())
+        # the password mended and reloaded: the queue drains
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: sorted(set(promise_ids(sink))) == sorted(ids),
+                 timeout=20, what="the held mail")
+        wait_for(lambda: email_state(d).get("state") == "up" and
+                 d.json("status")["deliveries"]["pending"] == 0,
+                 what="email up and the outbox empty")
+        check(lines(d, r"\[info\]: email channel back"), d.log_text())
+        check(all(r[1] == "sent" for r in email_rows(d)), email_rows(d))
+    finally:
+        d.stop()
+        if sink is not None:
+            sink.stop(check=False)
+        d.cleanup()
+
+
+def test_unreachable_relay_holds_the_queue():
+    d = Daemon("smtp-closed")
+    sink = None
+    try:
+        d.write_conf(conf_extra=smtp_conf(
+            f"smtp://127.0.0.1:{free_port()}", "starttls = off\n"),
+            policy="escalate_after = 1h\n")
+        d.start()
+        ids = [d.json("add", f"Visit {i}", "--due", "+1s", "--nudge",
+                      "none")["promise"]["id"] for i in range(2)]
+        st = wait_for(lambda: email_state(d).get("state") == "down" and
+                      email_state(d), timeout=20, what="email down")
+        check(re.search(r"connect", st["error"], re.I), st)
+        check(st["next_try"] >= st["since"], st)
+        wait_for(lambda: len(lines(d, r"email channel: trying")) >= 2,
+                 timeout=30, what="two more tries")
+        check_held(d, 2)
+        r = d.client("status")
+        check(re.search(r"email: +down since", r.stdout), r.stdout)
+        # the relay up, and the configuration pointed at it
+        sink = SmtpSink().start(os.path.join(d.dir, "sink"))
+        d.write_conf(conf_extra=smtp_conf(sink.url, "starttls = off\n"),
+                     policy="escalate_after = 1h\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: sorted(set(promise_ids(sink))) == sorted(ids),
+                 timeout=20, what="the held mail")
+        wait_for(lambda: email_state(d).get("state") == "up",
+                 what="email up")
+    finally:
+        d.stop()
+        if sink is not None:
+            sink.stop(check=False)
+        d.cleanup()
+
+
+# -------------------------------------------- email on and off by reload ----
+
+def stuck_at_data(sink):
+    return all(r["count"] == 0 for r in sink.stats()["rules"])
+
+
+def test_reload_turns_email_off_and_on():
+    d = Daemon("smtp-toggle")
+    sink = None
+    try:
+        sink = SmtpSink().start(os.path.join(d.dir, "sink"))
+        on = smtp_conf(sink.url, "starttls = off\n")
+        off = on[on.index(f"[person {ME}]"):]
+        policy = "escalate_after = 1h\n"
+        d.write_conf(conf_extra=on, policy=policy)
+        d.start()
+        p1 = d.json("add", "First", "--due", "+1s", "--nudge",
+                    "none")["promise"]["id"]
+        wait_for(lambda: p1 in promise_ids(sink), timeout=20,
+                 what="the first mail")
+        # the next message is on its way when email is turned off
+        sink.respond(stage="data", delay=4)
+        p2 = d.json("add", "Second", "--due", "+1s", "--nudge",
+                    "none")["promise"]["id"]
+        wait_for(lambda: stuck_at_data(sink), timeout=20,
+                 what="the second mail under way")
+        d.write_conf(conf_extra=off, policy=policy)
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: lines(d, r"email turned off; 1 email deliveries "
+                                  r"wait"), what="email off")
+        st = d.json("status")
+        check(st["channels"]["email"] == {"state": "off", "waiting": 1}, st)
+        check(st["deliveries"]["pending"] == 1 and
+              st["deliveries"]["inflight"] == 0, st)
+        # while it is off, new notices go to the delivery log
+        p3 = d.json("add", "Third", "--due", "+1s", "--nudge",
+                    "none")["promise"]["id"]
+        wait_for(lambda: [x for x in d.deliveries()
+                          if x["promise"]["id"] == p3],
+                 timeout=20, what="the third notice in the log")
+        check(email_rows(d).count(("promise.due", "pending")) == 1,
+              email_rows(d))
+        check(not lines(d, r"takes effect at restart"), d.log_text())
+        # turned on again: what waited goes out, and new mail flows
+        d.write_conf(conf_extra=on, policy=policy)
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: lines(d, r"email turned on; sending the 1 "),
+                 what="email on")
+        wait_for(lambda: p2 in promise_ids(sink), timeout=20,
+                 what="the held mail")
+        p4 = d.json("add", "Fourth", "--due", "+1s", "--nudge",
+                    "none")["promise"]["id"]
+        wait_for(lambda: p4 in promise_ids(sink), timeout=20,
+                 what="mail after the reload")
+        check(p3 not in promise_ids(sink), promise_ids(sink))
+        wait_for(lambda: d.json("status")["deliveries"]["pending"] == 0,
+                 what="the outbox empty")
+        check(all(r[1] == "sent" for r in email_rows(d)), email_rows(d))
+    finally:
+        d.stop()
+        if sink is not None:
+            sink.stop(check=False)
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_private_ca_is_trusted_with_ca_file,
          test_self_signed_relay_fails_against_the_system_store,
          test_tls_verify_false_sends_and_warns_at_start,
-         test_bad_tls_settings_are_refused])
+         test_bad_tls_settings_are_refused,
+         test_refused_login_holds_the_queue,
+         test_unreachable_relay_holds_the_queue,
+         test_reload_turns_email_off_and_on])
