@@ -94,10 +94,12 @@ struct conn {
 	int in_err;   /* an unreadable request after the lines in hand */
 	bool dirty;
 	ev_tstamp active; /* when its last whole request came in */
-	/* an import sent in parts: the promises of the parts so far, and
-	 * the size of their requests; NULL when none is under way */
-	json_t *import;
-	size_t import_bytes;
+	/* an import sent in parts: the promises of each part so far as
+	 * compact JSON text (parsed, they would take twenty times the room),
+	 * how many, and the size of their requests; no parts when none is
+	 * under way */
+	char **import;
+	size_t import_parts, import_items, import_bytes;
 	struct conn *next, **pprev;
 	struct conn *dnext;
 };
@@ -116,6 +118,7 @@ struct ctl {
 	struct conn *conns;
 	size_t n_conns;
 	size_t max_conns; /* max_connections, within the open-file limit */
+	size_t staged;    /* import_bytes of every connection */
 	ev_timer idle;    /* sweeps connections idle past idle_timeout */
 	struct conn *dirty;
 	int64_t started_at;
@@ -1651,23 +1654,121 @@ op_explain(struct req *r)
 /* promises one export request returns */
 #define EXPORT_PAGE 1000
 
+/* the bytes of import parts held by all connections together: a user
+ * opening connection after connection must not fill the memory */
+#define IMPORT_STAGED_MAX (32 * 1024 * 1024)
+
+/* drops the parts of c's import under way */
+static void
+import_drop(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->import_parts; i++)
+		free(c->import[i]);
+	free(c->import);
+	c->import = NULL;
+	c->ctl->staged -= c->import_bytes;
+	c->import_parts = c->import_items = c->import_bytes = 0;
+}
+
 /*
  * A part of an import with more to come: its promises are held on the
- * connection until the last part, and dropped with it.
+ * connection, as text, until the last part, and dropped with it.
  */
 static enum proto_err
 import_stage(struct req *r, json_t *items)
 {
 	struct conn *c = r->c;
+	struct ctl *ctl = r->ctl;
+	char **parts, *text;
 
-	if (c->import == NULL && (c->import = json_array()) == NULL)
+	if (ctl->staged + r->len > (size_t)IMPORT_STAGED_MAX) {
+		snprintf(r->err, sizeof(r->err),
+		    "busy: imports under way hold %zu KiB of parts, near the "
+		    "%d MiB promised keeps at once; nothing was imported, "
+		    "send the import again later",
+		    ctl->staged >> 10, IMPORT_STAGED_MAX >> 20);
+		return PROTO_UNAVAILABLE;
+	}
+	parts = realloc(c->import, (c->import_parts + 1) * sizeof(*parts));
+	if (parts == NULL)
 		return PROTO_INTERNAL;
-	if (json_array_extend(c->import, items) < 0)
+	c->import = parts;
+	if ((text = json_dumps(items, JSON_COMPACT)) == NULL)
 		return PROTO_INTERNAL;
+	c->import[c->import_parts++] = text;
+	c->import_items += json_array_size(items);
 	c->import_bytes += r->len;
-	r->reply = json_pack("{s:b,s:I}", "ok", 1, "staged",
-	    (json_int_t)json_array_size(c->import));
+	ctl->staged += r->len;
+	r->reply = json_pack(
+	    "{s:b,s:I}", "ok", 1, "staged", (json_int_t)c->import_items);
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+}
+
+/* an import being checked and written, part after part */
+struct import_run {
+	bool dry;
+	json_t *bad, *ids;
+	struct promise_rec *made;
+	size_t n_made;
+	size_t at; /* the index of the part's first promise in the import */
+};
+
+/* checks each promise of items, and unless dry writes it; a bad one is
+ * listed, a failure of the store (returned) ends the import */
+static enum proto_err
+import_items(struct req *r, json_t *items, struct import_run *ir)
+{
+	struct sched_change ch;
+	struct promise_rec p;
+	json_t *item;
+	enum proto_err e;
+	size_t i;
+
+	json_array_foreach(items, i, item)
+	{
+		r->err[0] = '\0';
+		if (!json_is_object(item)) {
+			snprintf(r->err, sizeof(r->err), "not an object");
+			e = PROTO_INVALID;
+		} else if ((e = read_new(r, item, &p)) == PROTO_OK &&
+		    (e = check_owner(r, &p)) == PROTO_OK &&
+		    (e = resolve_new(r, item, &p)) == PROTO_OK && !ir->dry &&
+		    (e = create(r, &p, 0, &ch)) == PROTO_OK) {
+			ir->made[ir->n_made++] = ch.p;
+			json_array_append_new(ir->ids, json_integer(p.id));
+		}
+		if (e == PROTO_INTERNAL || e == PROTO_UNAVAILABLE)
+			return e; /* the store failed: not the item's fault */
+		if (e != PROTO_OK &&
+		    json_array_append_new(ir->bad,
+		        json_pack("{s:I,s:s}", "item", (json_int_t)(ir->at + i),
+		            "message", r->err)) < 0)
+			return PROTO_INTERNAL;
+	}
+	ir->at += json_array_size(items);
+	return PROTO_OK;
+}
+
+/* the staged parts, one at a time, then the last part */
+static enum proto_err
+import_all(struct req *r, json_t *last, struct import_run *ir)
+{
+	struct conn *c = r->c;
+	json_t *items;
+	enum proto_err e;
+	size_t i;
+
+	for (i = 0; i < c->import_parts; i++) {
+		if ((items = json_loads(c->import[i], 0, NULL)) == NULL)
+			return PROTO_INTERNAL;
+		e = import_items(r, items, ir);
+		json_decref(items);
+		if (e != PROTO_OK)
+			return e;
+	}
+	return import_items(r, last, ir);
 }
 
 /*
@@ -1681,14 +1782,12 @@ static enum proto_err
 op_import(struct req *r)
 {
 	json_t *part = json_object_get(r->body, "promises"), *item;
-	json_t *items = NULL, *bad = NULL, *ids = NULL;
-	struct promise_rec *made = NULL, p;
-	struct sched_change ch;
-	size_t i, n, n_made = 0;
-	bool dry = false, more = false;
+	struct import_run ir = {0};
+	size_t i, n;
+	bool more = false;
 	enum proto_err e;
 
-	if ((e = proto_get_bool(r->body, "dry_run", &dry, r->err,
+	if ((e = proto_get_bool(r->body, "dry_run", &ir.dry, r->err,
 	         sizeof(r->err))) != PROTO_OK ||
 	    (e = proto_get_bool(
 	         r->body, "more", &more, r->err, sizeof(r->err))) != PROTO_OK)
@@ -1699,8 +1798,7 @@ op_import(struct req *r)
 		    "field 'promises': must be an array of 1 or more objects");
 		goto out;
 	}
-	n = json_array_size(part) +
-	    (r->c->import ? json_array_size(r->c->import) : 0);
+	n = json_array_size(part) + r->c->import_items;
 	if (n > PROTO_IMPORT_MAX ||
 	    r->c->import_bytes + r->len > (size_t)IMPORT_MAX_BYTES) {
 		snprintf(r->err, sizeof(r->err),
@@ -1714,77 +1812,48 @@ op_import(struct req *r)
 		goto keep;
 	if (more)
 		goto out;
-	if (r->c->import == NULL)
-		items = json_incref(part);
-	else if (json_array_extend(r->c->import, part) == 0)
-		items = json_incref(r->c->import);
 	e = PROTO_INTERNAL;
-	if (items == NULL)
+	if ((ir.bad = json_array()) == NULL ||
+	    (ir.ids = json_array()) == NULL ||
+	    (ir.made = calloc(n, sizeof(*ir.made))) == NULL)
 		goto out;
-	if ((bad = json_array()) == NULL || (ids = json_array()) == NULL ||
-	    (made = calloc(n, sizeof(*made))) == NULL)
+	if ((e = import_all(r, part, &ir)) != PROTO_OK)
 		goto out;
-	json_array_foreach(items, i, item)
-	{
-		r->err[0] = '\0';
-		if (!json_is_object(item)) {
-			snprintf(r->err, sizeof(r->err), "not an object");
-			e = PROTO_INVALID;
-		} else if ((e = read_new(r, item, &p)) == PROTO_OK &&
-		    (e = check_owner(r, &p)) == PROTO_OK &&
-		    (e = resolve_new(r, item, &p)) == PROTO_OK && !dry &&
-		    (e = create(r, &p, 0, &ch)) == PROTO_OK) {
-			made[n_made++] = ch.p;
-			json_array_append_new(ids, json_integer(p.id));
-		}
-		if (e == PROTO_INTERNAL || e == PROTO_UNAVAILABLE)
-			goto out; /* the store failed: not the item's fault */
-		if (e != PROTO_OK &&
-		    json_array_append_new(bad,
-		        json_pack("{s:I,s:s}", "item", (json_int_t)i, "message",
-		            r->err)) < 0) {
-			e = PROTO_INTERNAL;
-			goto out;
-		}
-	}
-	if (dry) {
+	if (ir.dry) {
 		r->reply = json_pack("{s:b,s:b,s:I,s:O}", "ok", 1, "dry_run", 1,
-		    "valid", (json_int_t)(n - json_array_size(bad)), "errors",
-		    bad);
+		    "valid", (json_int_t)(n - json_array_size(ir.bad)),
+		    "errors", ir.bad);
 		e = r->reply ? PROTO_OK : PROTO_INTERNAL;
 		goto out;
 	}
-	if (json_array_size(bad) > 0) {
-		item = json_array_get(bad, 0);
+	if (json_array_size(ir.bad) > 0) {
+		item = json_array_get(ir.bad, 0);
 		snprintf(r->err, sizeof(r->err),
 		    "%zu of %zu promises are bad, so none was imported; the "
 		    "first, item %" PRId64 ": %s",
-		    json_array_size(bad), n,
+		    json_array_size(ir.bad), n,
 		    (int64_t)json_integer_value(json_object_get(item, "item")),
 		    json_string_value(json_object_get(item, "message")));
 		e = PROTO_INVALID;
 		goto out;
 	}
 	/* all written: now they may be scheduled */
-	for (i = 0; i < n_made; i++)
-		if (sched_arm(r->ctl->s, &made[i]) < 0)
+	for (i = 0; i < ir.n_made; i++)
+		if (sched_arm(r->ctl->s, &ir.made[i]) < 0)
 			log_warnx("promise %" PRId64 ": out of memory "
 			          "scheduling it; it is kept in the database "
 			          "and scheduled at the next start",
-			    made[i].id);
+			    ir.made[i].id);
 	r->reply = json_pack("{s:b,s:I,s:O}", "ok", 1, "imported",
-	    (json_int_t)n_made, "ids", ids);
+	    (json_int_t)ir.n_made, "ids", ir.ids);
 	e = r->reply ? PROTO_OK : PROTO_INTERNAL;
 out:
 	/* the last part, or any failure, ends the import under way */
-	json_decref(r->c->import);
-	r->c->import = NULL;
-	r->c->import_bytes = 0;
+	import_drop(r->c);
 keep:
-	json_decref(items);
-	json_decref(bad);
-	json_decref(ids);
-	free(made);
+	json_decref(ir.bad);
+	json_decref(ir.ids);
+	free(ir.made);
 	return e;
 }
 
@@ -3024,7 +3093,7 @@ conn_close(struct conn *c)
 	}
 	linebuf_free(&c->in);
 	free(c->out);
-	json_decref(c->import);
+	import_drop(c);
 	free(c);
 }
 

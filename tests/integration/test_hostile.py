@@ -399,10 +399,70 @@ def test_reading_a_reply_slowly_does_not_keep_a_connection():
         d.cleanup()
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_staged_imports_are_bounded_in_all():
+    """Nine connections each staging nearly 4 MiB of import parts: past
+    32 MiB in all the next part is answered busy, and staging costs
+    about its size in memory."""
+    d = Daemon("hstage").start()
+    conns = []
+    try:
+        due = int(time.time()) + 86400
+        part = [{"title": f"staged {i} " + "y" * 400, "due_at": due}
+                for i in range(130)]
+        line = json.dumps({"v": 1, "op": "import", "promises": part,
+                           "more": True}).encode() + b"\n"
+        before = rss_kib(d.proc.pid)
+        busy, staged = None, 0
+        for k in range(9):
+            c = Conn(d)
+            conns.append(c)
+            for _ in range(72):
+                r = c.call(line)
+                if not r["ok"]:
+                    busy = (k, r)
+                    break
+                staged += len(line)
+            if busy:
+                break
+        grown = rss_kib(d.proc.pid) - before
+        print(f"     busy after {staged >> 20} MiB staged: {busy}; RSS "
+              f"grew {grown >> 10} MiB")
+        check(busy is not None, "never busy")
+        k, r = busy
+        check(k == 8 and r["error"]["code"] == "unavailable" and
+              r["error"]["message"].startswith("busy: "), busy)
+        if not sanitized():
+            check(grown < 80 * 1024, f"RSS grew {grown >> 10} MiB")
+        # one import ended frees its room: the refused one goes through
+        conns.pop(0).close()
+        c = conns[-1]
+
+        def staged_again():
+            r = c.call(line)
+            return r if r["ok"] else None
+        wait_for(staged_again, timeout=5, what="room for the part")
+        r = c.call({"v": 1, "op": "import", "promises": part[:5]})
+        check(r["ok"] and r["imported"] == 135, r)
+    finally:
+        for c in conns:
+            c.close()
+        d.stop()
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_export_flood_stalls_nobody,
          test_deliveries_and_metrics_floods_stall_nobody,
          test_out_of_descriptors_pauses_instead_of_spinning,
          test_max_connections_held_within_the_open_file_limit,
          test_one_user_cannot_take_every_connection,
-         test_reading_a_reply_slowly_does_not_keep_a_connection])
+         test_reading_a_reply_slowly_does_not_keep_a_connection,
+         test_staged_imports_are_bounded_in_all])
