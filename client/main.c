@@ -2992,6 +2992,7 @@ cmd_status(const struct cli *cli, const struct args *a)
 	char when[TIMEBUF], dur[32];
 	const char *s;
 	int64_t up, now;
+	bool own;
 	int status;
 
 	(void)a;
@@ -3006,14 +3007,21 @@ cmd_status(const struct cli *cli, const struct args *a)
 	timefmt_duration(up >= 60 ? up - up % 60 : up, dur, sizeof(dur));
 	timefmt_local(jint(reply, "started_at", now - up), when, sizeof(when));
 	printf("uptime:      %s (since %s)\n", dur, when);
-	printf("open:        %" PRId64 "\n", jint(reply, "open", 0));
-	printf("overdue:     %" PRId64 "\n", jint(reply, "overdue", 0));
+	/* an admin sees the service's figures, anyone else their own */
+	own = (s = jstr(reply, "scope")) != NULL && strcmp(s, "own") == 0;
+	printf("open:        %" PRId64 "%s\n", jint(reply, "open", 0),
+	    own ? " (yours)" : "");
+	printf("overdue:     %" PRId64 "%s\n", jint(reply, "overdue", 0),
+	    own ? " (yours)" : "");
 	fputs("next due:    ", stdout);
 	if (json_is_integer(json_object_get(reply, "next_due")))
 		put_due(jint(reply, "next_due", 0), now);
 	else
 		fputs("none", stdout);
-	printf("\nscheduled:   %" PRId64 "\n", jint(reply, "scheduled", 0));
+	putchar('\n');
+	if (own)
+		goto out;
+	printf("scheduled:   %" PRId64 "\n", jint(reply, "scheduled", 0));
 	d = json_object_get(reply, "deliveries");
 	printf("deliveries:  %" PRId64 " pending, %" PRId64 " failed, %" PRId64
 	       " in flight\n",

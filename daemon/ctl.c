@@ -186,17 +186,18 @@ may_act(const struct req *r, const char *owner)
 	    conf_manages(r->ctl->conf, r->c->login, owner);
 }
 
-/* refuses the request; the refusal is recorded in the promise's history
- * once the request's own changes are undone */
+/*
+ * Refuses the request; the refusal is recorded in the promise's history
+ * once the request's own changes are undone.  Someone who may not act on
+ * a promise learns nothing of it, not even that it exists or whose it is:
+ * the answer is the one for an id never used.
+ */
 static enum proto_err
-refuse(struct req *r, int64_t id, const char *owner)
+refuse(struct req *r, int64_t id)
 {
-	snprintf(r->err, sizeof(r->err),
-	    "'%s' may not act on promise %" PRId64
-	    ": only its owner '%s', their managers and admins may",
-	    r->c->login, id, owner);
+	snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
 	r->refused = id;
-	return PROTO_FORBIDDEN;
+	return PROTO_NOT_FOUND;
 }
 
 /* ---- promises as JSON ---------------------------------------------------- */
@@ -511,7 +512,7 @@ load_open(struct req *r, int64_t id, struct json_cb *j)
 	json_decref(j->val);
 	j->val = NULL;
 	if (!may_act(r, j->owner))
-		return refuse(r, id, j->owner);
+		return refuse(r, id);
 	if (j->rec.state != PSTATE_OPEN) {
 		snprintf(r->err, sizeof(r->err),
 		    "promise %" PRId64 " is already %s", id,
@@ -915,7 +916,7 @@ load_visible(struct req *r, int64_t *id, struct json_cb *j)
 	if (!may_act(r, j->owner)) {
 		json_decref(j->val);
 		j->val = NULL;
-		return refuse(r, *id, j->owner);
+		return refuse(r, *id);
 	}
 	return PROTO_OK;
 }
@@ -1391,7 +1392,7 @@ delivery_about_cb(void *arg, const struct delivery_rec *d)
 /* a delivery is retried by whoever may act on its promise; a digest by
  * whoever may see its manager's team */
 static enum proto_err
-delivery_allowed(struct req *r, const char *uid)
+delivery_allowed(struct req *r, const char *uid, const char *asked)
 {
 	struct json_cb j = {.now = r->now};
 	struct delivery_about a = {0};
@@ -1406,17 +1407,19 @@ delivery_allowed(struct req *r, const char *uid)
 	if (rc == 0 && a.promise_id == 0) {
 		if (may_act(r, a.recipient))
 			return PROTO_OK;
-		snprintf(r->err, sizeof(r->err),
-		    "'%s' may not retry the digest of '%s': only they, their "
-		    "managers and admins may",
-		    r->c->login, a.recipient);
-		return PROTO_FORBIDDEN;
+		/* as for a promise: a stranger learns nothing of it */
+		snprintf(r->err, sizeof(r->err), "no delivery %s", asked);
+		return PROTO_NOT_FOUND;
 	}
 	pid = a.promise_id;
 	if (rc < 0 || (rc = store_get(r->ctl->st, pid, get_cb, &j)) < 0)
 		return store_failed(r, rc);
 	json_decref(j.val);
-	return may_act(r, j.owner) ? PROTO_OK : refuse(r, pid, j.owner);
+	if (may_act(r, j.owner))
+		return PROTO_OK;
+	(void)refuse(r, pid);
+	snprintf(r->err, sizeof(r->err), "no delivery %s", asked);
+	return PROTO_NOT_FOUND;
 }
 
 static enum proto_err
@@ -1457,7 +1460,7 @@ op_retry(struct req *r)
 	}
 	if (rc < 0)
 		return store_failed(r, rc);
-	if ((e = delivery_allowed(r, uid)) != PROTO_OK)
+	if ((e = delivery_allowed(r, uid, prefix)) != PROTO_OK)
 		return e;
 	rc = deliver_retry(r->ctl->dl, uid, r->now, &id);
 	if (rc == -ENOENT) {
@@ -2140,15 +2143,31 @@ op_digest(struct req *r)
 static enum proto_err
 op_status(struct req *r)
 {
+	struct store_owner_counts o;
 	struct store_counts n;
 	int rc;
 
+	/* the service's figures are the admins'; anyone else's are their
+	 * own promises, so status tells nobody about the others' */
+	if (!is_admin(r)) {
+		if ((rc = store_owner_counts(
+		         r->ctl->st, r->c->login, r->now, &o)) < 0)
+			return store_failed(r, rc);
+		r->reply = json_pack("{s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "ok",
+		    1, "scope", "own", "version", PROMISED_VERSION,
+		    "started_at", (json_int_t)r->ctl->started_at, "uptime",
+		    (json_int_t)(r->now - r->ctl->started_at), "open",
+		    (json_int_t)o.open, "overdue", (json_int_t)o.overdue,
+		    "next_due",
+		    o.next_due ? json_integer(o.next_due) : json_null());
+		return r->reply ? PROTO_OK : PROTO_INTERNAL;
+	}
 	if ((rc = store_counts(r->ctl->st, r->now, &n)) < 0)
 		return store_failed(r, rc);
 	r->reply =
-	    json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:o,s:I,s:{s:I,s:I,s:I}}", "ok",
-	        1, "version", PROMISED_VERSION, "started_at",
-	        (json_int_t)r->ctl->started_at, "uptime",
+	    json_pack("{s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:I,s:{s:I,s:I,s:I}}",
+	        "ok", 1, "scope", "all", "version", PROMISED_VERSION,
+	        "started_at", (json_int_t)r->ctl->started_at, "uptime",
 	        (json_int_t)(r->now - r->ctl->started_at), "open",
 	        (json_int_t)sched_count(r->ctl->s), "overdue",
 	        (json_int_t)sched_overdue(r->ctl->s), "next_due",
@@ -2349,6 +2368,13 @@ op_metrics(struct req *r)
 	FILE *f;
 	int rc;
 
+	/* the service's figures, everyone's promises counted */
+	if (!is_admin(r)) {
+		snprintf(r->err, sizeof(r->err),
+		    "'%s' may not read the metrics: only admins may",
+		    r->c->login);
+		return PROTO_FORBIDDEN;
+	}
 	if ((rc = store_metrics(r->ctl->st, r->now, &m)) < 0)
 		return store_failed(r, rc);
 	if ((f = open_memstream(&text, &len)) == NULL)

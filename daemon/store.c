@@ -147,6 +147,7 @@ enum stmt {
 	ST_COUNT_OVERDUE,
 	ST_NEXT_DUE,
 	ST_COUNT_DELIVERIES,
+	ST_COUNT_OWNER,
 	ST_DELIVERY_ADD,
 	ST_DELIVERY_SENT,
 	ST_DELIVERY_RETRY,
@@ -252,6 +253,10 @@ static const char *const stmt_sql[ST_MAX] = {
                     "WHERE state = 'open' AND due_at > ?",
     [ST_COUNT_DELIVERIES] = "SELECT count(*) FROM deliveries "
                             "WHERE state = 'failed'",
+    /* on promises_owner (owner, state, due_at) */
+    [ST_COUNT_OWNER] = "SELECT count(*), coalesce(sum(due_at <= ?2), 0), "
+                       "min(CASE WHEN due_at > ?2 THEN due_at END) "
+                       "FROM promises WHERE owner = ?1 AND state = 'open'",
     [ST_DELIVERY_ADD] = "INSERT INTO deliveries (uid, promise_id, kind, "
                         "recipient, channel, payload, next_attempt_at, "
                         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1473,6 +1478,27 @@ store_counts(struct store *st, int64_t now, struct store_counts *ret)
 	         &ret->deliveries_failed, NULL)) < 0)
 		return r;
 	return 0;
+}
+
+int
+store_owner_counts(struct store *st, const char *owner, int64_t now,
+    struct store_owner_counts *ret)
+{
+	sqlite3_stmt *s = st->stmt[ST_COUNT_OWNER];
+	int rc, r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	bind_text(s, 1, owner);
+	sqlite3_bind_int64(s, 2, now);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret->open = sqlite3_column_int64(s, 0);
+		ret->overdue = sqlite3_column_int64(s, 1);
+		ret->next_due = sqlite3_column_int64(s, 2); /* NULL: 0 */
+	} else
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
 }
 
 int

@@ -227,6 +227,13 @@ int store_report_lateness(struct store *st, const char *owner, int64_t since,
 int store_sample(struct store *st, int64_t since,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg);
 int store_counts(struct store *st, int64_t now, struct store_counts *ret);
+/* one owner's open promises, of them overdue, and the next deadline ahead
+ * (0 if none) */
+struct store_owner_counts {
+	int64_t open, overdue, next_due;
+};
+int store_owner_counts(struct store *st, const char *owner, int64_t now,
+    struct store_owner_counts *ret);
 int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 
 /* adds an outbox row in state pending, due now; sets *ret_id.  A

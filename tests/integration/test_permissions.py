@@ -62,8 +62,10 @@ def main():
     def test_strangers_are_refused_and_it_is_recorded():
         p = add("daemon")
         pid = str(p["id"])
+        # a stranger is told what a missing id would tell: nothing
         r = as_user(d, "nobody", "show", pid, expect=1)
-        check("may not" in r.stderr and "daemon" in r.stderr, r.stderr)
+        check(f"no promise {pid}" in r.stderr and "daemon" not in r.stderr,
+              r.stderr)
         as_user(d, "nobody", "done", pid, expect=1)
         as_user(d, "nobody", "snooze", pid, "--due", "+2d", "--reason", "x",
                 expect=1)

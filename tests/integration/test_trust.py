@@ -400,8 +400,92 @@ def test_client_quotes_what_it_prints():
         d.cleanup()
 
 
+def raw_as(d, user, reqs):
+    """Sends reqs on one connection as user; their replies."""
+    pw = pwd.getpwnam(user)
+    script = ("import json, socket, sys\n"
+              "s = socket.socket(socket.AF_UNIX)\n"
+              "s.connect(sys.argv[1])\n"
+              "reqs = json.loads(sys.argv[2])\n"
+              "f = s.makefile('rwb')\n"
+              "out = []\n"
+              "for q in reqs:\n"
+              "    f.write((json.dumps(q) + '\\n').encode()); f.flush()\n"
+              "    out.append(json.loads(f.readline()))\n"
+              "print(json.dumps(out))\n")
+    r = subprocess.run(["setpriv", f"--reuid={pw.pw_uid}",
+                        f"--regid={pw.pw_gid}", "--clear-groups", "python3",
+                        "-c", script, d.sock, json.dumps(reqs)],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, r.stderr)
+    return json.loads(r.stdout)
+
+
+def test_strangers_learn_nothing():
+    d = Daemon("strangers", conf_extra=PEOPLE)
+    try:
+        d.start()
+        open_up(d)
+        due = int(time.time()) + 2
+        r = as_user(d, "daemon", "add", "Call Acme", "--due", f"@{due}",
+                    "--nudge", "none", "--json")
+        pid = json.loads(r.stdout)["promise"]["id"]
+        as_user(d, "daemon", "add", "Second", "--due", "in 1d")
+        delivery = wait_for(lambda: [x for x in d.deliveries()
+                                     if x.get("event") == "promise.due"],
+                            timeout=30, what="the due notice")[0]["delivery"]
+        missing = pid + 1000
+        ops = [{"op": "get"}, {"op": "done"}, {"op": "explain"},
+               {"op": "ack"}, {"op": "cancel", "reason": "x"},
+               {"op": "snooze", "due_at": due + 86400, "reason": "x"}]
+        reqs = []
+        for op in ops:
+            for i in (pid, missing):
+                reqs.append(dict(op, v=1, id=i))
+        got = raw_as(d, "nobody", reqs)
+        for k in range(0, len(got), 2):
+            real, none = got[k], got[k + 1]
+            check(not real["ok"] and real["error"]["code"] == "not_found",
+                  real)
+            check(real["error"]["message"] ==
+                  none["error"]["message"].replace(str(missing), str(pid)),
+                  f"{real} differs from {none}")
+            check("daemon" not in real["error"]["message"], real)
+        # a delivery of it: as unknown as one never made
+        got = raw_as(d, "nobody", [
+            {"v": 1, "op": "retry", "delivery": delivery},
+            {"v": 1, "op": "retry", "delivery": "0" * 32}])
+        check(got[0]["error"]["code"] == "not_found", got)
+        check(got[0]["error"]["message"] == f"no delivery {delivery}", got)
+        check(got[1]["error"]["message"] == f"no delivery {'0' * 32}", got)
+        # refusals are still the owner's to see
+        shown = d.json("show", str(pid))
+        check(any(e["kind"] == "refused" and e["actor"] == "nobody"
+                  for e in shown["events"]), shown["events"])
+        # status: a stranger's own figures, nothing of the others'
+        st = raw_as(d, "nobody", [{"v": 1, "op": "status"}])[0]
+        check(st["ok"] and st["scope"] == "own", st)
+        check(st["open"] == 0 and st["overdue"] == 0, st)
+        check(st["next_due"] is None and "deliveries" not in st, st)
+        st = raw_as(d, "daemon", [{"v": 1, "op": "status"}])[0]
+        check(st["open"] == 2 and st["overdue"] == 1, st)
+        check(st["next_due"] is not None and "deliveries" not in st, st)
+        out = as_user(d, "daemon", "status").stdout
+        check("(yours)" in out and "deliveries" not in out, out)
+        st = d.json("status")
+        check(st["scope"] == "all" and "deliveries" in st, st)
+        # metrics: admins only
+        r = as_user(d, "nobody", "metrics", expect=1)
+        check("only admins" in r.stderr, r.stderr)
+        check("promised_" in d.client("metrics").stdout, "root's metrics")
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_invisible_characters_refused,
+    run([test_strangers_learn_nothing,
+test_invisible_characters_refused,
          test_client_quotes_what_it_prints,
 test_list_search_of_blanks_is_invalid,
          test_csv_export_neutralises_formulas,
