@@ -14,6 +14,7 @@ import time
 
 from harness import PROMISED, Daemon, check, run, wait_for
 from smtpsink import SmtpSink, make_cert
+from test_systemd import NotifySocket
 
 ME = getpass.getuser()
 PASSWORD = "s3cret-Pa55"
@@ -222,12 +223,13 @@ def test_refused_login_holds_the_queue():
 
 def test_unreachable_relay_holds_the_queue():
     d = Daemon("smtp-closed")
-    sink = None
+    sink = notify = None
     try:
         d.write_conf(conf_extra=smtp_conf(
             f"smtp://127.0.0.1:{free_port()}", "starttls = off\n"),
             policy="escalate_after = 1h\n")
-        d.start()
+        notify = NotifySocket(d.dir)
+        d.start(env={"NOTIFY_SOCKET": notify.path})
         ids = [d.json("add", f"Visit {i}", "--due", "+1s", "--nudge",
                       "none")["promise"]["id"] for i in range(2)]
         st = wait_for(lambda: email_state(d).get("state") == "down" and
@@ -244,6 +246,11 @@ def test_unreachable_relay_holds_the_queue():
         d.write_conf(conf_extra=smtp_conf(sink.url, "starttls = off\n"),
                      policy="escalate_after = 1h\n")
         d.signal(signal.SIGHUP)
+        # systemctl status says so too (sent at the reload, before the
+        # channel is tried again)
+        wait_for(lambda: any("STATUS=" in m and "; down: email" in m
+                             for m in notify.drain()),
+                 what="STATUS with the channel down")
         wait_for(lambda: sorted(set(promise_ids(sink))) == sorted(ids),
                  timeout=20, what="the held mail")
         wait_for(lambda: email_state(d).get("state") == "up",
@@ -252,6 +259,8 @@ def test_unreachable_relay_holds_the_queue():
         d.stop()
         if sink is not None:
             sink.stop(check=False)
+        if notify is not None:
+            notify.close()
         d.cleanup()
 
 
