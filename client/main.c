@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
@@ -527,6 +528,81 @@ out:
 }
 
 /*
+ * The name of group gid into buf from /etc/group, else "gid N".  Not
+ * getgrgid: the client is linked statically, where NSS would need the
+ * very glibc it was built with at run time; the system groups a socket
+ * belongs to are local ones.
+ */
+static void
+group_name(gid_t gid, char *buf, size_t len)
+{
+	FILE *f = fopen("/etc/group", "re");
+	char *line = NULL, *p, *q, *end;
+	size_t cap = 0;
+	unsigned long v;
+
+	(void)snprintf(buf, len, "gid %lu", (unsigned long)gid);
+	while (f != NULL && getline(&line, &cap, f) != -1) {
+		/* name:password:gid:members */
+		if ((p = strchr(line, ':')) == NULL ||
+		    (q = strchr(p + 1, ':')) == NULL)
+			continue;
+		errno = 0;
+		v = strtoul(q + 1, &end, 10);
+		if (errno != 0 || end == q + 1 || *end != ':' ||
+		    v != (unsigned long)gid)
+			continue;
+		(void)snprintf(buf, len, "'%.*s'", (int)(p - line), line);
+		break;
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+}
+
+/*
+ * Why connect() to path failed with r.  A permission problem is no
+ * stopped service: it names the group whose members may connect, read
+ * from the socket (or, if that cannot be looked at, its directory) now,
+ * so it is right whatever the system calls that group.
+ */
+static int
+unreachable(const char *path, int r)
+{
+	char dir[PATH_MAX], group[128];
+	struct stat st;
+	const char *slash;
+	bool known = false;
+
+	if (r != -EACCES && r != -EPERM) {
+		errmsg("cannot reach promised at %s: %s (is the service "
+		       "running?)",
+		    path, strerror(-r));
+		return CLI_UNREACHABLE;
+	}
+	if (stat(path, &st) == 0)
+		known = true;
+	else if ((slash = strrchr(path, '/')) != NULL &&
+	    (size_t)(slash - path) < sizeof(dir)) {
+		(void)snprintf(dir, sizeof(dir), "%.*s",
+		    (int)(slash > path ? slash - path : 1), path);
+		known = stat(dir, &st) == 0;
+	}
+	/* root's group admits nobody new: that is no advice */
+	if (known && st.st_gid != 0) {
+		group_name(st.st_gid, group, sizeof(group));
+		errmsg("permission denied on %s: only members of group %s "
+		       "may connect; ask an admin to add you to it (and log "
+		       "in again)",
+		    path, group);
+	} else
+		errmsg("permission denied on %s: ask an admin to add you to "
+		       "the socket's group (ls -l %s shows it)",
+		    path, path);
+	return CLI_UNREACHABLE;
+}
+
+/*
  * Reads until one complete non-empty line; *ret points into lb.  Returns
  * 0, -ENODATA if the peer closed first, -ETIMEDOUT, -E2BIG past lb's
  * maximum, or another -errno.
@@ -606,10 +682,7 @@ request(const struct cli *cli, const json_t *req, json_t **ret)
 	if (cli->fd >= 0)
 		r = 0;
 	else if ((r = sock_connect(cli->socket, &fd)) < 0) {
-		errmsg("cannot reach promised at %s: %s (is the service "
-		       "running?)",
-		    cli->socket, strerror(-r));
-		status = CLI_UNREACHABLE;
+		status = unreachable(cli->socket, r);
 		goto out;
 	}
 	if (cli->fd >= 0)
@@ -1327,6 +1400,11 @@ show_promise(const json_t *p, int64_t now)
 	}
 	fputs("\nowner:      ", stdout);
 	put_str((s = jstr(p, "owner")) != NULL ? s : "-");
+	/* the [kind] gave its deadline, nudges and escalation */
+	if ((s = jstr(p, "kind")) != NULL && s[0] != '\0') {
+		fputs("\nkind:       ", stdout);
+		put_str(s);
+	}
 	timefmt_local(jint(p, "created_at", 0), when, sizeof(when));
 	printf("\ncreated:    %s by ", when);
 	put_str((s = jstr(p, "created_by")) != NULL ? s : "-");
@@ -1667,10 +1745,7 @@ import_send(const struct cli *cli, const json_t *items, const size_t *sizes,
 		goto out;
 	}
 	if ((r = sock_connect(cli->socket, &one.fd)) < 0) {
-		errmsg("cannot reach promised at %s: %s (is the service "
-		       "running?)",
-		    cli->socket, strerror(-r));
-		status = CLI_UNREACHABLE;
+		status = unreachable(cli->socket, r);
 		goto out;
 	}
 	for (i = 0; i < json_array_size(items); i++) {
@@ -1902,16 +1977,16 @@ csv_header(const json_t *head, size_t line)
 	return 0;
 }
 
-/*
- * One CSV row as the object add takes: empty cells are left out, an
- * all-digit due_at is the epoch second export writes and any other is a
- * WHEN for the daemon, as "due".  NULL when out of memory.
- */
 /* cells a spreadsheet would take for a formula start with one of these
  * (OWASP, CSV injection); export writes a ' before them, and before a
  * leading ' too, so import can tell that guard from the text */
 #define CSV_FORMULA "=+-@\t\r'"
 
+/*
+ * One CSV row as the object add takes: empty cells are left out, an
+ * all-digit due_at is the epoch second export writes and any other is a
+ * WHEN for the daemon, as "due".  NULL when out of memory.
+ */
 static json_t *
 csv_object(const json_t *head, const json_t *row)
 {

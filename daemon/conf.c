@@ -354,6 +354,18 @@ set_person(
 			    section, value);
 		return set_str(&p->webhook, value);
 	}
+	if (strcmp(name, "webhook_format") == 0) {
+		if (strcmp(value, "json") == 0)
+			p->webhook_format = WEBHOOK_JSON;
+		else if (strcmp(value, "slack") == 0)
+			p->webhook_format = WEBHOOK_SLACK;
+		else
+			return bad(ld,
+			    "[%s] webhook_format: '%s' is not json or slack",
+			    section, value);
+		p->has_webhook_format = true;
+		return 0;
+	}
 	if (strcmp(name, "timezone") == 0) {
 		if (!tz_zone_ok(value))
 			return bad(ld,
@@ -1158,6 +1170,15 @@ conf_business_after(const struct conf *c, const char *login, int64_t t)
 	r = calendar_next_open(cal, t);
 	tz_leave(&tz);
 	return r;
+}
+
+enum webhook_format
+conf_webhook_format(const struct conf *c, const char *login)
+{
+	const struct person *p = conf_person(c, login);
+
+	return p != NULL && p->has_webhook_format ? p->webhook_format
+	                                          : c->webhook_format;
 }
 
 bool

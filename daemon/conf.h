@@ -13,6 +13,12 @@
 #include "log.h"
 #include "proto.h"
 
+/* the body of a webhook: our JSON event, or a Slack {"text"} line */
+enum webhook_format {
+	WEBHOOK_JSON,
+	WEBHOOK_SLACK,
+};
+
 /* a [person LOGIN] section */
 struct person {
 	char *login;
@@ -24,6 +30,9 @@ struct person {
 	 * [calendar]'s, always with [calendar]'s holidays (owned) */
 	struct calendar cal;
 	bool own_hours; /* business_hours was set in their section */
+	/* the body their webhook takes, when not [webhook] format's */
+	enum webhook_format webhook_format;
+	bool has_webhook_format;
 };
 
 #define CONF_KIND_NAME_MAX 32
@@ -48,11 +57,6 @@ enum smtp_tls {
 	SMTP_TLS_REQUIRED,
 	SMTP_TLS_OPTIONAL,
 	SMTP_TLS_OFF,
-};
-
-enum webhook_format {
-	WEBHOOK_JSON,
-	WEBHOOK_SLACK,
 };
 
 struct conf {
@@ -135,6 +139,10 @@ bool conf_is_admin(const struct conf *c, const char *login);
  * [calendar] or gives them business_hours.  Nudges are then moved into
  * those hours; without, they land when they fall. */
 bool conf_keeps_hours(const struct conf *c, const char *login);
+/* the body login's webhook takes: their webhook_format, else [webhook]
+ * format */
+enum webhook_format conf_webhook_format(
+    const struct conf *c, const char *login);
 /* the [kind name] section, or NULL */
 const struct kind *conf_kind(const struct conf *c, const char *name);
 

@@ -1297,6 +1297,15 @@ op_ack(struct req *r)
 	if ((e = get_id(r, &id)) != PROTO_OK ||
 	    (e = load_open(r, id, &j)) != PROTO_OK)
 		return e;
+	/* the stage is the next to fire: past the first escalation only
+	 * once one went out (a snooze starts the schedule again) */
+	if (j.rec.stage < (int32_t)j.rec.n_nudge + 2) {
+		snprintf(r->err, sizeof(r->err),
+		    "promise %" PRId64 " has not been escalated: there is no "
+		    "escalation to acknowledge",
+		    id);
+		return PROTO_CONFLICT;
+	}
 	until = r->now + j.rec.escalation_repeat;
 	snprintf(detail, sizeof(detail), "{\"until\":%" PRId64 "}", until);
 	if ((rc = store_ack(r->ctl->st, id, r->c->login, until)) < 0 ||

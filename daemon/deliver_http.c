@@ -464,8 +464,10 @@ slack_line(FILE *f, const json_t *p, const char *event)
 	const char *owner = get_str(pr, "owner");
 	const char *whom = get_str(pr, "for");
 	const char *s;
+	const json_t *due;
+	struct tz_save tz;
 	json_int_t lead;
-	char span[32];
+	char span[32], when[64];
 
 	if (title == NULL)
 		title = "(untitled)";
@@ -498,10 +500,22 @@ slack_line(FILE *f, const json_t *p, const char *event)
 			fprintf(f, "Due now: ");
 	} else if (strcmp(event, "promise.due") == 0)
 		fprintf(f, "Due now: ");
-	else if (strcmp(event, "promise.escalation") == 0)
-		fprintf(f, "Overdue since %s: ",
-		    (s = get_str(pr, "due")) != NULL ? s : "its due time");
-	else if (strcmp(event, "promise.resolved") == 0)
+	else if (strcmp(event, "promise.escalation") == 0) {
+		/* in the recipient's zone, as their email says it */
+		due = json_object_get(pr, "due_at");
+		if (json_is_integer(due) &&
+		    tz_enter(&tz,
+		        get_str(json_object_get(p, "recipient"), "timezone")) ==
+		        0) {
+			timefmt_local(
+			    json_integer_value(due), when, sizeof(when));
+			tz_leave(&tz);
+			fprintf(f, "Overdue since %s: ", when);
+		} else
+			fprintf(f, "Overdue since %s: ",
+			    (s = get_str(pr, "due")) != NULL ? s
+			                                     : "its due time");
+	} else if (strcmp(event, "promise.resolved") == 0)
 		fprintf(f, "Resolved: ");
 	else
 		fprintf(f, "%s: ", event);
@@ -1032,7 +1046,7 @@ from_payload(struct backend_http *bh, struct delivery *d, const json_t *p,
 		}
 		goto out;
 	}
-	if (bh->c->webhook_format == WEBHOOK_SLACK)
+	if (conf_webhook_format(bh->c, d->recipient) == WEBHOOK_SLACK)
 		r = body_slack(p, event, body);
 	else
 		r = body_json(d, p, event, body);
@@ -1089,7 +1103,7 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	char *where = NULL, *body = NULL;
 	int r;
 
-	if (rd != NULL && rd->format == c->webhook_format) {
+	if (rd != NULL && rd->format == conf_webhook_format(c, d->recipient)) {
 		/* render checked it all, with the same conditions */
 		if ((r = where_of(bh, rd->url, &where)) < 0)
 			goto out;
@@ -1157,7 +1171,7 @@ http_render(struct backend *b, struct delivery *d, const json_t *p)
 	len = strlen(url);
 	if ((rd = malloc(sizeof(*rd) + len + 1)) == NULL)
 		goto out;
-	rd->format = bh->c->webhook_format;
+	rd->format = conf_webhook_format(bh->c, d->recipient);
 	rd->body = body;
 	body = NULL;
 	memcpy(rd->url, url, len + 1);

@@ -871,7 +871,7 @@ put_opener(struct buf *b, const struct mail *m)
 static void
 put_resolved(struct buf *b, const struct mail *m)
 {
-	const json_t *e = settled_event(m);
+	const json_t *e = settled_event(m), *told;
 	json_t *det = NULL;
 	const char *kind, *why;
 	char t[96];
@@ -902,6 +902,13 @@ put_resolved(struct buf *b, const struct mail *m)
 		buf_printf(b, ", %s late", t);
 	}
 	buf_puts(b, ".\n");
+	/* what the manager most wants to know of a promise given up */
+	told = json_object_get(det, "told_customer");
+	if (strcmp(kind, "cancelled") == 0 && json_is_boolean(told))
+		buf_puts(b,
+		    json_is_true(told)
+		        ? "The customer was told it is cancelled.\n"
+		        : "The customer was not told it is cancelled.\n");
 	why =
 	    strcmp(kind, "kept") == 0 ? jstr(det, "note") : jstr(det, "reason");
 	if (why != NULL) {

@@ -13,6 +13,7 @@ import time
 
 from harness import PROMISE, PROMISED, Daemon, check, run, wait_for
 from httpsink import HttpSink
+from smtpsink import SmtpSink
 
 ME = getpass.getuser()
 
@@ -320,13 +321,155 @@ def test_escalate_in_business_hours_is_true_or_false():
         d.cleanup()
 
 
+def test_ack_needs_an_escalation():
+    d = Daemon("ack")
+    d.write_conf(policy="escalate_after = 1h\n")
+    d.start()
+    try:
+        pid = str(d.json("add", "quote", "--due", "+1s", "--nudge",
+                         "none")["promise"]["id"])
+        r = d.client("ack", pid, expect=1)
+        check("has not been escalated" in r.stderr, r.stderr)
+        # past its deadline, not yet escalated: still nothing to ack
+        wait_for(lambda: d.json("show", pid)["promise"]["overdue"],
+                 timeout=10, what="the deadline to pass")
+        doc = json.loads(d.client("ack", pid, "--json", expect=1).stdout)
+        check(doc["error"]["code"] == "conflict", doc)
+        check("acked" not in [e["kind"] for e in
+                              d.json("show", pid)["events"]], "recorded")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_resolved_mail_says_whether_the_customer_was_told():
+    with SmtpSink().start() as sink:
+        d = Daemon("told")
+        d.write_conf(policy="escalate_after = 1s\nescalation_repeat = 1h\n",
+                     conf_extra=f"[smtp]\nurl = {sink.url}\n"
+                                "from = promised@example.org\n"
+                                "starttls = off\n"
+                                f"[person {ME}]\nemail = me@example.com\n"
+                                "manager = boss\n"
+                                "[person boss]\nemail = boss@example.com\n")
+        d.start()
+        try:
+            ids = [str(d.json("add", f"quote {i}", "--due", "+1s",
+                              "--for", "Acme", "--nudge", "none")
+                       ["promise"]["id"]) for i in range(2)]
+            # a due notice and an escalation each
+            sink.wait_for_messages(4, timeout=20)
+            d.client("cancel", ids[0], "--reason", "no stock",
+                     "--told-customer")
+            d.client("cancel", ids[1], "--reason", "forgot")
+
+            def resolved():
+                return {m["message"]["Subject"].split("]")[0][9:]:
+                        m["message"].get_content()
+                        for m in sink.messages()
+                        if "Resolved" in m["message"]["Subject"]}
+            got = wait_for(lambda: len(resolved()) == 2 and resolved(),
+                           timeout=20, what="two resolved mails")
+            check("The customer was told it is cancelled." in got[ids[0]],
+                  got[ids[0]])
+            check("The customer was not told it is cancelled."
+                  in got[ids[1]], got[ids[1]])
+        finally:
+            d.stop()
+            d.cleanup()
+
+
+def test_show_names_the_kind():
+    d = Daemon("kind")
+    d.write_conf(conf_extra="[kind reply]\ndue = 2h\n")
+    d.start()
+    try:
+        pid = str(d.json("add", "answer Acme", "--kind", "reply")
+                  ["promise"]["id"])
+        shown = d.client("show", pid).stdout
+        check(re.search(r"^kind:\s+reply$", shown, re.M), shown)
+        pid = str(d.json("add", "no kind", "--due", "in 2h")
+                  ["promise"]["id"])
+        check("kind:" not in d.client("show", pid).stdout, "kind shown")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_webhook_format_per_person_slack_in_their_zone():
+    with HttpSink().start() as sink:
+        d = Daemon("fmt")
+        d.write_conf(policy="escalate_after = 1s\nescalation_repeat = 1h\n",
+                     conf_extra=f"[person {ME}]\nwebhook = {sink.url('/me')}\n"
+                                "manager = boss\n"
+                                f"[person boss]\nwebhook = {sink.url('/boss')}"
+                                "\nwebhook_format = slack\n"
+                                "timezone = Asia/Tokyo\n")
+        d.start()
+        try:
+            due = int(time.time()) + 1
+            d.json("add", "call Acme", "--due", f"@{due}", "--nudge", "none")
+            wait_for(lambda: [r for r in sink.requests()
+                              if r["path"] == "/boss"], timeout=20,
+                     what="the escalation to boss")
+            mine = [r for r in sink.requests() if r["path"] == "/me"]
+            check(json.loads(mine[0]["body"])["event"] == "promise.due",
+                  mine)
+            boss = [r for r in sink.requests() if r["path"] == "/boss"][0]
+            text = json.loads(boss["body"])["text"]
+            tokyo = time.strftime("%Y-%m-%d %H:%M", time.gmtime(due + 9 * 3600))
+            check(f"Overdue since " in text and tokyo in text
+                  and "JST" in text, (tokyo, text))
+        finally:
+            d.stop()
+            d.cleanup()
+
+
+def test_permission_denied_names_the_group():
+    import grp
+    import pwd
+    group = grp.getgrnam("adm")
+    nobody = pwd.getpwnam("nobody")
+    d = Daemon("perm").start()
+    try:
+        def as_nobody():
+            return subprocess.run(
+                ["setpriv", f"--reuid={nobody.pw_uid}",
+                 f"--regid={nobody.pw_gid}", "--clear-groups", PROMISE,
+                 "--socket", d.sock, "status"],
+                capture_output=True, text=True, timeout=30)
+        os.chown(d.sock, 0, group.gr_gid)
+        os.chmod(d.sock, 0o660)
+        os.chmod(d.dir, 0o711)
+        r = as_nobody()
+        check(r.returncode == 3, r)
+        want = (f"permission denied on {d.sock}: only members of group "
+                "'adm' may connect")
+        check(want in r.stderr and "service running" not in r.stderr,
+              r.stderr)
+        # a directory that keeps them out: its group is the one
+        os.chown(d.dir, 0, group.gr_gid)
+        os.chmod(d.dir, 0o710)
+        r = as_nobody()
+        check(r.returncode == 3 and want in r.stderr, r.stderr)
+    finally:
+        os.chmod(d.dir, 0o700)
+        d.stop()
+        d.cleanup()
+
+
 def main():
     run([test_hints_count_seconds,
          test_json_is_one_document_for_every_command,
          test_csv_export_imports,
          test_delivery_ids_shortest_unique_prefix,
          test_escalations_wait_for_the_managers_hours,
-         test_escalate_in_business_hours_is_true_or_false])
+         test_escalate_in_business_hours_is_true_or_false,
+         test_ack_needs_an_escalation,
+         test_resolved_mail_says_whether_the_customer_was_told,
+         test_show_names_the_kind,
+         test_webhook_format_per_person_slack_in_their_zone,
+         test_permission_denied_names_the_group])
 
 
 if __name__ == "__main__":
