@@ -215,13 +215,16 @@ out:
 
 /*
  * Appends at most max bytes of s on one line: control characters, CR and
- * LF among them, become spaces, and a cut never splits a UTF-8 character.
+ * LF among them, become spaces, bidi and zero-width characters (text kept
+ * from before they were refused) are left out, and a cut never splits a
+ * UTF-8 character.
  */
 static void
 put_line_max(struct buf *b, const char *s, size_t max)
 {
-	size_t n = strlen(s), i;
+	size_t n = strlen(s), i, len;
 	bool cut = n > max;
+	uint32_t cp;
 
 	if (cut) {
 		n = max;
@@ -231,6 +234,13 @@ put_line_max(struct buf *b, const char *s, size_t max)
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
+		if (ch >= 0xc0 &&
+		    (len = util_utf8_decode(
+		         (const unsigned char *)s + i, &cp)) > 1 &&
+		    i + len <= n && util_cp_hidden(cp)) {
+			i += len - 1;
+			continue;
+		}
 		buf_add(b, ch < 0x20 || ch == 0x7f ? " " : s + i, 1);
 	}
 	if (cut)

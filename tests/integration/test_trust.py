@@ -483,8 +483,40 @@ def test_strangers_learn_nothing():
         d.cleanup()
 
 
+def test_email_subject_leaves_out_invisible_characters():
+    from smtpsink import SmtpSink
+    me = pwd.getpwuid(os.getuid()).pw_name
+    with SmtpSink().start() as sink:
+        d = Daemon("bidimail", conf_extra=(
+            f"[smtp]\nurl = {sink.url}\nfrom = promised@example.org\n"
+            f"starttls = off\n[person {me}]\nemail = me@example.com\n"))
+        try:
+            d.start()
+            pid = d.json("add", "placeholder", "--due", "in 1h", "--nudge",
+                         "none")["promise"]["id"]
+            d.stop()
+            # text stored before such characters were refused
+            import sqlite3
+            db = sqlite3.connect(d.db)
+            db.execute("UPDATE promises SET title = ?, due_at = ? "
+                       "WHERE id = ?", (f"Pay{RLO}gpj.exe now\u200b",
+                                        int(time.time()) + 3, pid))
+            db.commit()
+            db.close()
+            d.start()
+            m = sink.wait_for_messages(1, timeout=30)[0]
+            subject = m["message"]["Subject"]
+            for ch in HIDDEN:
+                check(ch not in subject, f"U+{ord(ch):04X} in {subject!r}")
+            check("Paygpj.exe now" in subject, subject)
+            d.stop()
+        finally:
+            d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_strangers_learn_nothing,
+    run([test_email_subject_leaves_out_invisible_characters,
+test_strangers_learn_nothing,
 test_invisible_characters_refused,
          test_client_quotes_what_it_prints,
 test_list_search_of_blanks_is_invalid,
