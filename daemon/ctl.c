@@ -3,7 +3,7 @@
  *
  * Each connection reads newline-delimited JSON requests and answers each in
  * order.  Requests run inside the loop's batch transaction, with a
- * savepoint each, a bounded slice of them per connection per turn of the
+ * savepoint each, a bounded slice of them per user per turn of the
  * loop (conn_work); their replies are held until the loop commits the batch
  * (ctl_after_commit), so "ok" always means committed and one fsync serves
  * every request that arrived in the same iteration.  A bad request costs its
@@ -41,11 +41,12 @@
 #define OUT_HIGH (1024 * 1024)
 #define OUT_LOW (256 * 1024)
 #define READ_CHUNK 65536
-/* a connection's requests in hand are taken up for at most this long per
- * turn of the loop (at least one each turn), and all of them together for
- * at most TURN_SECONDS: a client sending thousands at once waits its turn
- * instead of holding up everyone else */
-#define SLICE_SECONDS 0.005
+/* a user's requests in hand are taken up for at most this long per turn
+ * of the loop, over all their connections (but one request at least),
+ * and everyone's left over from earlier turns for at most TURN_SECONDS: a
+ * user sending thousands at once, or asking again and again on many
+ * connections, waits their turn instead of holding up everyone else */
+#define USER_SLICE 0.005
 #define TURN_SECONDS 0.02
 /* open files kept for all but clients: the database, its WAL and shared
  * memory, the checkpointer's connection, the delivery log, the listening
@@ -128,9 +129,15 @@ struct ctl {
 	ev_check work;          /* requests left over from the last turn */
 	ev_idle work_spin;      /* and the loop turning while any are */
 	struct conn *work_next; /* where the next turn's round starts */
-	ev_idle fts;            /* indexes new promises when nothing waits */
-	ev_timer fts_quiet;     /* and only once adds have paused */
-	int64_t fts_adds;       /* store_max_id() when last seen */
+	unsigned turn;          /* the loop iteration turn_users is about */
+	struct turn_user {
+		uid_t uid;
+		ev_tstamp spent; /* on the user's requests this turn */
+	} * turn_users;
+	size_t n_turn_users, cap_turn_users;
+	ev_idle fts;        /* indexes new promises when nothing waits */
+	ev_timer fts_quiet; /* and only once adds have paused */
+	int64_t fts_adds;   /* store_max_id() when last seen */
 };
 
 /* what a request changes in the schedule, applied once its savepoint is
@@ -2847,25 +2854,69 @@ out:
 }
 
 /*
+ * The time spent on uid's requests in this turn of the loop, to be added
+ * to; NULL without memory to keep count, and then the user is not held
+ * back.  The table holds the users served this turn, a handful.
+ */
+static ev_tstamp *
+turn_spent(struct ctl *ctl, uid_t uid)
+{
+	struct turn_user *tu;
+	size_t i, cap;
+
+	if (ctl->turn != ev_iteration(ctl->loop)) {
+		ctl->turn = ev_iteration(ctl->loop);
+		ctl->n_turn_users = 0;
+	}
+	for (i = 0; i < ctl->n_turn_users; i++)
+		if (ctl->turn_users[i].uid == uid)
+			return &ctl->turn_users[i].spent;
+	if (ctl->n_turn_users == ctl->cap_turn_users) {
+		cap = ctl->cap_turn_users ? 2 * ctl->cap_turn_users : 16;
+		tu = realloc(ctl->turn_users, cap * sizeof(*tu));
+		if (tu == NULL)
+			return NULL;
+		ctl->turn_users = tu;
+		ctl->cap_turn_users = cap;
+	}
+	tu = &ctl->turn_users[ctl->n_turn_users++];
+	tu->uid = uid;
+	tu->spent = 0;
+	return &tu->spent;
+}
+
+/* true if c's user has had their time this turn */
+static bool
+user_done(struct conn *c)
+{
+	ev_tstamp *spent = turn_spent(c->ctl, c->uid);
+
+	return spent != NULL && *spent >= USER_SLICE;
+}
+
+/*
  * Takes up c's requests in hand until none is left, its replies pile up
- * past OUT_HIGH, or the time is past until (after one request at least,
- * so every turn gets somewhere).  The rest wait for the next turn of the
- * loop (work_cb); the lines before an unreadable one, or before the end
+ * past OUT_HIGH, or its user has had USER_SLICE this turn (a user who had
+ * nothing yet gets one request at least).  The rest wait for a later
+ * turn (work_cb); the lines before an unreadable one, or before the end
  * of the input, are answered before the connection is closed.
  */
 static void
-conn_work(struct conn *c, ev_tstamp until)
+conn_work(struct conn *c)
 {
+	ev_tstamp *spent = turn_spent(c->ctl, c->uid), t0, t;
 	char msg[96];
 	char *line;
 	size_t len;
 
-	while (conn_can_work(c)) {
+	while (conn_can_work(c) && (spent == NULL || *spent < USER_SLICE)) {
+		t0 = ev_time();
 		line = linebuf_next(&c->in, &len);
 		if (len > 0)
 			handle_line(c, line, len);
-		if (ev_time() >= until)
-			break;
+		t = ev_time();
+		if (spent != NULL)
+			*spent += t > t0 ? t - t0 : 1e-6;
 	}
 	if (!linebuf_has_line(&c->in) && !c->closing && c->in_err != 0) {
 		snprintf(msg, sizeof(msg),
@@ -2888,16 +2939,16 @@ conn_work(struct conn *c, ev_tstamp until)
 }
 
 /*
- * One turn's work on the requests left over: a slice for each connection
- * with some, starting where the last turn stopped, until TURN_SECONDS is
- * spent.  Runs after the loop's poll, so the requests that just arrived
- * are answered in the same turn and the next prepare commits them all.
+ * One turn's work on the requests left over: each connection with some
+ * whose user has time left this turn, starting where the last turn
+ * stopped, until TURN_SECONDS is spent.  Runs after the loop's poll, so
+ * the next prepare commits what it did with the rest of the turn.
  */
 static void
 work_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct ctl *ctl = w->data;
-	ev_tstamp end = ev_time() + TURN_SECONDS, t;
+	ev_tstamp end = ev_time() + TURN_SECONDS;
 	struct conn *c, *next;
 	bool more = false;
 	size_t i, n = ctl->n_conns;
@@ -2912,12 +2963,13 @@ work_cb(struct ev_loop *loop, ev_check *w, int revents)
 		next = c->next != NULL ? c->next : ctl->conns;
 		if (!conn_can_work(c))
 			continue;
-		if ((t = ev_time()) >= end) {
+		if (ev_time() >= end) {
 			ctl->work_next = c;
 			more = true;
 			break;
 		}
-		conn_work(c, t + SLICE_SECONDS);
+		if (!user_done(c))
+			conn_work(c);
 		more = more || conn_can_work(c);
 	}
 	if (!more)
@@ -2947,7 +2999,7 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->in_err = r;
 	if (linebuf_has_line(&c->in))
 		c->active = ev_now(loop);
-	conn_work(c, ev_time() + SLICE_SECONDS);
+	conn_work(c);
 }
 
 static void
@@ -3534,6 +3586,7 @@ ctl_close(struct ctl *ctl)
 	ev_check_stop(ctl->loop, &ctl->work);
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
+	free(ctl->turn_users);
 	ev_io_stop(ctl->loop, &ctl->lio);
 	if (ctl->fd != -1)
 		close(ctl->fd);

@@ -53,6 +53,28 @@ sys.stdin.read()
 """
 
 
+# a client run as another user that keeps argv[3] connections each
+# asking argv[2] and reading the answer, over and over, until stdin closes
+LOOP = r"""
+import socket, sys, threading
+line = sys.argv[2].encode() + b"\n"
+def ask():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    f = s.makefile("rb")
+    try:
+        while True:
+            s.sendall(line)
+            f.readline()
+    except OSError:
+        pass
+for _ in range(int(sys.argv[3])):
+    threading.Thread(target=ask, daemon=True).start()
+print("sent", flush=True)
+sys.stdin.read()
+"""
+
+
 def as_nobody():
     pw = pwd.getpwnam("nobody")
     return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
@@ -212,6 +234,19 @@ def test_deliveries_and_metrics_floods_stall_nobody():
                  for i in range(30000)])
         d.start()
         open_up(d)
+        # 32 connections, each asking again as soon as it is answered
+        hostile = subprocess.Popen(
+            as_nobody() + [sys.executable, "-c", LOOP, d.sock,
+                           '{"v":1,"op":"deliveries","state":"all"}', "32"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            check(hostile.stdout.readline().strip() == "sent", "no loop")
+            time.sleep(0.5)
+            lat = probe(d, 3)
+            report("32 connections asking deliveries in a loop", lat)
+            check(max(lat) < 1.0, f"status waited {max(lat):.2f}s")
+        finally:
+            end(hostile)
         for op, n in (("deliveries", 200), ("metrics", 500)):
             line = json.dumps({"v": 1, "op": op, "state": "all"}
                               if op == "deliveries" else
