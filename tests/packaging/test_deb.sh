@@ -6,7 +6,7 @@
 # usage: test_deb.sh CPACK USR_BUILD_DIR VERSION
 . "$(dirname "$0")/lib.sh"
 need dpkg-deb dpkg-shlibdeps file systemd-analyze systemd-sysusers \
-    systemd-tmpfiles
+    systemd-tmpfiles lintian
 
 cpack=$1 usr=$2 version=$3
 out=$tmp/out
@@ -27,6 +27,7 @@ field()
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version)"
 [ "$(field Section)" = admin ] || fail "Section: $(field Section)"
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
+[ "$(field Recommends)" = bash-completion ] || fail "Recommends: $(field Recommends)"
 [ -n "$(field Description)" ] || fail "no Description"
 depends=$(field Depends)
 for lib in libev4 libsqlite3-0 libcurl4 libinih1 libjansson4 \
@@ -38,8 +39,8 @@ ok "control: Depends: $depends"
 
 ctl=$tmp/control
 dpkg-deb -e "$deb" "$ctl"
-[ "$(cat "$ctl/conffiles")" = /etc/promised/promised.conf ] ||
-    fail "conffiles: $(cat "$ctl/conffiles" 2>/dev/null)"
+[ "$(cat "$ctl/conffiles")" = "/etc/promised/promised.conf
+/etc/logrotate.d/promised" ] || fail "conffiles: $(cat "$ctl/conffiles" 2>/dev/null)"
 for s in postinst prerm postrm; do
 	have -x "$ctl/$s"
 	sh -n "$ctl/$s" || fail "$s: syntax"
@@ -51,15 +52,36 @@ dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's#^\./#/#' >"$tmp/files"
 for f in /usr/bin/promise /usr/sbin/promised /etc/promised/promised.conf \
     /usr/lib/sysusers.d/promised.conf /usr/lib/tmpfiles.d/promised.conf \
     /usr/share/bash-completion/completions/promise \
-    /usr/share/man/man1/promise.1 /usr/share/man/man5/promised.conf.5 \
-    /usr/share/man/man8/promised.8; do
+    /usr/share/man/man1/promise.1.gz /usr/share/man/man5/promised.conf.5.gz \
+    /usr/share/man/man8/promised.8.gz /usr/share/doc/promised/copyright \
+    /usr/share/doc/promised/changelog.gz /etc/logrotate.d/promised; do
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
 grep -qE '^/(usr/)?lib/systemd/system/promised\.service$' "$tmp/files" ||
     fail "the package lacks promised.service"
 grep -qE '^/(usr/)?lib/systemd/system/promised\.socket$' "$tmp/files" ||
     fail "the package lacks promised.socket"
+
+# the man pages carry the package's version
+for page in man1/promise.1 man5/promised.conf.5 man8/promised.8; do
+	dpkg-deb --fsys-tarfile "$deb" |
+	    tar -xOf - "./usr/share/man/$page.gz" | gzip -dc | head -n 1 |
+	    grep -qF "\"promised $version\"" || fail "$page: not version $version"
+done
+# every path under /usr: a package of a tree for another prefix is refused
+! grep -E '^/usr/local' "$tmp/files" || fail "files under /usr/local"
 ok "files"
+
+# --- lintian: no error and no warning; its informational notes listed
+lintian --tag-display-limit 0 -I "$deb" >"$tmp/lintian" 2>"$tmp/lintian.err" ||
+    { cat "$tmp/lintian" "$tmp/lintian.err"; fail "lintian failed"; }
+if grep -E '^[EW]: ' "$tmp/lintian"; then
+	fail "lintian reports errors or warnings (above)"
+fi
+# the hardening lintian notes only as information
+! grep -E 'hardening-' "$tmp/lintian" || fail "binaries not hardened (above)"
+sed 's/^/  lintian: /' "$tmp/lintian"
+ok "lintian: no errors, no warnings"
 
 # --- the packaged unit
 root=$tmp/root

@@ -32,8 +32,11 @@ have "$root/usr/lib/sysusers.d/promised.conf"
 have "$root/usr/lib/tmpfiles.d/promised.conf"
 have "$root/usr/share/bash-completion/completions/promise"
 for page in man1/promise.1 man5/promised.conf.5 man8/promised.8; do
-	have "$root/usr/share/man/$page"
+	have "$root/usr/share/man/$page.gz"
 done
+have "$root/usr/share/doc/promised/copyright"
+have "$root/usr/share/doc/promised/changelog.gz"
+have "$root/etc/logrotate.d/promised"
 # nothing strays out of the system's own directories
 stray=$(cd "$root" && find . -type f | grep -vE '^\./(usr|etc|lib)/' || true)
 [ -z "$stray" ] || fail "installed outside /usr, /etc and /lib: $stray"
@@ -76,10 +79,15 @@ else
 	ok "sysusers.d and tmpfiles.d"
 fi
 
-# --- man pages
+# --- man pages, compressed as Debian ships them
 linted=
 for page in man1/promise.1 man5/promised.conf.5 man8/promised.8; do
-	f=$root/usr/share/man/$page
+	f=$tmp/$(basename "$page")
+	gzip -t "$root/usr/share/man/$page.gz" || fail "$page.gz: not gzip"
+	gzip -dc "$root/usr/share/man/$page.gz" >"$f"
+	cmp -s "$f" "$src/$(case $page in man1/*) echo client ;; man5/*) echo conf ;;
+	    *) echo daemon ;; esac)/$(basename "$page")" ||
+	    fail "$page.gz is not its source"
 	if command -v groff >/dev/null 2>&1; then
 		out=$(groff -man -Tutf8 -ww -z "$f" 2>&1) || fail "groff $page: $out"
 		[ -z "$out" ] || fail "groff $page: $out"
@@ -96,7 +104,24 @@ done
 if [ -n "$linted" ]; then
 	ok "man pages ($linted)"
 else
-		echo "note: neither groff nor mandoc installed; man pages not linted"
+	echo "note: neither groff nor mandoc installed; man pages not linted"
+fi
+
+# --- logrotate: the snippet names the daemon's delivery log, and rotates
+# a copy of it here (as root, which the user promised here is not)
+snippet=$root/etc/logrotate.d/promised
+grep -qxF '/var/lib/promised/deliveries.log {' "$snippet" ||
+    fail "the logrotate snippet does not name /var/lib/promised/deliveries.log"
+if command -v logrotate >/dev/null 2>&1; then
+	log=$tmp/deliveries.log
+	sed -e "s#^/var/lib/promised/deliveries.log #$log #" \
+	    -e 's/promised promised$/root root/' "$snippet" >"$tmp/rotate.conf"
+	echo '{"event":"promise.due"}' >"$log"
+	out=$(logrotate -f -s "$tmp/rotate.state" "$tmp/rotate.conf" 2>&1) ||
+	    fail "logrotate: $out"
+	[ -f "$log.1" ] && [ -f "$log" ] && [ ! -s "$log" ] ||
+	    fail "logrotate did not rotate: $(ls "$tmp")"
+	ok "logrotate snippet rotates"
 fi
 
 # --- bash completion
