@@ -1379,9 +1379,10 @@ smtp_rc(CURLcode res, long code)
  * reached, its certificate did not pass, or it refused promised's login
  * (RFC 4954: 530 authentication required, 534 mechanism too weak, 535
  * credentials invalid, 454 temporary authentication failure; RFC 5321:
- * 421 service not available).  Every other message would fail the same
- * way, so the channel is down (deliver_done's -ENETDOWN) and no message
- * is blamed for it.
+ * 421 service not available), or it never said a word (code 0: no
+ * greeting before the timeout or the connection's end).  Every other
+ * message would fail the same way, so the channel is down (deliver_done's
+ * -ENETDOWN) and no message is blamed for it.
  */
 static bool
 smtp_channel_failed(CURLcode res, long code)
@@ -1404,6 +1405,10 @@ smtp_channel_failed(CURLcode res, long code)
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
 		return true;
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+		return code == 0;
 	default:
 		return false;
 	}

@@ -10,6 +10,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 
 from harness import PROMISED, Daemon, check, run, wait_for
@@ -264,6 +265,60 @@ def test_unreachable_relay_holds_the_queue():
         d.cleanup()
 
 
+class MuteRelay:
+    """A TCP listener on 127.0.0.1 that accepts and never says a word (no
+    SMTP greeting): a relay that hangs.  Holds what it accepted until
+    closed."""
+
+    def __init__(self):
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(16)
+        self.port = self.s.getsockname()[1]
+        self.conns = []
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self._accept, daemon=True)
+        self.t.start()
+
+    def _accept(self):
+        self.s.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                self.conns.append(self.s.accept()[0])
+            except socket.timeout:
+                pass
+
+    def close(self):
+        self.stop.set()
+        self.t.join(timeout=5)
+        for c in self.conns:
+            c.close()
+        self.s.close()
+
+
+def test_silent_relay_holds_the_queue():
+    d = Daemon("smtp-mute")
+    relay = MuteRelay()
+    try:
+        d.write_conf(conf_extra=smtp_conf(
+            f"smtp://127.0.0.1:{relay.port}", "starttls = off\n")
+            .replace("timeout = 10s", "timeout = 1s"),
+            policy="escalate_after = 1h\n")
+        d.start()
+        for i in range(2):
+            d.json("add", f"Hang {i}", "--due", "+1s", "--nudge", "none")
+        st = wait_for(lambda: email_state(d).get("state") == "down" and
+                      email_state(d), timeout=30, what="email down")
+        check(re.search(r"time", st["error"], re.I), st)
+        wait_for(lambda: len(lines(d, r"email channel: trying")) >= 1,
+                 timeout=30, what="another try")
+        check_held(d, 2)
+    finally:
+        d.stop()
+        relay.close()
+        d.cleanup()
+
+
 # -------------------------------------------- email on and off by reload ----
 
 def stuck_at_data(sink):
@@ -336,4 +391,5 @@ if __name__ == "__main__":
          test_bad_tls_settings_are_refused,
          test_refused_login_holds_the_queue,
          test_unreachable_relay_holds_the_queue,
+         test_silent_relay_holds_the_queue,
          test_reload_turns_email_off_and_on])
