@@ -3576,6 +3576,8 @@ ctl_busy(const struct ctl *ctl)
 struct ctl *
 ctl_close(struct ctl *ctl)
 {
+	struct stat sb;
+
 	if (ctl == NULL)
 		return NULL;
 	backup_cancel(ctl, "promised is stopping");
@@ -3591,7 +3593,10 @@ ctl_close(struct ctl *ctl)
 	if (ctl->fd != -1)
 		close(ctl->fd);
 	if (ctl->path != NULL) {
-		(void)unlink(ctl->path);
+		/* ours only while it is still a socket: what was put there
+		 * since is not for us to remove */
+		if (lstat(ctl->path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			(void)unlink(ctl->path);
 		free(ctl->path);
 	}
 	free(ctl);

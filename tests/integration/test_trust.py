@@ -103,7 +103,13 @@ def test_socket_path_never_deletes_a_file():
         check(os.path.exists(d.sock), "no stale socket left")
         d.start()
         check(len(d.json("list")["promises"]) == 1, "promise lost")
+        # a file put where the socket was while it ran stays at the stop
+        os.unlink(d.sock)
+        with open(d.sock, "w") as f:
+            f.write("someone else's\n")
         d.stop()
+        with open(d.sock) as f:
+            check(f.read() == "someone else's\n", "removed at the stop")
     finally:
         d.cleanup()
 
