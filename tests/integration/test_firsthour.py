@@ -191,8 +191,9 @@ def test_delivery_ids_shortest_unique_prefix():
             shown = [line.split()[0] for line in out.splitlines()[1:]]
             check(len(shown) == len(full) >= 40, (shown, full))
             check(len(set(shown)) == len(full), f"ids shown twice: {out}")
-            check(len(set(f[:12] for f in full)) < len(full),
-                  "no two ids share 12 digits: the test shows nothing")
+            # (ids that share their 12 leading digits, as a burst makes
+            # on a quick machine, were shown twice before; and on any
+            # machine 12 digits were more than the shortest unique)
             for s, f in zip(shown, full):
                 check(f.startswith(s) and len(s) >= 7, (s, f))
                 # unique: no other id starts with it, and one digit less
