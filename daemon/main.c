@@ -523,7 +523,12 @@ main(int argc, char **argv)
 	 * still works while single-threaded, and email refuses to start */
 	(void)tz_pin();
 	if (conf_load(&d.conf, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "promised: %s\n", err);
+		/* a service that cannot start says so at error, for the
+		 * journal; a check at the terminal gets the bare line */
+		if (check)
+			fprintf(stderr, "promised: %s\n", err);
+		else
+			log_errorx("%s", err);
 		return EXIT_CONFIG;
 	}
 	if (check) {

@@ -157,9 +157,26 @@ def test_newer_database_is_a_config_error():
         d.cleanup()
 
 
+def test_bad_configuration_at_start_is_an_error():
+    d = Daemon("journal-badconf", log_level=None)
+    try:
+        with open(d.conf, "a") as f:
+            f.write("\n[policy]\nescalate_after = whenever\n")
+        env = dict(os.environ, JOURNAL_STREAM="8:12345")
+        r = subprocess.run([PROMISED, "-c", d.conf], capture_output=True,
+                           text=True, timeout=30, env=env)
+        check(r.returncode == 78, f"exit {r.returncode}: {r.stderr}")
+        msg = r.stderr.strip()
+        check(msg.startswith(f"<3>{d.conf}:") and "escalate_after" in msg
+              and len(msg.splitlines()) == 1, msg)
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_default_level_tells_each_step,
          test_delivery_given_up_is_an_error,
          test_upgrade_is_logged,
          test_new_database_is_logged,
-         test_newer_database_is_a_config_error])
+         test_newer_database_is_a_config_error,
+         test_bad_configuration_at_start_is_an_error])
