@@ -340,6 +340,11 @@ struct store {
 	/* the full-text index covers ids up to fts_upto (as committed:
 	 * fts_done); ids up to max_id exist */
 	int64_t fts_upto, fts_done, max_id;
+	/* the last metrics counted, at metrics_at (seconds) with the
+	 * database as sqlite3_total_changes64 said then */
+	struct store_metrics metrics;
+	int64_t metrics_at;
+	sqlite3_int64 metrics_changes;
 	char msg[256];
 };
 
@@ -1856,11 +1861,22 @@ delivery_group_cb(void *arg, const char *key, int64_t n)
 		m->deliveries_failed = n;
 }
 
+/*
+ * Counting reads every promise and outbox row: repeated within the same
+ * second with nothing changed since (any row written, even if rolled
+ * back, counts as a change), the last count is the answer, so asking
+ * for metrics again and again costs nothing more.
+ */
 int
 store_metrics(struct store *st, int64_t now, struct store_metrics *ret)
 {
+	sqlite3_int64 changes = sqlite3_total_changes64(st->db);
 	int r;
 
+	if (st->metrics_at == now && st->metrics_changes == changes) {
+		*ret = st->metrics;
+		return 0;
+	}
 	memset(ret, 0, sizeof(*ret));
 	if ((r = query_groups(st, ST_COUNT_BY_STATE, promise_group_cb, ret)) <
 	        0 ||
@@ -1871,6 +1887,9 @@ store_metrics(struct store *st, int64_t now, struct store_metrics *ret)
 	    (r = query_groups(
 	         st, ST_COUNT_DELIVERY_STATES, delivery_group_cb, ret)) < 0)
 		return r;
+	st->metrics = *ret;
+	st->metrics_at = now;
+	st->metrics_changes = changes;
 	return 0;
 }
 

@@ -8,6 +8,7 @@ The hostile clients run as Debian's system user nobody through setpriv
 import json
 import os
 import pwd
+import re
 import resource
 import signal
 import socket
@@ -262,6 +263,26 @@ def test_deliveries_and_metrics_floods_stall_nobody():
                 end(hostile)
             print(f"     ({op} flood ended after "
                   f"{time.monotonic() - t0:.1f}s)")
+        # metrics asked again and again count once a second, and a
+        # change shows at once
+        c = Conn(d)
+        t0 = time.monotonic()
+        c.send(b'{"v":1,"op":"metrics"}\n' * 500)
+        for _ in range(500):
+            check(c.recv()["ok"], "metrics")
+        took = time.monotonic() - t0
+        print(f"     500 metrics on one connection: {took * 1000:.0f} ms")
+        check(took < 1.0, f"500 metrics took {took:.2f}s")
+
+        def open_count():
+            text = c.call({"v": 1, "op": "metrics"})["text"]
+            return int(re.search(r"^promised_open_promises (\d+)$", text,
+                                 re.M).group(1))
+        n = open_count()
+        check(c.call({"v": 1, "op": "add", "title": "one more",
+                      "due_at": now + 86400})["ok"], "add")
+        check(open_count() == n + 1, "metrics missed the add")
+        c.close()
         # what nobody was shown: nothing of root's outbox
         r = subprocess.run(
             as_nobody() + [sys.executable, "-c",
