@@ -46,7 +46,7 @@
  * and everyone's left over from earlier turns for at most TURN_SECONDS: a
  * user sending thousands at once, or asking again and again on many
  * connections, waits their turn instead of holding up everyone else */
-#define USER_SLICE 0.005
+#define USER_SLICE 0.01
 #define TURN_SECONDS 0.02
 /* open files kept for all but clients: the database, its WAL and shared
  * memory, the checkpointer's connection, the delivery log, the listening
