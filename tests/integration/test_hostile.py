@@ -84,7 +84,7 @@ def as_nobody():
 
 def open_up(d):
     """The test's directory and socket reachable by nobody (a real
-    install uses group promised and mode 0660)."""
+    install uses group promise-users and mode 0660)."""
     os.chmod(d.dir, 0o711)
     os.chmod(d.sock, 0o666)
 

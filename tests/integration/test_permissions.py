@@ -32,7 +32,7 @@ def as_user(d, user, *args, expect=0):
 
 def open_up(d):
     """The test's own directory and socket, reachable by the other users
-    (a real install uses group promised and mode 0660)."""
+    (a real install uses group promise-users and mode 0660)."""
     os.chmod(d.dir, 0o711)
     os.chmod(d.sock, 0o666)
 

@@ -124,6 +124,7 @@ check_links()
 }
 dpkg_root -i "$deb"
 grep -q '^promised:' "$root/etc/passwd" || fail "install made no user promised"
+grep -q '^promise-users:' "$root/etc/group" || fail "install made no group promise-users"
 for d in /var/lib/promised /run/promised /var/backups/promised; do
 	[ -d "$root$d" ] || fail "install made no $d"
 done
@@ -133,6 +134,19 @@ wants=$root/etc/systemd/system
     fail "install did not enable promised.service and promised.socket"
 check_links install
 ok "dpkg -i: user, directories, units enabled"
+
+# an upgrade from 0.1.0, whose socket belonged to group promised: the
+# live socket goes to the staff's group
+sock=$root/run/promised/promised.sock
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+    "$sock" || fail "cannot make a socket at $sock"
+chgrp "$(awk -F: '$1 == "promised" { print $3 }' "$root/etc/group")" "$sock"
+dpkg_root -i "$deb"
+staff=$(awk -F: '$1 == "promise-users" { print $3 }' "$root/etc/group")
+[ "$(stat -c %g "$sock")" = "$staff" ] ||
+    fail "the upgrade left the socket to group $(stat -c %g "$sock")"
+rm -f "$sock"
+ok "an upgrade hands a live socket to promise-users"
 
 echo data >"$root/var/lib/promised/promised.db"
 dpkg_root -r promised

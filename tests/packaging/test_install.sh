@@ -71,11 +71,21 @@ else
 	    "$root/etc/passwd")
 	gid=$(awk -F: '$1 == "promised" { print $3 }' "$root/etc/group")
 	[ -n "$uid" ] && [ -n "$gid" ] || fail "no user and group promised"
-	for d in /var/lib/promised /run/promised /var/backups/promised; do
+	staff=$(awk -F: '$1 == "promise-users" { print $3 }' "$root/etc/group")
+	[ -n "$staff" ] || fail "no group promise-users"
+	[ "$staff" != "$gid" ] || fail "promise-users is group promised"
+	# the staff's group gives the socket and nothing else: user promised
+	# is not in it, and no one is in group promised
+	awk -F: '$1 == "promise-users" || $1 == "promised" { print $4 }' \
+	    "$root/etc/group" | grep -q . && fail "members in: $(grep promise "$root/etc/group")"
+	for d in /var/lib/promised /var/backups/promised; do
 		st=$(stat -c '%a %u %g' "$root$d") || fail "no $d"
 		[ "$st" = "750 $uid $gid" ] ||
 		    fail "$d is '$st', want mode 750 owned by promised:promised"
 	done
+	st=$(stat -c '%a %u %g' "$root/run/promised") || fail "no /run/promised"
+	[ "$st" = "2750 $uid $staff" ] ||
+	    fail "/run/promised is '$st', want mode 2750 promised:promise-users"
 	ok "sysusers.d and tmpfiles.d"
 fi
 

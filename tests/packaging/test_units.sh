@@ -18,7 +18,7 @@ have -x "$binary"
 # what the daemon and its users rely on
 for line in 'Type=notify' 'ExecReload=/bin/kill -HUP $MAINPID' \
     'User=promised' 'Group=promised' 'StateDirectory=promised' \
-    'RuntimeDirectory=promised' 'RuntimeDirectoryPreserve=yes' \
+    'ReadWritePaths=/run/promised' \
     'ConfigurationDirectory=promised' 'Sockets=promised.socket' \
     'ReadWritePaths=-/var/backups/promised' \
     'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' \
@@ -30,12 +30,16 @@ grep -qE '^ExecStart=/[^ ]*/promised -c /[^ ]*\.conf$' "$service" ||
     fail "$service: ExecStart= is not 'SBINDIR/promised -c CONFIG'"
 # email and webhooks need the network, and the caller's uid must reach
 # the daemon as it is
+# and /run/promised must stay group promise-users' (tmpfiles.d), which
+# RuntimeDirectory= would hand to group promised at every start
 for bad in '^PrivateNetwork=(yes|true|1)' '^IPAddressDeny=.' \
-    '^PrivateUsers=(yes|true|1)' '^DynamicUser=(yes|true|1)'; do
+    '^PrivateUsers=(yes|true|1)' '^DynamicUser=(yes|true|1)' \
+    '^RuntimeDirectory='; do
 	! grep -nE "$bad" "$service" || fail "$service: $bad breaks promised"
 done
 for line in 'ListenStream=/run/promised/promised.sock' 'SocketMode=0660' \
-    'SocketUser=promised' 'SocketGroup=promised' 'Service=promised.service'; do
+    'SocketUser=promised' 'SocketGroup=promise-users' \
+    'Service=promised.service'; do
 	grep -qxF "$line" "$socket" || fail "$socket lacks '$line'"
 done
 ok "settings"
