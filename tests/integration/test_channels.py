@@ -265,6 +265,30 @@ def test_unreachable_relay_holds_the_queue():
         d.cleanup()
 
 
+def test_retry_of_a_waiting_delivery_tries_the_channel_now():
+    d = Daemon("smtp-retry")
+    try:
+        d.write_conf(conf_extra=smtp_conf(
+            f"smtp://127.0.0.1:{free_port()}", "starttls = off\n")
+            .replace("retry_initial = 1s\nretry_max = 2s",
+                     "retry_initial = 10m\nretry_max = 1h"),
+            policy="escalate_after = 1h\n")
+        d.start()
+        ids = [d.json("add", f"Wait {i}", "--due", "+1s", "--nudge",
+                      "none")["promise"]["id"] for i in range(2)]
+        wait_for(lambda: email_state(d).get("state") == "down",
+                 timeout=20, what="email down")
+        check(email_state(d)["next_try"] > time.time() + 300,
+              email_state(d))
+        check(not lines(d, r"email channel: trying"), d.log_text())
+        d.client("retry", first_delivery(d, ids[0])["delivery"])
+        wait_for(lambda: lines(d, r"email channel: trying"), timeout=10,
+                 what="a try now rather than in ten minutes")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 class MuteRelay:
     """A TCP listener on 127.0.0.1 that accepts and never says a word (no
     SMTP greeting): a relay that hangs.  Holds what it accepted until
@@ -392,4 +416,5 @@ if __name__ == "__main__":
          test_refused_login_holds_the_queue,
          test_unreachable_relay_holds_the_queue,
          test_silent_relay_holds_the_queue,
+         test_retry_of_a_waiting_delivery_tries_the_channel_now,
          test_reload_turns_email_off_and_on])
