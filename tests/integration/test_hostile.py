@@ -356,6 +356,21 @@ def test_out_of_descriptors_pauses_instead_of_spinning():
         d.cleanup()
 
 
+def test_soft_open_file_limit_is_raised():
+    """Started with a soft limit of 64 open files under a hard one of
+    4096, the daemon raises the soft one and serves max_connections."""
+    d = Daemon("hraise")
+    d.start(preexec_fn=lambda: resource.setrlimit(
+        resource.RLIMIT_NOFILE, (64, 4096)))
+    try:
+        soft, hard = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
+        check((soft, hard) == (4096, 4096), (soft, hard))
+        check("clients are served" not in d.log_text(), "held lower")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 def test_max_connections_held_within_the_open_file_limit():
     """With a limit of 128 open files (soft and hard) max_connections
     (1024) is held to what fits, and the clients past it are told so."""
@@ -519,6 +534,7 @@ if __name__ == "__main__":
     run([test_export_flood_stalls_nobody,
          test_deliveries_and_metrics_floods_stall_nobody,
          test_out_of_descriptors_pauses_instead_of_spinning,
+         test_soft_open_file_limit_is_raised,
          test_max_connections_held_within_the_open_file_limit,
          test_one_user_cannot_take_every_connection,
          test_reading_a_reply_slowly_does_not_keep_a_connection,
