@@ -5,6 +5,7 @@ measures what another user sees meanwhile.
 The hostile clients run as Debian's system user nobody through setpriv
 (root is exempt from the per-user limits); the probe runs as root."""
 
+import base64
 import json
 import os
 import pwd
@@ -15,7 +16,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 
 from harness import Conn, Daemon, check, run, wait_for
@@ -92,7 +92,6 @@ def open_up(d):
 def flood(d, data, user=True):
     """Starts a client (as nobody unless user is False) that sends data
     in one write and never reads; returns the process, once it sent."""
-    import base64
     cmd = (as_nobody() if user else []) + [
         sys.executable, "-c", FLOOD, d.sock,
         base64.b64encode(data).decode()]
