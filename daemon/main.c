@@ -256,19 +256,23 @@ raise_nofile(void)
 }
 
 /*
- * The database's path plus ".created": written when promised first
+ * ".NAME.created" beside the database NAME: written when promised first
  * creates the database, it outlives the database's deletion, so a
- * database that is gone is told from one never made.  Returns malloc'd
- * string; caller frees.
+ * database that is gone is told from one never made.  A dot file, and
+ * not named like the database, so neither "rm promised.db*" nor "rm *"
+ * takes it along.  Returns malloc'd string; caller frees.
  */
 static char *
 marker_path(const char *database)
 {
-	size_t n = strlen(database) + sizeof(".created");
+	const char *slash = strrchr(database, '/');
+	const char *base = slash != NULL ? slash + 1 : database;
+	int dir = slash != NULL ? (int)(slash - database + 1) : 0;
+	size_t n = strlen(database) + sizeof("..created");
 	char *m = malloc(n);
 
 	if (m != NULL)
-		snprintf(m, n, "%s.created", database);
+		snprintf(m, n, "%.*s.%s.created", dir, database, base);
 	return m;
 }
 

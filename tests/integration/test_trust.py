@@ -224,9 +224,11 @@ def test_database_gone_is_not_recreated():
         d.start()
         d.client("add", "acknowledged", "--due", "in 1d")
         d.stop()
+        check(os.path.exists(os.path.join(d.dir, ".promised.db.created")),
+              "no marker")
+        # rm promised.db*
         for name in os.listdir(d.dir):
-            if name.startswith("promised.db") and \
-                    not name.endswith(".created"):
+            if name.startswith("promised.db"):
                 os.unlink(os.path.join(d.dir, name))
         err = start_refused(d, ["missing", "--init", d.db])
         check(len(err.strip().splitlines()) == 1, err)
