@@ -107,7 +107,10 @@ class Daemon:
                    "--leak-check=full", "--errors-for-leak-kinds=definite",
                    "--show-leak-kinds=definite",
                    f"--log-file={self.dir}/valgrind.%p.log"] + cmd
-        if _SETPRIV:
+        # not behind a prefix: one that switches users would have to find
+        # setpriv's next program as that user, and the kernel clears the
+        # signal at such a switch anyway
+        if _SETPRIV and not prefix:
             cmd = [_SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
         cmd = list(prefix) + cmd
         self.proc = subprocess.Popen(cmd,
