@@ -960,6 +960,34 @@ deliver_unwind(struct deliver *dl, struct delivery **mark)
 	dl->queued_tail = mark;
 }
 
+static int
+outbox_event(void *ctx, const struct promise_rec *p, enum sched_kind kind,
+    int64_t arg, int64_t now, json_t *out)
+{
+	return deliver_event(ctx, p, kind, arg, now, out);
+}
+
+static void *
+outbox_mark(void *ctx)
+{
+	return deliver_mark(ctx);
+}
+
+static void
+outbox_unwind(void *ctx, void *mark)
+{
+	deliver_unwind(ctx, mark);
+}
+
+void
+deliver_outbox(struct deliver *dl, struct sched_outbox *ret)
+{
+	*ret = (struct sched_outbox){.ctx = dl,
+	    .event = outbox_event,
+	    .mark = outbox_mark,
+	    .unwind = outbox_unwind};
+}
+
 void
 deliver_after_commit(struct deliver *dl, bool ok)
 {

@@ -144,6 +144,8 @@ int deliver_retry(
  * everything queued after it, for a request's savepoint rolled back */
 struct delivery **deliver_mark(struct deliver *dl);
 void deliver_unwind(struct deliver *dl, struct delivery **mark);
+/* deliver_event, _mark and _unwind of dl as the schedule calls them */
+void deliver_outbox(struct deliver *dl, struct sched_outbox *ret);
 /* loads the pending rows of the outbox and starts or schedules them */
 int deliver_resume(struct deliver *dl);
 /* after the batch: starts what it queued, or drops it on failure */

@@ -376,6 +376,7 @@ mkdir_for(const char *what, const char *path)
 static int
 run(struct daemon *d)
 {
+	struct sched_outbox ob;
 	char err[512];
 	uint64_t wd;
 	int r, fd;
@@ -428,7 +429,8 @@ run(struct daemon *d)
 		    "start-up: %s", r == -ENOMEM ? "out of memory" : err);
 		return 1;
 	}
-	sched_set_deliver(d->s, d->dl);
+	deliver_outbox(d->dl, &ob);
+	sched_set_outbox(d->s, &ob);
 	if ((r = sched_load(d->s)) < 0 || (r = deliver_resume(d->dl)) < 0) {
 		log_errorx("loading open promises: %s",
 		    r == -ENOMEM ? "out of memory" : store_errmsg(d->st));

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deliver.h"
 #include "idmap.h"
 #include "log.h"
 #include "sched.h"
@@ -56,7 +55,7 @@ struct pchunk {
 struct sched {
 	struct ev_loop *loop;
 	struct store *st;
-	struct deliver *dl;
+	struct sched_outbox ob;
 	struct wheel *pw; /* promise items */
 	struct wheel *tw; /* sched_timers of other modules */
 	struct idmap items;
@@ -376,7 +375,7 @@ emit(struct fire *f, const struct promise_rec *p, int32_t stage)
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = deliver_event(f->s->dl, p, kind, arg, now, out)) < 0)
+	if ((r = f->s->ob.event(f->s->ob.ctx, p, kind, arg, now, out)) < 0)
 		goto out;
 	detail = json_pack("{s:I,s:I,s:O}", "scheduled_at", (json_int_t)at,
 	    "late_ms", (json_int_t)(f->now_ms - at * 1000), "deliveries", out);
@@ -403,7 +402,7 @@ fire_cb(void *arg, const struct promise_rec *p)
 	int64_t now = f->now_ms / 1000;
 	int32_t last, n = (int32_t)p->n_nudge;
 	struct promise_rec next;
-	struct delivery **mark;
+	void *mark;
 	size_t i;
 	int r;
 
@@ -419,7 +418,7 @@ fire_cb(void *arg, const struct promise_rec *p)
 	}
 	if ((r = store_savepoint(f->s->st)) < 0)
 		goto out;
-	mark = deliver_mark(f->s->dl);
+	mark = f->s->ob.mark(f->s->ob.ctx);
 	/* After downtime several stages may have passed at once: only the
 	 * latest nudge is worth sending, and only while the deadline is
 	 * ahead; the due notice and the latest escalation go out once. */
@@ -437,7 +436,7 @@ fire_cb(void *arg, const struct promise_rec *p)
 		r = store_release(f->s->st);
 	if (r < 0) {
 		store_rollback_savepoint(f->s->st);
-		deliver_unwind(f->s->dl, mark);
+		f->s->ob.unwind(f->s->ob.ctx, mark);
 		goto out;
 	}
 	for (i = 0; i < f->n_late; i++)
@@ -624,9 +623,9 @@ sched_open(struct sched **ret, struct ev_loop *loop, struct store *st)
 }
 
 void
-sched_set_deliver(struct sched *s, struct deliver *dl)
+sched_set_outbox(struct sched *s, const struct sched_outbox *ob)
 {
-	s->dl = dl;
+	s->ob = *ob;
 }
 
 struct sched *

@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <jansson.h>
 
 #include "store.h"
 #include "wheel.h"
 
 struct sched;
-struct deliver;
 
 enum sched_kind {
 	SKIND_NUDGE,
@@ -40,7 +40,25 @@ struct sched_timer {
 int sched_open(struct sched **ret, struct ev_loop *loop, struct store *st);
 /* NULL-safe; returns NULL */
 struct sched *sched_close(struct sched *s);
-void sched_set_deliver(struct sched *s, struct deliver *dl);
+
+/*
+ * The outbox as the schedule sees it, handed in by whoever holds both: the
+ * outbox builds on the schedule (its retry timers), never the reverse.
+ */
+struct sched_outbox {
+	void *ctx;
+	/* within the batch: the deliveries of schedule event kind of p (arg:
+	 * a nudge's lead, an escalation's repeat), queued for the commit;
+	 * appends {"delivery","to","channel"} for each to out */
+	int (*event)(void *ctx, const struct promise_rec *p,
+	    enum sched_kind kind, int64_t arg, int64_t now, json_t *out);
+	/* a point in the queue, and the undo of everything queued after it,
+	 * for a savepoint rolled back */
+	void *(*mark)(void *ctx);
+	void (*unwind)(void *ctx, void *mark);
+};
+/* ob is copied; until then nothing fires */
+void sched_set_outbox(struct sched *s, const struct sched_outbox *ob);
 
 /* rebuilds the schedule from every open promise in the store */
 int sched_load(struct sched *s);
