@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_impl.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -335,7 +336,7 @@ struct store {
 	bool in_txn;
 	int version;
 	int migrated_from; /* the version found at open if older, else -1 */
-	struct store_backup *backup; /* the one being written, or NULL */
+	struct store_backup_slot backup;
 	struct ckpt ck;
 	/* the full-text index covers ids up to fts_upto (as committed:
 	 * fts_done); ids up to max_id exist */
@@ -351,13 +352,6 @@ struct store {
 static void ckpt_start(struct store *st, const char *path);
 static int query_ints(struct store *st, enum stmt which, const int64_t *bind,
     int64_t *a, int64_t *b);
-
-struct store_backup {
-	struct store *st;
-	sqlite3 *db; /* the new file */
-	sqlite3_backup *bk;
-	char *path;
-};
 
 static const char *const pstate_names[PSTATE_MAX] = {
     [PSTATE_OPEN] = "open",
@@ -403,8 +397,8 @@ store_filter_from_string(const char *s)
 	return SFILTER_INVALID;
 }
 
-static int
-map_rc(int rc)
+int
+store_map_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -432,7 +426,7 @@ static int
 fail(struct store *st, int rc)
 {
 	util_strlcpy(st->msg, sqlite3_errmsg(st->db), sizeof(st->msg));
-	return map_rc(rc);
+	return store_map_rc(rc);
 }
 
 /* runs a statement that returns no rows, then resets it */
@@ -575,7 +569,7 @@ check_writable(struct store *st)
 		snprintf(st->msg, sizeof(st->msg),
 		    "the database cannot be written: %s",
 		    sqlite3_errmsg(st->db));
-		return map_rc(rc);
+		return store_map_rc(rc);
 	}
 	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return 0;
@@ -733,7 +727,8 @@ store_close(struct store *st)
 		return NULL;
 	ckpt_stop(st);
 	/* an unfinished backup would keep the database from closing */
-	st->backup = store_backup_abort(st->backup);
+	if (st->backup.b != NULL)
+		st->backup.b = st->backup.abort(st->backup.b);
 	if (st->db != NULL && st->in_txn)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (i = 0; i < ST_MAX; i++)
@@ -1893,201 +1888,28 @@ store_metrics(struct store *st, int64_t now, struct store_metrics *ret)
 	return 0;
 }
 
-/* ---- online backup ------------------------------------------------------ */
+/* ---- for the store's own files (store_impl.h) -------------------------- */
 
-/* records SQLite's word on rc for a backup failure */
-static int
-backup_fail(struct store *st, int rc)
+sqlite3 *
+store_db(struct store *st)
 {
-	util_strlcpy(st->msg, sqlite3_errstr(rc), sizeof(st->msg));
-	return map_rc(rc);
+	return st->db;
 }
 
-/* fsyncs the directory holding path, so the new name survives a crash;
- * best effort: some file systems refuse fsync on a directory */
-static void
-sync_parent(const char *path)
+bool
+store_in_batch(const struct store *st)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-	int fd;
-
-	if (slash == NULL)
-		return;
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= sizeof(dir))
-		return;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	(void)fsync(fd);
-	close(fd);
+	return st->in_txn;
 }
 
-/* frees b, and removes its file if drop */
-static void
-backup_free(struct store_backup *b, bool drop)
+struct store_backup_slot *
+store_backup_slot(struct store *st)
 {
-	char journal[PATH_MAX];
-
-	if (b->bk != NULL)
-		sqlite3_backup_finish(b->bk);
-	/* _v2: nothing is prepared on this handle, so it cannot linger */
-	sqlite3_close_v2(b->db);
-	if (drop) {
-		(void)unlink(b->path);
-		/* a failed write (a full disk) can leave SQLite's rollback
-		 * journal of the copy behind; it is ours, SQLite having
-		 * claimed the name when it opened the new, empty file */
-		if ((size_t)snprintf(journal, sizeof(journal), "%s-journal",
-		        b->path) < sizeof(journal))
-			(void)unlink(journal);
-	}
-	if (b->st->backup == b)
-		b->st->backup = NULL;
-	free(b->path);
-	free(b);
-}
-
-int
-store_backup_open(struct store *st, const char *path, struct store_backup **ret)
-{
-	struct store_backup *b;
-	struct stat made, now;
-	bool ours = false; /* path names the file created here */
-	int fd, rc, r;
-
-	*ret = NULL;
-	if (st->backup != NULL)
-		return -EALREADY;
-	if (path[0] != '/')
-		return -EINVAL;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		return -ENOMEM;
-	b->st = st;
-	if ((b->path = strdup(path)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* O_EXCL: never over an existing file, nor through a planted link */
-	fd = open(
-	    path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		r = -errno;
-		snprintf(st->msg, sizeof(st->msg), "%s", strerror(-r));
-		goto out;
-	}
-	ours = true;
-	r = fstat(fd, &made) == -1 ? -errno : 0;
-	/* closed before SQLite opens the file: closing any descriptor of a
-	 * file drops every POSIX lock this process holds on it */
-	close(fd);
-	if (r < 0) {
-		snprintf(st->msg, sizeof(st->msg), "%s", strerror(-r));
-		goto out;
-	}
-	rc = sqlite3_open_v2(path, &b->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
-	    NULL);
-	if (rc != SQLITE_OK) {
-		r = b->db != NULL ? backup_fail(st, rc) : -ENOMEM;
-		goto out;
-	}
-	/* the name may have been swapped between the two opens: write only
-	 * into the file made above, and leave another in place */
-	if (stat(path, &now) == -1 || now.st_dev != made.st_dev ||
-	    now.st_ino != made.st_ino) {
-		snprintf(st->msg, sizeof(st->msg),
-		    "the file was replaced while being opened");
-		ours = false;
-		r = -EEXIST;
-		goto out;
-	}
-	b->bk = sqlite3_backup_init(b->db, "main", st->db, "main");
-	if (b->bk == NULL) {
-		util_strlcpy(st->msg, sqlite3_errmsg(b->db), sizeof(st->msg));
-		r = map_rc(sqlite3_errcode(b->db));
-		goto out;
-	}
-	st->backup = b;
-	*ret = b;
-	b = NULL;
-	r = 0;
-out:
-	if (b != NULL)
-		backup_free(b, ours);
-	return r;
-}
-
-int
-store_backup_step(struct store_backup *b, int pages)
-{
-	int rc;
-
-	/* within the batch this connection would read its own uncommitted
-	 * pages; between batches it reads what is committed */
-	if (b->st->in_txn)
-		return -EBUSY;
-	rc = sqlite3_backup_step(b->bk, pages);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc == SQLITE_OK)
-		return 0;
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return -EBUSY;
-	return backup_fail(b->st, rc);
+	return &st->backup;
 }
 
 void
-store_backup_progress(
-    const struct store_backup *b, int64_t *ret_remaining, int64_t *ret_total)
+store_set_errmsg(struct store *st, const char *msg)
 {
-	*ret_remaining = sqlite3_backup_remaining(b->bk);
-	*ret_total = sqlite3_backup_pagecount(b->bk);
-}
-
-int
-store_backup_finish(
-    struct store_backup *b, int64_t *ret_pages, int64_t *ret_bytes)
-{
-	struct store *st = b->st;
-	struct stat sb;
-	int64_t pages = sqlite3_backup_pagecount(b->bk);
-	int rc, r;
-
-	rc = sqlite3_backup_finish(b->bk);
-	b->bk = NULL;
-	if (rc != SQLITE_OK) {
-		r = backup_fail(st, rc);
-		goto out;
-	}
-	rc = sqlite3_close(b->db);
-	if (rc != SQLITE_OK) {
-		r = backup_fail(st, rc);
-		goto out;
-	}
-	b->db = NULL;
-	if (stat(b->path, &sb) == -1) {
-		r = -errno;
-		snprintf(st->msg, sizeof(st->msg), "%s", strerror(errno));
-		goto out;
-	}
-	sync_parent(b->path);
-	*ret_pages = pages;
-	*ret_bytes = (int64_t)sb.st_size;
-	r = 0;
-out:
-	backup_free(b, r < 0);
-	return r;
-}
-
-struct store_backup *
-store_backup_abort(struct store_backup *b)
-{
-	if (b != NULL)
-		backup_free(b, true);
-	return NULL;
+	util_strlcpy(st->msg, msg, sizeof(st->msg));
 }

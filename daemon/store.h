@@ -45,11 +45,11 @@ struct promise_rec {
 	size_t n_nudge;
 	int64_t escalate_after;
 	int64_t escalation_repeat;
-	int32_t stage; /* index of the next schedule event, see sched.c */
+	int32_t stage; /* the next schedule event: nudges, due, escalations */
 	int64_t snoozes;
 	const char *kind; /* the [kind] it was made as, or NULL */
 	/* business hours moved some nudges earlier: nudge holds the lead
-	 * times in force, asked the ones asked for (see ctl.c) */
+	 * times in force, asked the ones asked for */
 	bool shifted;
 	int64_t asked[PROTO_MAX_NUDGES];
 	size_t n_asked;

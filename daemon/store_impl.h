@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_impl.h: what the store's own files (store.c, store_backup.c) share
+ * of a struct store; nothing outside the store includes it.
+ */
+#ifndef PROMISED_STORE_IMPL_H
+#define PROMISED_STORE_IMPL_H
+
+#include <stdbool.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* st's connection */
+sqlite3 *store_db(struct store *st);
+/* within the batch transaction */
+bool store_in_batch(const struct store *st);
+/*
+ * The backup being written (one at a time; b NULL if none), and how
+ * store_close gives it up: through a pointer, so that the store needs
+ * nothing of the backup's file.
+ */
+struct store_backup_slot {
+	struct store_backup *b;
+	struct store_backup *(*abort)(struct store_backup *b);
+};
+struct store_backup_slot *store_backup_slot(struct store *st);
+/* msg becomes what store_errmsg(st) says */
+void store_set_errmsg(struct store *st, const char *msg);
+/* -errno for an SQLite result code (0 for the ones that mean success) */
+int store_map_rc(int rc);
+
+#endif
