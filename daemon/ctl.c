@@ -31,6 +31,7 @@
 
 #include "ctl.h"
 #include "digest.h"
+#include "jsonw.h"
 #include "log.h"
 #include "proto.h"
 #include "timefmt.h"
@@ -147,20 +148,13 @@ struct sched_change {
 	struct promise_rec p; /* scheduling fields only */
 };
 
-/* reply text built by hand, see promise_text */
-struct tbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
 struct req {
 	struct ctl *ctl;
 	struct conn *c;
 	json_t *body;
 	size_t len; /* of the request line */
 	json_t *reply;
-	struct tbuf text; /* or the reply as text, without its closing } */
+	struct jsonw text; /* or the reply as text, without its closing } */
 	int64_t now;
 	struct sched_change change, change2; /* done --then: two promises */
 	struct backup *backup; /* started: the reply comes when it is done */
@@ -209,126 +203,50 @@ refuse(struct req *r, int64_t id)
 
 /* ---- promises as JSON ---------------------------------------------------- */
 
-/*
- * A PROMISE object is written as text directly: adds are the hot path, and
- * json_pack plus json_dumps cost a sixth of each.  Everything else that
- * needs one as a json_t parses this text, so there is one encoding.
- */
+/* a PROMISE object is written as text directly, see jsonw.h; everything
+ * else that needs one as a json_t parses this text, so there is one
+ * encoding */
 static void
-tb_put(struct tbuf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *t;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		for (cap = b->cap ? b->cap : 512; b->len + n + 1 > cap;)
-			cap *= 2;
-		if ((t = realloc(b->s, cap)) == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-tb_lit(struct tbuf *b, const char *s)
-{
-	tb_put(b, s, strlen(s));
-}
-
-static void
-tb_int(struct tbuf *b, int64_t v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRId64, v);
-
-	tb_put(b, num, (size_t)n);
-}
-
-/* s as a JSON string (NULL: null); s is valid UTF-8, checked on input */
-static void
-tb_str(struct tbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char *run;
-	char esc[6] = {'\\', 'u', '0', '0', 0, 0};
-	unsigned char ch;
-
-	if (s == NULL) {
-		tb_lit(b, "null");
-		return;
-	}
-	tb_put(b, "\"", 1);
-	for (run = s; *s != '\0'; s++) {
-		ch = (unsigned char)*s;
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		tb_put(b, run, (size_t)(s - run));
-		run = s + 1;
-		if (ch == '"' || ch == '\\') {
-			esc[1] = (char)ch;
-			tb_put(b, esc, 2);
-			esc[1] = 'u';
-		} else if (ch == '\n') {
-			tb_lit(b, "\\n");
-		} else {
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 0xf];
-			tb_put(b, esc, 6);
-		}
-	}
-	tb_put(b, run, (size_t)(s - run));
-	tb_put(b, "\"", 1);
-}
-
-static void
-promise_text(struct tbuf *b, const struct promise_rec *p, int64_t now)
+promise_text(struct jsonw *b, const struct promise_rec *p, int64_t now)
 {
 	size_t i;
 
-	tb_lit(b, "{\"id\":");
-	tb_int(b, p->id);
-	tb_lit(b, ",\"title\":");
-	tb_str(b, p->title);
-	tb_lit(b, ",\"owner\":");
-	tb_str(b, p->owner);
-	tb_lit(b, ",\"for\":");
-	tb_str(b, p->for_whom);
-	tb_lit(b, ",\"note\":");
-	tb_str(b, p->note);
-	tb_lit(b, ",\"due_at\":");
-	tb_int(b, p->due_at);
-	tb_lit(b, ",\"created_at\":");
-	tb_int(b, p->created_at);
-	tb_lit(b, ",\"created_by\":");
-	tb_str(b, p->created_by);
-	tb_lit(b, ",\"state\":");
-	tb_str(b, pstate_name(p->state));
-	tb_lit(b, ",\"settled_at\":");
+	jw_lit(b, "{\"id\":");
+	jw_int(b, p->id);
+	jw_lit(b, ",\"title\":");
+	jw_str(b, p->title);
+	jw_lit(b, ",\"owner\":");
+	jw_str(b, p->owner);
+	jw_lit(b, ",\"for\":");
+	jw_str(b, p->for_whom);
+	jw_lit(b, ",\"note\":");
+	jw_str(b, p->note);
+	jw_lit(b, ",\"due_at\":");
+	jw_int(b, p->due_at);
+	jw_lit(b, ",\"created_at\":");
+	jw_int(b, p->created_at);
+	jw_lit(b, ",\"created_by\":");
+	jw_str(b, p->created_by);
+	jw_lit(b, ",\"state\":");
+	jw_str(b, pstate_name(p->state));
+	jw_lit(b, ",\"settled_at\":");
 	if (p->state == PSTATE_OPEN)
-		tb_lit(b, "null");
+		jw_lit(b, "null");
 	else
-		tb_int(b, p->settled_at);
-	tb_lit(b, ",\"nudge\":[");
+		jw_int(b, p->settled_at);
+	jw_lit(b, ",\"nudge\":[");
 	for (i = 0; i < p->n_nudge; i++) {
 		if (i > 0)
-			tb_put(b, ",", 1);
-		tb_int(b, p->nudge[i]);
+			jw_put(b, ",", 1);
+		jw_int(b, p->nudge[i]);
 	}
-	tb_lit(b, "],\"escalate_after\":");
-	tb_int(b, p->escalate_after);
-	tb_lit(b, ",\"snoozes\":");
-	tb_int(b, p->snoozes);
-	tb_lit(b, ",\"kind\":");
-	tb_str(b, p->kind);
-	tb_lit(b,
+	jw_lit(b, "],\"escalate_after\":");
+	jw_int(b, p->escalate_after);
+	jw_lit(b, ",\"snoozes\":");
+	jw_int(b, p->snoozes);
+	jw_lit(b, ",\"kind\":");
+	jw_str(b, p->kind);
+	jw_lit(b,
 	    p->state == PSTATE_OPEN && p->due_at <= now
 	        ? ",\"overdue\":true}"
 	        : ",\"overdue\":false}");
@@ -337,7 +255,7 @@ promise_text(struct tbuf *b, const struct promise_rec *p, int64_t now)
 static json_t *
 promise_json(const struct promise_rec *p, int64_t now)
 {
-	struct tbuf b = {NULL, 0, 0, false};
+	struct jsonw b = {NULL, 0, 0, false};
 	json_t *o = NULL;
 
 	promise_text(&b, p, now);
@@ -898,7 +816,7 @@ op_add(struct req *r)
 	    r->c->login, p.owner, due);
 	/* the row just written is p: the reply is made from it, not from a
 	 * second read of the row, and as text (see promise_text) */
-	tb_lit(&r->text, "{\"ok\":true,\"promise\":");
+	jw_lit(&r->text, "{\"ok\":true,\"promise\":");
 	promise_text(&r->text, &p, r->now);
 	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
 }
@@ -964,32 +882,32 @@ op_get(struct req *r)
  * person types is query syntax.  -EINVAL if text has no word.
  */
 static int
-fts_words(struct tbuf *b, const char *col, const char *text)
+fts_words(struct jsonw *b, const char *col, const char *text)
 {
 	const char *w, *q;
 	size_t n;
 	int words = 0;
 
 	if (b->len > 0)
-		tb_lit(b, " AND ");
+		jw_lit(b, " AND ");
 	if (col != NULL) {
-		tb_lit(b, col);
-		tb_lit(b, " : ");
+		jw_lit(b, col);
+		jw_lit(b, " : ");
 	}
-	tb_put(b, "(", 1);
+	jw_put(b, "(", 1);
 	for (w = text; *w != '\0'; w += n) {
 		w += strspn(w, FTS_BLANKS);
 		if ((n = strcspn(w, FTS_BLANKS)) == 0)
 			break;
-		tb_lit(b, words++ ? " AND \"" : "\"");
+		jw_lit(b, words++ ? " AND \"" : "\"");
 		for (q = w; q < w + n; q++) {
-			tb_put(b, q, 1);
+			jw_put(b, q, 1);
 			if (*q == '"')
-				tb_put(b, "\"", 1); /* "" inside a string */
+				jw_put(b, "\"", 1); /* "" inside a string */
 		}
-		tb_lit(b, "\"*");
+		jw_lit(b, "\"*");
 	}
-	tb_put(b, ")", 1);
+	jw_put(b, ")", 1);
 	return words > 0 ? 0 : -EINVAL;
 }
 
@@ -997,7 +915,7 @@ static enum proto_err
 op_list(struct req *r)
 {
 	struct json_cb j = {.now = r->now};
-	struct tbuf match = {NULL, 0, 0, false};
+	struct jsonw match = {NULL, 0, 0, false};
 	const char *state = "open", *owner = NULL, *for_text = NULL,
 	           *grep = NULL;
 	int64_t limit = 0;
@@ -2505,7 +2423,7 @@ send_now(struct conn *c, const char *line, size_t len)
 /* completes the text of a reply object lacking its closing brace (tag,
  * closing, newline); the line, or NULL without memory */
 static char *
-finish_text(struct tbuf *b, json_t *tag, size_t *ret_len)
+finish_text(struct jsonw *b, json_t *tag, size_t *ret_len)
 {
 	char *t = NULL;
 
@@ -2514,11 +2432,11 @@ finish_text(struct tbuf *b, json_t *tag, size_t *ret_len)
 		    tag, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (t == NULL)
 			return NULL;
-		tb_lit(b, ",\"tag\":");
-		tb_lit(b, t);
+		jw_lit(b, ",\"tag\":");
+		jw_lit(b, t);
 		free(t);
 	}
-	tb_put(b, "}\n", 2);
+	jw_put(b, "}\n", 2);
 	if (b->oom)
 		return NULL;
 	*ret_len = b->len;
@@ -2529,7 +2447,7 @@ finish_text(struct tbuf *b, json_t *tag, size_t *ret_len)
  * on c */
 static void
 queue_reply(
-    struct conn *c, json_t *msg, struct tbuf *b, bool write, json_t *tag)
+    struct conn *c, json_t *msg, struct jsonw *b, bool write, json_t *tag)
 {
 	struct reply *rp = calloc(1, sizeof(*rp));
 

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsonw.h: JSON text written by hand into a growing buffer.  Hot replies
+ * (a promise on every add) are written this way: json_pack plus json_dumps
+ * cost a sixth of an add.  The buffer is always NUL-terminated; running out
+ * of memory sets oom and makes every later write a no-op, so a writer
+ * checks once at the end.
+ */
+#ifndef PROMISED_JSONW_H
+#define PROMISED_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jsonw {
+	char *s; /* owned by whoever holds the jsonw; free() it */
+	size_t len, cap;
+	bool oom;
+};
+
+/* appends n bytes of s verbatim */
+void jw_put(struct jsonw *b, const char *s, size_t n);
+/* appends the C string s verbatim (JSON punctuation, names, literals) */
+void jw_lit(struct jsonw *b, const char *s);
+/* appends v in decimal */
+void jw_int(struct jsonw *b, int64_t v);
+/*
+ * appends s as a JSON string, or null for NULL.  s must be valid UTF-8
+ * (the daemon checks text on input); it is copied as it is, with '"', '\\'
+ * and the control characters escaped.
+ */
+void jw_str(struct jsonw *b, const char *s);
+
+#endif
