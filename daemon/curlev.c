@@ -18,7 +18,6 @@ struct curlev {
 	CURLM *multi;
 	ev_timer timer;
 	struct xfer *xfers; /* every transfer under way */
-	unsigned running;
 	int still_running;
 };
 
@@ -38,12 +37,11 @@ struct xfer {
 };
 
 static void
-xfer_unlink(struct curlev *cv, struct xfer *x)
+xfer_unlink(struct xfer *x)
 {
 	*x->pprev = x->next;
 	if (x->next != NULL)
 		x->next->pprev = x->pprev;
-	cv->running--;
 }
 
 static void
@@ -65,7 +63,7 @@ drain(struct curlev *cv)
 		x = (struct xfer *)priv;
 		curl_multi_remove_handle(cv->multi, easy);
 		curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-		xfer_unlink(cv, x);
+		xfer_unlink(x);
 		x->done(easy, result, x->arg);
 		free(x);
 	}
@@ -210,7 +208,6 @@ curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done, void *arg)
 		cv->xfers->pprev = &x->next;
 	cv->xfers = x;
 	x->pprev = &cv->xfers;
-	cv->running++;
 	return 0;
 }
 
@@ -220,18 +217,6 @@ curlev_keep(struct curlev *cv, long n)
 	return curl_multi_setopt(cv->multi, CURLMOPT_MAXCONNECTS, n) == CURLM_OK
 	    ? 0
 	    : -EINVAL;
-}
-
-unsigned
-curlev_running(const struct curlev *cv)
-{
-	return cv->running;
-}
-
-struct ev_loop *
-curlev_loop(const struct curlev *cv)
-{
-	return cv->loop;
 }
 
 struct curlev *
@@ -244,7 +229,7 @@ curlev_close(struct curlev *cv)
 	ev_timer_stop(cv->loop, &cv->timer);
 	while ((x = cv->xfers) != NULL) {
 		curl_multi_remove_handle(cv->multi, x->easy);
-		xfer_unlink(cv, x);
+		xfer_unlink(x);
 		/* the owner's done never runs: its arg is the owner's to free,
 		 * and the delivery stays pending in the store */
 		curl_easy_cleanup(x->easy);

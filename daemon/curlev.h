@@ -1,10 +1,9 @@
 /*
  * curlev.h: libcurl's multi interface driven by the libev loop (the
  * multi_socket pattern).  Backends hand it configured easy handles and get
- * a completion callback from the loop; nothing here ever blocks.  One multi
- * handle serves every backend on the loop, so connections are reused
- * between deliveries to the same server (email has a curlev of its own, on
- * a loop in its own thread: see deliver_smtp.c).
+ * a completion callback from the loop; nothing here ever blocks.  Each
+ * backend's worker thread runs one on its own loop, so connections are
+ * reused between its deliveries to the same server.
  */
 #ifndef PROMISED_CURLEV_H
 #define PROMISED_CURLEV_H
@@ -37,9 +36,5 @@ int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn *done, void *arg);
  * a burst whenever few transfers happen to be running.  0 or -EINVAL
  */
 int curlev_keep(struct curlev *cv, long n);
-/* transfers under way */
-unsigned curlev_running(const struct curlev *cv);
-/* the loop cv runs on */
-struct ev_loop *curlev_loop(const struct curlev *cv);
 
 #endif

@@ -18,7 +18,6 @@
 
 #include <jansson.h>
 
-#include "curlev.h"
 #include "deliver.h"
 #include "log.h"
 #include "timefmt.h"
@@ -70,7 +69,6 @@ struct deliver {
 	struct store *st;
 	struct sched *s;
 	const struct conf *conf;
-	struct curlev *cv;
 	struct backend *b[CH_MAX];
 	struct chan chan[CH_MAX];
 	struct delivery *all;
@@ -1182,9 +1180,10 @@ open_backends(struct deliver *dl, const struct conf *c,
 	if ((r = backend_log_open(&b[CH_LOG], dl->loop, c, err, errlen)) < 0)
 		return r;
 	if (c->smtp_url != NULL &&
-	    (r = backend_smtp_open(&b[CH_EMAIL], dl->cv, c, err, errlen)) < 0)
+	    (r = backend_email_open(&b[CH_EMAIL], dl->loop, c, err, errlen)) <
+	        0)
 		return r;
-	return backend_webhook_open(&b[CH_WEBHOOK], dl->cv, c, err, errlen);
+	return backend_webhook_open(&b[CH_WEBHOOK], dl->loop, c, err, errlen);
 }
 
 /*
@@ -1228,7 +1227,8 @@ deliver_reload(struct deliver *dl, const struct conf *c)
 
 	/* a new backend first: if it cannot start, nothing has changed */
 	if (c->smtp_url != NULL && dl->b[CH_EMAIL] == NULL &&
-	    (r = backend_smtp_open(&email, dl->cv, c, err, sizeof(err))) < 0) {
+	    (r = backend_email_open(&email, dl->loop, c, err, sizeof(err))) <
+	        0) {
 		log_warnx("reload: email channel: %s", err);
 		return r;
 	}
@@ -1292,10 +1292,6 @@ deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
 		wtimer_init(&dl->chan[i].probe.wt);
 		dl->chan[i].probe.cb = probe_cb;
 	}
-	if ((r = curlev_open(&dl->cv, loop)) < 0) {
-		snprintf(err, errlen, "cannot initialise libcurl");
-		goto fail;
-	}
 	if ((r = open_backends(dl, c, dl->b, err, errlen)) < 0)
 		goto fail;
 	*ret = dl;
@@ -1312,8 +1308,8 @@ deliver_close(struct deliver *dl)
 
 	if (dl == NULL)
 		return NULL;
-	/* backends forget their deliveries first, then libcurl drops its
-	 * transfers; the deliveries stay pending in the store and go out
+	/* backends forget their deliveries (their threads drop what libcurl
+	 * still had); the deliveries stay pending in the store and go out
 	 * again at the next start */
 	for (i = 0; i < CH_MAX; i++) {
 		if (dl->b[i] != NULL)
@@ -1321,7 +1317,6 @@ deliver_close(struct deliver *dl)
 		if (dl->chan[i].dl != NULL)
 			sched_timer_del(dl->s, &dl->chan[i].probe);
 	}
-	dl->cv = curlev_close(dl->cv);
 	while (dl->all != NULL)
 		delivery_free(dl->all);
 	free(dl);

@@ -103,12 +103,13 @@ struct backend {
 /* the log backend: one JSON line per delivery appended to a file */
 int backend_log_open(struct backend **ret, struct ev_loop *loop,
     const struct conf *c, char *err, size_t errlen);
-struct curlev;
-/* email over SMTP (channel "email"), from [smtp] */
-int backend_smtp_open(struct backend **ret, struct curlev *cv,
+/* email over SMTP (channel "email"), from [smtp]; outcomes come back on
+ * loop */
+int backend_email_open(struct backend **ret, struct ev_loop *loop,
     const struct conf *c, char *err, size_t errlen);
-/* signed webhooks (channel "webhook"), from [webhook] */
-int backend_webhook_open(struct backend **ret, struct curlev *cv,
+/* signed webhooks (channel "webhook"), from [webhook]; outcomes come back
+ * on loop */
+int backend_webhook_open(struct backend **ret, struct ev_loop *loop,
     const struct conf *c, char *err, size_t errlen);
 
 int deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,

@@ -1,5 +1,5 @@
 /*
- * deliver_http.c: the webhook backend.  A delivery is one HTTP POST to the
+ * backend_webhook.c: the webhook backend.  A delivery is one HTTP POST to the
  * recipient's webhook URL: our JSON event, or a {"text"} line for Slack and
  * Mattermost.  The delivery's uid rides along as the receiver's idempotency
  * key, with an HMAC-SHA256 signature when secrets are configured.  Transfers
@@ -52,7 +52,7 @@
  * handling, the HTTP protocol, the multi's bookkeeping) is as large as the
  * rest of the daemon's together, so the transfers run on a thread of their
  * own, with its own libev loop, curlev and pool of easy handles, as email
- * does (deliver_smtp.c): on two cores, SQLite and libcurl then run side by
+ * does (backend_email.c): on two cores, SQLite and libcurl then run side by
  * side.
  *
  * The main thread turns a delivery into a job (http_start): a hook holding
@@ -895,8 +895,7 @@ back_cb(struct ev_loop *loop, ev_async *a, int revents)
 /*
  * Creates the worker's loop and curlev here, on the main thread, and only
  * then the thread: curl_global_init (in curlev_open) is not thread safe in
- * libcurl 7.88, and deliver.c's own curlev has already called it, so this
- * call only counts up (curlev_close counts down, also on the main thread).
+ * libcurl 7.88 (curlev_close counts it down, also on the main thread).
  * Whatever was made stays for worker_stop to undo.
  */
 static int
@@ -1194,8 +1193,7 @@ http_reload(struct backend *b, const struct conf *c)
 /*
  * The daemon is stopping with transfers under way.  Their deliveries stay
  * pending in the store, so deliver_done is not called: worker_stop joins
- * the webhook thread and drops every job it still had.  deliver.c calls
- * this before it closes its own curlev, which has none of ours.
+ * the webhook thread and drops every job it still had.
  */
 static void
 http_free(struct backend *b)
@@ -1213,13 +1211,8 @@ http_free(struct backend *b)
 	free(bh);
 }
 
-/*
- * cv is deliver.c's curlev, on the main loop: the transfers go out through
- * the webhook thread's own, and cv only says which loop the outcomes go
- * back to.
- */
 int
-backend_webhook_open(struct backend **ret, struct curlev *cv,
+backend_webhook_open(struct backend **ret, struct ev_loop *loop,
     const struct conf *c, char *err, size_t errlen)
 {
 	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
@@ -1247,8 +1240,7 @@ backend_webhook_open(struct backend **ret, struct curlev *cv,
 	bh->b.free = http_free;
 	bh->c = c;
 	/* before the thread exists (see tz.h); a no-op after main.c's */
-	if ((r = tz_pin()) < 0 ||
-	    (r = worker_start(&bh->w, curlev_loop(cv))) < 0) {
+	if ((r = tz_pin()) < 0 || (r = worker_start(&bh->w, loop)) < 0) {
 		snprintf(err, errlen,
 		    "webhook: cannot start the webhook thread: %s",
 		    strerror(-r));

@@ -1,5 +1,5 @@
 /*
- * deliver_smtp.c: the email backend.  Each delivery becomes one RFC 5322
+ * backend_email.c: the email backend.  Each delivery becomes one RFC 5322
  * message composed from its payload alone, so every attempt carries the
  * same Message-ID and text, and goes out through libcurl's SMTP client on
  * a thread of its own (see "The mail thread" below).  Text from people
@@ -1629,8 +1629,7 @@ worker_main(void *arg)
 /*
  * Creates the worker's loop and curlev here, on the main thread, and only
  * then the thread: curl_global_init (in curlev_open) is not thread safe in
- * libcurl 7.88, and deliver.c's own curlev has already called it, so this
- * call only counts up (curlev_close counts down, also on the main thread).
+ * libcurl 7.88 (curlev_close counts it down, also on the main thread).
  * back_cb gets owner.  Whatever was made stays for worker_stop to undo.
  */
 static int
@@ -1918,9 +1917,9 @@ smtp_reload(struct backend *b, const struct conf *c)
 }
 
 /*
- * Ownership at shutdown: deliver.c calls this before it closes its own
- * curlev.  worker_stop joins the mail thread and drops what it still had,
- * never calling deliver_done: those deliveries stay pending in the store.
+ * Ownership at shutdown: worker_stop joins the mail thread and drops what
+ * it still had, never calling deliver_done: those deliveries stay pending
+ * in the store.
  */
 static void
 smtp_free(struct backend *b)
@@ -1933,14 +1932,9 @@ smtp_free(struct backend *b)
 	free(bs);
 }
 
-/*
- * cv is deliver.c's curlev, on the main loop: the messages go out through
- * the mail thread's own, and cv only says which loop the results go back
- * to.
- */
 int
-backend_smtp_open(struct backend **ret, struct curlev *cv, const struct conf *c,
-    char *err, size_t errlen)
+backend_email_open(struct backend **ret, struct ev_loop *loop,
+    const struct conf *c, char *err, size_t errlen)
 {
 	const curl_version_info_data *vi;
 	const char *want;
@@ -1978,8 +1972,7 @@ backend_smtp_open(struct backend **ret, struct curlev *cv, const struct conf *c,
 	bs->c = c;
 	warn_tls(c);
 	/* before the thread exists (see tz.h); a no-op after main.c's */
-	if ((r = tz_pin()) < 0 ||
-	    (r = worker_start(&bs->w, curlev_loop(cv), bs)) < 0) {
+	if ((r = tz_pin()) < 0 || (r = worker_start(&bs->w, loop, bs)) < 0) {
 		snprintf(err, errlen, "email: cannot start the mail thread: %s",
 		    strerror(-r));
 		goto out;

@@ -1,5 +1,5 @@
 /*
- * deliver_log.c: the log backend, the default channel when no email or
+ * backend_log.c: the log backend, the default channel when no email or
  * webhook is configured.  Each delivery is one JSON line appended to a file
  * and handed to the kernel before it counts as sent.  The write is quick
  * and local, but completion is still reported from the loop, never from
