@@ -46,6 +46,11 @@ static const struct table_col deliveries_cols[] = {
     {.head = "LAST ERROR"},
 };
 
+_Static_assert(ARRAY_SIZE(deliveries_cols) <= TABLE_MAX_COLS,
+    "deliveries has more columns than a table takes");
+_Static_assert(DID_LEN + 1 <= TABLE_CELL && TIMEBUF + RELBUF + 8 <= TABLE_CELL,
+    "a deliveries cell must fit a table's");
+
 /* a row of deliveries: DELIVERY ... NEXT/SENT, LAST ERROR */
 static void
 deliveries_row(const json_t *dl, int64_t now, struct table_row *r)

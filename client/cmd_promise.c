@@ -6,11 +6,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -122,6 +120,11 @@ static const struct table_col list_cols[] = {
     {.head = "FOR", .cap = FOR_MAX_WIDTH},
     {.head = "TITLE"},
 };
+
+_Static_assert(ARRAY_SIZE(list_cols) <= TABLE_MAX_COLS,
+    "list has more columns than a table takes");
+_Static_assert(TIMEBUF <= TABLE_CELL && RELBUF <= TABLE_CELL,
+    "a list cell must fit a table's");
 
 /* a row of list: ID, DUE, WHEN, OWNER, FOR, TITLE */
 static void

@@ -5,7 +5,6 @@
  * terminal nor make a line read as something else.
  */
 
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
