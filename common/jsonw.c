@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* jsonw.c: JSON text written by hand, see jsonw.h */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,36 @@ void
 jw_lit(struct jsonw *b, const char *s)
 {
 	jw_put(b, s, strlen(s));
+}
+
+void
+jw_printf(struct jsonw *b, const char *fmt, ...)
+{
+	va_list ap;
+	char small[256], *big = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		goto out;
+	}
+	if ((size_t)n < sizeof(small)) {
+		jw_put(b, small, (size_t)n);
+		goto out;
+	}
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		b->oom = true;
+		goto out;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	jw_put(b, big, (size_t)n);
+out:
+	free(big);
 }
 
 void

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jsonw.h: JSON text written by hand into a growing buffer.  Hot replies
- * (a promise on every add) are written this way: json_pack plus json_dumps
- * cost a sixth of an add.  The buffer is always NUL-terminated; running out
- * of memory sets oom and makes every later write a no-op, so a writer
- * checks once at the end.
+ * jsonw.h: a growing buffer, and JSON text written by hand into it.  Hot
+ * replies (a promise on every add) are written this way: json_pack plus
+ * json_dumps cost a sixth of an add; email messages are composed in the
+ * same buffer.  It is always NUL-terminated; running out of memory sets
+ * oom and makes every later write a no-op, so a writer checks once at the
+ * end.
  */
 #ifndef PROMISED_JSONW_H
 #define PROMISED_JSONW_H
@@ -23,6 +24,9 @@ struct jsonw {
 void jw_put(struct jsonw *b, const char *s, size_t n);
 /* appends the C string s verbatim (JSON punctuation, names, literals) */
 void jw_lit(struct jsonw *b, const char *s);
+/* appends the formatted text verbatim */
+void jw_printf(struct jsonw *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* appends v in decimal */
 void jw_int(struct jsonw *b, int64_t v);
 /*

@@ -171,6 +171,12 @@ out:
 	return rc;
 }
 
+const char *
+proto_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 enum proto_err
 proto_get_str(json_t *obj, const char *field, bool required, size_t maxlen,
     const char **ret, char *err, size_t errlen)

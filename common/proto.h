@@ -83,6 +83,9 @@ enum proto_err proto_get_int(json_t *obj, const char *field, bool required,
     int64_t *ret, char *err, size_t errlen);
 enum proto_err proto_get_bool(
     json_t *obj, const char *field, bool *ret, char *err, size_t errlen);
+/* o[key] if o is an object and that member a string, else NULL: for JSON
+ * that needs no error message (payloads, replies) */
+const char *proto_str(const json_t *o, const char *key);
 
 /* {"ok":true}; caller decrefs */
 json_t *proto_ok(void);

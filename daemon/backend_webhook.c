@@ -24,6 +24,7 @@
 #include "curlev.h"
 #include "deliver.h"
 #include "log.h"
+#include "proto.h"
 #include "timefmt.h"
 #include "tz.h"
 #include "util.h"
@@ -348,20 +349,13 @@ out:
 	return r;
 }
 
-/* o[key] if it is a string, else NULL */
-static const char *
-get_str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 /* the payload's recipient login: an object's "login", or a plain string */
 static const char *
 recipient_login(const json_t *p)
 {
 	const json_t *r = json_object_get(p, "recipient");
 
-	return json_is_string(r) ? json_string_value(r) : get_str(r, "login");
+	return json_is_string(r) ? json_string_value(r) : proto_str(r, "login");
 }
 
 /* copies p[key] into o when p has it */
@@ -460,9 +454,9 @@ slack_line(FILE *f, const json_t *p, const char *event)
 {
 	const json_t *pr = json_object_get(p, "promise");
 	const json_t *failed = json_object_get(p, "failed");
-	const char *title = get_str(pr, "title");
-	const char *owner = get_str(pr, "owner");
-	const char *whom = get_str(pr, "for");
+	const char *title = proto_str(pr, "title");
+	const char *owner = proto_str(pr, "owner");
+	const char *whom = proto_str(pr, "for");
 	const char *s;
 	const json_t *due;
 	struct tz_save tz;
@@ -475,13 +469,13 @@ slack_line(FILE *f, const json_t *p, const char *event)
 	    json_integer_value(json_object_get(pr, "id")));
 	if (strcmp(event, "promise.undeliverable") == 0) {
 		fprintf(f, "Could not deliver %s for '%s'",
-		    event_noun(get_str(failed, "event")), title);
-		if ((s = get_str(failed, "channel")) != NULL)
+		    event_noun(proto_str(failed, "event")), title);
+		if ((s = proto_str(failed, "channel")) != NULL)
 			fprintf(f, " via %s", s);
 		/* not in the documented payload yet; named when present */
-		if ((s = get_str(failed, "recipient")) != NULL)
+		if ((s = proto_str(failed, "recipient")) != NULL)
 			fprintf(f, " to %s", s);
-		s = get_str(failed, "error");
+		s = proto_str(failed, "error");
 		fprintf(f, ": %s", s != NULL ? s : "unknown error");
 		return;
 	}
@@ -505,16 +499,17 @@ slack_line(FILE *f, const json_t *p, const char *event)
 		due = json_object_get(pr, "due_at");
 		if (json_is_integer(due) &&
 		    tz_enter(&tz,
-		        get_str(json_object_get(p, "recipient"), "timezone")) ==
-		        0) {
+		        proto_str(json_object_get(p, "recipient"),
+		            "timezone")) == 0) {
 			timefmt_local(
 			    json_integer_value(due), when, sizeof(when));
 			tz_leave(&tz);
 			fprintf(f, "Overdue since %s: ", when);
 		} else
 			fprintf(f, "Overdue since %s: ",
-			    (s = get_str(pr, "due")) != NULL ? s
-			                                     : "its due time");
+			    (s = proto_str(pr, "due")) != NULL
+			        ? s
+			        : "its due time");
 	} else if (strcmp(event, "promise.resolved") == 0)
 		fprintf(f, "Resolved: ");
 	else
@@ -524,7 +519,7 @@ slack_line(FILE *f, const json_t *p, const char *event)
 		fprintf(f, "for %s, ", whom);
 	fprintf(f, "owner %s)", owner != NULL ? owner : "unknown");
 	if (strcmp(event, "promise.resolved") == 0 &&
-	    (s = get_str(pr, "state")) != NULL)
+	    (s = proto_str(pr, "state")) != NULL)
 		fprintf(f, ", %s", s);
 }
 
@@ -1023,14 +1018,14 @@ from_payload(struct backend_http *bh, struct delivery *d, const json_t *p,
 		snprintf(err, errlen, "payload is not a JSON object");
 		goto out;
 	}
-	event = get_str(p, "event");
+	event = proto_str(p, "event");
 	if (event == NULL)
 		event = d->kind;
 	if (!event_ok(event)) {
 		snprintf(err, errlen, "bad event name in payload");
 		goto out;
 	}
-	url = get_str(json_object_get(p, "recipient"), "webhook");
+	url = proto_str(json_object_get(p, "recipient"), "webhook");
 	if (url == NULL) {
 		snprintf(err, errlen, "no webhook URL for '%s'", d->recipient);
 		goto out;
@@ -1161,7 +1156,7 @@ http_render(struct backend *b, struct delivery *d, const json_t *p)
 	size_t len;
 
 	/* start takes the event from d, so it must be the payload's */
-	event = get_str(p, "event");
+	event = proto_str(p, "event");
 	if (event == NULL || strcmp(event, d->kind) != 0)
 		goto out;
 	if (from_payload(

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compose.h: the email for one delivery, composed from its payload alone
+ * (see deliver.h), so every attempt carries the same Message-ID and text.
+ * Pure: no I/O; the process's time zone is switched to the recipient's
+ * while the message is written and switched back (tz.h).
+ */
+#ifndef PROMISED_COMPOSE_H
+#define PROMISED_COMPOSE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "jsonw.h"
+
+enum mail_kind {
+	MAIL_NUDGE,
+	MAIL_DUE,
+	MAIL_ESCALATION,
+	MAIL_RESOLVED,
+	MAIL_UNDELIVERABLE,
+	MAIL_DIGEST,
+	MAIL_MAX,
+	MAIL_INVALID = -EINVAL,
+};
+
+/* what a message is made of; the strings point into the parsed payload */
+struct mail {
+	enum mail_kind kind;
+	int64_t occurred_at;
+	const char *to, *login, *zone; /* the recipient */
+	int64_t lead, repeat, level;
+	int64_t id, due_at, snoozes;
+	const char *title, *owner, *whom, *note, *state;
+	json_t *history;  /* array, or NULL */
+	json_t *failed;   /* object, or NULL */
+	json_t *digest;   /* a digest's object (digest.h), or NULL */
+	const char *root; /* the thread's root Message-ID, or NULL */
+	bool first;
+};
+
+/*
+ * Reads the payload root into m, which borrows root's strings; now stands
+ * in for a missing occurred_at.  NULL, or one line saying why it cannot
+ * make an email.
+ */
+const char *compose_parse(json_t *root, struct mail *m, int64_t now);
+/*
+ * Appends the whole message for m, delivery uid, from the address from,
+ * CRLF line ends.  Date is now, the time of composing, not occurred_at:
+ * it says when the message entered the mail system, and a retry hours
+ * later with an old Date would sort wrongly and look forged.  0, -ENOMEM,
+ * or -errno if the recipient's zone cannot be entered.
+ */
+int compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
+    const char *from, int64_t now);
+
+#endif
