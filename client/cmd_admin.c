@@ -67,10 +67,10 @@ deliveries_row(const json_t *dl, int64_t now, struct table_row *r)
 	else
 		(void)snprintf(r->buf[1], 24, "-");
 	r->cell[1] = r->buf[1];
-	r->cell[2] = event_name(jstr(dl, "event"));
-	r->cell[3] = (s = jstr(dl, "recipient")) != NULL ? s : "?";
-	r->cell[4] = (s = jstr(dl, "channel")) != NULL ? s : "?";
-	r->cell[5] = (s = jstr(dl, "state")) != NULL ? s : "?";
+	r->cell[2] = event_name(proto_str(dl, "event"));
+	r->cell[3] = (s = proto_str(dl, "recipient")) != NULL ? s : "?";
+	r->cell[4] = (s = proto_str(dl, "channel")) != NULL ? s : "?";
+	r->cell[5] = (s = proto_str(dl, "state")) != NULL ? s : "?";
 	(void)snprintf(r->buf[6], 24, "%" PRId64, jint(dl, "attempts", 0));
 	r->cell[6] = r->buf[6];
 	delivery_when(dl, now, false, r->buf[7], TIMEBUF + RELBUF + 8);
@@ -78,7 +78,7 @@ deliveries_row(const json_t *dl, int64_t now, struct table_row *r)
 		(void)snprintf(r->buf[7], TIMEBUF + RELBUF + 8, "-");
 	r->cell[7] = r->buf[7];
 	r->cell[8] =
-	    (s = jstr(dl, "last_error")) != NULL && s[0] != '\0' ? s : "-";
+	    (s = proto_str(dl, "last_error")) != NULL && s[0] != '\0' ? s : "-";
 }
 
 static const struct table deliveries_table = {
@@ -189,7 +189,7 @@ cmd_retry(const struct cli *cli, const struct args *a)
 	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "retry", "delivery", id);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
-	s = jstr(json_object_get(reply, "delivery"), "delivery");
+	s = proto_str(json_object_get(reply, "delivery"), "delivery");
 	fputs("delivery ", stdout);
 	put_str(s != NULL ? s : id);
 	fputs(" queued to be sent again\n", stdout);
@@ -210,7 +210,7 @@ put_channels(const json_t *channels)
 
 	json_object_foreach((json_t *)channels, name, c)
 	{
-		state = jstr(c, "state");
+		state = proto_str(c, "state");
 		if (state == NULL || strcmp(state, "up") == 0)
 			continue;
 		snprintf(label, sizeof(label), "%s:", name);
@@ -221,7 +221,8 @@ put_channels(const json_t *channels)
 			printf("%-12s down since %s, %" PRId64
 			       " waiting, next try %s: %s\n",
 			    label, when, jint(c, "waiting", 0), next,
-			    jstr(c, "error") ? jstr(c, "error") : "?");
+			    proto_str(c, "error") ? proto_str(c, "error")
+			                          : "?");
 		} else {
 			printf("%-12s %s, %" PRId64 " waiting\n", label, state,
 			    jint(c, "waiting", 0));
@@ -244,7 +245,7 @@ cmd_status(const struct cli *cli, const struct args *a)
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	now = util_now();
-	s = jstr(reply, "version");
+	s = proto_str(reply, "version");
 	printf("version:     %s\n", s != NULL ? s : "?");
 	/* seconds of uptime are noise once it runs to minutes */
 	up = jint(reply, "uptime", 0);
@@ -252,7 +253,7 @@ cmd_status(const struct cli *cli, const struct args *a)
 	timefmt_local(jint(reply, "started_at", now - up), when, sizeof(when));
 	printf("uptime:      %s (since %s)\n", dur, when);
 	/* an admin sees the service's figures, anyone else their own */
-	own = (s = jstr(reply, "scope")) != NULL && strcmp(s, "own") == 0;
+	own = (s = proto_str(reply, "scope")) != NULL && strcmp(s, "own") == 0;
 	printf("open:        %" PRId64 "%s\n", jint(reply, "open", 0),
 	    own ? " (yours)" : "");
 	printf("overdue:     %" PRId64 "%s\n", jint(reply, "overdue", 0),
@@ -339,7 +340,7 @@ cmd_backup(const struct cli *cli, const struct args *a)
 	    "{s:i,s:s,s:s}", "v", PROTO_VERSION, "op", "backup", "path", path);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
-	s = jstr(reply, "path");
+	s = proto_str(reply, "path");
 	fputs("backup written to ", stdout);
 	put_str(s != NULL ? s : path);
 	printf(" (%" PRId64 " pages, %" PRId64 " bytes)\n",
@@ -362,7 +363,7 @@ cmd_metrics(const struct cli *cli, const struct args *a)
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	/* verbatim: the exposition format is the daemon's to get right */
-	if ((text = jstr(reply, "text")) == NULL) {
+	if ((text = proto_str(reply, "text")) == NULL) {
 		errmsg("metrics: the reply has no text");
 		status = CLI_REFUSED;
 		goto out;

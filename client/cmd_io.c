@@ -619,23 +619,23 @@ cmd_export(const struct cli *cli, const struct args *a)
 				continue;
 			}
 			printf("%" PRId64 ",", jint(p, "id", 0));
-			put_csv(jstr(p, "title"));
+			put_csv(proto_str(p, "title"));
 			putchar(',');
-			put_csv(jstr(p, "owner"));
+			put_csv(proto_str(p, "owner"));
 			putchar(',');
-			put_csv(jstr(p, "for"));
+			put_csv(proto_str(p, "for"));
 			putchar(',');
-			put_csv(jstr(p, "note"));
+			put_csv(proto_str(p, "note"));
 			printf(",%" PRId64 ",%" PRId64 ",",
 			    jint(p, "due_at", 0), jint(p, "created_at", 0));
-			put_csv(jstr(p, "created_by"));
+			put_csv(proto_str(p, "created_by"));
 			putchar(',');
-			put_csv(jstr(p, "state"));
+			put_csv(proto_str(p, "state"));
 			putchar(',');
 			if (json_is_integer(json_object_get(p, "settled_at")))
 				printf("%" PRId64, jint(p, "settled_at", 0));
 			putchar(',');
-			put_csv(jstr(p, "kind"));
+			put_csv(proto_str(p, "kind"));
 			printf(",%" PRId64 "\n", jint(p, "snoozes", 0));
 		}
 		next = json_object_get(reply, "next");

@@ -130,7 +130,7 @@ _Static_assert(TIMEBUF <= TABLE_CELL && RELBUF <= TABLE_CELL,
 static void
 list_row(const json_t *p, int64_t now, struct table_row *r)
 {
-	const char *state = jstr(p, "state"), *s;
+	const char *state = proto_str(p, "state"), *s;
 	int64_t due = jint(p, "due_at", 0);
 
 	(void)snprintf(r->buf[0], 24, "%" PRId64, jint(p, "id", 0));
@@ -143,9 +143,10 @@ list_row(const json_t *p, int64_t now, struct table_row *r)
 	else
 		timefmt_relative(due, now, r->buf[2], RELBUF);
 	r->cell[2] = r->buf[2];
-	r->cell[3] = (s = jstr(p, "owner")) != NULL ? s : "-";
-	r->cell[4] = (s = jstr(p, "for")) != NULL && s[0] != '\0' ? s : "-";
-	r->cell[5] = (s = jstr(p, "title")) != NULL ? s : "";
+	r->cell[3] = (s = proto_str(p, "owner")) != NULL ? s : "-";
+	r->cell[4] =
+	    (s = proto_str(p, "for")) != NULL && s[0] != '\0' ? s : "-";
+	r->cell[5] = (s = proto_str(p, "title")) != NULL ? s : "";
 }
 
 static const struct table list_table = {
@@ -233,7 +234,7 @@ out:
 static void
 put_settled(const json_t *p, const char *what)
 {
-	const char *title = jstr(p, "title");
+	const char *title = proto_str(p, "title");
 
 	printf("promise %" PRId64 " %s: ", jint(p, "id", 0), what);
 	put_str(title != NULL ? title : "");

@@ -106,7 +106,7 @@ cmd_report(const struct cli *cli, const struct args *a)
 	{
 		rate = json_object_get(row, "on_time_rate");
 		if (a->csv) {
-			put_csv(jstr(row, "owner"));
+			put_csv(proto_str(row, "owner"));
 			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 			       ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 			       ",%" PRId64 ",",
@@ -140,7 +140,7 @@ cmd_report(const struct cli *cli, const struct args *a)
 		printf("%-16.16s %5" PRId64 " %7" PRId64 " %5" PRId64
 		       " %5" PRId64 " %7" PRId64 " %5" PRId64 " told %2" PRId64
 		       " not %5" PRId64 " %7s %8s %8s\n",
-		    jstr(row, "owner"), jint(row, "made", 0),
+		    proto_str(row, "owner"), jint(row, "made", 0),
 		    jint(row, "kept_on_time", 0), jint(row, "kept_late", 0),
 		    jint(row, "open", 0), jint(row, "overdue", 0),
 		    jint(row, "cancelled_told", 0),
@@ -212,7 +212,7 @@ dwidth_add(struct dwidth *w, const json_t *list)
 	{
 		(void)snprintf(id, sizeof(id), "%" PRId64, jint(o, "id", 0));
 		w->id = max_width(w->id, id, SIZE_MAX);
-		s = jstr(o, "owner");
+		s = proto_str(o, "owner");
 		w->owner =
 		    max_width(w->owner, s != NULL ? s : "-", OWNER_MAX_WIDTH);
 	}
@@ -236,13 +236,13 @@ put_digest_list(
 		fputs("  ", stdout);
 		put_cell(id, w->id, true);
 		fputs("  ", stdout);
-		put_cell(
-		    (s = jstr(o, "owner")) != NULL ? s : "-", w->owner, true);
+		put_cell((s = proto_str(o, "owner")) != NULL ? s : "-",
+		    w->owner, true);
 		fputs("  ", stdout);
 		put_due(jint(o, "due_at", 0), at);
 		fputs("  ", stdout);
-		put_str((s = jstr(o, "title")) != NULL ? s : "");
-		if ((s = jstr(o, "for")) != NULL && s[0] != '\0') {
+		put_str((s = proto_str(o, "title")) != NULL ? s : "");
+		if ((s = proto_str(o, "for")) != NULL && s[0] != '\0') {
 			fputs(" (for ", stdout);
 			put_str(s);
 			putchar(')');
@@ -282,7 +282,7 @@ put_digest_head(const json_t *d, const json_t *next)
 	size_t i;
 
 	fputs("Digest for ", stdout);
-	put_str((s = jstr(d, "manager")) != NULL ? s : "?");
+	put_str((s = proto_str(d, "manager")) != NULL ? s : "?");
 	timefmt_local(jint(d, "at", 0), when, sizeof(when));
 	printf("'s team as of %s; ", when);
 	if (json_is_integer(next)) {
@@ -318,7 +318,7 @@ show_digest(const json_t *d, const json_t *next)
 	dwidth_add(&w, json_object_get(soon, "promises"));
 	json_array_foreach(json_object_get(last, "owners"), i, o)
 	{
-		s = jstr(o, "owner");
+		s = proto_str(o, "owner");
 		w.owner =
 		    max_width(w.owner, s != NULL ? s : "?", OWNER_MAX_WIDTH);
 	}
@@ -334,8 +334,8 @@ show_digest(const json_t *d, const json_t *next)
 	json_array_foreach(json_object_get(last, "owners"), i, o)
 	{
 		fputs("  ", stdout);
-		put_cell(
-		    (s = jstr(o, "owner")) != NULL ? s : "?", w.owner, true);
+		put_cell((s = proto_str(o, "owner")) != NULL ? s : "?", w.owner,
+		    true);
 		fputs("  ", stdout);
 		put_tally(o);
 	}

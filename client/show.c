@@ -51,8 +51,8 @@ put_recipients(const json_t *list, bool channels)
 		dl = json_array_get(list, i);
 		if (i > 0)
 			fputs(", ", stdout);
-		put_str((s = jstr(dl, "to")) != NULL ? s : "?");
-		if (channels && (s = jstr(dl, "channel")) != NULL) {
+		put_str((s = proto_str(dl, "to")) != NULL ? s : "?");
+		if (channels && (s = proto_str(dl, "channel")) != NULL) {
 			fputs(" by ", stdout);
 			put_str(s);
 		}
@@ -98,12 +98,12 @@ put_detail(const char *kind, const json_t *d)
 		printf("from %s", when);
 		timefmt_local(jint(d, "to", 0), when, sizeof(when));
 		printf(" to %s", when);
-		if ((s = jstr(d, "reason")) != NULL) {
+		if ((s = proto_str(d, "reason")) != NULL) {
 			fputs(", reason: ", stdout);
 			put_str(s);
 		}
 	} else if (strcmp(kind, "cancelled") == 0 &&
-	    (s = jstr(d, "reason")) != NULL) {
+	    (s = proto_str(d, "reason")) != NULL) {
 		fputs("reason: ", stdout);
 		put_str(s);
 		if (json_is_true(json_object_get(d, "told_customer")))
@@ -118,7 +118,7 @@ put_detail(const char *kind, const json_t *d)
 		} else {
 			fputs("on time", stdout);
 		}
-		if ((s = jstr(d, "note")) != NULL) {
+		if ((s = proto_str(d, "note")) != NULL) {
 			fputs(", note: ", stdout);
 			put_str(s);
 		}
@@ -133,11 +133,11 @@ put_detail(const char *kind, const json_t *d)
 		fputs("notified ", stdout);
 		put_recipients(list, false);
 	} else if (strcmp(kind, "undeliverable") == 0 &&
-	    (s = jstr(d, "delivery")) != NULL) {
+	    (s = proto_str(d, "delivery")) != NULL) {
 		/* the full id is in the deliveries section below */
 		fputs("delivery ", stdout);
 		put_text(s, strlen(s), 8);
-		if ((s = jstr(d, "error")) != NULL) {
+		if ((s = proto_str(d, "error")) != NULL) {
 			fputs(": ", stdout);
 			put_str(s);
 		}
@@ -146,7 +146,7 @@ put_detail(const char *kind, const json_t *d)
 			put_recipients(list, true);
 		}
 	} else if (strcmp(kind, "refused") == 0 &&
-	    (s = jstr(d, "op")) != NULL) {
+	    (s = proto_str(d, "op")) != NULL) {
 		/* a stranger's repeats are counted in one event a day */
 		put_str(s);
 		if (jint(d, "count", 1) > 1) {
@@ -184,13 +184,13 @@ show_promise(const json_t *p, int64_t now)
 {
 	static const char indent[] = "            ";
 	char when[TIMEBUF], dur[32];
-	const char *state = jstr(p, "state"), *s;
+	const char *state = proto_str(p, "state"), *s;
 	json_t *nudge;
 	size_t i, n;
 	int64_t t;
 
 	printf("promise %" PRId64 ": ", jint(p, "id", 0));
-	put_str((s = jstr(p, "title")) != NULL ? s : "");
+	put_str((s = proto_str(p, "title")) != NULL ? s : "");
 	if (state == NULL)
 		state = "?";
 	printf("\nstate:      %s", state);
@@ -208,20 +208,20 @@ show_promise(const json_t *p, int64_t now)
 		timefmt_local(t, when, sizeof(when));
 		printf("\nsettled:    %s", when);
 	}
-	if ((s = jstr(p, "for")) != NULL && s[0] != '\0') {
+	if ((s = proto_str(p, "for")) != NULL && s[0] != '\0') {
 		fputs("\nfor:        ", stdout);
 		put_str(s);
 	}
 	fputs("\nowner:      ", stdout);
-	put_str((s = jstr(p, "owner")) != NULL ? s : "-");
+	put_str((s = proto_str(p, "owner")) != NULL ? s : "-");
 	/* the [kind] gave its deadline, nudges and escalation */
-	if ((s = jstr(p, "kind")) != NULL && s[0] != '\0') {
+	if ((s = proto_str(p, "kind")) != NULL && s[0] != '\0') {
 		fputs("\nkind:       ", stdout);
 		put_str(s);
 	}
 	timefmt_local(jint(p, "created_at", 0), when, sizeof(when));
 	printf("\ncreated:    %s by ", when);
-	put_str((s = jstr(p, "created_by")) != NULL ? s : "-");
+	put_str((s = proto_str(p, "created_by")) != NULL ? s : "-");
 	nudge = json_object_get(p, "nudge");
 	if (json_is_array(nudge)) {
 		fputs("\nnudges:     ", stdout);
@@ -244,7 +244,7 @@ show_promise(const json_t *p, int64_t now)
 	if ((t = jint(p, "snoozes", 0)) > 0)
 		printf(
 		    "\nsnoozed:    %" PRId64 " time%s", t, t == 1 ? "" : "s");
-	if ((s = jstr(p, "note")) != NULL) {
+	if ((s = proto_str(p, "note")) != NULL) {
 		fputs("\nnote:       ", stdout);
 		put_indented(s, indent);
 	}
@@ -263,9 +263,9 @@ show_history(const json_t *events)
 		return;
 	for (i = 0; i < n; i++) {
 		e = json_array_get(events, i);
-		if ((s = jstr(e, "actor")) != NULL)
+		if ((s = proto_str(e, "actor")) != NULL)
 			wactor = max_width(wactor, s, SIZE_MAX);
-		if ((s = jstr(e, "kind")) != NULL)
+		if ((s = proto_str(e, "kind")) != NULL)
 			wkind = max_width(wkind, s, SIZE_MAX);
 	}
 	fputs("\nhistory:\n", stdout);
@@ -273,10 +273,10 @@ show_history(const json_t *events)
 		e = json_array_get(events, i);
 		timefmt_local(jint(e, "at", 0), when, sizeof(when));
 		printf("  %s  ", when);
-		put_cell(
-		    (s = jstr(e, "actor")) != NULL ? s : "-", wactor, true);
+		put_cell((s = proto_str(e, "actor")) != NULL ? s : "-", wactor,
+		    true);
 		fputs("  ", stdout);
-		s = jstr(e, "kind");
+		s = proto_str(e, "kind");
 		d = json_object_get(e, "detail");
 		/* no padding before an empty detail: no trailing blanks */
 		if (!json_is_object(d) || json_object_size(d) == 0) {
@@ -295,10 +295,10 @@ show_history(const json_t *events)
 const char *
 delivery_id(const json_t *dl)
 {
-	const char *s = jstr(dl, "short");
+	const char *s = proto_str(dl, "short");
 
 	if (s == NULL)
-		s = jstr(dl, "delivery");
+		s = proto_str(dl, "delivery");
 	return s != NULL ? s : "?";
 }
 
@@ -306,7 +306,7 @@ void
 delivery_when(const json_t *dl, int64_t now, bool label, char *buf, size_t len)
 {
 	char when[TIMEBUF], rel[RELBUF];
-	const char *state = jstr(dl, "state");
+	const char *state = proto_str(dl, "state");
 	int64_t t;
 
 	buf[0] = '\0';
@@ -354,13 +354,14 @@ show_deliveries(const json_t *dels, int64_t now)
 		dl = json_array_get(dels, i);
 		delivery_attempts(dl, att, sizeof(att));
 		wid = max_width(wid, delivery_id(dl), SIZE_MAX);
-		wev = max_width(wev, event_name(jstr(dl, "event")), SIZE_MAX);
+		wev = max_width(
+		    wev, event_name(proto_str(dl, "event")), SIZE_MAX);
 		wto = max_width(
-		    wto, (s = jstr(dl, "recipient")) ? s : "?", SIZE_MAX);
+		    wto, (s = proto_str(dl, "recipient")) ? s : "?", SIZE_MAX);
 		wch = max_width(
-		    wch, (s = jstr(dl, "channel")) ? s : "?", SIZE_MAX);
-		wst =
-		    max_width(wst, (s = jstr(dl, "state")) ? s : "?", SIZE_MAX);
+		    wch, (s = proto_str(dl, "channel")) ? s : "?", SIZE_MAX);
+		wst = max_width(
+		    wst, (s = proto_str(dl, "state")) ? s : "?", SIZE_MAX);
 		wat = max_width(wat, att, SIZE_MAX);
 	}
 	fputs("\ndeliveries:\n", stdout);
@@ -371,13 +372,13 @@ show_deliveries(const json_t *dels, int64_t now)
 		fputs("  ", stdout);
 		put_cell(delivery_id(dl), wid, true);
 		fputs("  ", stdout);
-		put_cell(event_name(jstr(dl, "event")), wev, true);
+		put_cell(event_name(proto_str(dl, "event")), wev, true);
 		fputs("  ", stdout);
-		put_cell((s = jstr(dl, "recipient")) ? s : "?", wto, true);
+		put_cell((s = proto_str(dl, "recipient")) ? s : "?", wto, true);
 		fputs("  ", stdout);
-		put_cell((s = jstr(dl, "channel")) ? s : "?", wch, true);
+		put_cell((s = proto_str(dl, "channel")) ? s : "?", wch, true);
 		fputs("  ", stdout);
-		put_cell((s = jstr(dl, "state")) ? s : "?", wst, true);
+		put_cell((s = proto_str(dl, "state")) ? s : "?", wst, true);
 		fputs("  ", stdout);
 		/* no padding before an empty tail: no trailing blanks */
 		put_cell(att, wat, tail[0] != '\0');
@@ -386,7 +387,7 @@ show_deliveries(const json_t *dels, int64_t now)
 			put_str(tail);
 		}
 		putchar('\n');
-		if ((s = jstr(dl, "last_error")) != NULL && s[0] != '\0') {
+		if ((s = proto_str(dl, "last_error")) != NULL && s[0] != '\0') {
 			fputs("      last error: ", stdout);
 			put_str(s);
 			putchar('\n');
@@ -409,19 +410,19 @@ show_schedule(const json_t *sched)
 	{
 		json_array_foreach(json_object_get(st, "to"), k, to)
 		{
-			if ((local = jstr(to, "local")) == NULL) {
+			if ((local = proto_str(to, "local")) == NULL) {
 				timefmt_local(
 				    jint(st, "at", 0), when, sizeof(when));
 				local = when;
 			}
-			printf("  %-28s %-10s ", local, jstr(st, "kind"));
-			put_str(jstr(to, "to"));
-			printf(" by %s", jstr(to, "channel"));
+			printf("  %-28s %-10s ", local, proto_str(st, "kind"));
+			put_str(proto_str(to, "to"));
+			printf(" by %s", proto_str(to, "channel"));
 			if (json_is_integer(json_object_get(to, "level")))
 				printf(" (level %" PRId64 ")",
 				    jint(to, "level", 0));
 			fputs(": ", stdout);
-			put_str(jstr(st, "rule"));
+			put_str(proto_str(st, "rule"));
 			if (json_is_integer(json_object_get(to, "held_until")))
 				fputs(
 				    "; held for their business hours", stdout);

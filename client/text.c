@@ -25,12 +25,6 @@ jint(const json_t *o, const char *k, int64_t dflt)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
-const char *
-jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 /*
  * Number of columns s takes, counting one per code point: jansson has
  * already checked the UTF-8, and wide scripts are rare enough in titles

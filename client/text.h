@@ -12,13 +12,13 @@
 
 #include <jansson.h>
 
+#include "proto.h"
+
 /* an owner's column is cut at this width in every table */
 #define OWNER_MAX_WIDTH 16
 
 /* integer member k of o, or dflt when missing or not an integer */
 int64_t jint(const json_t *o, const char *k, int64_t dflt);
-/* string member k of o, or NULL (JSON null, missing, not a string) */
-const char *jstr(const json_t *o, const char *k);
 
 /* number of columns the n bytes at s take, one per code point */
 size_t text_width(const char *s, size_t n);
