@@ -21,8 +21,8 @@
 /*
  * --json promises one JSON document on stdout whatever happens, so that a
  * script never has to tell "nothing printed" from "nothing found".  A
- * command either prints its document (json_out.done) or main() prints
- * {"ok":false,...} built from the first message reported on stderr.
+ * command either prints its document (json_out.done) or out_json_close()
+ * prints {"ok":false,...} built from the first message reported on stderr.
  */
 static struct {
 	bool on, done;
