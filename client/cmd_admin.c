@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "check.h"
+#include "args.h"
 #include "cli.h"
 #include "cmd.h"
 #include "conn.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check.c: the checks of argument values that several commands share,
+ * args.c: the checks of argument values that several commands share,
  * made here where the message can quote what was typed.
  */
 
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "calendar.h"
-#include "check.h"
+#include "args.h"
 #include "cli.h"
 #include "proto.h"
 #include "timefmt.h"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check.h: the checks of argument values that commands share.  Each
+ * args.h: the checks of argument values that commands share.  Each
  * returns an exit status, having reported a problem as a usage error
  * that quotes what was typed.  Private to the client.
  */
-#ifndef PROMISE_CHECK_H
-#define PROMISE_CHECK_H
+#ifndef PROMISE_ARGS_H
+#define PROMISE_ARGS_H
 
 #include <stdbool.h>
 #include <stdint.h>
