@@ -1,303 +1,35 @@
 /*
- * deliver.c: the outbox between the schedule and the backends.
+ * deliver.c: the outbox's front, between the schedule and outbox.c.
  *
  * A schedule event becomes one delivery row per recipient and channel,
- * written inside the batch that records the event; the backend starts only
+ * written inside the batch that records the event; outbox.c starts it only
  * after that batch commits, so nothing is sent that the store does not know
- * about, and whatever was not confirmed sent before a crash is sent again at
- * start-up with the same uid.  This module also decides who hears of what:
- * the owner is nudged, managers up the chain get escalations, everyone who
- * was told gets the resolution, and a delivery that fails for good is
- * itself reported to the recipient's manager.
+ * about.  This file decides who hears of what: the owner is nudged,
+ * managers up the chain get escalations, everyone who was told gets the
+ * resolution, and a delivery that fails for good is itself reported to the
+ * recipient's manager.  It also opens, reloads and closes the backends.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <jansson.h>
 
 #include "deliver.h"
+#include "deliver_impl.h"
 #include "log.h"
 #include "timefmt.h"
 #include "util.h"
 
-/* when the store cannot record an attempt, try the row again this soon */
-#define STORE_RETRY_MS 30000
 /* history events carried in a payload */
 #define PAYLOAD_HISTORY 10
-
-enum channel {
-	CH_LOG,
-	CH_EMAIL,
-	CH_WEBHOOK,
-	CH_MAX,
-};
-
-static const char *const channel_names[CH_MAX] = {
-    [CH_LOG] = "log",
-    [CH_EMAIL] = "email",
-    [CH_WEBHOOK] = "webhook",
-};
-
-/*
- * A channel's state.  One relay carries all of a channel's email, so when
- * it cannot be reached or refuses promised's login, every message would
- * fail alike, none through any fault of its own: the channel is down.  Its
- * deliveries then wait on its list, never given up, and one of them goes
- * out now and then as a probe (backing off like a retry);
- * the first answer that is not "down" brings the channel back and sends
- * all that waited.  A channel with no backend (turned off by a reload)
- * keeps its deliveries waiting the same way until a reload turns it on.
- */
-struct chan {
-	struct sched_timer probe; /* first: the timer casts back */
-	struct deliver *dl;
-	enum channel ch;
-	bool down;
-	int64_t since;    /* down since (UTC seconds) */
-	int64_t next_try; /* the next probe (UTC seconds), 0 if none */
-	int64_t failures; /* failed tries while down, for the backoff */
-	char error[256];  /* the last one */
-	struct delivery *waiting, **waiting_tail; /* linked by qnext */
-	size_t n_waiting;
-};
-
-struct deliver {
-	struct ev_loop *loop;
-	struct store *st;
-	struct sched *s;
-	const struct conf *conf;
-	struct backend *b[CH_MAX];
-	struct chan chan[CH_MAX];
-	struct delivery *all;
-	size_t n_all; /* deliveries on all: the outbox's pending rows */
-	struct delivery *queued, **queued_tail; /* waiting for the commit */
-	struct delivery *ready, **ready_tail;   /* waiting for a slot */
-	size_t inflight;
-	/* random bytes for uids, fetched a page at a time: a burst makes
-	 * one uid per delivery, and a system call each is a measurable part
-	 * of its cost */
-	unsigned char rnd[4096];
-	size_t rnd_left;
-};
 
 static const char *const event_names[SKIND_MAX] = {
     [SKIND_NUDGE] = "promise.nudge",
     [SKIND_DUE] = "promise.due",
     [SKIND_ESCALATION] = "promise.escalation",
 };
-
-static enum channel
-channel_from_name(const char *name)
-{
-	int i;
-
-	for (i = 0; i < CH_MAX; i++)
-		if (strcmp(name, channel_names[i]) == 0)
-			return (enum channel)i;
-	return CH_LOG;
-}
-
-static void
-delivery_free(struct delivery *d)
-{
-	if (d == NULL)
-		return;
-	if (d->pprev != NULL) {
-		*d->pprev = d->next;
-		if (d->next != NULL)
-			d->next->pprev = d->pprev;
-		d->dl->n_all--;
-	}
-	sched_timer_del(d->dl->s, &d->retry);
-	if (d->rendered != NULL)
-		d->rendered_free(d->rendered);
-	free(d->kind);
-	free(d->recipient);
-	free(d->channel);
-	free(d->payload);
-	free(d);
-}
-
-static void retry_cb(struct sched_timer *t);
-
-static struct delivery *
-delivery_new(struct deliver *dl, const struct delivery_rec *r)
-{
-	struct delivery *d = calloc(1, sizeof(*d));
-
-	if (d == NULL)
-		return NULL;
-	d->dl = dl;
-	wtimer_init(&d->retry.wt);
-	d->retry.cb = retry_cb;
-	d->id = r->id;
-	util_strlcpy(d->uid, r->uid, sizeof(d->uid));
-	d->promise_id = r->promise_id;
-	d->attempts = r->attempts;
-	d->created_at = r->created_at;
-	d->kind = strdup(r->kind);
-	d->recipient = strdup(r->recipient);
-	d->channel = strdup(r->channel);
-	d->payload = strdup(r->payload);
-	/* link first, so delivery_free can unlink whatever happens next */
-	d->next = dl->all;
-	if (dl->all != NULL)
-		dl->all->pprev = &d->next;
-	dl->all = d;
-	d->pprev = &dl->all;
-	dl->n_all++;
-	if (d->kind == NULL || d->recipient == NULL || d->channel == NULL ||
-	    d->payload == NULL) {
-		delivery_free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void
-queue(struct deliver *dl, struct delivery *d)
-{
-	d->qnext = NULL;
-	*dl->queued_tail = d;
-	dl->queued_tail = &d->qnext;
-}
-
-/* d waits for its channel to come back (or on) */
-static void
-wait_channel(struct deliver *dl, struct delivery *d)
-{
-	struct chan *c = &dl->chan[channel_from_name(d->channel)];
-
-	d->qnext = NULL;
-	d->waiting = true;
-	*c->waiting_tail = d;
-	c->waiting_tail = &d->qnext;
-	c->n_waiting++;
-}
-
-static void
-start_now(struct deliver *dl, struct delivery *d)
-{
-	struct backend *b = dl->b[channel_from_name(d->channel)];
-	char msg[256] = "";
-	int r;
-
-	if (b == NULL) {
-		/* a channel switched off by a reload since the row was made:
-		 * it waits for a reload that turns the channel on again */
-		wait_channel(dl, d);
-		return;
-	}
-	dl->inflight++;
-	d->busy = true;
-	r = b->start(b, d, msg, sizeof(msg));
-	if (r < 0)
-		deliver_done(d, r, msg[0] ? msg : strerror(-r), 0);
-}
-
-/* starts d, or lines it up for a free slot under [delivery] concurrency,
- * or keeps it waiting while its channel is down */
-static void
-start(struct deliver *dl, struct delivery *d)
-{
-	if (dl->chan[channel_from_name(d->channel)].down) {
-		wait_channel(dl, d);
-		return;
-	}
-	if (dl->inflight >= (size_t)dl->conf->concurrency) {
-		d->qnext = NULL;
-		*dl->ready_tail = d;
-		dl->ready_tail = &d->qnext;
-		return;
-	}
-	start_now(dl, d);
-}
-
-static void
-pump(struct deliver *dl)
-{
-	struct delivery *d;
-
-	while (
-	    dl->ready != NULL && dl->inflight < (size_t)dl->conf->concurrency) {
-		d = dl->ready;
-		dl->ready = d->qnext;
-		if (dl->ready == NULL)
-			dl->ready_tail = &dl->ready;
-		if (dl->chan[channel_from_name(d->channel)].down)
-			wait_channel(dl, d);
-		else
-			start_now(dl, d);
-	}
-}
-
-static void
-retry_cb(struct sched_timer *t)
-{
-	struct delivery *d = (struct delivery *)t;
-
-	start(d->dl, d);
-}
-
-/* ms to wait after the n-th failed attempt: doubling from retry_initial
- * to retry_max, with +-20% jitter so a crowd of failures does not retry in
- * lockstep */
-static int64_t
-backoff_ms(const struct conf *c, int64_t attempts)
-{
-	int64_t delay = c->retry_initial * 1000;
-	uint32_t rnd = 0;
-
-	while (attempts-- > 1 && delay < c->retry_max * 1000)
-		delay *= 2;
-	if (delay > c->retry_max * 1000)
-		delay = c->retry_max * 1000;
-	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		rnd = 0x80000000u;
-	return delay * 8 / 10 + (int64_t)(rnd % (uint32_t)(delay * 4 / 10 + 1));
-}
-
-/*
- * A new delivery uid into uid[33]: 32 lower-case hex digits, as ever, but
- * the first 12 are the time in milliseconds and only the other 20 (80
- * bits) random.  The outbox indexes uids; random ones land all over that
- * index, so a burst dirtied (and wrote out) a page of it per delivery,
- * where these mostly append.  0 or -errno.
- */
-static int
-new_uid(struct deliver *dl, char uid[33])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint64_t ms = (uint64_t)util_now_ms();
-	const unsigned char *b;
-	ssize_t n;
-	size_t i;
-
-	if (dl->rnd_left < 10) {
-		n = getrandom(dl->rnd, sizeof(dl->rnd), 0);
-		if (n < 0)
-			return -errno;
-		/* a short read (signal) is fine as long as it covers a uid */
-		if (n < 10)
-			return -EAGAIN;
-		dl->rnd_left = (size_t)n;
-	}
-	for (i = 12; i-- > 0; ms >>= 4)
-		uid[i] = hex[ms & 0xf];
-	dl->rnd_left -= 10;
-	b = dl->rnd + dl->rnd_left;
-	for (i = 0; i < 10; i++) {
-		uid[12 + 2 * i] = hex[b[i] >> 4];
-		uid[12 + 2 * i + 1] = hex[b[i] & 0xf];
-	}
-	uid[32] = '\0';
-	/* used bytes are not kept around in memory */
-	memset(dl->rnd + dl->rnd_left, 0, 10);
-	return 0;
-}
 
 /* ---- who hears of what ----------------------------------------------- */
 
@@ -445,7 +177,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 		goto out;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
-		if ((rc = new_uid(dl, uid)) < 0)
+		if ((rc = outbox_new_uid(dl, uid)) < 0)
 			break;
 		if (json_object_set_new(base, "delivery", json_string(uid)) ||
 		    json_object_set(base, "recipient", recipient)) {
@@ -473,7 +205,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 		r.promise_id = pid;
 		r.kind = json_string_value(json_object_get(base, "event"));
 		r.recipient = login;
-		r.channel = channel_names[ch[i]];
+		r.channel = outbox_channel_names[ch[i]];
 		r.payload = text;
 		r.created_at = now;
 		rc = store_delivery_add(dl->st, uid, pid, r.kind, login,
@@ -489,7 +221,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 			json_object_set_new(
 			    json_array_get(out, json_array_size(out) - 1),
 			    "held_until", json_integer(hold));
-		d = delivery_new(dl, &r);
+		d = outbox_delivery_new(dl, &r);
 		if (d == NULL) {
 			/* the row is written and goes out at the next start */
 			log_warnx(
@@ -500,7 +232,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 				b->render(b, d, base);
 			d->fresh = true;
 			d->hold_until = hold;
-			queue(dl, d);
+			outbox_queue(dl, d);
 		}
 		for (j = 0; j < ARRAY_SIZE(extras); j++)
 			json_object_del(base, extras[j]);
@@ -564,7 +296,7 @@ plan_one(struct deliver *dl, const char *login, int64_t level, json_t *out)
 
 	for (i = 0; i < n; i++) {
 		o = json_pack("{s:s,s:s,s:s?}", "to", login, "channel",
-		    channel_names[ch[i]], "zone", zone);
+		    outbox_channel_names[ch[i]], "zone", zone);
 		if (o != NULL && level >= 0)
 			json_object_set_new(o, "level", json_integer(level));
 		if (o == NULL || json_array_append_new(out, o) < 0)
@@ -732,247 +464,37 @@ worth_reporting(const struct delivery *d)
 	    strcmp(d->kind, "promise.escalation") == 0;
 }
 
-/* ---- attempts ----------------------------------------------------------- */
-
-/* "promise.due for promise 12", or the event alone when it is about no
- * one promise, for the log */
-static void
-about(const struct delivery *d, char *buf, size_t len)
+/* within the savepoint of d's failure for good: reports it to the
+ * recipient's manager, when worth reporting */
+static int
+report_undeliverable(struct deliver *dl, const struct delivery *d,
+    const char *error, int64_t now)
 {
-	if (d->promise_id > 0)
-		snprintf(buf, len, "%s for promise %" PRId64, d->kind,
-		    d->promise_id);
-	else
-		snprintf(buf, len, "%s", d->kind);
-}
-
-/* sends everything waiting for c: the channel is up (or on) again */
-static void
-release(struct deliver *dl, struct chan *c)
-{
-	struct delivery *d = c->waiting, *next;
-
-	c->waiting = NULL;
-	c->waiting_tail = &c->waiting;
-	c->n_waiting = 0;
-	for (; d != NULL; d = next) {
-		next = d->qnext;
-		d->waiting = false;
-		start(dl, d);
-	}
-}
-
-/* the channel's probe timer */
-static void
-probe_cb(struct sched_timer *t)
-{
-	struct chan *c = (struct chan *)t;
-	struct delivery *d = c->waiting;
-
-	c->next_try = 0;
-	if (d == NULL || c->dl->b[c->ch] == NULL) {
-		/* nothing to try it with: the next delivery will */
-		c->down = false;
-		return;
-	}
-	c->waiting = d->qnext;
-	if (c->waiting == NULL)
-		c->waiting_tail = &c->waiting;
-	c->n_waiting--;
-	d->waiting = false;
-	log_debug(
-	    "%s channel: trying delivery %s", channel_names[c->ch], d->uid);
-	start_now(c->dl, d);
-}
-
-static void
-probe_at(struct deliver *dl, struct chan *c, int64_t at_ms)
-{
-	c->next_try = (at_ms + 999) / 1000;
-	sched_timer_add(dl->s, &c->probe, at_ms);
-}
-
-/*
- * d's channel failed it, not d itself: the channel is down (the log says
- * so once), d waits with the rest, and a probe is due after a backoff.
- * Returns when that is (ms).
- */
-static int64_t
-channel_down(struct deliver *dl, struct delivery *d, const char *error)
-{
-	struct chan *c = &dl->chan[channel_from_name(d->channel)];
-	int64_t now_ms = util_now_ms(), at;
-
-	util_strlcpy(
-	    c->error, error != NULL ? error : "unreachable", sizeof(c->error));
-	at = now_ms + backoff_ms(dl->conf, ++c->failures);
-	if (!c->down) {
-		c->down = true;
-		c->since = now_ms / 1000;
-		log_errorx("%s channel down: %s; its deliveries wait for it, "
-		           "trying again in %" PRId64 " s",
-		    channel_names[c->ch], c->error, (at - now_ms + 999) / 1000);
-	}
-	/* the first failure of a burst sets the time: later ones, from
-	 * deliveries already under way, do not push it back */
-	if (!wtimer_pending(&c->probe.wt))
-		probe_at(dl, c, at);
-	return at;
-}
-
-/* an answer that is not "down" from a channel that was: it is back */
-static void
-channel_up(struct deliver *dl, struct chan *c)
-{
-	if (!c->down)
-		return;
-	log_info("%s channel back after %" PRId64 " s down: sending the %zu "
-	         "deliveries that waited",
-	    channel_names[c->ch], util_now() - c->since, c->n_waiting);
-	c->down = false;
-	c->failures = 0;
-	c->next_try = 0;
-	c->error[0] = '\0';
-	sched_timer_del(dl->s, &c->probe);
-	release(dl, c);
-}
-
-void
-deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
-{
-	struct deliver *dl = d->dl;
-	struct undeliverable u = {.dl = dl, .d = d, .error = error};
-	struct delivery **mark;
-	char what[96];
-	int64_t now_ms = util_now_ms(), now = now_ms / 1000, next_ms = 0;
-	bool final = rc == -EPERM;
-	bool down = rc == -ENETDOWN;
+	struct undeliverable u = {.dl = dl, .d = d, .error = error, .now = now};
 	int r;
 
-	dl->inflight--;
-	d->busy = false;
-	u.now = now;
-	if (down)
-		next_ms = channel_down(dl, d, error);
-	if (rc != 0 && !final && !down) {
-		next_ms = now_ms +
-		    (retry_after > 0 ? retry_after * 1000
-		                     : backoff_ms(dl->conf, d->attempts + 1));
-		/* give up once the next try would fall past the window, which
-		 * opens with the first try: a held escalation's is later */
-		final = next_ms / 1000 -
-		        (d->hold_until > d->created_at ? d->hold_until
-		                                       : d->created_at) >
-		    dl->conf->give_up_after;
-	}
-	/* one statement is atomic on its own, and this runs once per
-	 * delivery: only a failure for good, which writes several, needs
-	 * the savepoint */
-	if (!final) {
-		/* into the batch, like everything else */
-		if ((r = store_begin(dl->st)) == 0)
-			r = rc == 0 ? store_delivery_sent(dl->st, d->id, now)
-			            : store_delivery_retry(dl->st, d->id,
-			                  (next_ms + 999) / 1000, error);
-	} else if ((r = store_savepoint(dl->st)) == 0) {
-		mark = deliver_mark(dl);
-		r = store_delivery_failed(dl->st, d->id, error);
-		if (r == 0 && worth_reporting(d) &&
-		    (r = store_get(
-		         dl->st, d->promise_id, undeliverable_cb, &u)) == 0)
-			r = u.rc;
-		if (r == 0)
-			r = store_release(dl->st);
-		else {
-			store_rollback_savepoint(dl->st);
-			deliver_unwind(dl, mark);
-		}
-	}
-	if (!down)
-		channel_up(dl, &dl->chan[channel_from_name(d->channel)]);
-	pump(dl);
-	if (r == -ENOENT) {
-		/* only a rolled-back batch leaves a delivery without its row:
-		 * nothing was promised, so there is nothing to retry */
-		log_warnx(
-		    "delivery %s: its outbox row is gone; dropping it", d->uid);
-		delivery_free(d);
-		return;
-	}
-	if (r < 0) {
-		/* the row stays pending; try the whole delivery again soon,
-		 * which at worst sends it twice: at least once, as promised */
-		log_warnx("delivery %s: cannot record its outcome: %s; "
-		          "retrying in %d s",
-		    d->uid, store_errmsg(dl->st), STORE_RETRY_MS / 1000);
-		sched_timer_add(
-		    dl->s, &d->retry, util_now_ms() + STORE_RETRY_MS);
-		return;
-	}
-	about(d, what, sizeof(what));
-	if (rc == 0) {
-		log_info("delivery %s: %s sent to '%s' via %s", d->uid, what,
-		    d->recipient, d->channel);
-		delivery_free(d);
-		return;
-	}
-	if (final) {
-		log_errorx("delivery %s: %s to '%s' failed for good after "
-		           "%" PRId64 " attempts: %s",
-		    d->uid, what, d->recipient, d->attempts + 1, error);
-		delivery_free(d);
-		return;
-	}
-	d->attempts++;
-	if (down) {
-		/* channel_down said it once for all of them */
-		log_debug("delivery %s: %s to '%s' waits for the %s channel",
-		    d->uid, what, d->recipient, d->channel);
-		wait_channel(dl, d);
-		return;
-	}
-	log_warnx("delivery %s: %s to '%s' failed: %s, will retry in %" PRId64
-	          "s",
-	    d->uid, what, d->recipient, error, (next_ms - now_ms + 999) / 1000);
-	sched_timer_add(dl->s, &d->retry, next_ms);
-}
-
-/* ---- the batch ---------------------------------------------------------- */
-
-struct delivery **
-deliver_mark(struct deliver *dl)
-{
-	return dl->queued_tail;
-}
-
-void
-deliver_unwind(struct deliver *dl, struct delivery **mark)
-{
-	struct delivery *d = *mark, *next;
-
-	for (; d != NULL; d = next) {
-		next = d->qnext;
-		delivery_free(d);
-	}
-	*mark = NULL;
-	dl->queued_tail = mark;
+	if (!worth_reporting(d))
+		return 0;
+	if ((r = store_get(dl->st, d->promise_id, undeliverable_cb, &u)) < 0)
+		return r;
+	return u.rc;
 }
 
 static int
-outbox_event(void *ctx, const struct promise_rec *p, enum sched_kind kind,
+hand_event(void *ctx, const struct promise_rec *p, enum sched_kind kind,
     int64_t arg, int64_t now, json_t *out)
 {
 	return deliver_event(ctx, p, kind, arg, now, out);
 }
 
 static void *
-outbox_mark(void *ctx)
+hand_mark(void *ctx)
 {
 	return deliver_mark(ctx);
 }
 
 static void
-outbox_unwind(void *ctx, void *mark)
+hand_unwind(void *ctx, void *mark)
 {
 	deliver_unwind(ctx, mark);
 }
@@ -981,192 +503,9 @@ void
 deliver_outbox(struct deliver *dl, struct sched_outbox *ret)
 {
 	*ret = (struct sched_outbox){.ctx = dl,
-	    .event = outbox_event,
-	    .mark = outbox_mark,
-	    .unwind = outbox_unwind};
-}
-
-void
-deliver_after_commit(struct deliver *dl, bool ok)
-{
-	struct delivery *d, *next;
-	char what[96];
-
-	d = dl->queued;
-	dl->queued = NULL;
-	dl->queued_tail = &dl->queued;
-	for (; d != NULL; d = next) {
-		next = d->qnext;
-		if (!ok) {
-			delivery_free(d);
-			continue;
-		}
-		if (d->fresh) {
-			/* the row is committed: now it is true */
-			about(d, what, sizeof(what));
-			log_info("delivery %s: %s queued for '%s' via %s%s",
-			    d->uid, what, d->recipient, d->channel,
-			    d->hold_until > 0
-			        ? ", held for their business hours"
-			        : "");
-			d->fresh = false;
-			if (d->hold_until > 0) {
-				sched_timer_add(
-				    dl->s, &d->retry, d->hold_until * 1000);
-				continue;
-			}
-		}
-		start(dl, d);
-	}
-}
-
-struct retry {
-	struct deliver *dl;
-	int64_t now;
-	bool sent;
-	int64_t id;
-};
-
-static int
-retry_row_cb(void *arg, const struct delivery_rec *r)
-{
-	struct retry *rt = arg;
-	struct delivery *d;
-	struct chan *c;
-	int rc;
-
-	rt->id = r->id;
-	if (strcmp(r->state, "sent") == 0) {
-		rt->sent = true;
-		return 0;
-	}
-	if ((rc = store_delivery_requeue(rt->dl->st, r->id, rt->now)) < 0)
-		return rc;
-	for (d = rt->dl->all; d != NULL; d = d->next)
-		if (d->id == r->id)
-			break;
-	if (d == NULL) {
-		/* failed for good earlier, so no longer held: bring it back */
-		if ((d = delivery_new(rt->dl, r)) == NULL)
-			return -ENOMEM;
-		queue(rt->dl, d);
-	} else if (wtimer_pending(&d->retry.wt)) {
-		/* waiting for its next try: make that now */
-		sched_timer_del(rt->dl->s, &d->retry);
-		queue(rt->dl, d);
-	} else if (d->waiting) {
-		/* waiting for its channel: try the channel now; one that is
-		 * off waits for a reload */
-		c = &rt->dl->chan[channel_from_name(d->channel)];
-		if (c->down) {
-			sched_timer_del(rt->dl->s, &c->probe);
-			probe_at(rt->dl, c, util_now_ms());
-		}
-	}
-	/* otherwise it is on its way already */
-	return 0;
-}
-
-int
-deliver_retry(struct deliver *dl, const char *uid, int64_t now, int64_t *ret_id)
-{
-	struct retry rt = {.dl = dl, .now = now};
-	int rc = store_delivery_by_uid(dl->st, uid, retry_row_cb, &rt);
-
-	if (rc < 0)
-		return rc;
-	*ret_id = rt.id;
-	return rt.sent ? -EALREADY : 0;
-}
-
-static int
-resume_cb(void *arg, const struct delivery_rec *r)
-{
-	struct deliver *dl = arg;
-	struct delivery *d;
-
-	d = delivery_new(dl, r);
-	if (d == NULL)
-		return -ENOMEM;
-	/* never tried and due after it was made: held for business hours */
-	if (r->attempts == 0 && r->next_attempt_at > r->created_at)
-		d->hold_until = r->next_attempt_at;
-	if (r->next_attempt_at <= util_now())
-		queue(dl, d);
-	else
-		sched_timer_add(dl->s, &d->retry, r->next_attempt_at * 1000);
-	return 0;
-}
-
-int
-deliver_resume(struct deliver *dl)
-{
-	return store_foreach_pending_delivery(dl->st, resume_cb, dl);
-}
-
-size_t
-deliver_inflight(const struct deliver *dl)
-{
-	return dl->inflight;
-}
-
-size_t
-deliver_pending(const struct deliver *dl)
-{
-	return dl->n_all;
-}
-
-json_t *
-deliver_channels(const struct deliver *dl)
-{
-	json_t *out = json_object(), *o;
-	const struct chan *c;
-	int i;
-
-	for (i = 0; out != NULL && i < CH_MAX; i++) {
-		c = &dl->chan[i];
-		if (dl->b[i] == NULL && c->n_waiting == 0)
-			continue;
-		o = json_pack("{s:s,s:I}", "state",
-		    dl->b[i] == NULL ? "off"
-		        : c->down    ? "down"
-		                     : "up",
-		    "waiting", (json_int_t)c->n_waiting);
-		if (o != NULL && c->down &&
-		    (json_object_set_new(o, "since", json_integer(c->since)) ||
-		        json_object_set_new(
-		            o, "error", json_string(c->error)) ||
-		        json_object_set_new(o, "next_try",
-		            c->next_try ? json_integer(c->next_try)
-		                        : json_null()))) {
-			json_decref(o);
-			o = NULL;
-		}
-		if (o == NULL ||
-		    json_object_set_new(out, channel_names[i], o) < 0) {
-			json_decref(out);
-			out = NULL;
-		}
-	}
-	return out;
-}
-
-size_t
-deliver_channels_down(const struct deliver *dl, char *buf, size_t len)
-{
-	size_t n = 0;
-	int i;
-
-	if (len > 0)
-		buf[0] = '\0';
-	for (i = 0; i < CH_MAX; i++)
-		if (dl->chan[i].down) {
-			if (len > 0)
-				snprintf(buf + strlen(buf), len - strlen(buf),
-				    "%s%s", n ? ", " : "", channel_names[i]);
-			n++;
-		}
-	return n;
+	    .event = hand_event,
+	    .mark = hand_mark,
+	    .unwind = hand_unwind};
 }
 
 /* opens the backends c asks for into b[]; the log one always */
@@ -1203,11 +542,11 @@ email_off(struct deliver *dl)
 	dl->b[CH_EMAIL] = NULL;
 	b->free(b);
 	for (d = dl->all; d != NULL; d = d->next) {
-		if (!d->busy || channel_from_name(d->channel) != CH_EMAIL)
+		if (!d->busy || outbox_channel(d->channel) != CH_EMAIL)
 			continue;
 		d->busy = false;
 		dl->inflight--;
-		wait_channel(dl, d);
+		outbox_wait_channel(dl, d);
 	}
 	c->down = false;
 	c->failures = 0;
@@ -1242,7 +581,7 @@ deliver_reload(struct deliver *dl, const struct conf *c)
 				    c->delivery_log, strerror(-r));
 			else
 				log_warnx("reload: %s channel: %s",
-				    channel_names[i], strerror(-r));
+				    outbox_channel_names[i], strerror(-r));
 			if (email != NULL)
 				email->free(email);
 			return r;
@@ -1256,15 +595,15 @@ deliver_reload(struct deliver *dl, const struct conf *c)
 		log_info("reload: email turned on; sending the %zu email "
 		         "deliveries that waited",
 		    dl->chan[CH_EMAIL].n_waiting);
-		release(dl, &dl->chan[CH_EMAIL]);
+		outbox_release(dl, &dl->chan[CH_EMAIL]);
 	}
 	/* a channel down may have been mended by this very reload */
 	for (i = 0; i < CH_MAX; i++)
 		if (dl->chan[i].down) {
 			sched_timer_del(dl->s, &dl->chan[i].probe);
-			probe_at(dl, &dl->chan[i], util_now_ms());
+			outbox_probe_at(dl, &dl->chan[i], util_now_ms());
 		}
-	pump(dl);
+	outbox_pump(dl);
 	return 0;
 }
 
@@ -1273,7 +612,7 @@ deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
     struct sched *s, const struct conf *c, char *err, size_t errlen)
 {
 	struct deliver *dl;
-	int i, r;
+	int r;
 
 	*ret = NULL;
 	dl = calloc(1, sizeof(*dl));
@@ -1283,15 +622,8 @@ deliver_open(struct deliver **ret, struct ev_loop *loop, struct store *st,
 	dl->st = st;
 	dl->s = s;
 	dl->conf = c;
-	dl->queued_tail = &dl->queued;
-	dl->ready_tail = &dl->ready;
-	for (i = 0; i < CH_MAX; i++) {
-		dl->chan[i].dl = dl;
-		dl->chan[i].ch = (enum channel)i;
-		dl->chan[i].waiting_tail = &dl->chan[i].waiting;
-		wtimer_init(&dl->chan[i].probe.wt);
-		dl->chan[i].probe.cb = probe_cb;
-	}
+	dl->undeliverable = report_undeliverable;
+	outbox_init(dl);
 	if ((r = open_backends(dl, c, dl->b, err, errlen)) < 0)
 		goto fail;
 	*ret = dl;
@@ -1311,14 +643,10 @@ deliver_close(struct deliver *dl)
 	/* backends forget their deliveries (their threads drop what libcurl
 	 * still had); the deliveries stay pending in the store and go out
 	 * again at the next start */
-	for (i = 0; i < CH_MAX; i++) {
+	for (i = 0; i < CH_MAX; i++)
 		if (dl->b[i] != NULL)
 			dl->b[i]->free(dl->b[i]);
-		if (dl->chan[i].dl != NULL)
-			sched_timer_del(dl->s, &dl->chan[i].probe);
-	}
-	while (dl->all != NULL)
-		delivery_free(dl->all);
+	outbox_fini(dl);
 	free(dl);
 	return NULL;
 }
