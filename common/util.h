@@ -49,6 +49,10 @@ ascii_word_is(const char *w, size_t n, const char *kw)
 }
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* the struct of type that holds member at ptr (never NULL): a callback
+ * given the member finds its owner wherever the member sits */
+#define container_of(ptr, type, member)                                        \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* wall-clock time in ms since the epoch */
 int64_t util_now_ms(void);

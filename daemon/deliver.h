@@ -23,7 +23,7 @@ struct deliver;
 
 /* one delivery on its way; owned by deliver.c */
 struct delivery {
-	struct sched_timer retry; /* first: the timer casts back */
+	struct sched_timer retry;
 	struct deliver *dl;
 	struct delivery *next, **pprev; /* every delivery deliver.c holds */
 	struct delivery *qnext;         /* waiting for the batch to commit */

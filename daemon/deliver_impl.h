@@ -31,7 +31,7 @@ enum channel {
  * keeps its deliveries waiting the same way until a reload turns it on.
  */
 struct chan {
-	struct sched_timer probe; /* first: the timer casts back */
+	struct sched_timer probe;
 	struct deliver *dl;
 	enum channel ch;
 	bool down;

@@ -26,7 +26,7 @@
 #define RETRY_MS 60000
 
 struct digest {
-	struct sched_timer timer; /* first: the timer casts back */
+	struct sched_timer timer;
 	struct store *st;
 	struct sched *s;
 	struct deliver *dl;
@@ -497,7 +497,7 @@ send_owed(struct digest *dg)
 static void
 timer_cb(struct sched_timer *t)
 {
-	send_owed((struct digest *)t);
+	send_owed(container_of(t, struct digest, timer));
 }
 
 int

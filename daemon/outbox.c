@@ -177,7 +177,7 @@ outbox_pump(struct deliver *dl)
 static void
 retry_cb(struct sched_timer *t)
 {
-	struct delivery *d = (struct delivery *)t;
+	struct delivery *d = container_of(t, struct delivery, retry);
 
 	start(d->dl, d);
 }
@@ -273,7 +273,7 @@ outbox_release(struct deliver *dl, struct chan *c)
 static void
 probe_cb(struct sched_timer *t)
 {
-	struct chan *c = (struct chan *)t;
+	struct chan *c = container_of(t, struct chan, probe);
 	struct delivery *d = c->waiting;
 
 	c->next_try = 0;

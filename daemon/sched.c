@@ -23,7 +23,7 @@
 
 /* an open promise on the schedule */
 struct pitem {
-	struct wtimer wt; /* first: wheel timers cast back to items */
+	struct wtimer wt;
 	int64_t id;
 	int32_t stage;
 	bool overdue; /* armed for an escalation: its due notice went out */
@@ -219,7 +219,9 @@ item_alloc(struct sched *s, int64_t id)
 		}
 	}
 	it = s->free_items;
-	s->free_items = (struct pitem *)it->wt.next;
+	s->free_items = it->wt.next != NULL
+	    ? container_of(it->wt.next, struct pitem, wt)
+	    : NULL;
 	wtimer_init(&it->wt);
 	it->id = id;
 	it->stage = 0;
@@ -485,13 +487,13 @@ run(struct sched *s)
 	wheel_update(s->pw, (uint64_t)now_ms);
 	wheel_update(s->tw, (uint64_t)now_ms);
 	while ((wt = wheel_get(s->tw)) != NULL) {
-		t = (struct sched_timer *)wt;
+		t = container_of(wt, struct sched_timer, wt);
 		t->cb(t);
 	}
 	/* the rest stay expired: wheel_timeout() says 0, so the watcher
 	 * comes back at the next iteration */
 	for (n = 0; n < FIRE_SLICE && (wt = wheel_get(s->pw)) != NULL;) {
-		fire(s, (struct pitem *)wt, now_ms);
+		fire(s, container_of(wt, struct pitem, wt), now_ms);
 		if (++n % FIRE_CHECK == 0 &&
 		    util_now_ms() - now_ms >= FIRE_BUDGET_MS)
 			break;
