@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "event.h"
 #include "show.h"
 #include "text.h"
 #include "timefmt.h"
@@ -22,7 +23,7 @@
 const char *
 event_name(const char *s)
 {
-	static const char prefix[] = "promise.";
+	static const char prefix[] = EVENT_PREFIX;
 
 	if (s == NULL)
 		return "?";

@@ -23,6 +23,7 @@
 
 #include "curlev.h"
 #include "deliver.h"
+#include "event.h"
 #include "log.h"
 #include "proto.h"
 #include "timefmt.h"
@@ -430,23 +431,6 @@ slack_escape(const char *s)
 	return out;
 }
 
-/* "the due notice" for "promise.due", for the undeliverable line */
-static const char *
-event_noun(const char *event)
-{
-	if (event == NULL)
-		return "a notice";
-	if (strcmp(event, "promise.nudge") == 0)
-		return "the reminder";
-	if (strcmp(event, "promise.due") == 0)
-		return "the due notice";
-	if (strcmp(event, "promise.escalation") == 0)
-		return "the escalation";
-	if (strcmp(event, "promise.resolved") == 0)
-		return "the resolution notice";
-	return event;
-}
-
 /* writes the human line for event into f: "[promise 42] Due in 1h: Send
  * Acme the demo invite (for Acme, owner dan)" */
 static void
@@ -457,6 +441,7 @@ slack_line(FILE *f, const json_t *p, const char *event)
 	const char *title = proto_str(pr, "title");
 	const char *owner = proto_str(pr, "owner");
 	const char *whom = proto_str(pr, "for");
+	enum event_type t = event_type_of(event);
 	const char *s;
 	const json_t *due;
 	struct tz_save tz;
@@ -467,8 +452,8 @@ slack_line(FILE *f, const json_t *p, const char *event)
 		title = "(untitled)";
 	fprintf(f, "[promise %" JSON_INTEGER_FORMAT "] ",
 	    json_integer_value(json_object_get(pr, "id")));
-	if (strcmp(event, "promise.undeliverable") == 0) {
-		fprintf(f, "Could not deliver %s for '%s'",
+	if (t == EVENT_UNDELIVERABLE) {
+		fprintf(f, "Could not deliver the %s for '%s'",
 		    event_noun(proto_str(failed, "event")), title);
 		if ((s = proto_str(failed, "channel")) != NULL)
 			fprintf(f, " via %s", s);
@@ -479,7 +464,7 @@ slack_line(FILE *f, const json_t *p, const char *event)
 		fprintf(f, ": %s", s != NULL ? s : "unknown error");
 		return;
 	}
-	if (strcmp(event, "promise.nudge") == 0) {
+	if (t == EVENT_NUDGE) {
 		if (json_is_integer(json_object_get(p, "lead")))
 			lead = json_integer_value(json_object_get(p, "lead"));
 		else
@@ -492,9 +477,9 @@ slack_line(FILE *f, const json_t *p, const char *event)
 			fprintf(f, "Due in %s: ", span);
 		else
 			fprintf(f, "Due now: ");
-	} else if (strcmp(event, "promise.due") == 0)
+	} else if (t == EVENT_DUE)
 		fprintf(f, "Due now: ");
-	else if (strcmp(event, "promise.escalation") == 0) {
+	else if (t == EVENT_ESCALATION) {
 		/* in the recipient's zone, as their email says it */
 		due = json_object_get(pr, "due_at");
 		if (json_is_integer(due) &&
@@ -510,7 +495,7 @@ slack_line(FILE *f, const json_t *p, const char *event)
 			    (s = proto_str(pr, "due")) != NULL
 			        ? s
 			        : "its due time");
-	} else if (strcmp(event, "promise.resolved") == 0)
+	} else if (t == EVENT_RESOLVED)
 		fprintf(f, "Resolved: ");
 	else
 		fprintf(f, "%s: ", event);
@@ -518,8 +503,7 @@ slack_line(FILE *f, const json_t *p, const char *event)
 	if (whom != NULL)
 		fprintf(f, "for %s, ", whom);
 	fprintf(f, "owner %s)", owner != NULL ? owner : "unknown");
-	if (strcmp(event, "promise.resolved") == 0 &&
-	    (s = proto_str(pr, "state")) != NULL)
+	if (t == EVENT_RESOLVED && (s = proto_str(pr, "state")) != NULL)
 		fprintf(f, ", %s", s);
 }
 

@@ -19,15 +19,6 @@
 
 #define HIST_TEXT 200 /* bytes of a reason or note in one history line */
 
-static const char *const mail_events[MAIL_MAX] = {
-    [MAIL_NUDGE] = "promise.nudge",
-    [MAIL_DUE] = "promise.due",
-    [MAIL_ESCALATION] = "promise.escalation",
-    [MAIL_RESOLVED] = "promise.resolved",
-    [MAIL_UNDELIVERABLE] = "promise.undeliverable",
-    [MAIL_DIGEST] = "promise.digest",
-};
-
 /* an integer member into *v; false (and *v untouched) when there is none */
 static bool
 jint(const json_t *o, const char *key, int64_t *v)
@@ -48,22 +39,19 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 	const char *ev;
 
 	memset(m, 0, sizeof(*m));
-	m->kind = MAIL_INVALID;
+	m->event = EVENT_TYPE_MAX;
 	if (!json_is_object(root))
 		return "the payload is not a JSON object";
 	if ((ev = proto_str(root, "event")) == NULL)
 		return "the payload has no event";
-	for (int i = 0; i < MAIL_MAX; i++)
-		if (strcmp(ev, mail_events[i]) == 0)
-			m->kind = (enum mail_kind)i;
-	if (m->kind == MAIL_INVALID)
+	if ((m->event = event_type_of(ev)) == EVENT_TYPE_MAX)
 		return "the payload's event is not one email knows";
 	rcpt = json_object_get(root, "recipient");
 	if ((m->to = proto_str(rcpt, "email")) == NULL)
 		return "the recipient has no email address";
 	m->login = proto_str(rcpt, "login");
 	m->zone = proto_str(rcpt, "timezone");
-	if (m->kind == MAIL_DIGEST) {
+	if (m->event == EVENT_DIGEST) {
 		/* about a team, not one promise */
 		m->digest = json_object_get(root, "digest");
 		if (!json_is_object(m->digest) ||
@@ -97,7 +85,7 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 	m->failed = json_object_get(root, "failed");
 	if (!json_is_object(m->failed))
 		m->failed = NULL;
-	if (m->kind == MAIL_UNDELIVERABLE && m->failed == NULL)
+	if (m->event == EVENT_UNDELIVERABLE && m->failed == NULL)
 		return "the payload says nothing of the failed delivery";
 thread:
 	if ((th = json_object_get(root, "thread")) != NULL) {
@@ -116,22 +104,6 @@ failed_who(const struct mail *m)
 	const char *who = proto_str(m->failed, "recipient");
 
 	return who != NULL ? who : m->owner;
-}
-
-static const char *
-event_noun(const char *event)
-{
-	if (event == NULL)
-		return "message";
-	if (strcmp(event, "promise.nudge") == 0)
-		return "reminder";
-	if (strcmp(event, "promise.due") == 0)
-		return "due notice";
-	if (strcmp(event, "promise.escalation") == 0)
-		return "escalation";
-	if (strcmp(event, "promise.resolved") == 0)
-		return "notice that it was resolved";
-	return "message";
 }
 
 /* a section's count, or 0 */
@@ -179,26 +151,26 @@ compose_subject(struct jsonw *b, const struct mail *m)
 {
 	char dur[64];
 
-	if (m->kind == MAIL_DIGEST) {
+	if (m->event == EVENT_DIGEST) {
 		digest_subject(b, m);
 		return;
 	}
 	jw_printf(b, "[promise %" PRId64 "] ", m->id);
-	switch (m->kind) {
-	case MAIL_NUDGE:
+	switch (m->event) {
+	case EVENT_NUDGE:
 		timefmt_duration(m->lead, dur, sizeof(dur));
 		jw_printf(b, "Due in %s: %s", dur, m->title);
 		break;
-	case MAIL_DUE:
+	case EVENT_DUE:
 		jw_printf(b, "Due now: %s", m->title);
 		break;
-	case MAIL_ESCALATION:
+	case EVENT_ESCALATION:
 		jw_printf(b, "Overdue: %s (owner %s)", m->title, m->owner);
 		break;
-	case MAIL_RESOLVED:
+	case EVENT_RESOLVED:
 		jw_printf(b, "Resolved: %s", m->title);
 		break;
-	case MAIL_UNDELIVERABLE:
+	case EVENT_UNDELIVERABLE:
 	default:
 		jw_printf(b, "Could not reach %s: %s", failed_who(m), m->title);
 		break;
@@ -487,8 +459,8 @@ put_commands(struct jsonw *b, const struct mail *m)
 	const char *what[4];
 	int n = 0;
 
-	if (m->kind == MAIL_NUDGE || m->kind == MAIL_DUE ||
-	    m->kind == MAIL_ESCALATION) {
+	if (m->event == EVENT_NUDGE || m->event == EVENT_DUE ||
+	    m->event == EVENT_ESCALATION) {
 		snprintf(
 		    cmd[n], sizeof(cmd[n]), "promise done %" PRId64, m->id);
 		what[n++] = "it is kept";
@@ -497,7 +469,7 @@ put_commands(struct jsonw *b, const struct mail *m)
 		    m->id);
 		what[n++] = "move the deadline, saying why";
 	}
-	if (m->kind == MAIL_ESCALATION) {
+	if (m->event == EVENT_ESCALATION) {
 		snprintf(cmd[n], sizeof(cmd[n]), "promise ack %" PRId64, m->id);
 		what[n++] = "pause these repeats to you for one period";
 	}
@@ -624,24 +596,24 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 {
 	char due[96], rel[64], dur[64];
 
-	if (m->kind == MAIL_DIGEST) {
+	if (m->event == EVENT_DIGEST) {
 		put_digest(b, m);
 		jw_printf(b, "\n-- \npromised, delivery %s\n", uid);
 		return;
 	}
 	timefmt_local(m->due_at, due, sizeof(due));
 	timefmt_relative(m->due_at, m->occurred_at, rel, sizeof(rel));
-	switch (m->kind) {
-	case MAIL_NUDGE:
+	switch (m->event) {
+	case EVENT_NUDGE:
 		timefmt_duration(m->lead, dur, sizeof(dur));
 		put_opener(b, m);
 		jw_printf(b, " is due in %s.\n", dur);
 		break;
-	case MAIL_DUE:
+	case EVENT_DUE:
 		put_opener(b, m);
 		jw_lit(b, " is due now.\n");
 		break;
-	case MAIL_ESCALATION:
+	case EVENT_ESCALATION:
 		put_opener(b, m);
 		/* rel says "2h overdue", or "now" within the first minute */
 		if (m->occurred_at - m->due_at >= 60)
@@ -670,10 +642,10 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 			    b, " This is reminder %" PRId64 ".", m->repeat);
 		jw_lit(b, "\n");
 		break;
-	case MAIL_RESOLVED:
+	case EVENT_RESOLVED:
 		put_resolved(b, m);
 		break;
-	case MAIL_UNDELIVERABLE:
+	case EVENT_UNDELIVERABLE:
 	default:
 		put_undeliverable(b, m);
 		break;
@@ -688,9 +660,9 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 	jw_lit(b, "\n  Owner:   ");
 	mime_line(b, m->owner);
 	jw_printf(b, "\n  Due:     %s", due);
-	if (m->kind != MAIL_RESOLVED)
+	if (m->event != EVENT_RESOLVED)
 		jw_printf(b, " (%s)", rel);
-	if (m->state != NULL && m->kind == MAIL_RESOLVED) {
+	if (m->state != NULL && m->event == EVENT_RESOLVED) {
 		jw_lit(b, "\n  State:   ");
 		mime_line_max(b, m->state, 32);
 	}

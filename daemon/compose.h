@@ -14,22 +14,12 @@
 
 #include <jansson.h>
 
+#include "event.h"
 #include "jsonw.h"
-
-enum mail_kind {
-	MAIL_NUDGE,
-	MAIL_DUE,
-	MAIL_ESCALATION,
-	MAIL_RESOLVED,
-	MAIL_UNDELIVERABLE,
-	MAIL_DIGEST,
-	MAIL_MAX,
-	MAIL_INVALID = -EINVAL,
-};
 
 /* what a message is made of; the strings point into the parsed payload */
 struct mail {
-	enum mail_kind kind;
+	enum event_type event;
 	int64_t occurred_at;
 	const char *to, *login, *zone; /* the recipient */
 	int64_t lead, repeat, level;

@@ -18,6 +18,7 @@
 
 #include "deliver.h"
 #include "deliver_impl.h"
+#include "event.h"
 #include "log.h"
 #include "timefmt.h"
 #include "util.h"
@@ -25,10 +26,11 @@
 /* history events carried in a payload */
 #define PAYLOAD_HISTORY 10
 
-static const char *const event_names[SKIND_MAX] = {
-    [SKIND_NUDGE] = "promise.nudge",
-    [SKIND_DUE] = "promise.due",
-    [SKIND_ESCALATION] = "promise.escalation",
+/* the event each schedule stage makes */
+static const enum event_type stage_events[SKIND_MAX] = {
+    [SKIND_NUDGE] = EVENT_NUDGE,
+    [SKIND_DUE] = EVENT_DUE,
+    [SKIND_ESCALATION] = EVENT_ESCALATION,
 };
 
 /* ---- who hears of what ----------------------------------------------- */
@@ -153,7 +155,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 	int rc = 0;
 
 	if (p != NULL && event != NULL &&
-	    strcmp(event, "promise.escalation") == 0)
+	    event_type_of(event) == EVENT_ESCALATION)
 		hold = deliver_escalation_at(dl, login, now);
 	if (hold <= now)
 		hold = 0;
@@ -366,7 +368,8 @@ int
 deliver_event(struct deliver *dl, const struct promise_rec *p,
     enum sched_kind kind, int64_t arg, int64_t now, json_t *out)
 {
-	json_t *base = event_base(dl, p, event_names[kind], now);
+	json_t *base =
+	    event_base(dl, p, event_type_name(stage_events[kind]), now);
 	int rc;
 
 	if (base == NULL)
@@ -405,7 +408,7 @@ deliver_resolved(
 	struct resolved r = {.dl = dl, .p = p, .out = out};
 	int rc;
 
-	r.base = event_base(dl, p, "promise.resolved", now);
+	r.base = event_base(dl, p, event_type_name(EVENT_RESOLVED), now);
 	if (r.base == NULL)
 		return -ENOMEM;
 	rc = store_escalated(dl->st, p->id, resolved_cb, &r);
@@ -429,7 +432,8 @@ undeliverable_cb(void *arg, const struct promise_rec *p)
 	json_t *base, *out = json_array(), *detail;
 	char *text = NULL;
 
-	base = event_base(u->dl, p, "promise.undeliverable", u->now);
+	base =
+	    event_base(u->dl, p, event_type_name(EVENT_UNDELIVERABLE), u->now);
 	if (base == NULL || out == NULL) {
 		u->rc = -ENOMEM;
 		goto out;
@@ -459,9 +463,9 @@ out:
 static bool
 worth_reporting(const struct delivery *d)
 {
-	return strcmp(d->kind, "promise.nudge") == 0 ||
-	    strcmp(d->kind, "promise.due") == 0 ||
-	    strcmp(d->kind, "promise.escalation") == 0;
+	enum event_type t = event_type_of(d->kind);
+
+	return t == EVENT_NUDGE || t == EVENT_DUE || t == EVENT_ESCALATION;
 }
 
 /* within the savepoint of d's failure for good: reports it to the

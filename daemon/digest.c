@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "event.h"
 #include "log.h"
 #include "timefmt.h"
 #include "tz.h"
@@ -427,8 +428,9 @@ write_owed(struct digest *dg, const char *week, int64_t now)
 			r = -ENOMEM;
 			break;
 		}
-		payload = json_pack("{s:s,s:I,s:o}", "event", "promise.digest",
-		    "occurred_at", (json_int_t)now, "digest", d);
+		payload = json_pack("{s:s,s:I,s:o}", "event",
+		    event_type_name(EVENT_DIGEST), "occurred_at",
+		    (json_int_t)now, "digest", d);
 		if (payload == NULL) {
 			r = -ENOMEM;
 			break;
