@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "conn.h"
+#include "csv.h"
 #include "proto.h"
 #include "show.h"
 #include "text.h"

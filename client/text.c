@@ -160,31 +160,3 @@ max_width(size_t w, const char *s, size_t cap)
 		n = cap;
 	return n > w ? n : w;
 }
-
-/*
- * A CSV field: quoted when it holds a comma, quote or line break, or
- * when it could start a formula; that is shown as text by a ' in front,
- * which import drops.
- */
-void
-put_csv(const char *s)
-{
-	bool formula;
-
-	if (s == NULL)
-		return;
-	formula = s[0] != '\0' && strchr(CSV_FORMULA, s[0]) != NULL;
-	if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	if (formula)
-		putchar('\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}

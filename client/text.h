@@ -42,12 +42,4 @@ void put_due(int64_t t, int64_t now);
 /* a possibly multi-line text, continuation lines indented */
 void put_indented(const char *s, const char *indent);
 
-/* cells a spreadsheet would take for a formula start with one of these
- * (OWASP, CSV injection); export writes a ' before them, and before a
- * leading ' too, so import can tell that guard from the text */
-#define CSV_FORMULA "=+-@\t\r'"
-
-/* s (NULL: nothing) as a CSV field, quoted where it must be */
-void put_csv(const char *s);
-
 #endif
