@@ -3,11 +3,12 @@
  * (common/proto.c), the first code to touch what a client sends.  The
  * input is a byte stream fed through linebuf in uneven chunks, as reads
  * from a socket arrive; each line is decoded and every field the daemon
- * reads is fetched the way daemon/ctl.c does, then the error reply is
- * built and encoded.  A second linebuf with a small limit walks the
- * over-long line path.  The target aborts when framing hands back a line
- * holding a newline or longer than its limit, a failure comes without a
- * message, or a decoded request does not survive encoding and decoding.
+ * reads is fetched the way the operations (daemon/op_*.c) do, then the
+ * error reply is built and encoded.  A second linebuf with a small limit
+ * walks the over-long line path.  The target aborts when framing hands
+ * back a line holding a newline or longer than its limit, a failure comes
+ * without a message, or a decoded request does not survive encoding and
+ * decoding.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -99,7 +100,7 @@ get_fields(json_t *req)
 		e = proto_get_bool(req, boolfields[i], &b, err, sizeof(err));
 		need_msg(e, err, boolfields[i]);
 	}
-	/* nudge is read by hand in ctl.c: walk it the same way */
+	/* nudge is read by hand in op_promise.c: walk it the same way */
 	v = json_object_get(req, "nudge");
 	if (json_is_array(v))
 		json_array_foreach(v, k, x)

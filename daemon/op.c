@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * op.c: one request through its operation (op_dispatch), and what the
+ * operations' files share: the policy of who may act, a promise as JSON,
+ * and reading the common fields.  The operations themselves are in
+ * op_promise.c (a promise's life), op_import.c, op_read.c (what is known
+ * and what will happen) and op_admin.c (the service and its outbox).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "op_impl.h"
+#include "util.h"
+
+/* one refused event per stranger and promise in this many seconds */
+#define REFUSAL_WINDOW (24 * 3600)
+
+bool
+op_is_admin(const struct conf *c, const char *login, uid_t uid)
+{
+	return uid == 0 || conf_is_admin(c, login);
+}
+
+/* ---- who may do what ------------------------------------------------------
+ */
+
+/*
+ * Refuses the request; the refusal is recorded in the promise's history
+ * once the request's own changes are undone.  Someone who may not act on
+ * a promise learns nothing of it, not even that it exists or whose it is:
+ * the answer is the one for an id never used.
+ */
+enum proto_err
+op_refuse(struct req *r, int64_t id)
+{
+	snprintf(r->err, sizeof(r->err), "no promise %" PRId64, id);
+	r->refused = id;
+	return PROTO_NOT_FOUND;
+}
+
+/* ---- promises as JSON ---------------------------------------------------- */
+
+/* a PROMISE object is written as text directly, see jsonw.h; everything
+ * else that needs one as a json_t parses this text, so there is one
+ * encoding */
+void
+op_promise_text(struct jsonw *b, const struct promise_rec *p, int64_t now)
+{
+	size_t i;
+
+	jw_lit(b, "{\"id\":");
+	jw_int(b, p->id);
+	jw_lit(b, ",\"title\":");
+	jw_str(b, p->title);
+	jw_lit(b, ",\"owner\":");
+	jw_str(b, p->owner);
+	jw_lit(b, ",\"for\":");
+	jw_str(b, p->for_whom);
+	jw_lit(b, ",\"note\":");
+	jw_str(b, p->note);
+	jw_lit(b, ",\"due_at\":");
+	jw_int(b, p->due_at);
+	jw_lit(b, ",\"created_at\":");
+	jw_int(b, p->created_at);
+	jw_lit(b, ",\"created_by\":");
+	jw_str(b, p->created_by);
+	jw_lit(b, ",\"state\":");
+	jw_str(b, pstate_name(p->state));
+	jw_lit(b, ",\"settled_at\":");
+	if (p->state == PSTATE_OPEN)
+		jw_lit(b, "null");
+	else
+		jw_int(b, p->settled_at);
+	jw_lit(b, ",\"nudge\":[");
+	for (i = 0; i < p->n_nudge; i++) {
+		if (i > 0)
+			jw_put(b, ",", 1);
+		jw_int(b, p->nudge[i]);
+	}
+	jw_lit(b, "],\"escalate_after\":");
+	jw_int(b, p->escalate_after);
+	jw_lit(b, ",\"snoozes\":");
+	jw_int(b, p->snoozes);
+	jw_lit(b, ",\"kind\":");
+	jw_str(b, p->kind);
+	jw_lit(b,
+	    p->state == PSTATE_OPEN && p->due_at <= now
+	        ? ",\"overdue\":true}"
+	        : ",\"overdue\":false}");
+}
+
+json_t *
+op_promise_json(const struct promise_rec *p, int64_t now)
+{
+	struct jsonw b = {NULL, 0, 0, false};
+	json_t *o = NULL;
+
+	op_promise_text(&b, p, now);
+	if (!b.oom)
+		o = json_loadb(b.s, b.len, 0, NULL);
+	free(b.s);
+	return o;
+}
+
+void
+op_get_cb(void *arg, const struct promise_rec *p)
+{
+	struct json_cb *j = arg;
+
+	j->val = op_promise_json(p, j->now);
+	j->rec = *p;
+	/* strings are borrowed from the statement: keep none */
+	j->rec.title = j->rec.owner = j->rec.for_whom = j->rec.note = NULL;
+	j->rec.created_by = j->rec.kind = NULL;
+	util_strlcpy(j->owner, p->owner, sizeof(j->owner));
+	util_strlcpy(j->for_whom, p->for_whom != NULL ? p->for_whom : "",
+	    sizeof(j->for_whom));
+}
+
+void
+op_event_cb(void *arg, const struct event_rec *e)
+{
+	json_array_append_new(arg, event_rec_json(e));
+}
+
+/* ---- request handlers ------------------------------------------------------
+ */
+
+enum proto_err
+op_store_failed(struct req *r, int rc)
+{
+	if (rc == -ENOMEM) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return PROTO_INTERNAL;
+	}
+	snprintf(r->err, sizeof(r->err), "database unavailable: %s",
+	    store_errmsg(r->ctx->st));
+	return PROTO_UNAVAILABLE;
+}
+
+enum proto_err
+op_get_id(struct req *r, int64_t *id)
+{
+	enum proto_err e;
+
+	e = proto_get_int(r->body, "id", true, id, r->err, sizeof(r->err));
+	if (e == PROTO_OK && *id <= 0) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'id': must be a positive integer");
+		return PROTO_INVALID;
+	}
+	return e;
+}
+
+enum proto_err
+op_get_text(struct req *r, const char *field, bool required, size_t max,
+    bool multiline, const char **ret)
+{
+	enum proto_err e;
+	uint32_t hidden;
+
+	e = proto_get_str(
+	    r->body, field, required, max, ret, r->err, sizeof(r->err));
+	if (e != PROTO_OK || *ret == NULL)
+		return e;
+	if (!util_text_ok(*ret, multiline)) {
+		snprintf(r->err, sizeof(r->err),
+		    "field '%s': contains control characters or invalid UTF-8",
+		    field);
+		return PROTO_INVALID;
+	}
+	/* shown to others in lists, histories and email subjects, where
+	 * such a character could make text read as something else */
+	if ((hidden = util_text_hidden(*ret)) != 0) {
+		snprintf(r->err, sizeof(r->err),
+		    "field '%s': contains U+%04" PRIX32
+		    ", an invisible or text-direction character",
+		    field, hidden);
+		return PROTO_INVALID;
+	}
+	if (required && strspn(*ret, " \t\n") == strlen(*ret)) {
+		snprintf(r->err, sizeof(r->err), "field '%s': is empty", field);
+		return PROTO_INVALID;
+	}
+	return PROTO_OK;
+}
+
+static const struct op {
+	const char *name;
+	bool write;
+	enum proto_err (*fn)(struct req *r);
+} ops[] = {
+    {"add", true, op_add},
+    {"get", false, op_get},
+    {"list", false, op_list},
+    {"done", true, op_done},
+    {"snooze", true, op_snooze},
+    {"cancel", true, op_cancel},
+    {"status", false, op_status},
+    {"ack", true, op_ack},
+    {"deliveries", false, op_deliveries},
+    {"retry", true, op_retry},
+    {"backup", false, op_backup},
+    {"metrics", false, op_metrics},
+    {"report", false, op_report},
+    {"explain", false, op_explain},
+    {"import", true, op_import},
+    {"export", false, op_export},
+    {"sample", false, op_sample},
+    {"digest", false, op_digest},
+};
+
+static void
+apply_change(struct op_ctx *ctx, const struct sched_change *ch)
+{
+	if (ch->what == CHANGE_ARM) {
+		if (sched_arm(ctx->s, &ch->p) < 0)
+			log_warnx("promise %" PRId64 ": out of memory "
+			          "scheduling it; it is kept in the database "
+			          "and scheduled at the next start",
+			    ch->p.id);
+	} else if (ch->what == CHANGE_CANCEL)
+		sched_cancel(ctx->s, ch->p.id);
+}
+
+/* a refused action leaves its trace in the promise's history, and
+ * changes nothing else; a stranger's repeats count in one event a day,
+ * so refusals are no channel to write into someone's history */
+static void
+record_refusal(struct req *r, const char *op)
+{
+	int rc = store_savepoint(r->ctx->st);
+
+	if (rc == 0) {
+		rc = store_refusal(r->ctx->st, r->refused, r->now,
+		    r->who->login, op, REFUSAL_WINDOW);
+		if (rc == 0)
+			rc = store_release(r->ctx->st);
+		else
+			store_rollback_savepoint(r->ctx->st);
+	}
+	if (rc < 0)
+		log_warnx("promise %" PRId64 ": cannot record a refusal of "
+		          "'%s': %s",
+		    r->refused, r->who->login, store_errmsg(r->ctx->st));
+}
+
+/* the operation op names, or NULL with the error in r->err */
+static const struct op *
+find_op(struct req *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
+	/* echo a name only whole: a cut one may split a character */
+	if (strlen(name) <= 64)
+		snprintf(r->err, sizeof(r->err), "field 'op': unknown op '%s'",
+		    name);
+	else
+		snprintf(r->err, sizeof(r->err), "field 'op': unknown op");
+	return NULL;
+}
+
+/* runs op on r, a change inside a savepoint of its own */
+static enum proto_err
+run_op(struct req *r, const struct op *op)
+{
+	enum proto_err e;
+	int rc;
+
+	if (op->write && (rc = store_savepoint(r->ctx->st)) < 0)
+		return op_store_failed(r, rc);
+	e = op->fn(r);
+	if (!op->write)
+		return e;
+	if (e == PROTO_OK && (rc = store_release(r->ctx->st)) < 0)
+		e = op_store_failed(r, rc);
+	if (e != PROTO_OK) {
+		store_rollback_savepoint(r->ctx->st);
+	} else {
+		apply_change(r->ctx, &r->change);
+		apply_change(r->ctx, &r->change2);
+		if (r->note[0] != '\0')
+			log_info("%s", r->note);
+	}
+	return e;
+}
+
+void
+op_dispatch(struct op_ctx *ctx, struct op_session *ss,
+    const struct op_caller *who, const char *line, size_t len,
+    struct op_reply *rp)
+{
+	struct req r;
+	const struct op *op = NULL;
+	const char *name;
+	enum proto_err e;
+
+	memset(&r, 0, sizeof(r));
+	memset(rp, 0, sizeof(*rp));
+	r.ctx = ctx;
+	r.ss = ss;
+	r.who = who;
+	r.len = len;
+	r.now = util_now();
+	e = proto_parse_request(
+	    line, len, &r.body, &name, r.err, sizeof(r.err));
+	if (e != PROTO_OK)
+		goto out;
+	rp->tag = json_incref(json_object_get(r.body, "tag"));
+	if ((op = find_op(&r, name)) == NULL) {
+		e = PROTO_INVALID;
+		goto out;
+	}
+	e = run_op(&r, op);
+	if (r.refused > 0)
+		record_refusal(&r, name);
+out:
+	if (e != PROTO_OK) {
+		json_decref(r.reply);
+		r.reply = proto_error(e, r.err);
+		free(r.text.s);
+		r.text.s = NULL;
+		r.pending = false;
+	}
+	rp->json = r.reply;
+	rp->text = r.text;
+	rp->write = op != NULL && op->write && e == PROTO_OK;
+	rp->pending = r.pending;
+	json_decref(r.body);
+}
+
+void
+op_reply_clear(struct op_reply *rp)
+{
+	json_decref(rp->json);
+	rp->json = NULL;
+	free(rp->text.s);
+	rp->text.s = NULL;
+	rp->text.len = rp->text.cap = 0;
+	json_decref(rp->tag);
+	rp->tag = NULL;
+}
