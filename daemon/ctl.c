@@ -14,27 +14,24 @@
  * waits in the queue, pending, while the copy is made a step at a time
  * between batches, and the replies queued behind it wait with it.
  */
-#define _GNU_SOURCE /* struct ucred */
+#define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "ctl.h"
 #include "jsonw.h"
-#include "op.h"
 #include "log.h"
+#include "op.h"
 #include "proto.h"
+#include "sock.h"
 #include "util.h"
 
 /* stop reading from a client owed this much until it reads its replies */
@@ -744,26 +741,6 @@ conn_close(struct conn *c)
 	free(c);
 }
 
-/* the caller's login, from the kernel's word on who is connected */
-static int
-peer_login(int fd, char *buf, size_t len, uid_t *ret_uid)
-{
-	struct ucred cred;
-	socklen_t sl = sizeof(cred);
-	struct passwd pw, *res = NULL;
-	char pwbuf[4096];
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1)
-		return -errno;
-	*ret_uid = cred.uid;
-	if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
-	    res != NULL && util_login_ok(res->pw_name))
-		util_strlcpy(buf, res->pw_name, len);
-	else
-		snprintf(buf, len, "uid:%u", (unsigned)cred.uid);
-	return 0;
-}
-
 /*
  * Closes connections that sent no whole request for idle_timeout and have
  * none that may be taken up now: a client trickling a byte now and then,
@@ -854,22 +831,6 @@ set_max_conns(struct ctl *ctl)
 	    ctl->max_conns);
 }
 
-/* tells a client it is not served (a message of printable ASCII with
- * nothing to escape) and closes its connection */
-static void
-turn_away(int fd, const char *why)
-{
-	char line[256];
-	int n = snprintf(line, sizeof(line),
-	    "{\"ok\":false,\"error\":{\"code\":\"unavailable\","
-	    "\"message\":\"%s\"}}\n",
-	    why);
-
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)!send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(fd);
-}
-
 /*
  * True (and c's connection turned away) if c's user already holds
  * max_connections_per_user: one user holding every connection would lock
@@ -897,7 +858,7 @@ over_share(struct ctl *ctl, struct conn *c)
 	snprintf(why, sizeof(why),
 	    "too many connections from '%s' (at most %" PRId64 " per user)",
 	    c->login, ctl->op.conf->max_connections_per_user);
-	turn_away(c->fd, why);
+	sock_turn_away(c->fd, why);
 	return true;
 }
 
@@ -925,7 +886,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ctl->fd_short = false;
 		}
 		if (ctl->n_conns >= ctl->max_conns) {
-			turn_away(fd, "too many connections");
+			sock_turn_away(fd, "too many connections");
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
@@ -938,8 +899,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->fd = fd;
 		c->rtail = &c->rhead;
 		linebuf_init(&c->in, PROTO_MAX_LINE);
-		if ((r = peer_login(fd, c->login, sizeof(c->login), &c->uid)) <
-		    0) {
+		if ((r = sock_peer_login(
+		         fd, c->login, sizeof(c->login), &c->uid)) < 0) {
 			log_warnx("accept: cannot tell who connected: %s",
 			    strerror(-r));
 			linebuf_free(&c->in);
@@ -967,88 +928,6 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* true if something answers on path, i.e. another promised is running */
-static bool
-socket_alive(const struct sockaddr_un *sun)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool alive;
-
-	if (fd == -1)
-		return false;
-	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
-	close(fd);
-	return alive;
-}
-
-static int
-listen_on(struct ctl *ctl, const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sun;
-	struct stat sb;
-	mode_t old;
-	int fd = -1, r;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "socket path '%s' is too long", path);
-		return -ENAMETOOLONG;
-	}
-	if (lstat(path, &sb) == 0) {
-		/* only a socket is ours to replace: a typo in [daemon] socket
-		 * must never cost the file it names */
-		if (!S_ISSOCK(sb.st_mode)) {
-			snprintf(err, errlen,
-			    "socket path '%s' is taken by something that is "
-			    "not a socket; refusing to replace it",
-			    path);
-			return -EEXIST;
-		}
-		if (socket_alive(&sun)) {
-			snprintf(err, errlen,
-			    "another promised is already listening on '%s'",
-			    path);
-			return -EADDRINUSE;
-		}
-		/* a socket file left by a crash answers nobody: replace it */
-		if (unlink(path) == -1 && errno != ENOENT) {
-			r = -errno;
-			goto fail;
-		}
-	} else if (errno != ENOENT) {
-		r = -errno;
-		goto fail;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		r = -errno;
-		goto fail;
-	}
-	/* created 0660 from the start: never a moment where it is wider */
-	old = umask(0117);
-	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ? -errno : 0;
-	umask(old);
-	if (r < 0)
-		goto fail;
-	if (listen(fd, 128) == -1) {
-		r = -errno;
-		goto fail;
-	}
-	if ((ctl->path = strdup(path)) == NULL) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	ctl->fd = fd;
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot listen on '%s': %s", path, strerror(-r));
-	if (fd != -1)
-		close(fd);
-	return r;
-}
-
 int
 ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
     char *err, size_t errlen)
@@ -1064,7 +943,9 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 	ctl->op.conf = c;
 	ctl->fd = fd;
 	ctl->op.started_at = util_now();
-	if (fd < 0 && (r = listen_on(ctl, c->socket, err, errlen)) < 0) {
+	if (fd < 0 &&
+	    (r = sock_listen(c->socket, &ctl->fd, &ctl->path, err, errlen)) <
+	        0) {
 		free(ctl);
 		return r;
 	}
@@ -1136,8 +1017,6 @@ ctl_busy(const struct ctl *ctl)
 struct ctl *
 ctl_close(struct ctl *ctl)
 {
-	struct stat sb;
-
 	if (ctl == NULL)
 		return NULL;
 	backup_cancel(ctl, "promised is stopping");
@@ -1153,10 +1032,7 @@ ctl_close(struct ctl *ctl)
 	if (ctl->fd != -1)
 		close(ctl->fd);
 	if (ctl->path != NULL) {
-		/* ours only while it is still a socket: what was put there
-		 * since is not for us to remove */
-		if (lstat(ctl->path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-			(void)unlink(ctl->path);
+		sock_unlink(ctl->path);
 		free(ctl->path);
 	}
 	free(ctl);

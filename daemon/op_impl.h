@@ -80,7 +80,7 @@ may_act(const struct req *r, const char *owner)
  */
 enum proto_err op_refuse(struct req *r, int64_t id);
 
-/* ---- shared helpers (op.c unless said) ----------------------------------- */
+/* ---- shared helpers (op_common.c unless said) ---------------------------- */
 
 /* a PROMISE object as text, the one encoding of it */
 void op_promise_text(struct jsonw *b, const struct promise_rec *p, int64_t now);
@@ -99,6 +99,9 @@ enum proto_err op_get_id(struct req *r, int64_t *id);
 enum proto_err op_get_text(struct req *r, const char *field, bool required,
     size_t max, bool multiline, const char **ret);
 
+/* the promise the request's "id" names, if the caller may see it */
+enum proto_err op_load_visible(struct req *r, int64_t *id, struct json_cb *j);
+
 /* op_promise.c: a new promise as add takes it, read, owned and resolved,
  * then written with its "created" event; the change arms it */
 enum proto_err op_read_new(struct req *r, json_t *obj, struct promise_rec *p);
@@ -107,8 +110,6 @@ enum proto_err op_resolve_new(
     struct req *r, json_t *obj, struct promise_rec *p);
 enum proto_err op_create(struct req *r, struct promise_rec *p, int64_t follows,
     struct sched_change *change);
-/* op_promise.c: the promise "id" names, if the caller may see it */
-enum proto_err op_load_visible(struct req *r, int64_t *id, struct json_cb *j);
 /* op_read.c: what open promise p will fire, and when; NULL without
  * memory */
 json_t *op_plan(struct req *r, const struct promise_rec *p);

@@ -371,31 +371,6 @@ op_add(struct req *r)
 	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
 }
 
-/* the promise the request's id names, into j (j->val its PROMISE), if the
- * caller may see it */
-enum proto_err
-op_load_visible(struct req *r, int64_t *id, struct json_cb *j)
-{
-	enum proto_err e;
-	int rc;
-
-	if ((e = op_get_id(r, id)) != PROTO_OK)
-		return e;
-	rc = store_get(r->ctx->st, *id, op_get_cb, j);
-	if (rc == -ENOENT) {
-		snprintf(r->err, sizeof(r->err), "no promise %" PRId64, *id);
-		return PROTO_NOT_FOUND;
-	}
-	if (rc < 0)
-		return op_store_failed(r, rc);
-	if (!may_act(r, j->owner)) {
-		json_decref(j->val);
-		j->val = NULL;
-		return op_refuse(r, *id);
-	}
-	return PROTO_OK;
-}
-
 enum proto_err
 op_get(struct req *r)
 {
