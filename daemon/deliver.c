@@ -109,10 +109,10 @@ thread_root(const struct deliver *dl, const struct promise_rec *p, char *buf,
 }
 
 /*
- * A nudge is moved earlier, to while the owner is still at work (ctl.c);
- * an escalation cannot come before it is due, so it waits instead: a
- * manager in Tokyo hears of a promise missed in Berlin on Friday evening
- * on Monday morning, not at 01:00 on Saturday.
+ * A nudge is moved earlier, to while the owner is still at work
+ * (op_promise.c); an escalation cannot come before it is due, so it waits
+ * instead: a manager in Tokyo hears of a promise missed in Berlin on
+ * Friday evening on Monday morning, not at 01:00 on Saturday.
  */
 int64_t
 deliver_escalation_at(const struct deliver *dl, const char *login, int64_t at)

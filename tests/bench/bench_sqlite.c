@@ -3,8 +3,8 @@
  * what the store alone can write when nothing else (socket, parsing,
  * replies, the wheel) costs anything.
  *
- * Each add makes the store calls ctl.c's op_add makes, inside its own
- * savepoint as ctl.c wraps every write request: store_add of a record
+ * Each add makes the store calls op_promise.c's op_add makes, inside its
+ * own savepoint as op.c wraps every write request: store_add of a record
  * built as op_add builds it (the policy defaults of an empty
  * configuration, the first stage from sched_first_stage), store_event of
  * the "created" event with the same detail: the inserts every add must
