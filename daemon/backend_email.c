@@ -7,10 +7,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,39 +24,27 @@
 #include "log.h"
 #include "tz.h"
 #include "util.h"
+#include "worker.h"
 
 #define SMTP_TIMEOUT_DEFAULT 30 /* seconds, when [smtp] timeout is <= 0 */
 
 /*
- * The mail thread.  libcurl 7.88 waits for the server's reply to the end of
- * a message in a blocking loop (smtp_done), for up to
+ * The mail thread (worker.c).  libcurl 7.88 waits for the server's reply
+ * to the end of a message in a blocking loop (smtp_done), for up to
  * CURLOPT_SERVER_RESPONSE_TIMEOUT, so the transfers run on a thread of
- * their own, with its own libev loop and its own curlev; a slow server then
- * holds up other email only, never the daemon's loop.
- *
- * The main thread composes each message and configures its easy handle
- * completely (smtp_start), then hands the whole smtp_xfer over on todo and
- * wakes the worker (wake).  The worker adds it to its multi and keeps it on
- * its own list, running; when the transfer ends it records the outcome in
- * the smtp_xfer and hands it back on done, waking the main loop (back),
- * whose callback reports it with deliver_done() (never called anywhere
- * else).  An smtp_xfer belongs to whoever holds it: the queues under mu,
- * the worker while it is on running, the main thread otherwise; nothing in
- * it is shared.  The worker never reads d, the configuration or anything
- * else of the main thread's: what it needs was copied into the smtp_xfer
- * or the easy handle before the hand-over.
- *
- * Stopping (smtp_free) sets stop, wakes the worker and joins it; the
- * progress callback makes libcurl give up on a stuck wait within a second.
- * After the join everything is the main thread's again, and every message
- * still queued or under way is dropped without deliver_done: those
- * deliveries stay pending in the store and go out again at start-up.
+ * their own; a slow server then holds up other email only, never the
+ * daemon's loop.  The main thread composes each message and configures
+ * its easy handle completely (smtp_start) before the hand-over: the mail
+ * thread only adds it to its multi and records the outcome, and
+ * email_report tells deliver_done() (called nowhere else).  On stopping,
+ * the progress callback makes libcurl give up on a stuck wait within a
+ * second.
  */
 
 /* one message on its way; owned as told above */
 struct smtp_xfer {
-	struct smtp_xfer *next, **pprev; /* a queue (pprev NULL) or running */
-	struct smtp_worker *w;
+	struct work work;
+	struct worker *w;
 	struct delivery *d; /* the main thread's: the worker never reads it */
 	CURL *easy;
 	struct curl_slist *rcpt;
@@ -75,30 +61,10 @@ struct smtp_xfer {
 	long code; /* the server's last reply code, or 0 */
 };
 
-/* a first-in first-out list of smtp_xfers, linked by next */
-struct xq {
-	struct smtp_xfer *head, **tail;
-};
-
-struct smtp_worker {
-	pthread_mutex_t mu;
-	struct xq todo; /* under mu: handed to the worker */
-	struct xq done; /* under mu: handed back to the main thread */
-	atomic_bool stop;
-	struct ev_loop *loop;      /* the worker's */
-	ev_async wake;             /* on loop: todo grew, or stop was set */
-	struct curlev *cv;         /* on loop */
-	struct smtp_xfer *running; /* the worker's: the transfers in cv */
-	struct ev_loop *main_loop;
-	ev_async back; /* on main_loop: done grew */
-	pthread_t tid;
-	bool mu_ok, started;
-};
-
 struct backend_smtp {
 	struct backend b; /* first: the backend pointer casts back */
 	const struct conf *c;
-	struct smtp_worker w;
+	struct worker w;
 };
 
 /* the URL without userinfo, which may hold a password */
@@ -259,13 +225,13 @@ static int
 xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     curl_off_t ulnow)
 {
-	struct smtp_worker *w = arg;
+	struct worker *w = arg;
 
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return atomic_load(&w->stop) ? 1 : 0;
+	return worker_stopping(w) ? 1 : 0;
 }
 
 /* one line: "email to 'TO' via 'URL' failed: 451 4.3.0 try later" */
@@ -304,11 +270,6 @@ xfer_free(struct smtp_xfer *x, bool own_easy)
 {
 	if (x == NULL)
 		return;
-	if (x->pprev != NULL) {
-		*x->pprev = x->next;
-		if (x->next != NULL)
-			x->next->pprev = x->pprev;
-	}
 	if (own_easy && x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->rcpt);
@@ -318,247 +279,88 @@ xfer_free(struct smtp_xfer *x, bool own_easy)
 	free(x);
 }
 
-static void
-xq_init(struct xq *q)
-{
-	q->head = NULL;
-	q->tail = &q->head;
-}
-
-static void
-xq_push(struct xq *q, struct smtp_xfer *x)
-{
-	x->next = NULL;
-	x->pprev = NULL;
-	*q->tail = x;
-	q->tail = &x->next;
-}
-
-/* empties q; returns what it held, in order */
 static struct smtp_xfer *
-xq_take(struct xq *q)
+xfer_of(struct work *item)
 {
-	struct smtp_xfer *x = q->head;
-
-	xq_init(q);
-	return x;
-}
-
-/* frees everything on q, easy handles included */
-static void
-xq_free(struct xq *q)
-{
-	struct smtp_xfer *x, *next;
-
-	for (x = xq_take(q); x != NULL; x = next) {
-		next = x->next;
-		xfer_free(x, true);
-	}
-}
-
-/* main thread: the done callback for every message the worker gave back */
-static void
-back_cb(struct ev_loop *loop, ev_async *a, int revents)
-{
-	struct backend_smtp *bs = a->data;
-	struct smtp_worker *w = &bs->w;
-	struct smtp_xfer *x, *next;
-	struct delivery *d;
-	char err[768];
-	int rc;
-
-	(void)loop;
-	(void)revents;
-	/* taken as a whole: deliver_done may start more (smtp_start takes
-	 * mu), and sends coalesce, so one wake-up may stand for many */
-	pthread_mutex_lock(&w->mu);
-	x = xq_take(&w->done);
-	pthread_mutex_unlock(&w->mu);
-	for (; x != NULL; x = next) {
-		next = x->next;
-		d = x->d;
-		rc = x->start_err < 0 ? x->start_err
-		    : smtp_channel_failed(x->result, x->code)
-		    ? -ENETDOWN
-		    : smtp_rc(x->result, x->code);
-		err[0] = '\0';
-		if (rc != 0)
-			smtp_error(x, bs->c->smtp_password, x->result, x->code,
-			    err, sizeof(err));
-		xfer_free(x, true);
-		/* last: deliver_done may free d, or start another delivery */
-		deliver_done(d, rc, rc != 0 ? err : NULL, 0);
-	}
-}
-
-/* mail thread: x goes back to the main thread with its outcome */
-static void
-hand_back(struct smtp_worker *w, struct smtp_xfer *x)
-{
-	pthread_mutex_lock(&w->mu);
-	xq_push(&w->done, x);
-	pthread_mutex_unlock(&w->mu);
-	ev_async_send(w->main_loop, &w->back);
+	return (struct smtp_xfer *)(void *)((char *)item -
+	    offsetof(struct smtp_xfer, work));
 }
 
 /* mail thread, curlev_done_fn: the transfer is over and easy is ours */
 static void
-worker_done_cb(CURL *easy, CURLcode res, void *arg)
+email_done_cb(CURL *easy, CURLcode res, void *arg)
 {
 	struct smtp_xfer *x = arg;
 
 	x->result = res;
 	x->code = 0;
 	(void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->code);
-	/* off running: after hand_back x is the main thread's */
-	*x->pprev = x->next;
-	if (x->next != NULL)
-		x->next->pprev = x->pprev;
-	hand_back(x->w, x);
+	worker_finish(x->w, &x->work);
 }
 
-/* mail thread: starts what was handed over, or stops the loop */
-static void
-wake_cb(struct ev_loop *loop, ev_async *a, int revents)
-{
-	struct smtp_worker *w = a->data;
-	struct smtp_xfer *x, *next;
-	bool stop;
-	int r;
-
-	(void)revents;
-	/* on stop, whatever is still on todo stays there for worker_stop */
-	pthread_mutex_lock(&w->mu);
-	stop = atomic_load(&w->stop);
-	x = stop ? NULL : xq_take(&w->todo);
-	pthread_mutex_unlock(&w->mu);
-	if (stop) {
-		ev_break(loop, EVBREAK_ALL);
-		return;
-	}
-	for (; x != NULL; x = next) {
-		next = x->next;
-		if ((r = curlev_add(w->cv, x->easy, worker_done_cb, x)) < 0) {
-			x->start_err = r;
-			hand_back(w, x);
-			continue;
-		}
-		x->next = w->running;
-		if (w->running != NULL)
-			w->running->pprev = &x->next;
-		w->running = x;
-		x->pprev = &w->running;
-	}
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct smtp_worker *w = arg;
-
-	/* until wake_cb sees stop: wake keeps the loop from running dry */
-	ev_run(w->loop, 0);
-	return NULL;
-}
-
-/*
- * Creates the worker's loop and curlev here, on the main thread, and only
- * then the thread: curl_global_init (in curlev_open) is not thread safe in
- * libcurl 7.88 (curlev_close counts it down, also on the main thread).
- * back_cb gets owner.  Whatever was made stays for worker_stop to undo.
- */
+/* mail thread: worker_ops.begin */
 static int
-worker_start(struct smtp_worker *w, struct ev_loop *main_loop, void *owner)
+email_begin(struct worker *w, struct work *item)
 {
-	sigset_t all, old;
+	struct smtp_xfer *x = xfer_of(item);
 	int r;
 
-	w->main_loop = main_loop;
-	xq_init(&w->todo);
-	xq_init(&w->done);
-	atomic_init(&w->stop, false);
-	ev_async_init(&w->wake, wake_cb);
-	w->wake.data = w;
-	ev_async_init(&w->back, back_cb);
-	w->back.data = owner;
-	if ((r = pthread_mutex_init(&w->mu, NULL)) != 0) {
-		r = -r;
-		goto out;
-	}
-	w->mu_ok = true;
-	ev_async_start(main_loop, &w->back);
-	/* no signal watchers here: libev must leave the mask alone */
-	if ((w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ev_async_start(w->loop, &w->wake);
-	if ((r = curlev_open(&w->cv, w->loop)) < 0)
-		goto out;
-	/* signals are the main loop's: the thread starts with them blocked,
-	 * all but those a fault raises, which must still kill (or reach a
-	 * sanitizer's handler) at once */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&w->tid, NULL, worker_main, w);
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		r = -r;
-		goto out;
-	}
-	w->started = true;
-out:
+	if ((r = curlev_add(worker_curlev(w), x->easy, email_done_cb, x)) < 0)
+		x->start_err = r;
 	return r;
 }
 
+/* main thread: worker_ops.report */
+static void
+email_report(struct worker *w, struct work *item)
+{
+	struct backend_smtp *bs = w->owner;
+	struct smtp_xfer *x = xfer_of(item);
+	struct delivery *d = x->d;
+	char err[768];
+	int rc;
+
+	rc = x->start_err < 0 ? x->start_err
+	    : smtp_channel_failed(x->result, x->code)
+	    ? -ENETDOWN
+	    : smtp_rc(x->result, x->code);
+	err[0] = '\0';
+	if (rc != 0)
+		smtp_error(x, bs->c->smtp_password, x->result, x->code, err,
+		    sizeof(err));
+	xfer_free(x, true);
+	/* last: deliver_done may free d, or start another delivery */
+	deliver_done(d, rc, rc != 0 ? err : NULL, 0);
+}
+
 /*
- * Stops and joins the mail thread, then drops every message without
- * deliver_done: those deliveries stay pending in the store.  Transfers
- * under way lose their recipient list and their message first, so that
- * libcurl, letting go of them in curlev_close, does not end a half-sent
- * message with "." (nor wait for a reply to it): a cut-off email is never
- * handed over as complete.  They are freed only after curlev_close, since
- * libcurl may still call back into them until then.
+ * Main thread, worker_ops.abandon: a transfer under way loses its
+ * recipient list and its message, so that libcurl, letting go of it in
+ * curlev_close, does not end a half-sent message with "." (nor wait for a
+ * reply to it): a cut-off email is never handed over as complete.
  */
 static void
-worker_stop(struct smtp_worker *w)
+email_abandon(struct work *item)
 {
-	struct smtp_xfer *x;
+	struct smtp_xfer *x = xfer_of(item);
 
-	if (w->started) {
-		atomic_store(&w->stop, true);
-		ev_async_send(w->loop, &w->wake);
-		(void)pthread_join(w->tid, NULL);
-		w->started = false;
-	}
-	/* from here on the thread is gone and everything is ours */
-	for (x = w->running; x != NULL; x = x->next) {
-		(void)curl_easy_setopt(x->easy, CURLOPT_MAIL_RCPT, NULL);
-		(void)curl_easy_setopt(
-		    x->easy, CURLOPT_READFUNCTION, read_abort_cb);
-	}
-	/* removes and cleans up the easy handles of running */
-	w->cv = curlev_close(w->cv);
-	while (w->running != NULL)
-		xfer_free(w->running, false);
-	/* never started, or done and not yet reported: ours in full */
-	xq_free(&w->todo);
-	xq_free(&w->done);
-	if (w->main_loop != NULL)
-		ev_async_stop(w->main_loop, &w->back);
-	if (w->loop != NULL) {
-		ev_async_stop(w->loop, &w->wake);
-		ev_loop_destroy(w->loop);
-		w->loop = NULL;
-	}
-	if (w->mu_ok)
-		(void)pthread_mutex_destroy(&w->mu);
-	w->mu_ok = false;
+	(void)curl_easy_setopt(x->easy, CURLOPT_MAIL_RCPT, NULL);
+	(void)curl_easy_setopt(x->easy, CURLOPT_READFUNCTION, read_abort_cb);
 }
+
+/* main thread: worker_ops.drop */
+static void
+email_drop(struct work *item, bool running)
+{
+	xfer_free(xfer_of(item), !running);
+}
+
+static const struct worker_ops email_ops = {
+    .begin = email_begin,
+    .report = email_report,
+    .abandon = email_abandon,
+    .drop = email_drop,
+};
 
 /*
  * A new easy handle for x, configured from c, completely: the mail thread
@@ -656,7 +458,7 @@ static int
 smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 {
 	struct backend_smtp *bs = (struct backend_smtp *)b;
-	struct smtp_worker *w = &bs->w;
+	struct worker *w = &bs->w;
 	const struct conf *c = bs->c;
 	struct smtp_xfer *x = NULL;
 	struct jsonw msg = {0};
@@ -713,11 +515,8 @@ smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	if ((r = xfer_setup(x, c, c->smtp_from)) < 0)
 		goto out;
 	/* the hand-over: from here x is the mail thread's, and it comes back
-	 * through back_cb, from the loop, so never before this returns */
-	pthread_mutex_lock(&w->mu);
-	xq_push(&w->todo, x);
-	pthread_mutex_unlock(&w->mu);
-	ev_async_send(w->loop, &w->wake);
+	 * through email_report, from the loop, so never before this returns */
+	worker_submit(w, &x->work);
 	x = NULL;
 	r = 0;
 out:
@@ -808,7 +607,8 @@ backend_email_open(struct backend **ret, struct ev_loop *loop,
 	bs->c = c;
 	warn_tls(c);
 	/* before the thread exists (see tz.h); a no-op after main.c's */
-	if ((r = tz_pin()) < 0 || (r = worker_start(&bs->w, loop, bs)) < 0) {
+	if ((r = tz_pin()) < 0 ||
+	    (r = worker_start(&bs->w, &email_ops, bs, loop, 0)) < 0) {
 		snprintf(err, errlen, "email: cannot start the mail thread: %s",
 		    strerror(-r));
 		goto out;

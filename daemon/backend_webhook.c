@@ -8,10 +8,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +27,7 @@
 #include "timefmt.h"
 #include "tz.h"
 #include "util.h"
+#include "worker.h"
 
 /* without a configured timeout; connecting gets at most CONNECT_TIMEOUT */
 #define DEFAULT_TIMEOUT 10L
@@ -50,39 +49,24 @@
 #define N_HEADERS 5
 
 /*
- * The webhook thread.  libcurl's share of a burst of deliveries (connection
- * handling, the HTTP protocol, the multi's bookkeeping) is as large as the
- * rest of the daemon's together, so the transfers run on a thread of their
- * own, with its own libev loop, curlev and pool of easy handles, as email
- * does (backend_email.c): on two cores, SQLite and libcurl then run side by
- * side.
- *
- * The main thread turns a delivery into a job (http_start): a hook holding
- * copies of all the request needs, URL, headers, body and timeout, and
- * lines it up on outgoing.  Once per loop iteration (kick, a timer due at
- * once), and at the end of each batch of outcomes, which frees slots for
- * more, it moves outgoing to todo under mu and wakes the worker (wake), so
- * a burst costs one lock and one wake-up, not one per delivery.  The worker
- * configures an easy handle from the job, runs it, and writes the outcome
- * into the job (rc, msg, retry_after); finished jobs gather on finished and
- * move to done, under mu, once per iteration of the worker's loop (flush),
- * waking the main loop (back), whose callback reports each with
- * deliver_done(), called nowhere else.  A hook belongs to whoever holds it:
- * the queues under mu, the worker while it is on running or finished, the
- * main thread otherwise.  The worker never reads d, the configuration or
- * anything else of the main thread's; easy handles are the worker's alone.
- *
- * Stopping (http_free) sets stop, wakes the worker and joins it.  HTTP
- * never blocks the worker's loop, so it sees the stop at once.  After the
- * join everything is the main thread's again, and every job still queued
- * or under way is dropped without deliver_done: those deliveries stay
- * pending in the store and go out again at start-up.
+ * The webhook thread (worker.c).  libcurl's share of a burst of deliveries
+ * (connection handling, the HTTP protocol, the multi's bookkeeping) is as
+ * large as the rest of the daemon's together, so the transfers run on a
+ * thread of their own, as email's do: on two cores, SQLite and libcurl
+ * then run side by side.  The main thread turns a delivery into a job
+ * (http_start): a hook holding copies of all the request needs, URL,
+ * headers, body and timeout.  The worker configures an easy handle from
+ * the job, from a pool of its own, runs it, and writes the outcome into
+ * the job (rc, msg, retry_after); webhook_report tells deliver_done()
+ * (called nowhere else).  HTTP never blocks the worker's loop, so it sees
+ * a stop at once.
  */
 
 /* one delivery's job; owned as told above */
 struct hook {
-	struct hook *next, **pprev; /* a queue (pprev NULL) or running */
-	struct http_worker *w;
+	struct work work;
+	struct backend_http *bh;
+	struct hook *next_spare;
 	struct delivery *d; /* the main thread's: the worker never reads it */
 	CURL *easy;         /* the worker's, while the job runs */
 	/* CURLOPT_HTTPHEADER, linked by hand in place: libcurl only reads
@@ -104,37 +88,6 @@ struct hook {
 	char msg[512]; /* one printable line when rc != 0 */
 };
 
-/* a first-in first-out list of hooks, linked by next */
-struct hq {
-	struct hook *head, **tail;
-};
-
-struct http_worker {
-	pthread_mutex_t mu;
-	struct hq todo; /* under mu: handed to the worker */
-	struct hq done; /* under mu: handed back to the main thread */
-	atomic_bool stop;
-	struct ev_loop *loop; /* the worker's */
-	ev_async wake;        /* on loop: todo grew, or stop was set */
-	ev_prepare flush;     /* on loop: moves finished to done */
-	struct curlev *cv;    /* on loop */
-	struct hook *running; /* the worker's: the transfers in cv */
-	struct hq finished;   /* the worker's: outcomes not yet on done */
-	CURL *pool[POOL_MAX]; /* the worker's: idle easy handles */
-	size_t n_pool;
-	struct ev_loop *main_loop;
-	ev_async back;      /* on main_loop: done grew */
-	ev_timer kick;      /* on main_loop: moves outgoing to todo */
-	struct hq outgoing; /* the main thread's: jobs not yet on todo */
-	/* the main thread's: idle hooks, by next.  A hook is too large for
-	 * malloc's fast bins, and each new one would make it consolidate
-	 * them all */
-	struct hook *spare;
-	size_t n_spare;
-	pthread_t tid;
-	bool mu_ok, started;
-};
-
 /* a URL url_redact accepted, and what it made of it */
 struct where {
 	char *url;
@@ -144,7 +97,13 @@ struct where {
 struct backend_http {
 	struct backend b; /* first: the backend pointer casts back */
 	const struct conf *c;
-	struct http_worker w;
+	struct worker w;
+	CURL *pool[POOL_MAX]; /* the worker's: idle easy handles */
+	size_t n_pool;
+	/* the main thread's: idle hooks.  A hook is too large for malloc's
+	 * fast bins, and each new one would make it consolidate them all */
+	struct hook *spare;
+	size_t n_spare;
 	struct where wcache[WHERE_CACHE];
 	size_t wnext; /* the entry to replace next */
 };
@@ -166,18 +125,12 @@ rendering_free(void *arg)
 	free(rd);
 }
 
-/* NULL-safe; unlinks h from running if it is on it, and cleans up
- * h->easy too unless the caller has cleared it */
+/* NULL-safe; cleans up h->easy too unless the caller has cleared it */
 static void
 hook_free(struct hook *h)
 {
 	if (h == NULL)
 		return;
-	if (h->pprev != NULL) {
-		*h->pprev = h->next;
-		if (h->next != NULL)
-			h->next->pprev = h->pprev;
-	}
 	if (h->easy != NULL)
 		curl_easy_cleanup(h->easy);
 	free(h->body);
@@ -189,26 +142,26 @@ hook_free(struct hook *h)
 /* main thread: a zeroed hook for a new job, a spare one if there is one;
  * NULL if out of memory */
 static struct hook *
-hook_get(struct http_worker *w)
+hook_get(struct backend_http *bh)
 {
-	struct hook *h = w->spare;
+	struct hook *h = bh->spare;
 
 	if (h == NULL)
 		return calloc(1, sizeof(*h));
-	w->spare = h->next;
-	w->n_spare--;
-	h->next = NULL;
+	bh->spare = h->next_spare;
+	bh->n_spare--;
+	h->next_spare = NULL;
 	return h;
 }
 
 /* main thread: takes h, off every list and without an easy handle, back
  * as a spare (or frees it when there are enough) */
 static void
-hook_put(struct http_worker *w, struct hook *h)
+hook_put(struct backend_http *bh, struct hook *h)
 {
 	if (h == NULL)
 		return;
-	if (w->n_spare >= POOL_MAX) {
+	if (bh->n_spare >= POOL_MAX) {
 		hook_free(h);
 		return;
 	}
@@ -216,59 +169,18 @@ hook_put(struct http_worker *w, struct hook *h)
 	free(h->where);
 	free(h->url);
 	memset(h, 0, sizeof(*h));
-	h->next = w->spare;
-	w->spare = h;
-	w->n_spare++;
+	h->next_spare = bh->spare;
+	bh->spare = h;
+	bh->n_spare++;
 }
 
-static void
-hq_init(struct hq *q)
-{
-	q->head = NULL;
-	q->tail = &q->head;
-}
-
-static void
-hq_push(struct hq *q, struct hook *h)
-{
-	h->next = NULL;
-	h->pprev = NULL;
-	*q->tail = h;
-	q->tail = &h->next;
-}
-
-/* appends all of from to q, in order, and empties from */
-static void
-hq_move(struct hq *q, struct hq *from)
-{
-	if (from->head == NULL)
-		return;
-	*q->tail = from->head;
-	q->tail = from->tail;
-	hq_init(from);
-}
-
-/* empties q; returns what it held, in order */
 static struct hook *
-hq_take(struct hq *q)
+hook_of(struct work *item)
 {
-	struct hook *h = q->head;
-
-	hq_init(q);
-	return h;
+	return (
+	    struct hook *)(void *)((char *)item - offsetof(struct hook, work));
 }
 
-/* frees everything on q, easy handles included */
-static void
-hq_free(struct hq *q)
-{
-	struct hook *h, *next;
-
-	for (h = hq_take(q); h != NULL; h = next) {
-		next = h->next;
-		hook_free(h);
-	}
-}
 /*
  * Checks that url is an absolute http or https URL with a host and writes
  * into *ret (malloc'd; caller frees) the form that may appear in messages
@@ -659,25 +571,12 @@ outcome(struct hook *h, CURL *easy, CURLcode result)
 			*p = ' ';
 }
 
-/* webhook thread: h goes back to the main thread with its outcome, with
- * the next flush */
-static void
-finish(struct http_worker *w, struct hook *h)
-{
-	if (h->pprev != NULL) { /* off running */
-		*h->pprev = h->next;
-		if (h->next != NULL)
-			h->next->pprev = h->pprev;
-	}
-	hq_push(&w->finished, h);
-}
-
 /* webhook thread: takes easy, out of the multi, back into the pool (or
  * cleans it up when the pool is full) */
 static void
-easy_put(struct http_worker *w, CURL *easy)
+easy_put(struct backend_http *bh, CURL *easy)
 {
-	if (w->n_pool >= POOL_MAX) {
+	if (bh->n_pool >= POOL_MAX) {
 		curl_easy_cleanup(easy);
 		return;
 	}
@@ -685,31 +584,31 @@ easy_put(struct http_worker *w, CURL *easy)
 	 * keeps the connection and DNS caches, which are the multi's
 	 * anyway: much cheaper than a new handle */
 	curl_easy_reset(easy);
-	w->pool[w->n_pool++] = easy;
+	bh->pool[bh->n_pool++] = easy;
 }
 
 /* webhook thread, curlev_done_fn: the transfer is over and easy is ours */
 static void
-worker_done_cb(CURL *easy, CURLcode result, void *arg)
+webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 {
 	struct hook *h = arg;
 
 	outcome(h, easy, result);
 	h->easy = NULL;
-	finish(h->w, h);
-	easy_put(h->w, easy);
+	worker_finish(&h->bh->w, &h->work);
+	easy_put(h->bh, easy);
 }
 
 /* webhook thread: an easy handle set up for h, from the pool when it has
  * one; 0 or -ENOMEM */
 static int
-easy_setup(struct http_worker *w, struct hook *h)
+easy_setup(struct backend_http *bh, struct hook *h)
 {
 	CURL *easy;
 	int r = -ENOMEM;
 
-	if (w->n_pool > 0)
-		easy = w->pool[--w->n_pool];
+	if (bh->n_pool > 0)
+		easy = bh->pool[--bh->n_pool];
 	else if ((easy = curl_easy_init()) == NULL)
 		goto out;
 	h->easy = easy;
@@ -741,248 +640,55 @@ out:
 	return r;
 }
 
-/* webhook thread: starts what was handed over, or stops the loop */
-static void
-wake_cb(struct ev_loop *loop, ev_async *a, int revents)
-{
-	struct http_worker *w = a->data;
-	struct hook *h, *next;
-	bool stop;
-	int r;
-
-	(void)revents;
-	/* on stop, whatever is still on todo stays there for worker_stop */
-	pthread_mutex_lock(&w->mu);
-	stop = atomic_load(&w->stop);
-	h = stop ? NULL : hq_take(&w->todo);
-	pthread_mutex_unlock(&w->mu);
-	if (stop) {
-		ev_break(loop, EVBREAK_ALL);
-		return;
-	}
-	for (; h != NULL; h = next) {
-		next = h->next;
-		h->pprev = NULL;
-		if ((r = easy_setup(w, h)) < 0 ||
-		    (r = curlev_add(w->cv, h->easy, worker_done_cb, h)) < 0) {
-			if (h->easy != NULL)
-				easy_put(w, h->easy);
-			h->easy = NULL;
-			h->rc = r;
-			snprintf(h->msg, sizeof(h->msg),
-			    "webhook to '%s' failed: %s", h->where,
-			    strerror(-r));
-			finish(w, h);
-			continue;
-		}
-		h->next = w->running;
-		if (w->running != NULL)
-			w->running->pprev = &h->next;
-		w->running = h;
-		h->pprev = &w->running;
-	}
-}
-
-/* webhook thread, before its loop waits: hands back what finished in this
- * iteration, all at once */
-static void
-flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
-{
-	struct http_worker *w = p->data;
-
-	(void)loop;
-	(void)revents;
-	if (w->finished.head == NULL)
-		return;
-	pthread_mutex_lock(&w->mu);
-	hq_move(&w->done, &w->finished);
-	pthread_mutex_unlock(&w->mu);
-	ev_async_send(w->main_loop, &w->back);
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct http_worker *w = arg;
-
-	/* until wake_cb sees stop: wake keeps the loop from running dry */
-	ev_run(w->loop, 0);
-	return NULL;
-}
-
-/* main thread: hands every job lined up so far to the worker, at once */
-static void
-kick(struct http_worker *w)
-{
-	if (w->outgoing.head == NULL)
-		return;
-	pthread_mutex_lock(&w->mu);
-	hq_move(&w->todo, &w->outgoing);
-	pthread_mutex_unlock(&w->mu);
-	ev_async_send(w->loop, &w->wake);
-}
-
-static void
-kick_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)loop;
-	(void)revents;
-	kick(t->data);
-}
-
-/* main thread: lines h up for the worker, with the next kick */
-static void
-hand_over(struct http_worker *w, struct hook *h)
-{
-	hq_push(&w->outgoing, h);
-	/* a timer due now rather than a prepare watcher: the batch that
-	 * starts deliveries commits in one, and this must run after it
-	 * before the loop waits, whatever the order of the two */
-	if (!ev_is_active(&w->kick)) {
-		ev_timer_set(&w->kick, 0., 0.);
-		ev_timer_start(w->main_loop, &w->kick);
-	}
-}
-
-/* main thread: reports every job the worker gave back */
-static void
-back_cb(struct ev_loop *loop, ev_async *a, int revents)
-{
-	struct http_worker *w = a->data;
-	struct hook *h, *next;
-
-	(void)loop;
-	(void)revents;
-	/* taken as a whole: deliver_done may start more, and sends
-	 * coalesce, so one wake-up may stand for many */
-	pthread_mutex_lock(&w->mu);
-	h = hq_take(&w->done);
-	pthread_mutex_unlock(&w->mu);
-	for (; h != NULL; h = next) {
-		next = h->next;
-		/* deliver_done may free h->d or start other deliveries, but
-		 * never touches h */
-		deliver_done(
-		    h->d, h->rc, h->rc == 0 ? NULL : h->msg, h->retry_after);
-		hook_put(w, h);
-	}
-	/* what those freed slots started goes now, not after the loop's
-	 * next commit and its fsync: the worker has nothing else to do */
-	kick(w);
-}
-
-/*
- * Creates the worker's loop and curlev here, on the main thread, and only
- * then the thread: curl_global_init (in curlev_open) is not thread safe in
- * libcurl 7.88 (curlev_close counts it down, also on the main thread).
- * Whatever was made stays for worker_stop to undo.
- */
+/* webhook thread: worker_ops.begin */
 static int
-worker_start(struct http_worker *w, struct ev_loop *main_loop)
+webhook_begin(struct worker *w, struct work *item)
 {
-	sigset_t all, old;
+	struct hook *h = hook_of(item);
 	int r;
 
-	w->main_loop = main_loop;
-	hq_init(&w->todo);
-	hq_init(&w->done);
-	hq_init(&w->finished);
-	hq_init(&w->outgoing);
-	atomic_init(&w->stop, false);
-	ev_async_init(&w->wake, wake_cb);
-	w->wake.data = w;
-	ev_prepare_init(&w->flush, flush_cb);
-	w->flush.data = w;
-	ev_async_init(&w->back, back_cb);
-	w->back.data = w;
-	ev_timer_init(&w->kick, kick_cb, 0., 0.);
-	w->kick.data = w;
-	if ((r = pthread_mutex_init(&w->mu, NULL)) != 0) {
-		r = -r;
-		goto out;
+	if ((r = easy_setup(h->bh, h)) < 0 ||
+	    (r = curlev_add(worker_curlev(w), h->easy, webhook_done_cb, h)) <
+	        0) {
+		if (h->easy != NULL)
+			easy_put(h->bh, h->easy);
+		h->easy = NULL;
+		h->rc = r;
+		snprintf(h->msg, sizeof(h->msg), "webhook to '%s' failed: %s",
+		    h->where, strerror(-r));
 	}
-	w->mu_ok = true;
-	ev_async_start(main_loop, &w->back);
-	/* no signal watchers here: libev must leave the mask alone */
-	if ((w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ev_async_start(w->loop, &w->wake);
-	ev_prepare_start(w->loop, &w->flush);
-	if ((r = curlev_open(&w->cv, w->loop)) < 0 ||
-	    (r = curlev_keep(w->cv, KEEP_MAX)) < 0)
-		goto out;
-	/* signals are the main loop's: the thread starts with them blocked,
-	 * all but those a fault raises, which must still kill (or reach a
-	 * sanitizer's handler) at once */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&w->tid, NULL, worker_main, w);
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		r = -r;
-		goto out;
-	}
-	w->started = true;
-out:
 	return r;
 }
 
-/*
- * Stops and joins the webhook thread, then drops every job without
- * deliver_done: those deliveries stay pending in the store.  The hooks of
- * transfers under way are freed only after curlev_close, since libcurl
- * may still write into them (the error buffer) until their easy handles
- * are gone.
- */
+/* main thread: worker_ops.report */
 static void
-worker_stop(struct http_worker *w)
+webhook_report(struct worker *w, struct work *item)
 {
-	struct hook *h;
+	struct hook *h = hook_of(item);
 
-	if (w->started) {
-		atomic_store(&w->stop, true);
-		ev_async_send(w->loop, &w->wake);
-		(void)pthread_join(w->tid, NULL);
-		w->started = false;
-	}
-	/* from here on the thread is gone and everything is ours; curlev
-	 * removes and cleans up the easy handles of running */
-	w->cv = curlev_close(w->cv);
-	while ((h = w->running) != NULL) {
-		h->easy = NULL;
-		hook_free(h);
-	}
-	/* never started, or done and not yet reported: ours in full */
-	hq_free(&w->outgoing);
-	hq_free(&w->todo);
-	hq_free(&w->finished);
-	hq_free(&w->done);
-	while ((h = w->spare) != NULL) {
-		w->spare = h->next;
-		hook_free(h);
-	}
-	while (w->n_pool > 0)
-		curl_easy_cleanup(w->pool[--w->n_pool]);
-	if (w->main_loop != NULL) {
-		ev_async_stop(w->main_loop, &w->back);
-		ev_timer_stop(w->main_loop, &w->kick);
-	}
-	if (w->loop != NULL) {
-		ev_prepare_stop(w->loop, &w->flush);
-		ev_async_stop(w->loop, &w->wake);
-		ev_loop_destroy(w->loop);
-		w->loop = NULL;
-	}
-	if (w->mu_ok)
-		(void)pthread_mutex_destroy(&w->mu);
-	w->mu_ok = false;
+	(void)w;
+	/* deliver_done may free h->d or start other deliveries, but never
+	 * touches h */
+	deliver_done(h->d, h->rc, h->rc == 0 ? NULL : h->msg, h->retry_after);
+	hook_put(h->bh, h);
 }
+
+/* main thread: worker_ops.drop */
+static void
+webhook_drop(struct work *item, bool running)
+{
+	struct hook *h = hook_of(item);
+
+	if (running) /* curlev_close cleaned it up */
+		h->easy = NULL;
+	hook_free(h);
+}
+
+static const struct worker_ops webhook_ops = {
+    .begin = webhook_begin,
+    .report = webhook_report,
+    .drop = webhook_drop,
+};
 
 /*
  * Reads what a delivery needs from its payload p: the event and the URL
@@ -1098,11 +804,11 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	/* the job carries copies of all the worker needs: url is p's or
 	 * rd's, both gone once this returns */
 	r = -ENOMEM;
-	if ((h = hook_get(&bh->w)) == NULL)
+	if ((h = hook_get(bh)) == NULL)
 		goto out;
 	if ((h->url = strdup(url)) == NULL)
 		goto out;
-	h->w = &bh->w;
+	h->bh = bh;
 	h->d = d;
 	h->where = where;
 	h->body = body;
@@ -1112,12 +818,13 @@ http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
 	if ((r = set_headers(c, h, event, d->uid)) < 0)
 		goto out;
 	/* the hand-over: from here h is the worker's, and it comes back
-	 * through back_cb, from the loop, so never before this returns */
-	hand_over(&bh->w, h);
+	 * through webhook_report, from the loop, so never before this returns
+	 */
+	worker_submit(&bh->w, &h->work);
 	h = NULL;
 	r = 0;
 out:
-	hook_put(&bh->w, h);
+	hook_put(bh, h);
 	/* a rendering serves the first attempt only */
 	if (d->rendered != NULL) {
 		d->rendered_free(d->rendered);
@@ -1178,11 +885,18 @@ static void
 http_free(struct backend *b)
 {
 	struct backend_http *bh = (struct backend_http *)b;
+	struct hook *h;
 	size_t i;
 
 	if (bh == NULL)
 		return;
 	worker_stop(&bh->w);
+	while ((h = bh->spare) != NULL) {
+		bh->spare = h->next_spare;
+		hook_free(h);
+	}
+	while (bh->n_pool > 0)
+		curl_easy_cleanup(bh->pool[--bh->n_pool]);
 	for (i = 0; i < WHERE_CACHE; i++) {
 		free(bh->wcache[i].url);
 		free(bh->wcache[i].where);
@@ -1219,7 +933,8 @@ backend_webhook_open(struct backend **ret, struct ev_loop *loop,
 	bh->b.free = http_free;
 	bh->c = c;
 	/* before the thread exists (see tz.h); a no-op after main.c's */
-	if ((r = tz_pin()) < 0 || (r = worker_start(&bh->w, loop)) < 0) {
+	if ((r = tz_pin()) < 0 ||
+	    (r = worker_start(&bh->w, &webhook_ops, bh, loop, KEEP_MAX)) < 0) {
 		snprintf(err, errlen,
 		    "webhook: cannot start the webhook thread: %s",
 		    strerror(-r));
