@@ -17,9 +17,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "backend.h"
 #include "compose.h"
 #include "curlev.h"
-#include "deliver.h"
 #include "jsonw.h"
 #include "log.h"
 #include "tz.h"
@@ -36,7 +36,7 @@
  * daemon's loop.  The main thread composes each message and configures
  * its easy handle completely (smtp_start) before the hand-over: the mail
  * thread only adds it to its multi and records the outcome, and
- * email_report tells deliver_done() (called nowhere else).  On stopping,
+ * email_report tells the host's done() (called nowhere else).  On stopping,
  * the progress callback makes libcurl give up on a stuck wait within a
  * second.
  */
@@ -45,7 +45,8 @@
 struct smtp_xfer {
 	struct work work;
 	struct worker *w;
-	struct delivery *d; /* the main thread's: the worker never reads it */
+	struct backend_delivery
+	    *d; /* the main thread's: the worker never reads it */
 	CURL *easy;
 	struct curl_slist *rcpt;
 	char *msg;
@@ -64,6 +65,7 @@ struct smtp_xfer {
 struct backend_smtp {
 	struct backend b; /* first: the backend pointer casts back */
 	const struct conf *c;
+	backend_done_fn *done; /* the host's */
 	struct worker w;
 };
 
@@ -182,7 +184,7 @@ smtp_rc(CURLcode res, long code)
  * credentials invalid, 454 temporary authentication failure; RFC 5321:
  * 421 service not available), or it never said a word (code 0: no
  * greeting before the timeout or the connection's end).  Every other
- * message would fail the same way, so the channel is down (deliver_done's
+ * message would fail the same way, so the channel is down (done()'s
  * -ENETDOWN) and no message is blamed for it.
  */
 static bool
@@ -316,7 +318,7 @@ email_report(struct worker *w, struct work *item)
 {
 	struct backend_smtp *bs = w->owner;
 	struct smtp_xfer *x = xfer_of(item);
-	struct delivery *d = x->d;
+	struct backend_delivery *d = x->d;
 	char err[768];
 	int rc;
 
@@ -329,8 +331,8 @@ email_report(struct worker *w, struct work *item)
 		smtp_error(x, bs->c->smtp_password, x->result, x->code, err,
 		    sizeof(err));
 	xfer_free(x, true);
-	/* last: deliver_done may free d, or start another delivery */
-	deliver_done(d, rc, rc != 0 ? err : NULL, 0);
+	/* last: done() may free d, or start another delivery */
+	bs->done(d, rc, rc != 0 ? err : NULL, 0);
 }
 
 /*
@@ -455,7 +457,8 @@ out:
 }
 
 static int
-smtp_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
+smtp_start(
+    struct backend *b, struct backend_delivery *d, char *err, size_t errlen)
 {
 	struct backend_smtp *bs = (struct backend_smtp *)b;
 	struct worker *w = &bs->w;
@@ -553,7 +556,7 @@ smtp_reload(struct backend *b, const struct conf *c)
 
 /*
  * Ownership at shutdown: worker_stop joins the mail thread and drops what
- * it still had, never calling deliver_done: those deliveries stay pending
+ * it still had, never calling done(): those deliveries stay pending
  * in the store.
  */
 static void
@@ -568,7 +571,7 @@ smtp_free(struct backend *b)
 }
 
 int
-backend_email_open(struct backend **ret, struct ev_loop *loop,
+backend_email_open(struct backend **ret, const struct backend_host *host,
     const struct conf *c, char *err, size_t errlen)
 {
 	const curl_version_info_data *vi;
@@ -605,10 +608,11 @@ backend_email_open(struct backend **ret, struct ev_loop *loop,
 	bs->b.reload = smtp_reload;
 	bs->b.free = smtp_free;
 	bs->c = c;
+	bs->done = host->done;
 	warn_tls(c);
 	/* before the thread exists (see tz.h); a no-op after main.c's */
 	if ((r = tz_pin()) < 0 ||
-	    (r = worker_start(&bs->w, &email_ops, bs, loop, 0)) < 0) {
+	    (r = worker_start(&bs->w, &email_ops, bs, host->loop, 0)) < 0) {
 		snprintf(err, errlen, "email: cannot start the mail thread: %s",
 		    strerror(-r));
 		goto out;

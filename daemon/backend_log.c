@@ -12,19 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "deliver.h"
+#include "backend.h"
 #include "log.h"
 #include "util.h"
 
 struct logdone {
 	struct logdone *next;
-	struct delivery *d;
+	struct backend_delivery *d;
 	int rc;
 };
 
 struct backend_log {
 	struct backend b; /* first: the backend pointer casts back */
 	struct ev_loop *loop;
+	backend_done_fn *report; /* the host's done */
 	char *path;
 	int fd;
 	ev_timer kick; /* runs completions on the next loop iteration */
@@ -68,13 +69,14 @@ kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		next = ld->next;
 		snprintf(msg, sizeof(msg), "write to '%s': %s", bl->path,
 		    strerror(-ld->rc));
-		deliver_done(ld->d, ld->rc, ld->rc == 0 ? NULL : msg, 0);
+		bl->report(ld->d, ld->rc, ld->rc == 0 ? NULL : msg, 0);
 		free(ld);
 	}
 }
 
 static int
-log_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
+log_start(
+    struct backend *b, struct backend_delivery *d, char *err, size_t errlen)
 {
 	struct backend_log *bl = (struct backend_log *)b;
 	struct logdone *ld;
@@ -131,7 +133,7 @@ log_free(struct backend *b)
 }
 
 int
-backend_log_open(struct backend **ret, struct ev_loop *loop,
+backend_log_open(struct backend **ret, const struct backend_host *host,
     const struct conf *c, char *err, size_t errlen)
 {
 	struct backend_log *bl;
@@ -145,7 +147,8 @@ backend_log_open(struct backend **ret, struct ev_loop *loop,
 	bl->b.start = log_start;
 	bl->b.reload = log_reload;
 	bl->b.free = log_free;
-	bl->loop = loop;
+	bl->loop = host->loop;
+	bl->report = host->done;
 	bl->fd = -1;
 	bl->done_tail = &bl->done;
 	ev_timer_init(&bl->kick, kick_cb, 0., 0.);

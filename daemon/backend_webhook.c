@@ -4,7 +4,7 @@
  * Mattermost.  The delivery's uid rides along as the receiver's idempotency
  * key, with an HMAC-SHA256 signature when secrets are configured.  Transfers
  * run on a thread of their own (see "The webhook thread" below);
- * deliver_done() hears of them from the main loop.
+ * the host's done() hears of them from the main loop.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,8 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "backend.h"
 #include "curlev.h"
-#include "deliver.h"
 #include "event.h"
 #include "log.h"
 #include "proto.h"
@@ -57,7 +57,7 @@
  * (http_start): a hook holding copies of all the request needs, URL,
  * headers, body and timeout.  The worker configures an easy handle from
  * the job, from a pool of its own, runs it, and writes the outcome into
- * the job (rc, msg, retry_after); webhook_report tells deliver_done()
+ * the job (rc, msg, retry_after); webhook_report tells the host's done()
  * (called nowhere else).  HTTP never blocks the worker's loop, so it sees
  * a stop at once.
  */
@@ -67,8 +67,9 @@ struct hook {
 	struct work work;
 	struct backend_http *bh;
 	struct hook *next_spare;
-	struct delivery *d; /* the main thread's: the worker never reads it */
-	CURL *easy;         /* the worker's, while the job runs */
+	struct backend_delivery
+	    *d;     /* the main thread's: the worker never reads it */
+	CURL *easy; /* the worker's, while the job runs */
 	/* CURLOPT_HTTPHEADER, linked by hand in place: libcurl only reads
 	 * the list, and this saves ten small allocations a request */
 	struct curl_slist headers[N_HEADERS];
@@ -97,6 +98,7 @@ struct where {
 struct backend_http {
 	struct backend b; /* first: the backend pointer casts back */
 	const struct conf *c;
+	backend_done_fn *done; /* the host's */
 	struct worker w;
 	CURL *pool[POOL_MAX]; /* the worker's: idle easy handles */
 	size_t n_pool;
@@ -288,8 +290,8 @@ copy_field(json_t *o, const json_t *p, const char *key)
  * "thread" is email's business.  *ret is malloc'd; 0 or -ENOMEM.
  */
 static int
-body_json(
-    const struct delivery *d, const json_t *p, const char *event, char **ret)
+body_json(const struct backend_delivery *d, const json_t *p, const char *event,
+    char **ret)
 {
 	static const char *const copied[] = {"occurred_at", "level", "repeat",
 	    "lead", "promise", "failed", "history"};
@@ -667,9 +669,9 @@ webhook_report(struct worker *w, struct work *item)
 	struct hook *h = hook_of(item);
 
 	(void)w;
-	/* deliver_done may free h->d or start other deliveries, but never
+	/* done() may free h->d or start other deliveries, but never
 	 * touches h */
-	deliver_done(h->d, h->rc, h->rc == 0 ? NULL : h->msg, h->retry_after);
+	h->bh->done(h->d, h->rc, h->rc == 0 ? NULL : h->msg, h->retry_after);
 	hook_put(h->bh, h);
 }
 
@@ -696,9 +698,9 @@ static const struct worker_ops webhook_ops = {
  * read or address never will be: -EPERM with the reason in err.
  */
 static int
-from_payload(struct backend_http *bh, struct delivery *d, const json_t *p,
-    const char **ret_event, const char **ret_url, char **ret_where, char **body,
-    char *err, size_t errlen)
+from_payload(struct backend_http *bh, struct backend_delivery *d,
+    const json_t *p, const char **ret_event, const char **ret_url,
+    char **ret_where, char **body, char *err, size_t errlen)
 {
 	const char *url, *event;
 	int r = -EPERM;
@@ -776,7 +778,8 @@ set_headers(
 }
 
 static int
-http_start(struct backend *b, struct delivery *d, char *err, size_t errlen)
+http_start(
+    struct backend *b, struct backend_delivery *d, char *err, size_t errlen)
 {
 	struct backend_http *bh = (struct backend_http *)b;
 	const struct conf *c = bh->c;
@@ -838,7 +841,7 @@ out:
 
 /* backend.render: what http_start would make of p, made now */
 static void
-http_render(struct backend *b, struct delivery *d, const json_t *p)
+http_render(struct backend *b, struct backend_delivery *d, const json_t *p)
 {
 	struct backend_http *bh = (struct backend_http *)b;
 	struct rendering *rd = NULL;
@@ -878,7 +881,7 @@ http_reload(struct backend *b, const struct conf *c)
 
 /*
  * The daemon is stopping with transfers under way.  Their deliveries stay
- * pending in the store, so deliver_done is not called: worker_stop joins
+ * pending in the store, so done() is not called: worker_stop joins
  * the webhook thread and drops every job it still had.
  */
 static void
@@ -905,7 +908,7 @@ http_free(struct backend *b)
 }
 
 int
-backend_webhook_open(struct backend **ret, struct ev_loop *loop,
+backend_webhook_open(struct backend **ret, const struct backend_host *host,
     const struct conf *c, char *err, size_t errlen)
 {
 	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
@@ -932,9 +935,11 @@ backend_webhook_open(struct backend **ret, struct ev_loop *loop,
 	bh->b.reload = http_reload;
 	bh->b.free = http_free;
 	bh->c = c;
+	bh->done = host->done;
 	/* before the thread exists (see tz.h); a no-op after main.c's */
 	if ((r = tz_pin()) < 0 ||
-	    (r = worker_start(&bh->w, &webhook_ops, bh, loop, KEEP_MAX)) < 0) {
+	    (r = worker_start(&bh->w, &webhook_ops, bh, host->loop, KEEP_MAX)) <
+	        0) {
 		snprintf(err, errlen,
 		    "webhook: cannot start the webhook thread: %s",
 		    strerror(-r));

@@ -231,7 +231,7 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 		} else {
 			b = dl->b[ch[i]];
 			if (b->render != NULL)
-				b->render(b, d, base);
+				b->render(b, &d->job, base);
 			d->fresh = true;
 			d->hold_until = hold;
 			outbox_queue(dl, d);
@@ -517,16 +517,16 @@ static int
 open_backends(struct deliver *dl, const struct conf *c,
     struct backend *b[CH_MAX], char *err, size_t errlen)
 {
+	struct backend_host h = {.loop = dl->loop, .done = outbox_done};
 	int r;
 
 	memset(b, 0, CH_MAX * sizeof(*b));
-	if ((r = backend_log_open(&b[CH_LOG], dl->loop, c, err, errlen)) < 0)
+	if ((r = backend_log_open(&b[CH_LOG], &h, c, err, errlen)) < 0)
 		return r;
 	if (c->smtp_url != NULL &&
-	    (r = backend_email_open(&b[CH_EMAIL], dl->loop, c, err, errlen)) <
-	        0)
+	    (r = backend_email_open(&b[CH_EMAIL], &h, c, err, errlen)) < 0)
 		return r;
-	return backend_webhook_open(&b[CH_WEBHOOK], dl->loop, c, err, errlen);
+	return backend_webhook_open(&b[CH_WEBHOOK], &h, c, err, errlen);
 }
 
 /*
@@ -564,14 +564,14 @@ email_off(struct deliver *dl)
 int
 deliver_reload(struct deliver *dl, const struct conf *c)
 {
+	struct backend_host h = {.loop = dl->loop, .done = outbox_done};
 	struct backend *email = NULL;
 	char err[256];
 	int i, r;
 
 	/* a new backend first: if it cannot start, nothing has changed */
 	if (c->smtp_url != NULL && dl->b[CH_EMAIL] == NULL &&
-	    (r = backend_email_open(&email, dl->loop, c, err, sizeof(err))) <
-	        0) {
+	    (r = backend_email_open(&email, &h, c, err, sizeof(err))) < 0) {
 		log_warnx("reload: email channel: %s", err);
 		return r;
 	}

@@ -93,5 +93,8 @@ void outbox_release(struct deliver *dl, struct chan *c);
 void outbox_probe_at(struct deliver *dl, struct chan *c, int64_t at_ms);
 /* starts what waits for a free slot, while slots are free */
 void outbox_pump(struct deliver *dl);
+/* backend_done_fn: deliver_done for the delivery a backend was handed */
+void outbox_done(struct backend_delivery *job, int rc, const char *error,
+    int64_t retry_after);
 
 #endif

@@ -51,8 +51,8 @@ outbox_delivery_free(struct delivery *d)
 		d->dl->n_all--;
 	}
 	sched_timer_del(d->dl->s, &d->retry);
-	if (d->rendered != NULL)
-		d->rendered_free(d->rendered);
+	if (d->job.rendered != NULL)
+		d->job.rendered_free(d->job.rendered);
 	free(d->kind);
 	free(d->recipient);
 	free(d->channel);
@@ -94,6 +94,10 @@ outbox_delivery_new(struct deliver *dl, const struct delivery_rec *r)
 		outbox_delivery_free(d);
 		return NULL;
 	}
+	d->job.uid = d->uid;
+	d->job.kind = d->kind;
+	d->job.recipient = d->recipient;
+	d->job.payload = d->payload;
 	return d;
 }
 
@@ -133,7 +137,7 @@ start_now(struct deliver *dl, struct delivery *d)
 	}
 	dl->inflight++;
 	d->busy = true;
-	r = b->start(b, d, msg, sizeof(msg));
+	r = b->start(b, &d->job, msg, sizeof(msg));
 	if (r < 0)
 		deliver_done(d, r, msg[0] ? msg : strerror(-r), 0);
 }
@@ -343,6 +347,14 @@ channel_up(struct deliver *dl, struct chan *c)
 	c->error[0] = '\0';
 	sched_timer_del(dl->s, &c->probe);
 	outbox_release(dl, c);
+}
+
+void
+outbox_done(struct backend_delivery *job, int rc, const char *error,
+    int64_t retry_after)
+{
+	deliver_done(
+	    container_of(job, struct delivery, job), rc, error, retry_after);
 }
 
 void
