@@ -9,10 +9,12 @@ empty sanitizer report on the daemon's stderr.
 Every daemon started here is stopped however its test ends: run() kills
 those a test left running (a failed check skips its stop()), an exit
 handler those of a script that does not use run(), and the kernel those of
-a test that is itself killed (PR_SET_PDEATHSIG, through setpriv).
+a test that is itself killed (PR_SET_PDEATHSIG, set in the child before
+it runs promised).
 """
 
 import atexit
+import ctypes
 import json
 import os
 import shutil
@@ -33,9 +35,20 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 # the daemons started and not yet stopped, killed, or cleaned up
 _running = set()
 
-# setpriv --pdeathsig: the daemon gets SIGKILL when the test that started
-# it dies, even by SIGKILL (a ctest timeout), where no handler runs
-_SETPRIV = shutil.which("setpriv")
+# PR_SET_PDEATHSIG: the daemon gets SIGKILL when the test that started it
+# dies, even by SIGKILL (a ctest timeout), where no handler runs.  Set in
+# the forked child rather than through setpriv, which would run under the
+# daemon's LD_PRELOAD (libfaketime with the ASan runtime never starts it).
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(then):
+    def child():
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if then is not None:
+            then()
+    return child
 
 
 def reap(keep=()):
@@ -107,11 +120,10 @@ class Daemon:
                    "--leak-check=full", "--errors-for-leak-kinds=definite",
                    "--show-leak-kinds=definite",
                    f"--log-file={self.dir}/valgrind.%p.log"] + cmd
-        # not behind a prefix: one that switches users would have to find
-        # setpriv's next program as that user, and the kernel clears the
+        # not behind a prefix that switches users: the kernel clears the
         # signal at such a switch anyway
-        if _SETPRIV and not prefix:
-            cmd = [_SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
+        if not prefix:
+            preexec_fn = _die_with_parent(preexec_fn)
         cmd = list(prefix) + cmd
         self.proc = subprocess.Popen(cmd,
                                      stdin=subprocess.DEVNULL,
