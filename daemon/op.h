@@ -26,8 +26,10 @@
 
 struct op_backup;
 
-/* what the operations act on: one for the daemon, shared by its front
- * ends, which set the modules before the loop runs */
+/* what the operations act on: one for the daemon, whichever front end
+ * asks (the import bytes held and the backup are limits on the daemon,
+ * not on a front end); ctl.c holds it and sets the modules before the
+ * loop runs */
 struct op_ctx {
 	struct store *st;
 	struct sched *s;
