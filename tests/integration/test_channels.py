@@ -79,7 +79,7 @@ class TlsRelay:
 def test_private_ca_is_trusted_with_ca_file():
     with TlsRelay("tls-ca", "ca_file = CERT\n") as (d, sink):
         d.start()
-        p = d.json("add", "Over TLS", "--due", "+1s", "--nudge",
+        p = d.json("add", "Over TLS", "--due", "+2s", "--nudge",
                    "none")["promise"]
         m = sink.wait_for_messages(1, timeout=20)[0]
         check(m["rcpt_tos"] == ["me@example.com"], m["rcpt_tos"])
@@ -91,7 +91,7 @@ def test_private_ca_is_trusted_with_ca_file():
 def test_self_signed_relay_fails_against_the_system_store():
     with TlsRelay("tls-sys", "") as (d, sink):
         d.start()
-        p = d.json("add", "Not over TLS", "--due", "+1s", "--nudge",
+        p = d.json("add", "Not over TLS", "--due", "+2s", "--nudge",
                    "none")["promise"]
         wait_for(lambda: (first_delivery(d, p["id"]) or {})
                  .get("last_error"), timeout=20, what="an error")
@@ -105,7 +105,7 @@ def test_tls_verify_false_sends_and_warns_at_start():
     with TlsRelay("tls-off", "tls_verify = false\n") as (d, sink):
         d.start()
         check(len(lines(d, warned)) == 1, d.log_text())
-        d.json("add", "Unverified", "--due", "+1s", "--nudge", "none")
+        d.json("add", "Unverified", "--due", "+2s", "--nudge", "none")
         sink.wait_for_messages(1, timeout=20)
         d.stop()
         d.start()
@@ -191,7 +191,7 @@ def test_refused_login_holds_the_queue():
                       f"password_file = {pw}\n"),
             policy="escalate_after = 1h\n")
         d.start()
-        ids = [d.json("add", f"Call back {i}", "--due", "+1s", "--nudge",
+        ids = [d.json("add", f"Call back {i}", "--due", "+2s", "--nudge",
                       "none")["promise"]["id"] for i in range(3)]
         st = wait_for(lambda: email_state(d).get("state") == "down" and
                       email_state(d), timeout=20, what="email down")
@@ -231,7 +231,7 @@ def test_unreachable_relay_holds_the_queue():
             policy="escalate_after = 1h\n")
         notify = NotifySocket(d.dir)
         d.start(env={"NOTIFY_SOCKET": notify.path})
-        ids = [d.json("add", f"Visit {i}", "--due", "+1s", "--nudge",
+        ids = [d.json("add", f"Visit {i}", "--due", "+2s", "--nudge",
                       "none")["promise"]["id"] for i in range(2)]
         st = wait_for(lambda: email_state(d).get("state") == "down" and
                       email_state(d), timeout=20, what="email down")
@@ -274,7 +274,7 @@ def test_retry_of_a_waiting_delivery_tries_the_channel_now():
                      "retry_initial = 10m\nretry_max = 1h"),
             policy="escalate_after = 1h\n")
         d.start()
-        ids = [d.json("add", f"Wait {i}", "--due", "+1s", "--nudge",
+        ids = [d.json("add", f"Wait {i}", "--due", "+2s", "--nudge",
                       "none")["promise"]["id"] for i in range(2)]
         wait_for(lambda: email_state(d).get("state") == "down",
                  timeout=20, what="email down")
@@ -330,7 +330,7 @@ def test_silent_relay_holds_the_queue():
             policy="escalate_after = 1h\n")
         d.start()
         for i in range(2):
-            d.json("add", f"Hang {i}", "--due", "+1s", "--nudge", "none")
+            d.json("add", f"Hang {i}", "--due", "+2s", "--nudge", "none")
         st = wait_for(lambda: email_state(d).get("state") == "down" and
                       email_state(d), timeout=30, what="email down")
         check(re.search(r"time", st["error"], re.I), st)
@@ -359,13 +359,13 @@ def test_reload_turns_email_off_and_on():
         policy = "escalate_after = 1h\n"
         d.write_conf(conf_extra=on, policy=policy)
         d.start()
-        p1 = d.json("add", "First", "--due", "+1s", "--nudge",
+        p1 = d.json("add", "First", "--due", "+2s", "--nudge",
                     "none")["promise"]["id"]
         wait_for(lambda: p1 in promise_ids(sink), timeout=20,
                  what="the first mail")
         # the next message is on its way when email is turned off
         sink.respond(stage="data", delay=4)
-        p2 = d.json("add", "Second", "--due", "+1s", "--nudge",
+        p2 = d.json("add", "Second", "--due", "+2s", "--nudge",
                     "none")["promise"]["id"]
         wait_for(lambda: stuck_at_data(sink), timeout=20,
                  what="the second mail under way")
@@ -378,7 +378,7 @@ def test_reload_turns_email_off_and_on():
         check(st["deliveries"]["pending"] == 1 and
               st["deliveries"]["inflight"] == 0, st)
         # while it is off, new notices go to the delivery log
-        p3 = d.json("add", "Third", "--due", "+1s", "--nudge",
+        p3 = d.json("add", "Third", "--due", "+2s", "--nudge",
                     "none")["promise"]["id"]
         wait_for(lambda: [x for x in d.deliveries()
                           if x["promise"]["id"] == p3],
@@ -393,7 +393,7 @@ def test_reload_turns_email_off_and_on():
                  what="email on")
         wait_for(lambda: p2 in promise_ids(sink), timeout=20,
                  what="the held mail")
-        p4 = d.json("add", "Fourth", "--due", "+1s", "--nudge",
+        p4 = d.json("add", "Fourth", "--due", "+2s", "--nudge",
                     "none")["promise"]["id"]
         wait_for(lambda: p4 in promise_ids(sink), timeout=20,
                  what="mail after the reload")

@@ -179,7 +179,7 @@ def test_slow_server_does_not_block_the_loop():
         d = daemon_with(sink, "slow-smtp", policy="escalate_after = 1h\n")
         try:
             sink.respond(code=None, stage="data", delay=4)
-            p = d.json("add", "Slow server", "--due", "+1s", "--nudge",
+            p = d.json("add", "Slow server", "--due", "+2s", "--nudge",
                        "none")["promise"]
             wait_for(lambda: stuck_at_data(sink), timeout=15,
                      what="the sink to hold back its reply")
@@ -214,7 +214,7 @@ def test_sigterm_during_stuck_transfer():
         d = daemon_with(sink, "stuck-smtp", policy="escalate_after = 1h\n")
         try:
             sink.respond(code=None, stage="data", delay=10)
-            p = d.json("add", "Stuck server", "--due", "+1s", "--nudge",
+            p = d.json("add", "Stuck server", "--due", "+2s", "--nudge",
                        "none")["promise"]
             wait_for(lambda: stuck_at_data(sink), timeout=15,
                      what="the sink to hold back its reply")

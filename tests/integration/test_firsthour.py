@@ -33,7 +33,7 @@ def test_hints_count_seconds():
             check(re.search(r"in [45]\ds", listed), listed)
             # a webhook asked to come back in 55 s: the retry is not "now"
             sink.control(fail=1, status=503, retry_after="55")
-            pid = str(d.json("add", "quote", "--due", "+1s")
+            pid = str(d.json("add", "quote", "--due", "+2s")
                       ["promise"]["id"])
             wait_for(lambda: sink.requests(), timeout=20,
                      what="the first webhook attempt")
@@ -327,7 +327,7 @@ def test_ack_needs_an_escalation():
     d.write_conf(policy="escalate_after = 1h\n")
     d.start()
     try:
-        pid = str(d.json("add", "quote", "--due", "+1s", "--nudge",
+        pid = str(d.json("add", "quote", "--due", "+2s", "--nudge",
                          "none")["promise"]["id"])
         r = d.client("ack", pid, expect=1)
         check("has not been escalated" in r.stderr, r.stderr)
@@ -355,7 +355,7 @@ def test_resolved_mail_says_whether_the_customer_was_told():
                                 "[person boss]\nemail = boss@example.com\n")
         d.start()
         try:
-            ids = [str(d.json("add", f"quote {i}", "--due", "+1s",
+            ids = [str(d.json("add", f"quote {i}", "--due", "+2s",
                               "--for", "Acme", "--nudge", "none")
                        ["promise"]["id"]) for i in range(2)]
             # a due notice and an escalation each

@@ -73,7 +73,7 @@ def test_delivery_given_up_is_an_error():
         d.start()
         try:
             sink.respond(550, "5.1.1 no such user", stage="rcpt")
-            p = d.json("add", "Unreachable", "--due", "+1s", "--nudge",
+            p = d.json("add", "Unreachable", "--due", "+2s", "--nudge",
                        "none")["promise"]
             pat = (rf"\[error\]: delivery [0-9a-f]{{32}}: promise\.due for "
                    rf"promise {p['id']} to '{ME}' failed for good")

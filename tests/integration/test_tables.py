@@ -72,7 +72,7 @@ def test_deliveries_table():
     d = Daemon("tables-deliveries")
     d.start()
     try:
-        d.client("add", "soon", "--due", "+1s", "--owner", LONG_OWNER)
+        d.client("add", "soon", "--due", "+2s", "--owner", LONG_OWNER)
         wait_for(lambda: any(x.get("state") == "sent" for x in
                              d.json("deliveries")["deliveries"]),
                  timeout=30, what="a delivery sent")
