@@ -23,7 +23,7 @@ struct logdone {
 };
 
 struct backend_log {
-	struct backend b; /* first: the backend pointer casts back */
+	struct backend b;
 	struct ev_loop *loop;
 	backend_done_fn *report; /* the host's done */
 	char *path;
@@ -78,7 +78,7 @@ static int
 log_start(
     struct backend *b, struct backend_delivery *d, char *err, size_t errlen)
 {
-	struct backend_log *bl = (struct backend_log *)b;
+	struct backend_log *bl = container_of(b, struct backend_log, b);
 	struct logdone *ld;
 	size_t len = strlen(d->payload);
 	char *line;
@@ -112,13 +112,14 @@ log_start(
 static int
 log_reload(struct backend *b, const struct conf *c)
 {
-	return log_reopen((struct backend_log *)b, c->delivery_log);
+	return log_reopen(
+	    container_of(b, struct backend_log, b), c->delivery_log);
 }
 
 static void
 log_free(struct backend *b)
 {
-	struct backend_log *bl = (struct backend_log *)b;
+	struct backend_log *bl = container_of(b, struct backend_log, b);
 	struct logdone *ld, *next;
 
 	ev_timer_stop(bl->loop, &bl->kick);
