@@ -19,7 +19,7 @@
 /* one delivery as its backend sees it; the outbox owns it */
 struct backend_delivery {
 	const char *uid;       /* the same on every attempt */
-	const char *kind;      /* its event, e.g. "promise.due" */
+	const char *event;     /* e.g. "promise.due" */
 	const char *recipient; /* a login */
 	const char *payload;   /* one line of JSON, below */
 	/* what the backend made of the payload while it was still parsed

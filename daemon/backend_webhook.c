@@ -712,7 +712,7 @@ from_payload(struct backend_http *bh, struct backend_delivery *d,
 	}
 	event = proto_str(p, "event");
 	if (event == NULL)
-		event = d->kind;
+		event = d->event;
 	if (!event_ok(event)) {
 		snprintf(err, errlen, "bad event name in payload");
 		goto out;
@@ -795,7 +795,7 @@ http_start(
 		if ((r = where_of(bh, rd->url, &where)) < 0)
 			goto out;
 		url = rd->url;
-		event = d->kind;
+		event = d->event;
 		body = rd->body;
 		rd->body = NULL;
 	} else {
@@ -851,7 +851,7 @@ http_render(struct backend *b, struct backend_delivery *d, const json_t *p)
 
 	/* start takes the event from d, so it must be the payload's */
 	event = proto_str(p, "event");
-	if (event == NULL || strcmp(event, d->kind) != 0)
+	if (event == NULL || strcmp(event, d->event) != 0)
 		goto out;
 	if (from_payload(
 	        bh, d, p, &event, &url, &where, &body, err, sizeof(err)) < 0)

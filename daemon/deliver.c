@@ -440,7 +440,7 @@ undeliverable_cb(void *arg, const struct promise_rec *p)
 	}
 	json_object_set_new(base, "failed",
 	    json_pack("{s:s,s:s,s:s,s:s,s:s}", "delivery", u->d->uid, "event",
-	        u->d->kind, "recipient", u->d->recipient, "channel",
+	        u->d->event, "recipient", u->d->recipient, "channel",
 	        u->d->channel, "error", u->error));
 	/* with nobody above the recipient, the log keeps the notice */
 	if ((u->rc = tell(u->dl, p, base, to ? to : u->d->recipient, out)) < 0)
@@ -463,7 +463,7 @@ out:
 static bool
 worth_reporting(const struct delivery *d)
 {
-	enum event_type t = event_type_of(d->kind);
+	enum event_type t = event_type_of(d->event);
 
 	return t == EVENT_NUDGE || t == EVENT_DUE || t == EVENT_ESCALATION;
 }

@@ -31,7 +31,7 @@ struct delivery {
 	int64_t id;
 	char uid[33];
 	int64_t promise_id;
-	char *kind; /* event type, e.g. "promise.due" */
+	char *event; /* e.g. "promise.due" */
 	char *recipient;
 	char *channel;
 	char *payload;    /* one line of JSON */

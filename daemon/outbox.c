@@ -53,7 +53,7 @@ outbox_delivery_free(struct delivery *d)
 	sched_timer_del(d->dl->s, &d->retry);
 	if (d->job.rendered != NULL)
 		d->job.rendered_free(d->job.rendered);
-	free(d->kind);
+	free(d->event);
 	free(d->recipient);
 	free(d->channel);
 	free(d->payload);
@@ -77,7 +77,7 @@ outbox_delivery_new(struct deliver *dl, const struct delivery_rec *r)
 	d->promise_id = r->promise_id;
 	d->attempts = r->attempts;
 	d->created_at = r->created_at;
-	d->kind = strdup(r->kind);
+	d->event = strdup(r->kind);
 	d->recipient = strdup(r->recipient);
 	d->channel = strdup(r->channel);
 	d->payload = strdup(r->payload);
@@ -89,13 +89,13 @@ outbox_delivery_new(struct deliver *dl, const struct delivery_rec *r)
 	dl->all = d;
 	d->pprev = &dl->all;
 	dl->n_all++;
-	if (d->kind == NULL || d->recipient == NULL || d->channel == NULL ||
+	if (d->event == NULL || d->recipient == NULL || d->channel == NULL ||
 	    d->payload == NULL) {
 		outbox_delivery_free(d);
 		return NULL;
 	}
 	d->job.uid = d->uid;
-	d->job.kind = d->kind;
+	d->job.event = d->event;
 	d->job.recipient = d->recipient;
 	d->job.payload = d->payload;
 	return d;
@@ -251,10 +251,10 @@ static void
 about(const struct delivery *d, char *buf, size_t len)
 {
 	if (d->promise_id > 0)
-		snprintf(buf, len, "%s for promise %" PRId64, d->kind,
+		snprintf(buf, len, "%s for promise %" PRId64, d->event,
 		    d->promise_id);
 	else
-		snprintf(buf, len, "%s", d->kind);
+		snprintf(buf, len, "%s", d->event);
 }
 
 /* sends everything waiting for c: the channel is up (or on) again */

@@ -1021,14 +1021,14 @@ store_set_stage(struct store *st, int64_t id, int32_t stage)
 
 int
 store_event(struct store *st, int64_t promise_id, int64_t at, const char *actor,
-    const char *kind, const char *detail)
+    const char *what, const char *detail)
 {
 	sqlite3_stmt *s = st->stmt[ST_EVENT];
 
 	sqlite3_bind_int64(s, 1, promise_id);
 	sqlite3_bind_int64(s, 2, at);
 	bind_text(s, 3, actor);
-	bind_text(s, 4, kind);
+	bind_text(s, 4, what);
 	bind_text(s, 5, detail);
 	return step_done(st, s);
 }
@@ -1067,7 +1067,7 @@ step_events(struct store *st, sqlite3_stmt *s,
 		e.promise_id = sqlite3_column_int64(s, 1);
 		e.at = sqlite3_column_int64(s, 2);
 		e.actor = col_text(s, 3);
-		e.kind = col_text(s, 4);
+		e.what = col_text(s, 4);
 		e.detail = col_text(s, 5);
 		cb(arg, &e);
 	}
@@ -1104,7 +1104,7 @@ event_rec_json(const struct event_rec *e)
 	if (e->detail != NULL)
 		detail = json_loads(e->detail, 0, NULL);
 	return json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
-	    e->actor, "kind", e->kind, "detail", detail ? detail : json_null());
+	    e->actor, "kind", e->what, "detail", detail ? detail : json_null());
 }
 
 int

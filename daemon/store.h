@@ -60,7 +60,9 @@ struct event_rec {
 	int64_t promise_id;
 	int64_t at;
 	const char *actor;
-	const char *kind;
+	/* what happened: "created", "snoozed", "nudge", "kept", ... (its
+	 * "kind" in the protocol) */
+	const char *what;
 	const char *detail; /* JSON object text or NULL */
 };
 
@@ -144,7 +146,7 @@ int store_snooze(struct store *st, const struct promise_rec *p);
 int store_set_stage(struct store *st, int64_t id, int32_t stage);
 /* appends to a promise's history; detail is JSON object text or NULL */
 int store_event(struct store *st, int64_t promise_id, int64_t at,
-    const char *actor, const char *kind, const char *detail);
+    const char *actor, const char *what, const char *detail);
 /* a refusal of actor on a promise: counted in actor's refused event of
  * the last window seconds ({"op","count","last_at"}), or a new one */
 int store_refusal(struct store *st, int64_t promise_id, int64_t at,
