@@ -27,10 +27,10 @@
 #define PAYLOAD_HISTORY 10
 
 /* the event each schedule stage makes */
-static const enum event_type stage_events[SKIND_MAX] = {
-    [SKIND_NUDGE] = EVENT_NUDGE,
-    [SKIND_DUE] = EVENT_DUE,
-    [SKIND_ESCALATION] = EVENT_ESCALATION,
+static const enum event_type stage_events[NOTICE_MAX] = {
+    [NOTICE_NUDGE] = EVENT_NUDGE,
+    [NOTICE_DUE] = EVENT_DUE,
+    [NOTICE_ESCALATION] = EVENT_ESCALATION,
 };
 
 /* ---- who hears of what ----------------------------------------------- */
@@ -205,12 +205,12 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 		memset(&r, 0, sizeof(r));
 		r.uid = uid;
 		r.promise_id = pid;
-		r.kind = json_string_value(json_object_get(base, "event"));
+		r.event = json_string_value(json_object_get(base, "event"));
 		r.recipient = login;
 		r.channel = outbox_channel_names[ch[i]];
 		r.payload = text;
 		r.created_at = now;
-		rc = store_delivery_add(dl->st, uid, pid, r.kind, login,
+		rc = store_delivery_add(dl->st, uid, pid, r.event, login,
 		    r.channel, text, r.created_at, &r.id);
 		if (rc == 0 && hold > 0)
 			rc = store_delivery_requeue(dl->st, r.id, hold);
@@ -357,28 +357,28 @@ tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
 
 int
 deliver_plan(struct deliver *dl, const struct promise_rec *p,
-    enum sched_kind kind, int64_t arg, int64_t at, json_t *out)
+    enum sched_notice notice, int64_t arg, int64_t at, json_t *out)
 {
-	if (kind == SKIND_ESCALATION)
+	if (notice == NOTICE_ESCALATION)
 		return tell_chain(dl, p, NULL, arg, at, out);
 	return plan_one(dl, p->owner, -1, out);
 }
 
 int
 deliver_event(struct deliver *dl, const struct promise_rec *p,
-    enum sched_kind kind, int64_t arg, int64_t now, json_t *out)
+    enum sched_notice notice, int64_t arg, int64_t now, json_t *out)
 {
 	json_t *base =
-	    event_base(dl, p, event_type_name(stage_events[kind]), now);
+	    event_base(dl, p, event_type_name(stage_events[notice]), now);
 	int rc;
 
 	if (base == NULL)
 		return -ENOMEM;
-	if (kind == SKIND_ESCALATION) {
+	if (notice == NOTICE_ESCALATION) {
 		json_object_set_new(base, "repeat", json_integer(arg));
 		rc = tell_chain(dl, p, base, arg, now, out);
 	} else {
-		if (kind == SKIND_NUDGE)
+		if (notice == NOTICE_NUDGE)
 			json_object_set_new(base, "lead", json_integer(arg));
 		rc = tell(dl, p, base, p->owner, out);
 	}
@@ -485,10 +485,10 @@ report_undeliverable(struct deliver *dl, const struct delivery *d,
 }
 
 static int
-hand_event(void *ctx, const struct promise_rec *p, enum sched_kind kind,
+hand_event(void *ctx, const struct promise_rec *p, enum sched_notice notice,
     int64_t arg, int64_t now, json_t *out)
 {
-	return deliver_event(ctx, p, kind, arg, now, out);
+	return deliver_event(ctx, p, notice, arg, now, out);
 }
 
 static void *

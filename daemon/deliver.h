@@ -55,13 +55,13 @@ struct deliver *deliver_close(struct deliver *dl);
 int deliver_reload(struct deliver *dl, const struct conf *c);
 
 /*
- * Within the batch: writes the outbox rows for schedule event kind of p
+ * Within the batch: writes the outbox rows for schedule event notice of p
  * (arg: a nudge's lead time, an escalation's repeat number) to everyone it
  * concerns, by every channel that reaches them, queued to start once the
  * batch commits.  Appends {"delivery","to","channel"} for each to out.
  */
 int deliver_event(struct deliver *dl, const struct promise_rec *p,
-    enum sched_kind kind, int64_t arg, int64_t now, json_t *out);
+    enum sched_notice notice, int64_t arg, int64_t now, json_t *out);
 /* within the batch: tells everyone p was escalated to that it is settled */
 int deliver_resolved(
     struct deliver *dl, const struct promise_rec *p, int64_t now, json_t *out);
@@ -108,13 +108,13 @@ void deliver_done(
 int64_t deliver_escalation_at(
     const struct deliver *dl, const char *login, int64_t at);
 /*
- * Who deliver_event would tell of schedule stage kind (arg: the nudge's
+ * Who deliver_event would tell of schedule stage notice (arg: the nudge's
  * lead, the escalation's repeat) due at at, without writing or sending:
  * appends {"to","channel","zone"?,"level"?} to out, honouring the
  * acknowledgements that will be in force then.
  */
 int deliver_plan(struct deliver *dl, const struct promise_rec *p,
-    enum sched_kind kind, int64_t arg, int64_t at, json_t *out);
+    enum sched_notice notice, int64_t arg, int64_t at, json_t *out);
 
 /* deliveries handed to a backend and not yet done */
 size_t deliver_inflight(const struct deliver *dl);

@@ -33,7 +33,7 @@ delivery_json(const struct delivery_rec *d)
 	return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:I,s:o,s:s?,s:I,s:o}",
 	    "delivery", d->uid, "promise_id",
 	    d->promise_id > 0 ? json_integer(d->promise_id) : json_null(),
-	    "event", d->kind, "recipient", d->recipient, "channel", d->channel,
+	    "event", d->event, "recipient", d->recipient, "channel", d->channel,
 	    "state", d->state, "attempts", (json_int_t)d->attempts,
 	    "next_attempt_at",
 	    strcmp(d->state, "pending") == 0 ? json_integer(d->next_attempt_at)

@@ -109,16 +109,16 @@ plan_stage(
 {
 	int32_t n = (int32_t)p->n_nudge;
 	int64_t at, arg = 0;
-	enum sched_kind kind;
+	enum sched_notice notice;
 	char rule[256], d[32];
 	json_t *to, *o;
 	int rc;
 
-	sched_stage(p, stage, &at, &kind);
-	if (kind == SKIND_NUDGE) {
+	sched_stage(p, stage, &at, &notice);
+	if (notice == NOTICE_NUDGE) {
 		arg = p->nudge[stage];
 		nudge_rule(r, p, arg, at, rule, sizeof(rule));
-	} else if (kind == SKIND_DUE) {
+	} else if (notice == NOTICE_DUE) {
 		snprintf(rule, sizeof(rule), "due notice at the deadline");
 	} else {
 		arg = stage - n;
@@ -136,15 +136,15 @@ plan_stage(
 	}
 	if ((to = json_array()) == NULL)
 		return -ENOMEM;
-	if ((rc = deliver_plan(r->ctx->dl, p, kind, arg, at, to)) < 0) {
+	if ((rc = deliver_plan(r->ctx->dl, p, notice, arg, at, to)) < 0) {
 		json_decref(to);
 		return rc;
 	}
-	if (kind == SKIND_ESCALATION)
+	if (notice == NOTICE_ESCALATION)
 		hold_escalations(r, to, at);
 	add_local_times(to, at);
 	o = json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)at, "kind",
-	    sched_kind_name(kind), "rule", rule, "to", to);
+	    sched_notice_name(notice), "rule", rule, "to", to);
 	return o != NULL && json_array_append_new(out, o) == 0 ? 0 : -ENOMEM;
 }
 

@@ -77,7 +77,7 @@ outbox_delivery_new(struct deliver *dl, const struct delivery_rec *r)
 	d->promise_id = r->promise_id;
 	d->attempts = r->attempts;
 	d->created_at = r->created_at;
-	d->event = strdup(r->kind);
+	d->event = strdup(r->event);
 	d->recipient = strdup(r->recipient);
 	d->channel = strdup(r->channel);
 	d->payload = strdup(r->payload);

@@ -76,16 +76,16 @@ const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS] = {
 /* how long to wait before retrying a stage whose write failed */
 #define FIRE_RETRY_MS 5000
 
-static const char *const kind_names[SKIND_MAX] = {
-    [SKIND_NUDGE] = "nudge",
-    [SKIND_DUE] = "due",
-    [SKIND_ESCALATION] = "escalation",
+static const char *const notice_names[NOTICE_MAX] = {
+    [NOTICE_NUDGE] = "nudge",
+    [NOTICE_DUE] = "due",
+    [NOTICE_ESCALATION] = "escalation",
 };
 
 const char *
-sched_kind_name(enum sched_kind k)
+sched_notice_name(enum sched_notice k)
 {
-	return (unsigned)k < SKIND_MAX ? kind_names[k] : "invalid";
+	return (unsigned)k < NOTICE_MAX ? notice_names[k] : "invalid";
 }
 
 static int64_t
@@ -96,20 +96,20 @@ pitem_key(const void *item)
 
 void
 sched_stage(const struct promise_rec *p, int32_t stage, int64_t *ret_at,
-    enum sched_kind *ret_kind)
+    enum sched_notice *ret_notice)
 {
 	int32_t n = (int32_t)p->n_nudge;
 
 	if (stage < n) {
 		*ret_at = p->due_at - p->nudge[stage];
-		*ret_kind = SKIND_NUDGE;
+		*ret_notice = NOTICE_NUDGE;
 	} else if (stage == n) {
 		*ret_at = p->due_at;
-		*ret_kind = SKIND_DUE;
+		*ret_notice = NOTICE_DUE;
 	} else {
 		*ret_at = p->due_at + p->escalate_after +
 		    (int64_t)(stage - n - 1) * p->escalation_repeat;
-		*ret_kind = SKIND_ESCALATION;
+		*ret_notice = NOTICE_ESCALATION;
 	}
 }
 
@@ -187,9 +187,9 @@ static int64_t
 stage_ms(const struct promise_rec *p, int32_t stage)
 {
 	int64_t at;
-	enum sched_kind kind;
+	enum sched_notice notice;
 
-	sched_stage(p, stage, &at, &kind);
+	sched_stage(p, stage, &at, &notice);
 	return at * 1000;
 }
 
@@ -363,31 +363,32 @@ static int
 emit(struct fire *f, const struct promise_rec *p, int32_t stage)
 {
 	int64_t at, arg = 0, now = f->now_ms / 1000;
-	enum sched_kind kind;
+	enum sched_notice notice;
 	json_t *out = json_array(), *detail = NULL;
 	char *text = NULL;
 	int r;
 
-	sched_stage(p, stage, &at, &kind);
-	if (kind == SKIND_NUDGE)
+	sched_stage(p, stage, &at, &notice);
+	if (notice == NOTICE_NUDGE)
 		arg = p->nudge[stage];
-	else if (kind == SKIND_ESCALATION)
+	else if (notice == NOTICE_ESCALATION)
 		arg = stage - (int32_t)p->n_nudge;
 	if (out == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = f->s->ob.event(f->s->ob.ctx, p, kind, arg, now, out)) < 0)
+	if ((r = f->s->ob.event(f->s->ob.ctx, p, notice, arg, now, out)) < 0)
 		goto out;
 	detail = json_pack("{s:I,s:I,s:O}", "scheduled_at", (json_int_t)at,
 	    "late_ms", (json_int_t)(f->now_ms - at * 1000), "deliveries", out);
-	if (detail != NULL && kind != SKIND_DUE)
+	if (detail != NULL && notice != NOTICE_DUE)
 		json_object_set_new(detail,
-		    kind == SKIND_NUDGE ? "lead" : "repeat", json_integer(arg));
+		    notice == NOTICE_NUDGE ? "lead" : "repeat",
+		    json_integer(arg));
 	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
 	r = text == NULL ? -ENOMEM
 	                 : store_event(f->s->st, p->id, now, "promised",
-	                       sched_kind_name(kind), text);
+	                       sched_notice_name(notice), text);
 	if (r == 0 && f->n_late < ARRAY_SIZE(f->late_ms))
 		f->late_ms[f->n_late++] = f->now_ms - at * 1000;
 out:

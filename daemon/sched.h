@@ -18,15 +18,16 @@
 
 struct sched;
 
-enum sched_kind {
-	SKIND_NUDGE,
-	SKIND_DUE,
-	SKIND_ESCALATION,
-	SKIND_MAX,
+/* what a schedule stage tells: a nudge, the due notice or an escalation */
+enum sched_notice {
+	NOTICE_NUDGE,
+	NOTICE_DUE,
+	NOTICE_ESCALATION,
+	NOTICE_MAX,
 };
 
 /* "nudge", "due", "escalation" */
-const char *sched_kind_name(enum sched_kind k);
+const char *sched_notice_name(enum sched_notice k);
 
 /*
  * A one-shot timer on the schedule's wheel for other modules (delivery
@@ -47,11 +48,11 @@ struct sched *sched_close(struct sched *s);
  */
 struct sched_outbox {
 	void *ctx;
-	/* within the batch: the deliveries of schedule event kind of p (arg:
-	 * a nudge's lead, an escalation's repeat), queued for the commit;
+	/* within the batch: the deliveries of notice of p (arg: a nudge's
+	 * lead, an escalation's repeat), queued for the commit;
 	 * appends {"delivery","to","channel"} for each to out */
 	int (*event)(void *ctx, const struct promise_rec *p,
-	    enum sched_kind kind, int64_t arg, int64_t now, json_t *out);
+	    enum sched_notice notice, int64_t arg, int64_t now, json_t *out);
 	/* a point in the queue, and the undo of everything queued after it,
 	 * for a savepoint rolled back */
 	void *(*mark)(void *ctx);
@@ -63,9 +64,9 @@ void sched_set_outbox(struct sched *s, const struct sched_outbox *ob);
 /* rebuilds the schedule from every open promise in the store */
 int sched_load(struct sched *s);
 
-/* the time (s) and kind of schedule event `stage` of p */
+/* the time (s) and notice of schedule event `stage` of p */
 void sched_stage(const struct promise_rec *p, int32_t stage, int64_t *ret_at,
-    enum sched_kind *ret_kind);
+    enum sched_notice *ret_notice);
 /* the first stage still ahead of now: nudges already past are skipped */
 int32_t sched_first_stage(const struct promise_rec *p, int64_t now);
 

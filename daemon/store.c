@@ -1503,7 +1503,7 @@ store_owner_counts(struct store *st, const char *owner, int64_t now,
 
 int
 store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
-    const char *kind, const char *recipient, const char *channel,
+    const char *event, const char *recipient, const char *channel,
     const char *payload, int64_t now, int64_t *ret_id)
 {
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_ADD];
@@ -1514,7 +1514,7 @@ store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
 		sqlite3_bind_int64(s, 2, promise_id);
 	else
 		sqlite3_bind_null(s, 2);
-	bind_text(s, 3, kind);
+	bind_text(s, 3, event);
 	bind_text(s, 4, recipient);
 	bind_text(s, 5, channel);
 	bind_text(s, 6, payload);
@@ -1564,7 +1564,7 @@ read_delivery(sqlite3_stmt *s, struct delivery_rec *d)
 	d->id = sqlite3_column_int64(s, 0);
 	d->uid = col_text(s, 1);
 	d->promise_id = sqlite3_column_int64(s, 2);
-	d->kind = col_text(s, 3);
+	d->event = col_text(s, 3);
 	d->recipient = col_text(s, 4);
 	d->channel = col_text(s, 5);
 	d->payload = col_text(s, 6);
@@ -1749,14 +1749,14 @@ store_delivery_count(
 
 int
 store_delivery_held(struct store *st, int64_t promise_id, const char *recipient,
-    const char *kind, int64_t after, bool *ret)
+    const char *event, int64_t after, bool *ret)
 {
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_HELD];
 	int rc, r = 0;
 
 	sqlite3_bind_int64(s, 1, promise_id);
 	bind_text(s, 2, recipient);
-	bind_text(s, 3, kind);
+	bind_text(s, 3, event);
 	sqlite3_bind_int64(s, 4, after);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)

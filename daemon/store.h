@@ -70,7 +70,7 @@ struct delivery_rec {
 	int64_t id;
 	const char *uid;
 	int64_t promise_id; /* 0: about no one promise (a digest) */
-	const char *kind;
+	const char *event;  /* e.g. "promise.due" */
 	const char *recipient;
 	const char *channel;
 	const char *payload;
@@ -241,12 +241,12 @@ int store_metrics(struct store *st, int64_t now, struct store_metrics *ret);
 /* adds an outbox row in state pending, due now; sets *ret_id.  A
  * promise_id of 0 is a delivery about no one promise (a digest) */
 int store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
-    const char *kind, const char *recipient, const char *channel,
+    const char *event, const char *recipient, const char *channel,
     const char *payload, int64_t now, int64_t *ret_id);
-/* *ret: a delivery of kind about the promise to recipient waits, never
+/* *ret: a delivery of event about the promise to recipient waits, never
  * tried, for a time after `after` (held for the recipient's hours) */
 int store_delivery_held(struct store *st, int64_t promise_id,
-    const char *recipient, const char *kind, int64_t after, bool *ret);
+    const char *recipient, const char *event, int64_t after, bool *ret);
 /* records a finished attempt: sent, or failed for good, or retried later */
 int store_delivery_sent(struct store *st, int64_t id, int64_t now);
 int store_delivery_retry(
