@@ -30,6 +30,8 @@ static struct {
 } json_out;
 
 /* keeps the first message of a --json run for its closing document */
+static void json_note(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 static void
 json_note(const char *fmt, va_list ap)
 {
@@ -75,6 +77,8 @@ put_quoted(FILE *f, const char *s)
 }
 
 /* "promise: " and fmt's text, quoted, on a line of stderr */
+static void vput_error(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 static void
 vput_error(const char *fmt, va_list ap)
 {
