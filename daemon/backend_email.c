@@ -63,7 +63,7 @@ struct smtp_xfer {
 };
 
 struct backend_smtp {
-	struct backend b; /* first: the backend pointer casts back */
+	struct backend b;
 	const struct conf *c;
 	backend_done_fn *done; /* the host's */
 	struct worker w;
@@ -460,7 +460,7 @@ static int
 smtp_start(
     struct backend *b, struct backend_delivery *d, char *err, size_t errlen)
 {
-	struct backend_smtp *bs = (struct backend_smtp *)b;
+	struct backend_smtp *bs = container_of(b, struct backend_smtp, b);
 	struct worker *w = &bs->w;
 	const struct conf *c = bs->c;
 	struct smtp_xfer *x = NULL;
@@ -550,7 +550,7 @@ smtp_reload(struct backend *b, const struct conf *c)
 	/* transfers under way keep what they were given: libcurl copied the
 	 * strings, and each transfer has its own URL and address copies; the
 	 * mail thread never reads the configuration */
-	((struct backend_smtp *)b)->c = c;
+	container_of(b, struct backend_smtp, b)->c = c;
 	return 0;
 }
 
@@ -562,7 +562,7 @@ smtp_reload(struct backend *b, const struct conf *c)
 static void
 smtp_free(struct backend *b)
 {
-	struct backend_smtp *bs = (struct backend_smtp *)b;
+	struct backend_smtp *bs = container_of(b, struct backend_smtp, b);
 
 	if (bs == NULL)
 		return;

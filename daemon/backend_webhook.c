@@ -96,7 +96,7 @@ struct where {
 };
 
 struct backend_http {
-	struct backend b; /* first: the backend pointer casts back */
+	struct backend b;
 	const struct conf *c;
 	backend_done_fn *done; /* the host's */
 	struct worker w;
@@ -781,7 +781,7 @@ static int
 http_start(
     struct backend *b, struct backend_delivery *d, char *err, size_t errlen)
 {
-	struct backend_http *bh = (struct backend_http *)b;
+	struct backend_http *bh = container_of(b, struct backend_http, b);
 	const struct conf *c = bh->c;
 	struct rendering *rd = d->rendered;
 	json_t *p = NULL;
@@ -843,7 +843,7 @@ out:
 static void
 http_render(struct backend *b, struct backend_delivery *d, const json_t *p)
 {
-	struct backend_http *bh = (struct backend_http *)b;
+	struct backend_http *bh = container_of(b, struct backend_http, b);
 	struct rendering *rd = NULL;
 	const char *url, *event;
 	char *where = NULL, *body = NULL, err[8];
@@ -875,7 +875,7 @@ http_reload(struct backend *b, const struct conf *c)
 {
 	/* jobs under way keep what they were started with: each has its
 	 * own copies, and the webhook thread never reads the configuration */
-	((struct backend_http *)b)->c = c;
+	container_of(b, struct backend_http, b)->c = c;
 	return 0;
 }
 
@@ -887,7 +887,7 @@ http_reload(struct backend *b, const struct conf *c)
 static void
 http_free(struct backend *b)
 {
-	struct backend_http *bh = (struct backend_http *)b;
+	struct backend_http *bh = container_of(b, struct backend_http, b);
 	struct hook *h;
 	size_t i;
 
