@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * compose.h: the email for one delivery, composed from its payload alone
- * (see deliver.h), so every attempt carries the same Message-ID and text.
+ * (see backend.h), so every attempt carries the same Message-ID and text.
  * Pure: no I/O; the process's time zone is switched to the recipient's
  * while the message is written and switched back (tz.h).
  */
