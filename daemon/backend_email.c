@@ -284,8 +284,7 @@ xfer_free(struct smtp_xfer *x, bool own_easy)
 static struct smtp_xfer *
 xfer_of(struct work *item)
 {
-	return (struct smtp_xfer *)(void *)((char *)item -
-	    offsetof(struct smtp_xfer, work));
+	return container_of(item, struct smtp_xfer, work);
 }
 
 /* mail thread, curlev_done_fn: the transfer is over and easy is ours */

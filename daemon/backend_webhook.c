@@ -179,8 +179,7 @@ hook_put(struct backend_http *bh, struct hook *h)
 static struct hook *
 hook_of(struct work *item)
 {
-	return (
-	    struct hook *)(void *)((char *)item - offsetof(struct hook, work));
+	return container_of(item, struct hook, work);
 }
 
 /*
