@@ -158,8 +158,11 @@ conf_when(const struct conf *c, const char *login, const char *text,
 	return conf_resolve(cal, zone, text, now, ret, err);
 }
 
-int64_t
-conf_business_before(const struct conf *c, const char *login, int64_t t)
+/* f(calendar, t) worked out in login's calendar and zone: computed in the
+ * wrong zone it would be wrong, not just late */
+static int64_t
+in_calendar_of(const struct conf *c, const char *login, int64_t t,
+    int64_t (*f)(const struct calendar *, int64_t))
 {
 	const struct calendar *cal;
 	const char *zone;
@@ -167,28 +170,23 @@ conf_business_before(const struct conf *c, const char *login, int64_t t)
 	int64_t r;
 
 	cal = conf_calendar_of(c, login, &zone);
-	/* computed in the wrong zone it would be wrong, not just late */
 	if (tz_enter(&tz, zone) < 0)
 		return -1;
-	r = calendar_last_open_before(cal, t);
+	r = f(cal, t);
 	tz_leave(&tz);
 	return r;
 }
 
 int64_t
+conf_business_before(const struct conf *c, const char *login, int64_t t)
+{
+	return in_calendar_of(c, login, t, calendar_last_open_before);
+}
+
+int64_t
 conf_business_after(const struct conf *c, const char *login, int64_t t)
 {
-	const struct calendar *cal;
-	const char *zone;
-	struct tz_save tz;
-	int64_t r;
-
-	cal = conf_calendar_of(c, login, &zone);
-	if (tz_enter(&tz, zone) < 0)
-		return -1;
-	r = calendar_next_open(cal, t);
-	tz_leave(&tz);
-	return r;
+	return in_calendar_of(c, login, t, calendar_next_open);
 }
 
 enum webhook_format
