@@ -43,7 +43,7 @@ def test_messages_headers_threading_and_body():
         d = daemon_with(sink, "mail", policy="escalate_after = 1s\n"
                                              "escalation_repeat = 1h\n")
         try:
-            due = int(time.time()) + 3
+            due = int(time.time()) + 5
             title = "Angebot für Müller schicken"
             p = d.json("add", title, "--due", f"@{due}", "--for",
                        "Müller GmbH", "--nudge", "2s")["promise"]

@@ -61,10 +61,12 @@ def test_chain_nudge_due_escalations_resolved():
                         policy="escalate_after = 1s\nescalation_repeat = 2s\n"
                                "escalate_up_after = 1\n")
         try:
-            due = int(time.time()) + 2
+            # the nudge at least two seconds after the add, even on a
+            # loaded machine: a nudge already past at the add is not sent
+            due = int(time.time()) + 5
             p = d.json("add", "Send Acme the demo invite", "--due",
                        f"@{due}", "--for", "Acme", "--nudge",
-                       "1s")["promise"]
+                       "2s")["promise"]
             # nudge and due to the owner, escalation 1 to boss,
             # escalation 2 to boss and chief
             wait_for(lambda: len(posts(sink, "/chief")) >= 1, timeout=20,
