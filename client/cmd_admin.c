@@ -208,8 +208,7 @@ put_channels(const json_t *channels)
 	const json_t *c;
 	char when[TIMEBUF], next[TIMEBUF], label[32];
 
-	json_object_foreach((json_t *)channels, name, c)
-	{
+	json_object_foreach((json_t *)channels, name, c) {
 		state = proto_str(c, "state");
 		if (state == NULL || strcmp(state, "up") == 0)
 			continue;

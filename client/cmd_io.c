@@ -51,8 +51,7 @@ put_import_errors(
 	size_t i;
 	json_int_t k;
 
-	json_array_foreach(errors, i, e)
-	{
+	json_array_foreach(errors, i, e) {
 		k = json_integer_value(json_object_get(e, "item"));
 		msg = json_string_value(json_object_get(e, "message"));
 		if (import_bad(bad,
@@ -246,8 +245,7 @@ csv_header(const json_t *head, size_t line)
 	size_t i;
 	bool title = false;
 
-	json_array_foreach(head, i, v)
-	{
+	json_array_foreach(head, i, v) {
 		s = json_string_value(v);
 		title = title || strcmp(s, "title") == 0;
 		if (!name_in(s, csv_ignored, ARRAY_SIZE(csv_ignored)) &&
@@ -281,8 +279,7 @@ csv_object(const json_t *head, const json_t *row)
 
 	if (o == NULL)
 		return NULL;
-	json_array_foreach(head, i, v)
-	{
+	json_array_foreach(head, i, v) {
 		name = json_string_value(v);
 		cell = json_string_value(json_array_get(row, i));
 		if (cell[0] == '\0' ||
@@ -505,8 +502,7 @@ cmd_export(const struct cli *cli, const struct args *a)
 		    "export", "after", (json_int_t)after);
 		if ((status = request(&quiet, req, &reply)) != CLI_OK)
 			goto out;
-		json_array_foreach(json_object_get(reply, "promises"), i, p)
-		{
+		json_array_foreach(json_object_get(reply, "promises"), i, p) {
 			if (all != NULL) {
 				if (json_array_append(all, p) < 0) {
 					status = out_of_memory();

@@ -103,8 +103,7 @@ cmd_report(const struct cli *cli, const struct args *a)
 		    "OWNER", "MADE", "ON TIME", "LATE", "OPEN", "OVERDUE",
 		    "CANCELLED", "RENEGOTIATED", "ON-TIME", "P50 LATE",
 		    "P90 LATE");
-	json_array_foreach(json_object_get(reply, "owners"), i, row)
-	{
+	json_array_foreach(json_object_get(reply, "owners"), i, row) {
 		rate = json_object_get(row, "on_time_rate");
 		if (a->csv) {
 			put_csv(proto_str(row, "owner"));
@@ -183,8 +182,7 @@ cmd_sample(const struct cli *cli, const struct args *a)
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
 	now = util_now();
-	json_array_foreach(json_object_get(reply, "promises"), i, item)
-	{
+	json_array_foreach(json_object_get(reply, "promises"), i, item) {
 		if (i > 0)
 			putchar('\n');
 		show_promise(json_object_get(item, "promise"), now);
@@ -209,8 +207,7 @@ dwidth_add(struct dwidth *w, const json_t *list)
 	const char *s;
 	size_t i;
 
-	json_array_foreach(list, i, o)
-	{
+	json_array_foreach(list, i, o) {
 		(void)snprintf(id, sizeof(id), "%" PRId64, jint(o, "id", 0));
 		w->id = max_width(w->id, id, SIZE_MAX);
 		s = proto_str(o, "owner");
@@ -231,8 +228,7 @@ put_digest_list(
 	size_t i;
 
 	printf("%s: %" PRId64 "\n", label, count);
-	json_array_foreach(list, i, o)
-	{
+	json_array_foreach(list, i, o) {
 		(void)snprintf(id, sizeof(id), "%" PRId64, jint(o, "id", 0));
 		fputs("  ", stdout);
 		put_cell(id, w->id, true);
@@ -295,8 +291,7 @@ put_digest_head(const json_t *d, const json_t *next)
 	fputs("Team: ", stdout);
 	if (json_array_size(team) == 0)
 		fputs("nobody", stdout);
-	json_array_foreach(team, i, m)
-	{
+	json_array_foreach(team, i, m) {
 		if (i > 0)
 			fputs(", ", stdout);
 		put_str(json_is_string(m) ? json_string_value(m) : "?");
@@ -317,8 +312,7 @@ show_digest(const json_t *d, const json_t *next)
 
 	dwidth_add(&w, json_object_get(over, "promises"));
 	dwidth_add(&w, json_object_get(soon, "promises"));
-	json_array_foreach(json_object_get(last, "owners"), i, o)
-	{
+	json_array_foreach(json_object_get(last, "owners"), i, o) {
 		s = proto_str(o, "owner");
 		w.owner =
 		    max_width(w.owner, s != NULL ? s : "?", OWNER_MAX_WIDTH);
@@ -332,8 +326,7 @@ show_digest(const json_t *d, const json_t *next)
 	}
 	fputs("Last week: ", stdout);
 	put_tally(last);
-	json_array_foreach(json_object_get(last, "owners"), i, o)
-	{
+	json_array_foreach(json_object_get(last, "owners"), i, o) {
 		fputs("  ", stdout);
 		put_cell((s = proto_str(o, "owner")) != NULL ? s : "?", w.owner,
 		    true);

@@ -407,10 +407,8 @@ show_schedule(const json_t *sched)
 	puts("schedule:");
 	if (json_array_size(sched) == 0)
 		puts("  nothing ahead");
-	json_array_foreach(sched, i, st)
-	{
-		json_array_foreach(json_object_get(st, "to"), k, to)
-		{
+	json_array_foreach(sched, i, st) {
+		json_array_foreach(json_object_get(st, "to"), k, to) {
 			if ((local = proto_str(to, "local")) == NULL) {
 				timefmt_local(
 				    jint(st, "at", 0), when, sizeof(when));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calendar.c: business hours and holidays, and deadlines counted in them.
  *

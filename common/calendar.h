@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calendar.h: business hours and holidays, and the deadlines people state
  * in them ("in 2 business days", "eod").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.c: one line per message on stderr.  Under journald (JOURNAL_STREAM
  * set) lines carry a <N> syslog priority prefix and no timestamp, since the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.h: the daemon's logging.  Lines go to stderr, timestamped unless
  * stderr is the journal.  OpenBSD's split: log_warn and log_error append

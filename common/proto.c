@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.c: framing, decoding and the small vocabulary of the control
  * protocol.  Everything that crosses the socket is checked here before the

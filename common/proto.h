@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.h: the control protocol spoken over promised's Unix socket:
  * newline-delimited JSON, one request object per line, one reply line per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timefmt.c: the times people type ("tomorrow 17:00", "in 2h", ISO 8601)
  * into epoch seconds, and epoch seconds back into text for people.

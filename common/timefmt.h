@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timefmt.h: parsing and formatting of the times people type and read.
  *

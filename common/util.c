@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c: small helpers shared by the daemon and the client.  Nothing here
  * logs; callers decide what a failure means.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h: small helpers shared by the daemon and the client.
  */

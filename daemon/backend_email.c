@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backend_email.c: the email backend.  Each delivery becomes one RFC 5322
  * message composed from its payload alone (compose.c, mime.c), so every

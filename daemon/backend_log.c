@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backend_log.c: the log backend, the default channel when no email or
  * webhook is configured.  Each delivery is one JSON line appended to a file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backend_webhook.c: the webhook backend.  A delivery is one HTTP POST to the
  * recipient's webhook URL: our JSON event, or a {"text"} line for Slack and

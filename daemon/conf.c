@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.c: loading promised.conf.  inih hands us one key at a time; each is
  * matched against the keys its section knows and parsed at once, so an

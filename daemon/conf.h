@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.h: promised.conf, an INI file read with inih.  Every value is
  * checked on load; the first problem is reported as "FILE:LINE: message".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl.h: the control socket.  Accepts connections, frames and decodes
  * requests, runs them inside the loop's batch transaction, and sends each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curlev.c: libcurl's multi_socket interface on the libev loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curlev.h: libcurl's multi interface driven by the libev loop (the
  * multi_socket pattern).  Backends hand it configured easy handles and get

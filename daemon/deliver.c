@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deliver.c: the outbox's front, between the schedule and outbox.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deliver.h: the outbox.  A schedule event becomes a delivery row in the
  * same transaction that records it; once that commits, the delivery is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * digest.c: the weekly digest per manager (see digest.h).
  *
@@ -317,8 +318,7 @@ owners_json(struct team *t)
 
 	if (v == NULL || arr == NULL)
 		goto fail;
-	json_object_foreach(t->owners, key, o)
-	{
+	json_object_foreach(t->owners, key, o) {
 		json_object_set_new(o, "on_time_rate", rate(o));
 		v[i++] = o;
 	}

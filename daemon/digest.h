@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * digest.h: the weekly digest.  At [digest] schedule, a weekday and a time
  * in [calendar] timezone, every manager is sent how their team stands: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idmap.c: open addressing with linear probing and backward-shift deletion,
  * so there are no tombstones and lookups stay short however many promises

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idmap.h: a hash map from int64 ids to caller-owned items.  Only pointers
  * are stored; each item's key is read through key_of, so an entry costs 8

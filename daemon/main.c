@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c: promised, the daemon.  Reads the configuration, opens the store,
  * rebuilds the schedule, resumes the outbox and serves the control socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.c: talking to the service manager.  With libsystemd the work is
  * sd_notify(3), sd_watchdog_enabled(3) and sd_listen_fds(3); without it the

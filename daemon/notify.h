@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.h: the service manager's side channels: readiness and status
  * (sd_notify), the watchdog, and sockets handed over by socket activation

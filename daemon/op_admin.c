@@ -79,8 +79,7 @@ op_add_short_ids(struct req *r, json_t *arr)
 	size_t i;
 	int rc;
 
-	json_array_foreach(arr, i, d)
-	{
+	json_array_foreach(arr, i, d) {
 		if ((rc = add_short_id(r, d)) < 0)
 			return rc;
 	}

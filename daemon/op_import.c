@@ -94,8 +94,7 @@ import_items(struct req *r, json_t *items, struct import_run *ir)
 	enum proto_err e;
 	size_t i;
 
-	json_array_foreach(items, i, item)
-	{
+	json_array_foreach(items, i, item) {
 		r->err[0] = '\0';
 		if (!json_is_object(item)) {
 			snprintf(r->err, sizeof(r->err), "not an object");

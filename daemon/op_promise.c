@@ -96,8 +96,7 @@ get_nudge(struct req *r, struct promise_rec *p)
 		    PROTO_MAX_NUDGES);
 		return PROTO_INVALID;
 	}
-	json_array_foreach(v, i, x)
-	{
+	json_array_foreach(v, i, x) {
 		if (!json_is_integer(x) || json_integer_value(x) < 1 ||
 		    json_integer_value(x) > 366 * 86400) {
 			snprintf(r->err, sizeof(r->err),

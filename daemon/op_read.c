@@ -33,8 +33,7 @@ add_local_times(json_t *to, int64_t at)
 	size_t i;
 	char buf[64];
 
-	json_array_foreach(to, i, o)
-	{
+	json_array_foreach(to, i, o) {
 		if (json_object_get(o, "local") != NULL ||
 		    tz_enter(
 		        &tz, json_string_value(json_object_get(o, "zone"))) < 0)
@@ -86,8 +85,7 @@ hold_escalations(struct req *r, json_t *to, int64_t at)
 	size_t i;
 	char buf[64];
 
-	json_array_foreach(to, i, o)
-	{
+	json_array_foreach(to, i, o) {
 		held = deliver_escalation_at(r->ctx->dl,
 		    json_string_value(json_object_get(o, "to")), at);
 		if (held <= at)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sched.h: the schedule of every open promise, between the store, the
  * timing wheel and one libev watcher.  It decides when a promise's next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c: the SQLite database behind promised.  It is the source of truth:
  * the wheel in memory is rebuilt from it at every start.  The schema is

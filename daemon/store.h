@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h: promised's durable state in SQLite, the only module that speaks
  * SQL.  Functions return 0 or -errno (-ENOENT for a missing row, -EIO for a

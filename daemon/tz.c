@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tz.c: switching the process's time zone (see tz.h).  One module, so the
  * emails' times and the business calendar agree on what a zone name is and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tz.h: making a zone the process's local time zone for a while.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wheel.c: the hierarchical timing wheel that holds every promise's next
  * deadline.  Expiry is exact (a timer never fires before its ms, and fires

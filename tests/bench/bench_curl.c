@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_curl.c: the ceiling for webhook delivery.  POSTs one body N times
  * with a bare libcurl multi loop, the same headers the daemon sends and at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_load.c: bulk-loads open promises into a new database, to start
  * the daemon on a realistic million and measure what that costs it.

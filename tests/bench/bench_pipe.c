@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_pipe.c: a pipelined client of promised's control socket, for the
  * benchmarks (protocol: common/PROTOCOL.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_sink.c: the receiving end of the webhook benchmarks.  A small
  * HTTP/1.1 server on 127.0.0.1, on libev, that answers every request with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_spawn: times whole commands, one process per item, in turns.
  *

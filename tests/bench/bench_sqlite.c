@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_sqlite.c: the ceiling on the daemon's acknowledged adds, i.e.
  * what the store alone can write when nothing else (socket, parsing,

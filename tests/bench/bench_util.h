@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h: what the benchmark tools share.  Header only, so each tool
  * stays one file and links no more than it measures.

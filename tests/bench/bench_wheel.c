@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_wheel.c: the daemon's timing wheel (daemon/wheel.c) against
  * libev's ev_timer heap, the obvious alternative it has to beat.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """promised's benchmark suite: measures the real daemon and client against
 atd and against ceilings this machine reaches with the same parts alone.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz.h: the libFuzzer entry points every target defines.  Declared here
  * so that the targets build warning-free and so that replay.c, the driver

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_config.c: libFuzzer target for promised.conf loading
  * (daemon/conf.c over inih).  conf_load takes a path, so each input is

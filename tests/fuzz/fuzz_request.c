@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_request.c: libFuzzer target for the control protocol's decoding
  * (common/proto.c), the first code to touch what a client sends.  The
@@ -103,8 +104,7 @@ get_fields(json_t *req)
 	/* nudge is read by hand in op_promise.c: walk it the same way */
 	v = json_object_get(req, "nudge");
 	if (json_is_array(v))
-		json_array_foreach(v, k, x)
-		{
+		json_array_foreach(v, k, x) {
 			if (json_is_integer(x))
 				(void)json_integer_value(x);
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_time.c: libFuzzer target for the time expressions people type
  * (common/timefmt.c).  The input, cut at its first NUL as a C caller would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c: runs a fuzz target over saved inputs without libFuzzer, so the
  * seed corpus and past crash inputs are regression tests in every build

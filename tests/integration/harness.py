@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Test harness: runs the real promised daemon and the real promise client.
 
 Each Daemon lives in its own temporary directory with a generated

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """httpsink: a real HTTP/1.1 server on loopback that records what it gets.
 
 Run as a program it binds 127.0.0.1 (an ephemeral port with --port 0),

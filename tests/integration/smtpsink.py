@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """smtpsink: a real SMTP server for the integration tests, and its driver.
 
 Run as a program (with Debian's /usr/bin/python3, which has aiosmtpd):

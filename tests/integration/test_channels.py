@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The email channel as an operator runs it: TLS to a relay with a private
 certificate, a relay that is down or refuses the login, and email turned
 on and off by a reload, against real SMTP servers (aiosmtpd) on 127.0.0.1.

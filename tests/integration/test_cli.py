@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The promise client against the real daemon: the everyday flow."""
 
 import calendar

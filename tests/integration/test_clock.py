@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Wall-clock steps, made with libfaketime in the daemon only.
 
 The daemon runs with libfaketime preloaded and a relative offset read from

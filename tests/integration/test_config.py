@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Configuration checking and SIGHUP reloads."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """kill -9 loses nothing acknowledged; what came due while down fires."""
 
 import sqlite3

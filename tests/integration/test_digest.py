@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The weekly digest per manager, through the real daemon, the real client
 and a real SMTP server (aiosmtpd) on 127.0.0.1.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Email over SMTP to a real SMTP server (aiosmtpd) on 127.0.0.1."""
 
 import datetime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Schedule events fire on time and reach the delivery log."""
 
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The client and the rules as a new user and a new admin first meet them:
 hints to the second, one JSON document per command, short delivery ids,
 CSV round trips, escalations in the manager's hours, and the smaller

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The harness stops every daemon a test starts, however the test ends.
 
 Each case runs a small test script of its own in a child python that

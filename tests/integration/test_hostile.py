@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A hostile colleague: one local user flooding the socket, hoarding
 connections or descriptors, or staging huge imports, while a probe
 measures what another user sees meanwhile.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What the daemon's log tells an operator at the default level, and how
 it exits when it cannot start.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Keeping promises, not just reminding: follow-up chains and honest
 endings, through the real client and daemon."""
 

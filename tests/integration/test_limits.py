@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Resource limits and faults: idle and trickling clients, the connection
 cap, a full database, SIGTERM in the middle of a burst."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Operations: online backups and the Prometheus metrics exposition."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Who may do what: identity from SO_PEERCRED, owners, managers up the
 chain, admins; refusals recorded and changing nothing.
 

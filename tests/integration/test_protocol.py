@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Malformed requests get one-line errors; everyone else keeps being served."""
 
 import json

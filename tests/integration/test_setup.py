@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What an administrator meets when setting promised up: an error about a
 directory names it, the client's default socket is the one the systemd
 socket unit listens on, and the staff's group reaches the socket (and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The daemon under a service manager: sd_notify readiness, status,
 reload and watchdog messages, and socket activation."""
 

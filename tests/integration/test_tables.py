@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The tables of list and deliveries, which one renderer prints: columns
 as wide as their widest cell (an owner's cut at 16 columns with "..."),
 numbers aligned right, the last column cut to the width aimed at (120

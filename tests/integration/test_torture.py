@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Crash torture: kill -9 at random moments while promises are added and
 settled over a pipelined connection and deliveries go to a flaky webhook.
 

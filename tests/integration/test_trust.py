@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trust under a hostile colleague: what a mistake in the configuration,
 a stranger on the socket or a crafted file can and cannot do."""
 

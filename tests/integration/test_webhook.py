@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Webhooks to a real HTTP server on 127.0.0.1: signatures, the escalation
 chain, retries, Retry-After, permanent failures, kill -9, and a crowd of
 slow deliveries that must not hold up the control socket."""

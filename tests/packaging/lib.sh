@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh: helpers sourced by the packaging tests.  Each test works in one
 # temporary directory, removed however it ends.
 

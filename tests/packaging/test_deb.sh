@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # "cpack -G DEB": the control fields, the library dependencies, the
 # conffile, the maintainer scripts and the files; then the package's own
 # unit through "systemd-analyze security", and dpkg installing, removing

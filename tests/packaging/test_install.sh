@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # "cmake --install" into a DESTDIR: every file where Debian and systemd look
 # for it, the pieces agreeing with one another, the sysusers.d and
 # tmpfiles.d snippets doing their job, man pages that render without a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cpack refuses to make a .deb of a tree configured for any prefix but
 # /usr (the default /usr/local among them), saying how to make one.
 # usage: test_refuse.sh CPACK BUILD_DIR PREFIX

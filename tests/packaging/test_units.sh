@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The systemd units as generated in the build tree: the settings promised
 # relies on, "systemd-analyze verify", and a sandbox that
 # "systemd-analyze security" rates at 1.5 or lower.

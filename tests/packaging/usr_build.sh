@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fixture: a build configured as a package or a system install is, with
 # the prefix /usr and /etc, /var and /run beside it, since the binaries and
 # units carry the paths chosen at configure time.  Only the two programs

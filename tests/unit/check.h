@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.h: what the unit tests share: failure counting, one check that
  * prints the failing line, and switching the process's time zone.  Each

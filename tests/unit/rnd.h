@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rnd.h: xorshift64*, the unit tests' generator: small, fast and good
  * enough to shuffle test operations, and reproducible from the seed a test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_calendar.c: checks of common/calendar.c.
  *

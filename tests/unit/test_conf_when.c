@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_conf_when.c: checks of the business-time API of daemon/conf.c
  * (conf_when, conf_kind_due, conf_business_before, conf_calendar_of) and of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_idmap.c: unit test for the id hash map (daemon/idmap.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_proto.c: unit test for the control protocol's framing and decoding
  * (common/proto.c) and the text checks the daemon applies to what it

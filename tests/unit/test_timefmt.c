@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_timefmt.c: table-driven checks of common/timefmt.c.
  *

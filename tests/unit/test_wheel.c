@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_wheel.c: unit test for the timing wheel (daemon/wheel.c).
  *
