@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "conf_impl.h"
+#include "link.h"
 #include "timefmt.h"
 #include "tz.h"
 #include "util.h"
@@ -333,6 +334,39 @@ set_calendar(struct loader *ld, const char *name, const char *value)
 	return conf_bad(ld, "[calendar]: unknown key '%s'", name);
 }
 
+/* [http]: what the links in messages are built from and signed with */
+static int
+set_http(struct loader *ld, const char *name, const char *value)
+{
+	struct conf *c = ld->c;
+	size_t len;
+	int r;
+
+	if (strcmp(name, "base_url") == 0) {
+		if (!conf_url_ok(value) || strchr(value, '?') != NULL ||
+		    strchr(value, '#') != NULL)
+			return conf_bad(ld,
+			    "[http] base_url: '%s' is not an http:// or "
+			    "https:// URL without query, like "
+			    "https://promised.example.com",
+			    value);
+		if ((r = conf_set_str(&c->http_base_url, value)) < 0)
+			return r;
+		/* links append "/l/...": no doubled slash */
+		len = strlen(c->http_base_url);
+		while (len > 0 && c->http_base_url[len - 1] == '/')
+			c->http_base_url[--len] = '\0';
+		return 0;
+	}
+	if (strcmp(name, "link_secret_file") == 0)
+		return conf_read_secrets(ld, "http", name, value,
+		    c->link_secrets, 2, &c->n_link_secrets);
+	if (strcmp(name, "link_ttl") == 0)
+		return conf_set_duration(
+		    ld, "http", name, value, 60, &c->link_ttl);
+	return conf_bad(ld, "[http]: unknown key '%s'", name);
+}
+
 /* returns 0, or -EINVAL with a message in ld->err, or -ENOMEM */
 static int
 set_key(
@@ -350,6 +384,8 @@ set_key(
 		c->calendar_set = true;
 		return set_calendar(ld, name, value);
 	}
+	if (strcmp(section, "http") == 0)
+		return set_http(ld, name, value);
 	if (strcmp(section, "digest") == 0) {
 		if (strcmp(name, "schedule") == 0)
 			return set_digest_schedule(ld, value);
@@ -806,6 +842,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->smtp_tls_verify = true;
 	c->webhook_format = WEBHOOK_JSON;
 	c->webhook_timeout = 10;
+	c->link_ttl = LINK_DEFAULT_TTL;
 	calendar_init(&c->calendar);
 	c->digest_wday = -1;
 	if ((c->path = strdup(path)) == NULL) {
@@ -909,6 +946,9 @@ conf_free(struct conf *c)
 	conf_free_secret(c->smtp_password);
 	for (i = 0; i < c->n_webhook_secrets; i++)
 		conf_free_secret(c->webhook_secrets[i]);
+	free(c->http_base_url);
+	for (i = 0; i < c->n_link_secrets; i++)
+		conf_free_secret(c->link_secrets[i]);
 	for (i = 0; i < c->n_people; i++) {
 		free(c->people[i].login);
 		free(c->people[i].email);

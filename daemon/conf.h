@@ -106,6 +106,12 @@ struct conf {
 	char *webhook_secrets[2]; /* from secret_file; 0, 1 or 2 (rotation) */
 	size_t n_webhook_secrets;
 	int64_t webhook_timeout;
+	/* [http]: links in messages are built from base_url (no trailing
+	 * slash) and signed with link_secrets, the newest last */
+	char *http_base_url;
+	char *link_secrets[2];
+	size_t n_link_secrets;
+	int64_t link_ttl; /* seconds a link lives */
 	/* [calendar]: the company's; holidays are in every person's too */
 	struct calendar calendar;
 	bool calendar_set; /* a [calendar] section was given */
