@@ -294,7 +294,7 @@ body_json(const struct backend_delivery *d, const json_t *p, const char *event,
     char **ret)
 {
 	static const char *const copied[] = {"occurred_at", "level", "repeat",
-	    "lead", "promise", "failed", "history"};
+	    "lead", "promise", "failed", "history", "links"};
 	json_t *o = json_object();
 	const char *login = recipient_login(p);
 	size_t i;
@@ -421,11 +421,33 @@ slack_line(FILE *f, const json_t *p, const char *event)
 		fprintf(f, ", %s", s);
 }
 
+/* the payload's one-click links as Slack's <URL|label>, after the escaped
+ * line: a URL is ours (base_url's characters are checked at load), but
+ * one holding anything Slack reads is left out rather than escaped */
+static void
+slack_links(FILE *f, const json_t *p)
+{
+	static const char *const keys[] = {"keep", "snooze", "ack", "open"};
+	static const char *const labels[] = {"Mark kept",
+	    "Snooze to the next business morning", "Acknowledge", "Open"};
+	const json_t *links = json_object_get(p, "links");
+	const char *url, *sep = "\n";
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		url = proto_str(links, keys[i]);
+		if (url == NULL || strpbrk(url, "<>|& \n") != NULL)
+			continue;
+		fprintf(f, "%s<%s|%s>", sep, url, labels[i]);
+		sep = " | ";
+	}
+}
+
 /* {"text": line} for Slack and Mattermost; *ret is malloc'd; 0 or -errno */
 static int
 body_slack(const json_t *p, const char *event, char **ret)
 {
-	char *line = NULL, *text = NULL;
+	char *line = NULL, *text = NULL, *esc = NULL;
 	size_t len = 0;
 	FILE *f;
 	json_t *o = NULL;
@@ -437,7 +459,15 @@ body_slack(const json_t *p, const char *event, char **ret)
 	slack_line(f, p, event);
 	if (fclose(f) != 0 || line == NULL)
 		goto out;
-	if ((text = slack_escape(line)) == NULL)
+	if ((esc = slack_escape(line)) == NULL)
+		goto out;
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		r = -errno;
+		goto out;
+	}
+	fputs(esc, f);
+	slack_links(f, p);
+	if (fclose(f) != 0 || text == NULL)
 		goto out;
 	/* NULL if text were not UTF-8; every piece came from jansson */
 	if ((o = json_pack("{s:s}", "text", text)) == NULL)
@@ -445,6 +475,7 @@ body_slack(const json_t *p, const char *event, char **ret)
 	r = (*ret = json_dumps(o, JSON_COMPACT)) == NULL ? -ENOMEM : 0;
 out:
 	json_decref(o);
+	free(esc);
 	free(text);
 	free(line);
 	return r;

@@ -82,6 +82,9 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 	m->history = json_object_get(root, "history");
 	if (!json_is_array(m->history))
 		m->history = NULL;
+	m->links = json_object_get(root, "links");
+	if (!json_is_object(m->links))
+		m->links = NULL;
 	m->failed = json_object_get(root, "failed");
 	if (!json_is_object(m->failed))
 		m->failed = NULL;
@@ -206,6 +209,19 @@ put_told(struct jsonw *b, const json_t *det)
 	}
 }
 
+/* who acted, and how when not by the command line: "dan via link" */
+static void
+put_actor(struct jsonw *b, const char *actor, const json_t *det)
+{
+	const char *via = proto_str(det, "via");
+
+	mime_line(b, actor);
+	if (via != NULL) {
+		jw_lit(b, " via ");
+		mime_line_max(b, via, 16);
+	}
+}
+
 /* one history event in words, after its time */
 static void
 put_event(
@@ -219,14 +235,14 @@ put_event(
 		actor = "?";
 	if (strcmp(kind, "created") == 0) {
 		jw_lit(b, "created by ");
-		mime_line(b, actor);
+		put_actor(b, actor, det);
 		if (jint(det, "due_at", &v)) {
 			timefmt_local(v, t, sizeof(t));
 			jw_printf(b, ", due %s", t);
 		}
 	} else if (strcmp(kind, "snoozed") == 0) {
 		jw_lit(b, "snoozed by ");
-		mime_line(b, actor);
+		put_actor(b, actor, det);
 		if (jint(det, "to", &v)) {
 			timefmt_local(v, t, sizeof(t));
 			jw_printf(b, " to %s", t);
@@ -248,7 +264,7 @@ put_event(
 			jw_printf(b, " (repeat %" PRId64 ")", v);
 	} else if (strcmp(kind, "kept") == 0) {
 		jw_lit(b, "kept by ");
-		mime_line(b, actor);
+		put_actor(b, actor, det);
 		if (jint(det, "late_by", &v) && v >= 60) {
 			timefmt_duration(v - v % 60, t, sizeof(t));
 			jw_printf(b, ", %s late", t);
@@ -259,14 +275,14 @@ put_event(
 		}
 	} else if (strcmp(kind, "cancelled") == 0) {
 		jw_lit(b, "cancelled by ");
-		mime_line(b, actor);
+		put_actor(b, actor, det);
 		if ((why = proto_str(det, "reason")) != NULL) {
 			jw_lit(b, ": ");
 			mime_line_max(b, why, HIST_TEXT);
 		}
 	} else if (strcmp(kind, "acked") == 0) {
 		jw_lit(b, "escalation acknowledged by ");
-		mime_line(b, actor);
+		put_actor(b, actor, det);
 		if (jint(det, "until", &v)) {
 			timefmt_local(v, t, sizeof(t));
 			jw_printf(b, ", repeats paused until %s", t);
@@ -382,8 +398,8 @@ put_resolved(struct jsonw *b, const struct mail *m)
 	det = json_is_string(det) ? json_loads(json_string_value(det), 0, NULL)
 	                          : json_incref(det);
 	jw_printf(b, " was %s by ", kind);
-	mime_line(
-	    b, proto_str(e, "actor") != NULL ? proto_str(e, "actor") : "?");
+	put_actor(b,
+	    proto_str(e, "actor") != NULL ? proto_str(e, "actor") : "?", det);
 	if (jint(e, "at", &v)) {
 		timefmt_local(v, t, sizeof(t));
 		jw_printf(b, " on %s", t);
@@ -476,6 +492,34 @@ put_commands(struct jsonw *b, const struct mail *m)
 	snprintf(cmd[n], sizeof(cmd[n]), "promise show %" PRId64, m->id);
 	what[n++] = "the promise and its history";
 	put_command_table(b, cmd, what, n);
+}
+
+/* the one-click links, each on a line of its own: a long URL wrapped by
+ * a mail client stops working */
+static void
+put_links(struct jsonw *b, const struct mail *m)
+{
+	static const struct {
+		const char *key, *what;
+	} rows[] = {
+	    {"keep", "Mark it kept:"},
+	    {"snooze", "Snooze it to the next business morning:"},
+	    {"ack", "Acknowledge the escalation (pause the repeats):"},
+	    {"open", "Open it in the browser:"},
+	};
+	const char *url;
+	size_t i;
+
+	if (m->links == NULL)
+		return;
+	jw_lit(b, "\nIn one click:\n");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if ((url = proto_str(m->links, rows[i].key)) == NULL)
+			continue;
+		jw_printf(b, "  %s\n    ", rows[i].what);
+		mime_line_max(b, url, 2000);
+		jw_lit(b, "\n");
+	}
 }
 
 /* one section of a digest: its count and the promises it lists */
@@ -675,6 +719,7 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 	}
 	jw_lit(b, "\n");
 	put_history(b, m);
+	put_links(b, m);
 	put_commands(b, m);
 	jw_printf(b, "\n-- \npromised, delivery %s\n", uid);
 }

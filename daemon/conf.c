@@ -343,8 +343,12 @@ set_http(struct loader *ld, const char *name, const char *value)
 	int r;
 
 	if (strcmp(name, "base_url") == 0) {
-		if (!conf_url_ok(value) || strchr(value, '?') != NULL ||
-		    strchr(value, '#') != NULL)
+		/* it goes into HTML, Slack's <URL|label> and plain text
+		 * as it is: only characters none of them treats specially */
+		if (!conf_url_ok(value) || strlen(value) > 1000 ||
+		    strspn(value,
+		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		        "0123456789:/.-_~%[]") != strlen(value))
 			return conf_bad(ld,
 			    "[http] base_url: '%s' is not an http:// or "
 			    "https:// URL without query, like "

@@ -21,6 +21,7 @@
 #include "deliver_impl.h"
 #include "event.h"
 #include "log.h"
+#include "msglinks.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -140,7 +141,8 @@ static int
 tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
     json_t *base, const char *login, json_t *out)
 {
-	static const char *const extras[] = {"delivery", "recipient", "thread"};
+	static const char *const extras[] = {
+	    "delivery", "recipient", "thread", "links"};
 	const struct person *who = conf_person(dl->conf, login);
 	enum channel ch[CH_MAX];
 	struct delivery_rec r;
@@ -187,6 +189,11 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 			rc = -ENOMEM;
 			break;
 		}
+		/* signed for this recipient; none when links are off */
+		if (p != NULL && event != NULL)
+			json_object_set_new(base, "links",
+			    msglinks_for(dl->conf, p->id, login,
+			        event_type_of(event), now));
 		if (ch[i] == CH_EMAIL && p != NULL) {
 			if ((rc = store_delivery_count(
 			         dl->st, p->id, "email", &nmail)) < 0)

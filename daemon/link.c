@@ -23,10 +23,10 @@
 #define FIELDS_MAX 160
 
 static const char *const action_names[LINK_ACTION_MAX] = {
-	[LINK_OPEN] = "open",
-	[LINK_KEEP] = "keep",
-	[LINK_SNOOZE] = "snooze",
-	[LINK_ACK] = "ack",
+    [LINK_OPEN] = "open",
+    [LINK_KEEP] = "keep",
+    [LINK_SNOOZE] = "snooze",
+    [LINK_ACK] = "ack",
 };
 
 const char *
@@ -137,8 +137,8 @@ mac(const char *key, const char *purpose, const char *data, size_t len,
 }
 
 int
-link_sign(const struct link_keys *k, const struct link *l, char *out,
-    size_t outlen)
+link_sign(
+    const struct link_keys *k, const struct link *l, char *out, size_t outlen)
 {
 	char fields[FIELDS_MAX], enc[FIELDS_MAX * 2];
 	unsigned char m[MAC_LEN];
@@ -155,8 +155,8 @@ link_sign(const struct link_keys *k, const struct link *l, char *out,
 	if (n < 0 || (size_t)n >= sizeof(fields))
 		return -EINVAL;
 	flen = (size_t)n;
-	elen = link_b64url(
-	    (const unsigned char *)fields, flen, enc, sizeof(enc));
+	elen =
+	    link_b64url((const unsigned char *)fields, flen, enc, sizeof(enc));
 	if ((r = mac(k->keys[k->n - 1], "link", enc, elen, m)) < 0)
 		return r;
 	if (elen + 1 + 44 > outlen)
@@ -232,8 +232,8 @@ link_verify(
 	    b64url_decode(dot + 1, 43, m, sizeof(m)) != MAC_LEN ||
 	    !mac_ok(k, "link", token, elen, m))
 		return -EBADMSG;
-	if ((n = b64url_decode(token, elen, (unsigned char *)fields,
-	         sizeof(fields) - 1)) < 0)
+	if ((n = b64url_decode(
+	         token, elen, (unsigned char *)fields, sizeof(fields) - 1)) < 0)
 		return -EBADMSG;
 	fields[n] = '\0';
 	if (memchr(fields, '\0', (size_t)n) != NULL)

@@ -52,8 +52,8 @@ struct link {
  * that of the MAC.  0; -EINVAL for a bad field or no key; -EIO if the MAC
  * could not be computed.
  */
-int link_sign(const struct link_keys *k, const struct link *l, char *out,
-    size_t outlen);
+int link_sign(
+    const struct link_keys *k, const struct link *l, char *out, size_t outlen);
 
 /*
  * Checks token against every key, in constant time per key, and only then
@@ -62,8 +62,8 @@ int link_sign(const struct link_keys *k, const struct link *l, char *out,
  * genuine but expired at now (with *ret filled, to say which promise),
  * else 0 with *ret filled.
  */
-int link_verify(
-    const struct link_keys *k, const char *token, int64_t now, struct link *ret);
+int link_verify(const struct link_keys *k, const char *token, int64_t now,
+    struct link *ret);
 
 /*
  * A tag binding data to purpose ("csrf", ...), keyed with the newest key:

@@ -115,6 +115,31 @@ static const struct golden goldens[] = {
         "\"on_time_rate\":1.0}]}},"
         "\"thread\":{\"root\":\"<digest.2026-W48.boss@example.org>\","
         "\"first\":true}}"},
+    /* an escalation with one-click links, and a snooze made by one */
+    {"links",
+        "{\"event\":\"promise.escalation\",\"delivery\":\"d7\","
+        "\"occurred_at\":1795802400,\"repeat\":1,\"level\":1,"
+        "\"recipient\":{\"login\":\"boss\",\"email\":\"boss@example.org\"},"
+        "\"promise\":{\"id\":7,\"title\":\"Call back about the refund\","
+        "\"owner\":\"dan\",\"due_at\":1795795200,\"state\":\"open\","
+        "\"snoozes\":1},"
+        "\"history\":["
+        "{\"at\":1795710000,\"actor\":\"dan\",\"kind\":\"snoozed\","
+        "\"detail\":{\"to\":1795795200,\"reason\":\"the next business "
+        "morning\",\"via\":\"link\"}}],"
+        "\"links\":{"
+        "\"open\":\"https://promised.example.org/l/"
+        "MQo3Cm9wZW4KMTc5NzAxMTYwMApib3Nz.x0aUdGwh6QScj8_ymfiNYMqxlI9kg6oYo"
+        "Pp0rUbbf0Y\","
+        "\"keep\":\"https://promised.example.org/l/"
+        "MQo3CmtlZXAKMTc5NzAxMTYwMApib3Nz.fHHW0mT8vVsPXKMOWsIVBfxI-Bm7zhsf"
+        "Ho1XVYd6MpQ\","
+        "\"snooze\":\"https://promised.example.org/l/"
+        "MQo3CnNub296ZQoxNzk3MDExNjAwCmJvc3M.S0PrxrhhaVBmiVYHwGR4Q1CpbzCL"
+        "v4VR5ll6VOkv_9k\","
+        "\"ack\":\"https://promised.example.org/l/"
+        "MQo3CmFjawoxNzk3MDExNjAwCmJvc3M.kBO9JC1nd5msf4YqhZ8VYcRpTFCKq4iT"
+        "BDNZ81eSFS8\"}}"},
 };
 
 /*

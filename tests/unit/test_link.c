@@ -24,8 +24,8 @@ reencode(const char *fields, const char *token, char *out, size_t len)
 	const char *dot = strchr(token, '.');
 	size_t n;
 
-	n = link_b64url((const unsigned char *)fields, strlen(fields), out,
-	    len);
+	n = link_b64url(
+	    (const unsigned char *)fields, strlen(fields), out, len);
 	snprintf(out + n, len - n, "%s", dot);
 }
 
@@ -74,12 +74,12 @@ test_tamper(void)
 	char tok[LINK_TOKEN_MAX], bad[LINK_TOKEN_MAX];
 	/* each field changed in turn, well-formed */
 	static const char *const forged[] = {
-	    "1\n8\nsnooze\n5000\ndan",     /* another promise */
-	    "1\n7\nkeep\n5000\ndan",       /* another action */
-	    "1\n7\nsnooze\n9999999\ndan",  /* a later expiry */
-	    "1\n7\nsnooze\n5000\nalice",   /* another person */
-	    "2\n7\nsnooze\n5000\ndan",     /* another format */
-	    "1\n7\nsnooze\n5000\ndan\nx",  /* an extra field */
+	    "1\n8\nsnooze\n5000\ndan",    /* another promise */
+	    "1\n7\nkeep\n5000\ndan",      /* another action */
+	    "1\n7\nsnooze\n9999999\ndan", /* a later expiry */
+	    "1\n7\nsnooze\n5000\nalice",  /* another person */
+	    "2\n7\nsnooze\n5000\ndan",    /* another format */
+	    "1\n7\nsnooze\n5000\ndan\nx", /* an extra field */
 	};
 	size_t i, len;
 
