@@ -177,6 +177,13 @@ put_detail(const char *kind, const json_t *d)
 		/* a kind this client does not know yet: show it raw */
 		put_str(text);
 		free(text);
+		return;
+	}
+	/* done from a link in a message or the web page */
+	if ((s = proto_str(d, "via")) != NULL) {
+		fputs(" (via ", stdout);
+		put_str(s);
+		fputs(")", stdout);
 	}
 }
 

@@ -396,8 +396,8 @@ static void
 handle_line(struct conn *c, const char *line, size_t len)
 {
 	struct ctl *ctl = c->ctl;
-	struct op_caller who = {
-	    c->login, c->uid, op_is_admin(ctl->op.conf, c->login, c->uid)};
+	struct op_caller who = {c->login, c->uid,
+	    op_is_admin(ctl->op.conf, c->login, c->uid), NULL};
 	struct op_reply rp;
 
 	op_dispatch(&ctl->op, &c->ss, &who, line, len, &rp);

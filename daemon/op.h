@@ -42,11 +42,14 @@ struct op_ctx {
 	struct op_backup *backup;
 };
 
-/* who asks, as the front end knows them; admin: see op_is_admin */
+/* who asks, as the front end knows them; admin: see op_is_admin.  via
+ * names how they came when not by the control socket ("link", "web"):
+ * the history of what they change says it */
 struct op_caller {
 	const char *login;
 	uid_t uid;
 	bool admin;
+	const char *via;
 };
 
 /*

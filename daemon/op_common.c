@@ -203,3 +203,25 @@ op_load_visible(struct req *r, int64_t *id, struct json_cb *j)
 	}
 	return PROTO_OK;
 }
+
+int
+op_event(struct req *r, int64_t id, const char *what, const char *detail)
+{
+	json_t *o = NULL;
+	char *text = NULL;
+	int rc = -ENOMEM;
+
+	if (r->who->via == NULL)
+		return store_event(
+		    r->ctx->st, id, r->now, r->who->login, what, detail);
+	o = detail != NULL ? json_loads(detail, 0, NULL) : json_object();
+	if (!json_is_object(o) ||
+	    json_object_set_new(o, "via", json_string(r->who->via)) < 0 ||
+	    (text = json_dumps(o, JSON_COMPACT)) == NULL)
+		goto out;
+	rc = store_event(r->ctx->st, id, r->now, r->who->login, what, text);
+out:
+	free(text);
+	json_decref(o);
+	return rc;
+}

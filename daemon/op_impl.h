@@ -92,6 +92,9 @@ void op_get_cb(void *arg, const struct promise_rec *p);
 void op_event_cb(void *arg, const struct event_rec *e);
 /* the error for a failed store call's rc, into r->err */
 enum proto_err op_store_failed(struct req *r, int rc);
+/* appends what the caller did to promise id's history: store_event with
+ * detail (JSON object text or NULL) and the caller's "via", if any */
+int op_event(struct req *r, int64_t id, const char *what, const char *detail);
 /* the request's "id", a positive integer */
 enum proto_err op_get_id(struct req *r, int64_t *id);
 /* a text field: valid UTF-8, no control characters (but newlines when

@@ -289,8 +289,7 @@ op_create(struct req *r, struct promise_rec *p, int64_t follows,
 	else
 		snprintf(detail, sizeof(detail), "{\"due_at\":%" PRId64 "}",
 		    p->due_at);
-	if ((rc = store_event(
-	         r->ctx->st, id, r->now, r->who->login, "created", detail)) < 0)
+	if ((rc = op_event(r, id, "created", detail)) < 0)
 		return op_store_failed(r, rc);
 	change->what = CHANGE_ARM;
 	change->p = *p;
@@ -661,8 +660,7 @@ settle(struct req *r, enum promise_state to, const char *reason_field,
 		goto out;
 	if ((text = json_dumps(detail, JSON_COMPACT)) == NULL)
 		goto out;
-	rc = store_event(
-	    r->ctx->st, id, r->now, r->who->login, pstate_name(to), text);
+	rc = op_event(r, id, pstate_name(to), text);
 	if (rc < 0 || (rc = resolve(r, id)) < 0) {
 		e = op_store_failed(r, rc);
 		goto out;
@@ -734,8 +732,7 @@ op_snooze(struct req *r)
 	json_decref(detail);
 	if (text == NULL)
 		return PROTO_INTERNAL;
-	rc =
-	    store_event(r->ctx->st, id, r->now, r->who->login, "snoozed", text);
+	rc = op_event(r, id, "snoozed", text);
 	free(text);
 	if (rc < 0)
 		return op_store_failed(r, rc);
@@ -772,8 +769,7 @@ op_ack(struct req *r)
 	until = r->now + j.rec.escalation_repeat;
 	snprintf(detail, sizeof(detail), "{\"until\":%" PRId64 "}", until);
 	if ((rc = store_ack(r->ctx->st, id, r->who->login, until)) < 0 ||
-	    (rc = store_event(
-	         r->ctx->st, id, r->now, r->who->login, "acked", detail)) < 0)
+	    (rc = op_event(r, id, "acked", detail)) < 0)
 		return op_store_failed(r, rc);
 	if ((e = reply_promise(r, id)) != PROTO_OK)
 		return e;
