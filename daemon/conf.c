@@ -390,6 +390,8 @@ set_key(
 	}
 	if (strcmp(section, "http") == 0)
 		return set_http(ld, name, value);
+	if (strcmp(section, "mail") == 0)
+		return conf_set_mail(ld, name, value);
 	if (strcmp(section, "digest") == 0) {
 		if (strcmp(name, "schedule") == 0)
 			return set_digest_schedule(ld, value);
@@ -894,6 +896,8 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 		goto oom;
 	if ((r = check_kinds(&ld, err, errlen)) < 0)
 		goto out;
+	if ((r = conf_check_mail(c, err, errlen)) < 0)
+		goto out;
 	if (c->socket == NULL &&
 	    conf_set_str(&c->socket, PROMISED_DEFAULT_SOCKET))
 		goto oom;
@@ -967,6 +971,7 @@ conf_free(struct conf *c)
 		free(c->kinds[i].due);
 	}
 	free(c->kinds);
+	conf_mail_free(c);
 	free(c->calendar_tz);
 	calendar_free(&c->calendar);
 	for (i = 0; i < c->n_admins; i++)

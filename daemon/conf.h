@@ -54,6 +54,25 @@ struct kind {
 	bool has_escalation_repeat;
 };
 
+/*
+ * [mail]: what promised takes in by mail.  Replies act when reply_domain
+ * and secrets are set; new promises are made when address and authserv_id
+ * are.  Only gateway_users may hand mail in.
+ */
+struct mail_conf {
+	char *address;      /* new promises are sent (BCC) here, or NULL */
+	char *reply_domain; /* Reply-To: promise+ID.TOKEN@reply_domain */
+	char *secrets[2];   /* from secret_file; the last is the newest */
+	size_t n_secrets;
+	char **domains; /* the company's; a recipient elsewhere is the
+	                 * customer.  Default: address's domain */
+	size_t n_domains;
+	char *authserv_id;    /* whose Authentication-Results are trusted */
+	char *default_kind;   /* a [kind] for a new promise with no deadline */
+	char **gateway_users; /* logins that may run promise mail-in */
+	size_t n_gateway_users;
+};
+
 enum smtp_tls {
 	SMTP_TLS_REQUIRED,
 	SMTP_TLS_OPTIONAL,
@@ -119,6 +138,8 @@ struct conf {
 	/* [digest] */
 	int digest_wday;   /* 0 = Sunday .. 6 = Saturday, or -1: no digest */
 	int digest_minute; /* 0..1439 after midnight in calendar_tz */
+	/* [mail]: mail into promised (promise mail-in); conf_mail.c */
+	struct mail_conf mail;
 	/* [person ...] */
 	struct person *people;
 	size_t n_people;
@@ -150,6 +171,14 @@ bool conf_keeps_hours(const struct conf *c, const char *login);
  * format */
 enum webhook_format conf_webhook_format(
     const struct conf *c, const char *login);
+/* true if login may hand mail in ([mail] gateway_users) */
+bool conf_is_gateway(const struct conf *c, const char *login);
+/* true if the address's domain is one of [mail] domains (any case) */
+bool conf_mail_ours(const struct conf *c, const char *address);
+/* the person whose email is address (any case in the domain), or NULL */
+const struct person *conf_person_by_email(
+    const struct conf *c, const char *address);
+
 /* the [kind name] section, or NULL */
 const struct kind *conf_kind(const struct conf *c, const char *name);
 

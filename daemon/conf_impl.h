@@ -66,6 +66,12 @@ int conf_set_admins(struct loader *ld, const char *value);
 /* 0, -EEXIST for a key set before in its section, or -ENOMEM */
 int conf_seen_add(struct loader *ld, const char *section, const char *name);
 void conf_seen_free(struct loader *ld);
+/* conf_mail.c: a [mail] key */
+int conf_set_mail(struct loader *ld, const char *name, const char *value);
+/* conf_mail.c: what [mail] needs of the whole file (its kind, its key) */
+int conf_check_mail(struct conf *c, char *err, size_t errlen);
+/* conf_mail.c: frees c->mail's values */
+void conf_mail_free(struct conf *c);
 /* a WHEN for the conf_when family, in cal and zone (NULL: the daemon's) */
 int conf_resolve(const struct calendar *cal, const char *zone, const char *text,
     int64_t now, int64_t *ret, const char **err);
