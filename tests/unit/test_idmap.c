@@ -21,19 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "idmap.h"
 #include "rnd.h"
-
-/* on failure, name the phase and line and take the function's single exit */
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-			    "test_idmap.c:%d: %s: check failed: %s\n",         \
-			    __LINE__, phase, #cond);                           \
-			goto out;                                              \
-		}                                                              \
-	} while (0)
 
 struct item {
 	int64_t id;
@@ -50,7 +40,6 @@ struct model {
 	size_t count;
 };
 
-static const char *phase = "";
 static unsigned long nops;
 
 static int64_t
@@ -136,17 +125,17 @@ op_put(struct idmap *m, struct model *md, size_t k)
 	nops++;
 	if (md->held[k] != NULL) {
 		/* putting a present key breaks idmap_put's contract */
-		CHECK(idmap_get(m, md->ids[k]) == md->held[k]);
+		REQUIRE(idmap_get(m, md->ids[k]) == md->held[k]);
 		return 0;
 	}
 	it = calloc(1, sizeof(*it));
-	CHECK(it != NULL);
+	REQUIRE(it != NULL);
 	it->id = md->ids[k];
 	md->held[k] = it;
 	md->count++;
-	CHECK(idmap_put(m, it) == 0);
-	CHECK(m->count == md->count);
-	CHECK(idmap_get(m, it->id) == it);
+	REQUIRE(idmap_put(m, it) == 0);
+	REQUIRE(m->count == md->count);
+	REQUIRE(idmap_get(m, it->id) == it);
 	return 0;
 out:
 	return -1;
@@ -158,14 +147,14 @@ op_del(struct idmap *m, struct model *md, size_t k)
 	struct item *want = md->held[k];
 
 	nops++;
-	CHECK(idmap_del(m, md->ids[k]) == want);
+	REQUIRE(idmap_del(m, md->ids[k]) == want);
 	if (want != NULL) {
 		free(want);
 		md->held[k] = NULL;
 		md->count--;
 	}
-	CHECK(m->count == md->count);
-	CHECK(idmap_get(m, md->ids[k]) == NULL);
+	REQUIRE(m->count == md->count);
+	REQUIRE(idmap_get(m, md->ids[k]) == NULL);
 	return 0;
 out:
 	return -1;
@@ -175,8 +164,8 @@ static int
 op_get(struct idmap *m, struct model *md, size_t k)
 {
 	nops++;
-	CHECK(idmap_get(m, md->ids[k]) == md->held[k]);
-	CHECK(m->count == md->count);
+	REQUIRE(idmap_get(m, md->ids[k]) == md->held[k]);
+	REQUIRE(m->count == md->count);
 	return 0;
 out:
 	return -1;
@@ -187,10 +176,10 @@ static int
 op_absent(struct idmap *m, struct model *md, size_t k)
 {
 	nops++;
-	CHECK(idmap_get(m, md->absent[k]) == NULL);
+	REQUIRE(idmap_get(m, md->absent[k]) == NULL);
 	if (rnd() & 1)
-		CHECK(idmap_del(m, md->absent[k]) == NULL);
-	CHECK(m->count == md->count);
+		REQUIRE(idmap_del(m, md->absent[k]) == NULL);
+	REQUIRE(m->count == md->count);
 	return 0;
 out:
 	return -1;
@@ -206,16 +195,16 @@ sweep(const struct idmap *m, const struct model *md)
 	size_t k, used = 0;
 
 	for (k = 0; k < md->n; k++)
-		CHECK(idmap_get(m, md->ids[k]) == md->held[k]);
+		REQUIRE(idmap_get(m, md->ids[k]) == md->held[k]);
 	for (k = 0; k < md->nabsent; k++)
-		CHECK(idmap_get(m, md->absent[k]) == NULL);
-	CHECK(m->count == md->count);
-	CHECK((m->cap & (m->cap - 1)) == 0);
+		REQUIRE(idmap_get(m, md->absent[k]) == NULL);
+	REQUIRE(m->count == md->count);
+	REQUIRE((m->cap & (m->cap - 1)) == 0);
 	for (k = 0; k < m->cap; k++)
 		if (m->slots[k] != NULL)
 			used++;
-	CHECK(used == m->count);
-	CHECK(m->count * 2 <= m->cap);
+	REQUIRE(used == m->count);
+	REQUIRE(m->count * 2 <= m->cap);
 	return 0;
 out:
 	return -1;
@@ -262,7 +251,7 @@ drain(struct idmap *m, struct model *md)
 	for (k = 0; k < md->n; k++)
 		if (op_del(m, md, k) < 0)
 			return -1;
-	CHECK(m->count == 0);
+	REQUIRE(m->count == 0);
 	return sweep(m, md);
 out:
 	return -1;
@@ -275,13 +264,13 @@ test_empty(void)
 	struct idmap m;
 	int rc = -1;
 
-	phase = "empty";
+	check_ctx = "empty";
 	idmap_init(&m, item_key);
-	CHECK(idmap_get(&m, 0) == NULL);
-	CHECK(idmap_get(&m, INT64_MIN) == NULL);
-	CHECK(idmap_del(&m, 0) == NULL);
-	CHECK(idmap_del(&m, -1) == NULL);
-	CHECK(m.count == 0);
+	REQUIRE(idmap_get(&m, 0) == NULL);
+	REQUIRE(idmap_get(&m, INT64_MIN) == NULL);
+	REQUIRE(idmap_del(&m, 0) == NULL);
+	REQUIRE(idmap_del(&m, -1) == NULL);
+	REQUIRE(m.count == 0);
 	rc = 0;
 out:
 	idmap_done(&m);
@@ -305,7 +294,7 @@ test_mixed(void)
 	size_t k;
 	int rc = -1;
 
-	phase = "mixed";
+	check_ctx = "mixed";
 	idmap_init(&m, item_key);
 	for (k = 0; k < NSMALL; k++)
 		ids[k] = (int64_t)k;
@@ -313,7 +302,7 @@ test_mixed(void)
 		ids[NSMALL + k] = special[k];
 	for (k = 0; k < 64; k++)
 		absent[k] = k < 32 ? NSMALL + (int64_t)k : -3 - (int64_t)k;
-	CHECK(model_init(&md, ids, NSMALL + NSPECIAL, absent, 64) == 0);
+	REQUIRE(model_init(&md, ids, NSMALL + NSPECIAL, absent, 64) == 0);
 	/* filling phase grows the table; the balanced one churns it */
 	if (churn(&m, &md, 20000, 70, 10, 97) < 0 ||
 	    churn(&m, &md, 60000, 45, 40, 97) < 0 || drain(&m, &md) < 0)
@@ -344,7 +333,7 @@ test_sequential_from(int64_t base)
 		ids[k] = base + (int64_t)k;
 	absent[0] = base - 1;
 	absent[1] = base > INT64_MAX - N ? INT64_MIN : base + N;
-	CHECK(model_init(&md, ids, N, absent, 2) == 0);
+	REQUIRE(model_init(&md, ids, N, absent, 2) == 0);
 	for (k = 0; k < N; k++)
 		if (op_put(&m, &md, k) < 0)
 			goto out;
@@ -386,14 +375,14 @@ out:
 static int
 test_sequential(void)
 {
-	phase = "sequential from 1";
+	check_ctx = "sequential from 1";
 	if (test_sequential_from(1) < 0)
 		return -1;
-	phase = "sequential across 0";
+	check_ctx = "sequential across 0";
 	if (test_sequential_from(-1500) < 0)
 		return -1;
 	/* (uint64_t)id * constant wraps; ids near the top must still work */
-	phase = "sequential below INT64_MAX";
+	check_ctx = "sequential below INT64_MAX";
 	return test_sequential_from(INT64_MAX - 2999);
 }
 
@@ -413,7 +402,7 @@ test_wrap(void)
 	size_t n = 0;
 	int rc = -1;
 
-	phase = "wrap-around";
+	check_ctx = "wrap-around";
 	idmap_init(&m, item_key);
 	add_homed(ids, &n, CAP, CAP - 1, 8);
 	add_homed(ids, &n, CAP, CAP - 2, 6);
@@ -425,8 +414,8 @@ test_wrap(void)
 	add_homed(ids, &n, CAP, CAP - 1, 4);
 	add_homed(ids, &n, CAP, 0, 4);
 	add_homed(ids, &n, CAP, CAP / 2, 4);
-	CHECK(n == NPOOL + NABSENT);
-	CHECK(model_init(&md, ids, NPOOL, ids + NPOOL, NABSENT) == 0);
+	REQUIRE(n == NPOOL + NABSENT);
+	REQUIRE(model_init(&md, ids, NPOOL, ids + NPOOL, NABSENT) == 0);
 	/* dense and sparse phases: long runs, then runs that keep breaking */
 	if (churn(&m, &md, 25000, 65, 20, 1) < 0 ||
 	    churn(&m, &md, 20000, 40, 45, 1) < 0 ||
@@ -455,7 +444,7 @@ test_wrap_large(void)
 	size_t n, k;
 	int rc = -1;
 
-	phase = "wrap-around, large";
+	check_ctx = "wrap-around, large";
 	idmap_init(&m, item_key);
 	for (n = 0; n < NSEQ; n++)
 		ids[n] = 1000000 + (int64_t)n;
@@ -466,8 +455,8 @@ test_wrap_large(void)
 	add_homed(ids, &n, CAP, 500, 40);
 	add_homed(ids, &n, CAP, CAP - 1, 20);
 	add_homed(ids, &n, CAP, 500, 20);
-	CHECK(n == NPOOL + NABSENT);
-	CHECK(model_init(&md, ids, NPOOL, ids + NPOOL, NABSENT) == 0);
+	REQUIRE(n == NPOOL + NABSENT);
+	REQUIRE(model_init(&md, ids, NPOOL, ids + NPOOL, NABSENT) == 0);
 	for (k = 0; k < NSEQ; k++)
 		if (op_put(&m, &md, k) < 0)
 			goto out;
@@ -487,19 +476,13 @@ main(int argc, char **argv)
 {
 	static int (*const tests[])(void) = {test_empty, test_mixed,
 	    test_sequential, test_wrap, test_wrap_large};
-	uint64_t seed = UINT64_C(0x2545f4914f6cdd1d);
-	char *end;
+	uint64_t seed;
 	size_t i;
 
-	if (argc > 1) {
-		errno = 0;
-		seed = strtoull(argv[1], &end, 0);
-		if (errno != 0 || end == argv[1] || *end != '\0' || seed == 0) {
-			fprintf(stderr, "test_idmap: bad seed '%s'\n", argv[1]);
-			return 2;
-		}
-	}
-	rnd_state = seed;
+	if (rnd_seed(argc, argv, "test_idmap", UINT64_C(0x2545f4914f6cdd1d)) !=
+	    0)
+		return 2;
+	seed = rnd_state;
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		if (tests[i]() != 0) {
 			fprintf(stderr,

@@ -223,11 +223,11 @@ test_long(void)
 int
 main(int argc, char **argv)
 {
-	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 0;
+	uint64_t seed;
 
-	if (seed == 0)
-		seed = 0x6a736f6e77ULL;
-	rnd_state = seed;
+	if (rnd_seed(argc, argv, "test_jsonw", UINT64_C(0x6a736f6e77)) != 0)
+		return 2;
+	seed = rnd_state;
 	test_escapes();
 	test_null_and_layout();
 	test_ints();

@@ -411,9 +411,11 @@ test_msgid(void)
 int
 main(int argc, char **argv)
 {
-	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 0x6d696d65;
+	uint64_t seed;
 
-	rnd_state = seed != 0 ? seed : 1;
+	if (rnd_seed(argc, argv, "test_mime", UINT64_C(0x6d696d65)) != 0)
+		return 2;
+	seed = rnd_state;
 	test_headers();
 	test_qp();
 	test_date();

@@ -22,24 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "proto.h"
 #include "rnd.h"
 #include "util.h"
 
-/* on failure, name the case and line, count it and leave the function */
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-			    "test_proto.c:%d: %s: check failed: %s\n",         \
-			    __LINE__, tcase, #cond);                           \
-			nfail++;                                               \
-			goto out;                                              \
-		}                                                              \
-	} while (0)
-
 static char tcase[200];
-static int nfail;
 
 static void setcase(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -154,7 +142,7 @@ feed(size_t maxchunk, bool lazy)
 		n = maxchunk == 0 ? stream_len : 1 + rnd_below(maxchunk);
 		if (n > stream_len - pos)
 			n = stream_len - pos;
-		CHECK(linebuf_append(&lb, stream + pos, n) == 0);
+		REQUIRE(linebuf_append(&lb, stream + pos, n) == 0);
 		for (i = 0; i < n; i++)
 			if (stream[pos + i] == '\n')
 				newlines++;
@@ -162,17 +150,17 @@ feed(size_t maxchunk, bool lazy)
 		if (lazy && rnd() % 3 != 0 && pos < stream_len)
 			continue;
 		while ((l = linebuf_next(&lb, &len)) != NULL) {
-			CHECK(got < NLINES);
-			CHECK(len == lines[got].len);
-			CHECK(memcmp(l, lines[got].s, len) == 0);
-			CHECK(l[len] == '\0');
+			REQUIRE(got < NLINES);
+			REQUIRE(len == lines[got].len);
+			REQUIRE(memcmp(l, lines[got].s, len) == 0);
+			REQUIRE(l[len] == '\0');
 			got++;
 		}
 		/* every completed line is out, and none before its newline */
-		CHECK(got == newlines);
+		REQUIRE(got == newlines);
 	}
-	CHECK(got == NLINES);
-	CHECK(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(got == NLINES);
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
 out:
 	linebuf_free(&lb);
 }
@@ -199,7 +187,7 @@ test_linebuf_chunks(void)
 	setcase("linebuf: building the stream");
 	if (make_stream() < 0) {
 		fprintf(stderr, "test_proto.c: out of memory\n");
-		nfail++;
+		nfailed++;
 		free_stream();
 		return;
 	}
@@ -223,22 +211,22 @@ test_linebuf_crlf(void)
 
 	setcase("linebuf: CRLF and empty lines");
 	linebuf_init(&lb, 16);
-	CHECK(linebuf_next(&lb, &len) == NULL);
-	CHECK(linebuf_append(&lb, in, sizeof(in) - 1) == 0);
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(linebuf_append(&lb, in, sizeof(in) - 1) == 0);
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		l = linebuf_next(&lb, &len);
-		CHECK(l != NULL);
-		CHECK(len == strlen(want[i]));
-		CHECK(strcmp(l, want[i]) == 0);
+		REQUIRE(l != NULL);
+		REQUIRE(len == strlen(want[i]));
+		REQUIRE(strcmp(l, want[i]) == 0);
 	}
 	/* "e" has no newline yet */
-	CHECK(linebuf_next(&lb, &len) == NULL);
-	CHECK(linebuf_append(&lb, "\r", 1) == 0);
-	CHECK(linebuf_next(&lb, &len) == NULL);
-	CHECK(linebuf_append(&lb, "\n", 1) == 0);
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(linebuf_append(&lb, "\r", 1) == 0);
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(linebuf_append(&lb, "\n", 1) == 0);
 	l = linebuf_next(&lb, &len);
-	CHECK(l != NULL && len == 1 && strcmp(l, "e") == 0);
-	CHECK(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(l != NULL && len == 1 && strcmp(l, "e") == 0);
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
 out:
 	linebuf_free(&lb);
 }
@@ -306,51 +294,51 @@ test_linebuf_limit(void)
 	linebuf_init(&lb, MAXL);
 	big = malloc(MAXL + 64);
 	setcase("linebuf: allocating");
-	CHECK(big != NULL);
+	REQUIRE(big != NULL);
 	memset(big, 'a', MAXL + 64);
 
 	setcase("linebuf: exactly PROTO_MAX_LINE, one append");
-	CHECK(append3(fresh(&lb), "", MAXL, "\n") == 0);
-	CHECK(next_is_big(&lb, MAXL));
-	CHECK(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(append3(fresh(&lb), "", MAXL, "\n") == 0);
+	REQUIRE(next_is_big(&lb, MAXL));
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
 
 	setcase("linebuf: exactly PROTO_MAX_LINE, newline later");
-	CHECK(append3(fresh(&lb), "", MAXL, "") == 0);
-	CHECK(linebuf_next(&lb, &len) == NULL);
-	CHECK(linebuf_append(&lb, "\n", 1) == 0);
-	CHECK(next_is_big(&lb, MAXL));
+	REQUIRE(append3(fresh(&lb), "", MAXL, "") == 0);
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(linebuf_append(&lb, "\n", 1) == 0);
+	REQUIRE(next_is_big(&lb, MAXL));
 
 	setcase("linebuf: exactly PROTO_MAX_LINE, 1000-byte chunks");
 	fresh(&lb);
 	for (i = 0; i < MAXL; i += 1000)
-		CHECK(linebuf_append(
-		          &lb, big, MAXL - i < 1000 ? MAXL - i : 1000) == 0);
-	CHECK(linebuf_append(&lb, "\nx", 2) == 0);
-	CHECK(next_is_big(&lb, MAXL));
+		REQUIRE(linebuf_append(
+		            &lb, big, MAXL - i < 1000 ? MAXL - i : 1000) == 0);
+	REQUIRE(linebuf_append(&lb, "\nx", 2) == 0);
+	REQUIRE(next_is_big(&lb, MAXL));
 
 	setcase("linebuf: PROTO_MAX_LINE + 1, complete");
-	CHECK(append3(fresh(&lb), "", MAXL + 1, "\n") == -E2BIG);
+	REQUIRE(append3(fresh(&lb), "", MAXL + 1, "\n") == -E2BIG);
 
 	setcase("linebuf: PROTO_MAX_LINE + 1, unterminated");
-	CHECK(append3(fresh(&lb), "", MAXL + 1, "") == -E2BIG);
+	REQUIRE(append3(fresh(&lb), "", MAXL + 1, "") == -E2BIG);
 
 	setcase("linebuf: PROTO_MAX_LINE + 1, one byte at a time at the end");
-	CHECK(append3(fresh(&lb), "", MAXL, "") == 0);
-	CHECK(linebuf_append(&lb, "a", 1) == -E2BIG);
+	REQUIRE(append3(fresh(&lb), "", MAXL, "") == 0);
+	REQUIRE(linebuf_append(&lb, "a", 1) == -E2BIG);
 
 	setcase("linebuf: PROTO_MAX_LINE + 1, completed later");
-	CHECK(append3(fresh(&lb), "", MAXL, "") == 0);
-	CHECK(linebuf_append(&lb, "a\n", 2) == -E2BIG);
+	REQUIRE(append3(fresh(&lb), "", MAXL, "") == 0);
+	REQUIRE(linebuf_append(&lb, "a\n", 2) == -E2BIG);
 
 	/* the limit must count from the start of the line, not the buffer */
 	setcase("linebuf: limit after consumed lines");
-	CHECK(append3(fresh(&lb), "x\nyy", 0, "") == 0);
-	CHECK(next_is(&lb, "x"));
-	CHECK(append3(&lb, "", MAXL - 2, "\nzz") == 0);
+	REQUIRE(append3(fresh(&lb), "x\nyy", 0, "") == 0);
+	REQUIRE(next_is(&lb, "x"));
+	REQUIRE(append3(&lb, "", MAXL - 2, "\nzz") == 0);
 	l = linebuf_next(&lb, &len);
-	CHECK(l != NULL && len == MAXL && memcmp(l, "yy", 2) == 0);
-	CHECK(append3(&lb, "", MAXL - 2, "") == 0);
-	CHECK(linebuf_append(&lb, "z", 1) == -E2BIG);
+	REQUIRE(l != NULL && len == MAXL && memcmp(l, "yy", 2) == 0);
+	REQUIRE(append3(&lb, "", MAXL - 2, "") == 0);
+	REQUIRE(linebuf_append(&lb, "z", 1) == -E2BIG);
 
 	/*
 	 * the daemon answers the lines that came before an overlong one
@@ -358,30 +346,30 @@ test_linebuf_limit(void)
 	 * still be there whichever append the overlong line arrived in
 	 */
 	setcase("linebuf: lines before an overlong one, earlier append");
-	CHECK(linebuf_append(fresh(&lb), "one\n\ntwo\r\n", 10) == 0);
-	CHECK(append3(&lb, "", MAXL + 1, "\n") == -E2BIG);
-	CHECK(next_is(&lb, "one"));
-	CHECK(next_is(&lb, ""));
-	CHECK(next_is(&lb, "two"));
+	REQUIRE(linebuf_append(fresh(&lb), "one\n\ntwo\r\n", 10) == 0);
+	REQUIRE(append3(&lb, "", MAXL + 1, "\n") == -E2BIG);
+	REQUIRE(next_is(&lb, "one"));
+	REQUIRE(next_is(&lb, ""));
+	REQUIRE(next_is(&lb, "two"));
 	l = linebuf_next(&lb, &len);
-	CHECK(l == NULL || len <= MAXL);
+	REQUIRE(l == NULL || len <= MAXL);
 
 	setcase("linebuf: lines before an overlong unterminated one, same "
 	        "append");
-	CHECK(append3(fresh(&lb), "one\n\ntwo\r\n", MAXL + 1, "") == -E2BIG);
-	CHECK(next_is(&lb, "one"));
-	CHECK(next_is(&lb, ""));
-	CHECK(next_is(&lb, "two"));
-	CHECK(linebuf_next(&lb, &len) == NULL);
+	REQUIRE(append3(fresh(&lb), "one\n\ntwo\r\n", MAXL + 1, "") == -E2BIG);
+	REQUIRE(next_is(&lb, "one"));
+	REQUIRE(next_is(&lb, ""));
+	REQUIRE(next_is(&lb, "two"));
+	REQUIRE(linebuf_next(&lb, &len) == NULL);
 
 	setcase("linebuf: lines before an overlong complete one, same append");
-	CHECK(append3(fresh(&lb), "one\n\ntwo\r\n", MAXL + 1, "\nlater\n") ==
+	REQUIRE(append3(fresh(&lb), "one\n\ntwo\r\n", MAXL + 1, "\nlater\n") ==
 	    -E2BIG);
-	CHECK(next_is(&lb, "one"));
-	CHECK(next_is(&lb, ""));
-	CHECK(next_is(&lb, "two"));
+	REQUIRE(next_is(&lb, "one"));
+	REQUIRE(next_is(&lb, ""));
+	REQUIRE(next_is(&lb, "two"));
 	l = linebuf_next(&lb, &len);
-	CHECK(l == NULL || len <= MAXL);
+	REQUIRE(l == NULL || len <= MAXL);
 out:
 	linebuf_free(&lb);
 	free(big);
@@ -541,20 +529,20 @@ check_parse(const char *name, const char *line, size_t len, enum proto_err want,
 	rc = proto_parse_request(line, len, &req, &op, err, sizeof(err));
 	if (rc == PROTO_OK)
 		own = req;
-	CHECK(rc == want);
+	REQUIRE(rc == want);
 	if (want == PROTO_OK) {
-		CHECK(req != NULL && json_is_object(req));
-		CHECK(op != NULL && strcmp(op, wop) == 0);
-		CHECK(op == json_string_value(json_object_get(req, "op")));
+		REQUIRE(req != NULL && json_is_object(req));
+		REQUIRE(op != NULL && strcmp(op, wop) == 0);
+		REQUIRE(op == json_string_value(json_object_get(req, "op")));
 	} else {
-		CHECK(req == NULL);
-		CHECK(err[0] != '\0');
-		CHECK(strchr(err, '\n') == NULL);
+		REQUIRE(req == NULL);
+		REQUIRE(err[0] != '\0');
+		REQUIRE(strchr(err, '\n') == NULL);
 		if (msg != NULL && !has(err, msg)) {
 			fprintf(stderr, "  message: %s\n", err);
-			CHECK(has(err, msg));
+			REQUIRE(has(err, msg));
 		}
-		CHECK(replyable(err));
+		REQUIRE(replyable(err));
 	}
 out:
 	json_decref(own);
@@ -589,7 +577,7 @@ test_parse(void)
 
 	setcase("parse: allocating");
 	line = malloc(len);
-	CHECK(line != NULL);
+	REQUIRE(line != NULL);
 	memcpy(line, head, hl);
 	memset(line + hl, 'a', len - hl);
 	memcpy(line + MAXL - 2, "\"}", 2);
@@ -721,8 +709,8 @@ test_fields(void)
 	/* JSON_ALLOW_NUL only to get NULs in; requests never carry them */
 	setcase("fields: building the object");
 	obj = json_loads(fields_json, JSON_ALLOW_NUL, &jerr);
-	CHECK(obj != NULL);
-	CHECK(json_object_set_new(obj, "bin", json_stringn("ab\0", 3)) == 0);
+	REQUIRE(obj != NULL);
+	REQUIRE(json_object_set_new(obj, "bin", json_stringn("ab\0", 3)) == 0);
 
 	for (i = 0; i < ARRAY_SIZE(str_cases); i++) {
 		const struct str_case *c = &str_cases[i];
@@ -731,14 +719,14 @@ test_fields(void)
 		    c->required ? "required" : "optional", c->maxlen);
 		s = sentinel;
 		err[0] = '\0';
-		CHECK(proto_get_str(obj, c->field, c->required, c->maxlen, &s,
-		          err, sizeof(err)) == c->want);
+		REQUIRE(proto_get_str(obj, c->field, c->required, c->maxlen, &s,
+		            err, sizeof(err)) == c->want);
 		if (c->val != NULL)
-			CHECK(s != sentinel && strcmp(s, c->val) == 0);
+			REQUIRE(s != sentinel && strcmp(s, c->val) == 0);
 		else
-			CHECK(s == sentinel);
+			REQUIRE(s == sentinel);
 		if (c->want != PROTO_OK)
-			CHECK(names_field(err, c->field, c->msg));
+			REQUIRE(names_field(err, c->field, c->msg));
 	}
 
 	for (i = 0; i < ARRAY_SIZE(int_cases); i++) {
@@ -748,11 +736,11 @@ test_fields(void)
 		    c->required ? "required" : "optional");
 		iv = 12345;
 		err[0] = '\0';
-		CHECK(proto_get_int(obj, c->field, c->required, &iv, err,
-		          sizeof(err)) == c->want);
-		CHECK(iv == (c->set ? c->val : 12345));
+		REQUIRE(proto_get_int(obj, c->field, c->required, &iv, err,
+		            sizeof(err)) == c->want);
+		REQUIRE(iv == (c->set ? c->val : 12345));
 		if (c->want != PROTO_OK)
-			CHECK(names_field(err, c->field, c->msg));
+			REQUIRE(names_field(err, c->field, c->msg));
 	}
 
 	for (i = 0; i < ARRAY_SIZE(bool_cases); i++) {
@@ -764,11 +752,11 @@ test_fields(void)
 			    start ? "true" : "false");
 			bv = start;
 			err[0] = '\0';
-			CHECK(proto_get_bool(obj, c->field, &bv, err,
-			          sizeof(err)) == c->want);
-			CHECK(bv == (c->set ? c->val : start));
+			REQUIRE(proto_get_bool(obj, c->field, &bv, err,
+			            sizeof(err)) == c->want);
+			REQUIRE(bv == (c->set ? c->val : start));
 			if (c->want != PROTO_OK)
-				CHECK(names_field(err, c->field, c->msg));
+				REQUIRE(names_field(err, c->field, c->msg));
 			if (start)
 				break;
 		}
@@ -805,7 +793,7 @@ test_err_code(void)
 	for (i = 0; i < ARRAY_SIZE(codes); i++) {
 		setcase("proto_err_code(%u)", (unsigned)codes[i].e);
 		got = proto_err_code(codes[i].e);
-		CHECK(got != NULL && strcmp(got, codes[i].code) == 0);
+		REQUIRE(got != NULL && strcmp(got, codes[i].code) == 0);
 	}
 out:;
 }
@@ -851,10 +839,10 @@ test_replies(void)
 	linebuf_init(&lb, MAXL);
 	setcase("proto_ok");
 	msg = proto_ok();
-	CHECK(msg != NULL);
+	REQUIRE(msg != NULL);
 	line = proto_dump(msg, &len);
-	CHECK(line != NULL);
-	CHECK(len == 12 && strcmp(line, "{\"ok\":true}\n") == 0);
+	REQUIRE(line != NULL);
+	REQUIRE(len == 12 && strcmp(line, "{\"ok\":true}\n") == 0);
 	json_decref(msg);
 	msg = NULL;
 	free(line);
@@ -864,39 +852,40 @@ test_replies(void)
 		for (i = 0; i < ARRAY_SIZE(msgs); i++) {
 			setcase("proto_error(%u, msgs[%zu])", e, i);
 			msg = proto_error((enum proto_err)e, msgs[i]);
-			CHECK(msg != NULL);
+			REQUIRE(msg != NULL);
 			line = proto_dump(msg, &len);
-			CHECK(line != NULL);
-			CHECK(one_line(line, len));
+			REQUIRE(line != NULL);
+			REQUIRE(one_line(line, len));
 			back = json_loadb(
 			    line, len, JSON_REJECT_DUPLICATES, &jerr);
-			CHECK(back != NULL);
-			CHECK(json_object_size(back) == 2);
-			CHECK(json_is_false(json_object_get(back, "ok")));
+			REQUIRE(back != NULL);
+			REQUIRE(json_object_size(back) == 2);
+			REQUIRE(json_is_false(json_object_get(back, "ok")));
 			err = json_object_get(back, "error");
-			CHECK(
+			REQUIRE(
 			    json_is_object(err) && json_object_size(err) == 2);
-			CHECK(json_is_string(json_object_get(err, "code")));
-			CHECK(strcmp(json_string_value(
-			                 json_object_get(err, "code")),
-			          proto_err_code((enum proto_err)e)) == 0);
-			CHECK(json_is_string(json_object_get(err, "message")));
-			CHECK(json_string_length(json_object_get(
-			          err, "message")) == strlen(msgs[i]));
-			CHECK(strcmp(json_string_value(
-			                 json_object_get(err, "message")),
-			          msgs[i]) == 0);
+			REQUIRE(json_is_string(json_object_get(err, "code")));
+			REQUIRE(strcmp(json_string_value(
+			                   json_object_get(err, "code")),
+			            proto_err_code((enum proto_err)e)) == 0);
+			REQUIRE(
+			    json_is_string(json_object_get(err, "message")));
+			REQUIRE(json_string_length(json_object_get(
+			            err, "message")) == strlen(msgs[i]));
+			REQUIRE(strcmp(json_string_value(
+			                   json_object_get(err, "message")),
+			            msgs[i]) == 0);
 			/* back to back on the wire, each is its own line */
 			l = realloc(all, alllen + len);
-			CHECK(l != NULL);
+			REQUIRE(l != NULL);
 			all = l;
 			memcpy(all + alllen, line, len);
 			alllen += len;
-			CHECK(linebuf_append(&lb, line, len) == 0);
+			REQUIRE(linebuf_append(&lb, line, len) == 0);
 			l = linebuf_next(&lb, &n);
-			CHECK(l != NULL && n == len - 1 &&
+			REQUIRE(l != NULL && n == len - 1 &&
 			    memcmp(l, line, n) == 0);
-			CHECK(linebuf_next(&lb, &n) == NULL);
+			REQUIRE(linebuf_next(&lb, &n) == NULL);
 			json_decref(msg);
 			json_decref(back);
 			msg = back = NULL;
@@ -905,10 +894,10 @@ test_replies(void)
 		}
 	}
 	setcase("replies concatenated");
-	CHECK(linebuf_append(&lb, all, alllen) == 0);
+	REQUIRE(linebuf_append(&lb, all, alllen) == 0);
 	for (i = 0; (l = linebuf_next(&lb, &n)) != NULL; i++)
-		CHECK(n > 0 && l[0] == '{' && l[n - 1] == '}');
-	CHECK(i == (PROTO_ERR_MAX + 1) * ARRAY_SIZE(msgs));
+		REQUIRE(n > 0 && l[0] == '{' && l[n - 1] == '}');
+	REQUIRE(i == (PROTO_ERR_MAX + 1) * ARRAY_SIZE(msgs));
 out:
 	json_decref(msg);
 	json_decref(back);
@@ -1053,7 +1042,7 @@ test_text(void)
 
 	for (i = 0; i < ARRAY_SIZE(hidden_cases); i++) {
 		setcase("util_text_hidden(%s)", hidden_cases[i].name);
-		CHECK(util_text_hidden(hidden_cases[i].s) ==
+		REQUIRE(util_text_hidden(hidden_cases[i].s) ==
 		    hidden_cases[i].hidden);
 	}
 
@@ -1061,45 +1050,40 @@ test_text(void)
 		const struct text_case *c = &text_cases[i];
 
 		setcase("util_text_ok(%s, false)", c->name);
-		CHECK(util_text_ok(c->s, false) == c->ok);
+		REQUIRE(util_text_ok(c->s, false) == c->ok);
 		setcase("util_text_ok(%s, true)", c->name);
-		CHECK(util_text_ok(c->s, true) == c->ok_nl);
+		REQUIRE(util_text_ok(c->s, true) == c->ok_nl);
 	}
 	for (i = 0; i < ARRAY_SIZE(login_cases); i++) {
 		setcase("util_login_ok(login_cases[%zu])", i);
-		CHECK(util_login_ok(login_cases[i].s) == login_cases[i].ok);
+		REQUIRE(util_login_ok(login_cases[i].s) == login_cases[i].ok);
 	}
 	/* 64 is the longest accepted */
 	memset(login, 'x', sizeof(login));
 	login[64] = '\0';
 	setcase("util_login_ok(64 chars)");
-	CHECK(util_login_ok(login));
+	REQUIRE(util_login_ok(login));
 	login[64] = 'x';
 	login[65] = '\0';
 	setcase("util_login_ok(65 chars)");
-	CHECK(!util_login_ok(login));
+	REQUIRE(!util_login_ok(login));
 	login[0] = '-';
 	login[64] = '\0';
 	setcase("util_login_ok(64 chars, leading '-')");
-	CHECK(!util_login_ok(login));
+	REQUIRE(!util_login_ok(login));
 out:;
 }
 
 int
 main(int argc, char **argv)
 {
-	uint64_t seed = UINT64_C(0x853c49e6748fea9b);
-	char *end;
+	uint64_t seed;
 
-	if (argc > 1) {
-		errno = 0;
-		seed = strtoull(argv[1], &end, 0);
-		if (errno != 0 || end == argv[1] || *end != '\0' || seed == 0) {
-			fprintf(stderr, "test_proto: bad seed '%s'\n", argv[1]);
-			return 2;
-		}
-	}
-	rnd_state = seed;
+	if (rnd_seed(argc, argv, "test_proto", UINT64_C(0x853c49e6748fea9b)) !=
+	    0)
+		return 2;
+	seed = rnd_state;
+	check_ctx = tcase;
 
 	test_linebuf_chunks();
 	test_linebuf_crlf();
@@ -1109,9 +1093,9 @@ main(int argc, char **argv)
 	test_err_code();
 	test_replies();
 	test_text();
-	if (nfail > 0) {
+	if (nfailed > 0) {
 		fprintf(stderr, "test_proto: %d failed (seed %#" PRIx64 ")\n",
-		    nfail, seed);
+		    nfailed, seed);
 		return 1;
 	}
 	printf("test_proto: ok, seed %#" PRIx64 "\n", seed);

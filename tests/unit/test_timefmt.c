@@ -37,8 +37,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int ncases;
-
 static void
 fail(const char *what, const char *in, const char *want, const char *got)
 {
@@ -305,7 +303,7 @@ test_parse(void)
 
 	for (i = 0; i < NELEM(parse_cases); i++) {
 		c = &parse_cases[i];
-		ncases++;
+		nchecks++;
 		set_tz(c->tz);
 		t = 0;
 		msg = NULL;
@@ -333,7 +331,7 @@ test_parse(void)
 	}
 
 	/* a NULL errmsg pointer is allowed */
-	ncases++;
+	nchecks++;
 	set_tz(UTC);
 	if (timefmt_parse("bogus", NOW_UTC, &t, NULL) != -EINVAL)
 		fail("parse", "bogus with NULL errmsg", "-EINVAL", "other");
@@ -387,7 +385,7 @@ test_duration(void)
 
 	for (i = 0; i < NELEM(dur_cases); i++) {
 		c = &dur_cases[i];
-		ncases++;
+		nchecks++;
 		v = -12345;
 		r = timefmt_parse_duration(c->in, &v);
 		if (c->want < 0)
@@ -445,7 +443,7 @@ test_duration_list(void)
 
 	for (i = 0; i < NELEM(list_cases); i++) {
 		c = &list_cases[i];
-		ncases++;
+		nchecks++;
 		r = timefmt_parse_duration_list(c->in, vals, c->max);
 		bad = r != c->want;
 		for (j = 0; !bad && j < r; j++)
@@ -542,7 +540,7 @@ test_format(void)
 
 	for (i = 0; i < NELEM(fmt_cases); i++) {
 		c = &fmt_cases[i];
-		ncases++;
+		nchecks++;
 		set_tz(c->tz);
 		/* poison, so a missing terminator shows up as a mismatch */
 		memset(buf, 'X', sizeof(buf));
@@ -568,7 +566,7 @@ test_format(void)
 	}
 
 	/* len 0 must not touch the buffer */
-	ncases++;
+	nchecks++;
 	memset(buf, 'X', sizeof(buf));
 	timefmt_duration(60, buf, 0);
 	timefmt_iso_utc(0, buf, 0);
@@ -578,7 +576,7 @@ test_format(void)
 		fail("len 0", "all formatters", "untouched", "written");
 
 	/* a time no zone code handles still formats, as UTC */
-	ncases++;
+	nchecks++;
 	set_tz(BER);
 	timefmt_local(INT64_MAX, buf, sizeof(buf));
 	if (strcmp(buf, "292277026596-12-04T15:30:07Z") != 0)
@@ -592,6 +590,6 @@ main(void)
 	test_duration();
 	test_duration_list();
 	test_format();
-	printf("%d cases, %d failed\n", ncases, nfailed);
+	printf("%d cases, %d failed\n", nchecks, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }

@@ -17,18 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "wheel.h"
+#include "check.h"
 #include "rnd.h"
-
-/* on failure, name the line and take the function's single exit */
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "test_wheel.c:%d: check failed: %s\n", \
-			    __LINE__, #cond);                                  \
-			goto out;                                              \
-		}                                                              \
-	} while (0)
+#include "wheel.h"
 
 #define DAY_MS (UINT64_C(86400000))
 #define YEAR_MS (365 * DAY_MS)
@@ -74,27 +65,27 @@ test_immediate(void)
 	struct wtimer a, b, c;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, 1000) == 0);
+	REQUIRE(wheel_open(&w, 1000) == 0);
 	wtimer_init(&a);
 	wtimer_init(&b);
 	wtimer_init(&c);
-	CHECK(!wtimer_pending(&a));
-	CHECK(wheel_timeout(w) == UINT64_MAX);
+	REQUIRE(!wtimer_pending(&a));
+	REQUIRE(wheel_timeout(w) == UINT64_MAX);
 	wheel_add(w, &a, 1000);
 	wheel_add(w, &b, 0);
 	wheel_add(w, &c, 999);
-	CHECK(wtimer_pending(&a) && wtimer_pending(&b) && wtimer_pending(&c));
-	CHECK(wheel_count(w) == 3);
-	CHECK(wheel_timeout(w) == 0);
-	CHECK(wheel_check(w, stderr));
-	CHECK(wheel_get(w) == &a);
-	CHECK(!wtimer_pending(&a));
-	CHECK(wheel_get(w) == &b);
-	CHECK(wheel_get(w) == &c);
-	CHECK(wheel_get(w) == NULL);
-	CHECK(wheel_count(w) == 0);
-	CHECK(wheel_timeout(w) == UINT64_MAX);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wtimer_pending(&a) && wtimer_pending(&b) && wtimer_pending(&c));
+	REQUIRE(wheel_count(w) == 3);
+	REQUIRE(wheel_timeout(w) == 0);
+	REQUIRE(wheel_check(w, stderr));
+	REQUIRE(wheel_get(w) == &a);
+	REQUIRE(!wtimer_pending(&a));
+	REQUIRE(wheel_get(w) == &b);
+	REQUIRE(wheel_get(w) == &c);
+	REQUIRE(wheel_get(w) == NULL);
+	REQUIRE(wheel_count(w) == 0);
+	REQUIRE(wheel_timeout(w) == UINT64_MAX);
+	REQUIRE(wheel_check(w, stderr));
 	rc = 0;
 out:
 	wheel_close(w);
@@ -109,26 +100,26 @@ test_del_idle(void)
 	struct wtimer a, b;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, 0) == 0);
+	REQUIRE(wheel_open(&w, 0) == 0);
 	wtimer_init(&a);
 	wtimer_init(&b);
 	wheel_add(w, &b, 50);
 	wheel_del(w, &a);
-	CHECK(wheel_count(w) == 1);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_count(w) == 1);
+	REQUIRE(wheel_check(w, stderr));
 	wheel_add(w, &a, 10);
 	wheel_del(w, &a);
 	wheel_del(w, &a);
-	CHECK(!wtimer_pending(&a));
-	CHECK(wheel_count(w) == 1);
-	CHECK(wheel_timeout(w) == 50);
+	REQUIRE(!wtimer_pending(&a));
+	REQUIRE(wheel_count(w) == 1);
+	REQUIRE(wheel_timeout(w) == 50);
 	/* a fired and collected timer is idle too */
 	wheel_update(w, 50);
-	CHECK(wheel_get(w) == &b);
+	REQUIRE(wheel_get(w) == &b);
 	wheel_del(w, &b);
-	CHECK(wheel_count(w) == 0);
-	CHECK(wheel_get(w) == NULL);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_count(w) == 0);
+	REQUIRE(wheel_get(w) == NULL);
+	REQUIRE(wheel_check(w, stderr));
 	rc = 0;
 out:
 	wheel_close(w);
@@ -143,53 +134,53 @@ test_rearm(void)
 	struct wtimer a, b, c;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, 0) == 0);
+	REQUIRE(wheel_open(&w, 0) == 0);
 	wtimer_init(&a);
 	wtimer_init(&b);
 	wtimer_init(&c);
 	wheel_add(w, &a, 100000);
 	wheel_add(w, &a, 50);
-	CHECK(wheel_count(w) == 1);
-	CHECK(wheel_timeout(w) == 50);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_count(w) == 1);
+	REQUIRE(wheel_timeout(w) == 50);
+	REQUIRE(wheel_check(w, stderr));
 	wheel_update(w, 49);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, 50);
-	CHECK(wheel_get(w) == &a);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == &a);
+	REQUIRE(wheel_get(w) == NULL);
 
 	/* later, not sooner: must not fire at the old time */
 	wheel_add(w, &a, 60);
 	wheel_add(w, &a, 7000);
 	wheel_update(w, 6999);
-	CHECK(wheel_get(w) == NULL);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_get(w) == NULL);
+	REQUIRE(wheel_check(w, stderr));
 	wheel_update(w, 7000);
-	CHECK(wheel_get(w) == &a);
+	REQUIRE(wheel_get(w) == &a);
 
 	/* off the expired list's tail, then append again: tail must follow */
 	wheel_add(w, &a, 1);
 	wheel_add(w, &b, 2);
 	wheel_add(w, &b, 9000);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_check(w, stderr));
 	wheel_add(w, &c, 3);
-	CHECK(wheel_check(w, stderr));
-	CHECK(wheel_get(w) == &a);
-	CHECK(wheel_get(w) == &c);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_check(w, stderr));
+	REQUIRE(wheel_get(w) == &a);
+	REQUIRE(wheel_get(w) == &c);
+	REQUIRE(wheel_get(w) == NULL);
 	/* and from the head of a two-entry list */
 	wheel_add(w, &a, 4);
 	wheel_add(w, &c, 5);
 	wheel_add(w, &a, 8000);
-	CHECK(wheel_check(w, stderr));
-	CHECK(wheel_get(w) == &c);
-	CHECK(wheel_get(w) == NULL);
-	CHECK(wheel_count(w) == 2);
+	REQUIRE(wheel_check(w, stderr));
+	REQUIRE(wheel_get(w) == &c);
+	REQUIRE(wheel_get(w) == NULL);
+	REQUIRE(wheel_count(w) == 2);
 	wheel_update(w, 9000);
-	CHECK(wheel_get(w) == &a);
-	CHECK(wheel_get(w) == &b);
-	CHECK(wheel_get(w) == NULL);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_get(w) == &a);
+	REQUIRE(wheel_get(w) == &b);
+	REQUIRE(wheel_get(w) == NULL);
+	REQUIRE(wheel_check(w, stderr));
 	rc = 0;
 out:
 	wheel_close(w);
@@ -204,22 +195,22 @@ test_backward(void)
 	struct wtimer a;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, 5000) == 0);
+	REQUIRE(wheel_open(&w, 5000) == 0);
 	wtimer_init(&a);
 	wheel_add(w, &a, 5010);
 	wheel_update(w, 4000);
-	CHECK(wheel_now(w) == 5000);
+	REQUIRE(wheel_now(w) == 5000);
 	wheel_update(w, 0);
-	CHECK(wheel_now(w) == 5000);
-	CHECK(wheel_get(w) == NULL);
-	CHECK(wheel_timeout(w) == 10);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_now(w) == 5000);
+	REQUIRE(wheel_get(w) == NULL);
+	REQUIRE(wheel_timeout(w) == 10);
+	REQUIRE(wheel_check(w, stderr));
 	wheel_update(w, 5009);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, 5005);
-	CHECK(wheel_now(w) == 5009);
+	REQUIRE(wheel_now(w) == 5009);
 	wheel_update(w, 5010);
-	CHECK(wheel_get(w) == &a);
+	REQUIRE(wheel_get(w) == &a);
 	rc = 0;
 out:
 	wheel_close(w);
@@ -244,32 +235,32 @@ test_huge_jump(void)
 	size_t i, fired = 0;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, base) == 0);
+	REQUIRE(wheel_open(&w, base) == 0);
 	for (i = 0; i < N; i++) {
 		wtimer_init(&t[i]);
 		wheel_add(w, &t[i], base + rel[i]);
 	}
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_check(w, stderr));
 	jump = 200 * YEAR_MS;
 	wheel_update(w, base + jump);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_check(w, stderr));
 	while ((got = wheel_get(w)) != NULL) {
 		i = (size_t)(got - t);
-		CHECK(i < N);
-		CHECK(rel[i] <= jump);
+		REQUIRE(i < N);
+		REQUIRE(rel[i] <= jump);
 		fired++;
 	}
 	for (i = 0; i < N; i++)
-		CHECK(wtimer_pending(&t[i]) == (rel[i] > jump));
-	CHECK(fired == 11);
+		REQUIRE(wtimer_pending(&t[i]) == (rel[i] > jump));
+	REQUIRE(fired == 11);
 	/* to the end of time: everything left is due */
 	wheel_update(w, UINT64_MAX);
 	while (wheel_get(w) != NULL)
 		fired++;
-	CHECK(fired == N);
-	CHECK(wheel_count(w) == 0);
-	CHECK(wheel_timeout(w) == UINT64_MAX);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(fired == N);
+	REQUIRE(wheel_count(w) == 0);
+	REQUIRE(wheel_timeout(w) == UINT64_MAX);
+	REQUIRE(wheel_check(w, stderr));
 	rc = 0;
 out:
 	wheel_close(w);
@@ -294,31 +285,31 @@ test_far(void)
 	uint64_t to;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, 12345) == 0);
+	REQUIRE(wheel_open(&w, 12345) == 0);
 	/* added in reverse to show that order of adding does not matter */
 	for (i = N; i-- > 0;) {
 		wtimer_init(&t[i]);
 		wheel_add(w, &t[i], abs[i]);
 	}
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_check(w, stderr));
 	while (wheel_count(w) > 0) {
 		to = wheel_timeout(w);
-		CHECK(to > 0 && to != UINT64_MAX);
+		REQUIRE(to > 0 && to != UINT64_MAX);
 		wheel_update(w, wheel_now(w) + to);
-		CHECK(wheel_check(w, stderr));
+		REQUIRE(wheel_check(w, stderr));
 		while ((got = wheel_get(w)) != NULL) {
 			i = (size_t)(got - t);
-			CHECK(i == fired);
-			CHECK(got->expires == wheel_now(w));
+			REQUIRE(i == fired);
+			REQUIRE(got->expires == wheel_now(w));
 			fired++;
 		}
-		CHECK(++steps < 12 * N);
+		REQUIRE(++steps < 12 * N);
 	}
-	CHECK(fired == N);
+	REQUIRE(fired == N);
 	/* at the end of time, anything added is already due */
 	wheel_add(w, &t[0], UINT64_MAX);
-	CHECK(wheel_timeout(w) == 0);
-	CHECK(wheel_get(w) == &t[0]);
+	REQUIRE(wheel_timeout(w) == 0);
+	REQUIRE(wheel_get(w) == &t[0]);
 	rc = 0;
 out:
 	wheel_close(w);
@@ -333,8 +324,8 @@ test_close(void)
 	struct wtimer a, b, c;
 	int rc = -1;
 
-	CHECK(wheel_close(NULL) == NULL);
-	CHECK(wheel_open(&w, 0) == 0);
+	REQUIRE(wheel_close(NULL) == NULL);
+	REQUIRE(wheel_open(&w, 0) == 0);
 	wtimer_init(&a);
 	wtimer_init(&b);
 	wtimer_init(&c);
@@ -342,8 +333,8 @@ test_close(void)
 	wheel_add(w, &b, 10);
 	wheel_add(w, &c, 0);
 	w = wheel_close(w);
-	CHECK(w == NULL);
-	CHECK(
+	REQUIRE(w == NULL);
+	REQUIRE(
 	    !wtimer_pending(&a) && !wtimer_pending(&b) && !wtimer_pending(&c));
 	rc = 0;
 out:
@@ -361,15 +352,15 @@ test_check_detects(void)
 	int rc = -1;
 
 	null = fopen("/dev/null", "w");
-	CHECK(null != NULL);
-	CHECK(wheel_open(&w, 0) == 0);
+	REQUIRE(null != NULL);
+	REQUIRE(wheel_open(&w, 0) == 0);
 	wtimer_init(&a);
 	wheel_add(w, &a, 100);
-	CHECK(wheel_check(w, null));
+	REQUIRE(wheel_check(w, null));
 	a.expires = 5000;
-	CHECK(!wheel_check(w, null));
+	REQUIRE(!wheel_check(w, null));
 	a.expires = 100;
-	CHECK(wheel_check(w, null));
+	REQUIRE(wheel_check(w, null));
 	rc = 0;
 out:
 	wheel_close(w);
@@ -453,14 +444,14 @@ check_timeout(struct wheel *w, const struct model *md)
 	}
 	to = wheel_timeout(w);
 	if (!any) {
-		CHECK(to == UINT64_MAX);
+		REQUIRE(to == UINT64_MAX);
 	} else if (earliest <= now) {
-		CHECK(to == 0);
+		REQUIRE(to == 0);
 	} else {
-		CHECK(to > 0);
-		CHECK(to <= earliest - now);
+		REQUIRE(to > 0);
+		REQUIRE(to <= earliest - now);
 	}
-	CHECK(wheel_count(w) == md->armed);
+	REQUIRE(wheel_count(w) == md->armed);
 	rc = 0;
 out:
 	return rc;
@@ -483,20 +474,20 @@ check_fired(struct wheel *w, struct model *md, uint64_t prev, bool exact,
 
 	while ((t = wheel_get(w)) != NULL) {
 		i = (size_t)((struct mtimer *)(void *)t - md->m);
-		CHECK(i < md->n);
+		REQUIRE(i < md->n);
 		m = &md->m[i];
-		CHECK(!wtimer_pending(t));
+		REQUIRE(!wtimer_pending(t));
 		/* nothing twice, nothing unarmed */
-		CHECK(m->armed);
-		CHECK(t->expires == m->expires);
+		REQUIRE(m->armed);
+		REQUIRE(t->expires == m->expires);
 		/* not early */
-		CHECK(m->expires <= now);
+		REQUIRE(m->expires <= now);
 		if (!m->immediate) {
 			/* not late: it would have fired by the earlier step */
-			CHECK(m->expires > prev);
-			CHECK(!exact || m->expires == now);
+			REQUIRE(m->expires > prev);
+			REQUIRE(!exact || m->expires == now);
 			/* global order across steps */
-			CHECK(m->expires >= md->last_fired);
+			REQUIRE(m->expires >= md->last_fired);
 			if (m->expires > step_max)
 				step_max = m->expires;
 		}
@@ -508,11 +499,11 @@ check_fired(struct wheel *w, struct model *md, uint64_t prev, bool exact,
 	/* the fired set is the model's due set: none due left behind */
 	for (i = 0; i < md->n; i++) {
 		m = &md->m[i];
-		CHECK(wtimer_pending(&m->wt) == m->armed);
-		CHECK(!m->armed || m->expires > now);
+		REQUIRE(wtimer_pending(&m->wt) == m->armed);
+		REQUIRE(!m->armed || m->expires > now);
 	}
-	CHECK(wheel_check(w, stderr));
-	CHECK(check_timeout(w, md) == 0);
+	REQUIRE(wheel_check(w, stderr));
+	REQUIRE(check_timeout(w, md) == 0);
 	rc = 0;
 out:
 	return rc;
@@ -532,10 +523,10 @@ check_randomized(const struct rcfg *c, unsigned long *nops)
 
 	md.n = c->ntimers;
 	md.m = calloc(md.n, sizeof(*md.m));
-	CHECK(md.m != NULL);
+	REQUIRE(md.m != NULL);
 	for (i = 0; i < md.n; i++)
 		wtimer_init(&md.m[i].wt);
-	CHECK(wheel_open(&w, c->start) == 0);
+	REQUIRE(wheel_open(&w, c->start) == 0);
 	for (op = 0; op < c->ops; op++) {
 		now = wheel_now(w);
 		if (rnd_pct() >= c->pct_step) {
@@ -553,8 +544,8 @@ check_randomized(const struct rcfg *c, unsigned long *nops)
 					model_arm(w, &md, m, c);
 				}
 			}
-			CHECK(wtimer_pending(&m->wt) == m->armed);
-			CHECK(check_timeout(w, &md) == 0);
+			REQUIRE(wtimer_pending(&m->wt) == m->armed);
+			REQUIRE(check_timeout(w, &md) == 0);
 			continue;
 		}
 		exact = false;
@@ -571,15 +562,15 @@ check_randomized(const struct rcfg *c, unsigned long *nops)
 		}
 		prev = now;
 		wheel_update(w, target);
-		CHECK(wheel_now(w) == (target > prev ? target : prev));
-		CHECK(check_fired(w, &md, prev, exact, &nfired) == 0);
+		REQUIRE(wheel_now(w) == (target > prev ? target : prev));
+		REQUIRE(check_fired(w, &md, prev, exact, &nfired) == 0);
 	}
 	*nops += c->ops;
 
 	if (c->close_pending) {
 		w = wheel_close(w);
 		for (i = 0; i < md.n; i++)
-			CHECK(!wtimer_pending(&md.m[i].wt));
+			REQUIRE(!wtimer_pending(&md.m[i].wt));
 		rc = 0;
 		goto out;
 	}
@@ -594,14 +585,14 @@ check_randomized(const struct rcfg *c, unsigned long *nops)
 	while (wheel_count(w) > 0) {
 		now = wheel_now(w);
 		to = wheel_timeout(w);
-		CHECK(to != UINT64_MAX);
+		REQUIRE(to != UINT64_MAX);
 		wheel_update(w, now + to);
-		CHECK(check_fired(w, &md, now, true, &nfired) == 0);
-		CHECK(++steps <= 12 * before + 1);
+		REQUIRE(check_fired(w, &md, now, true, &nfired) == 0);
+		REQUIRE(++steps <= 12 * before + 1);
 	}
-	CHECK(md.armed == 0);
-	CHECK(wheel_timeout(w) == UINT64_MAX);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(md.armed == 0);
+	REQUIRE(wheel_timeout(w) == UINT64_MAX);
+	REQUIRE(wheel_get(w) == NULL);
 	printf("test_wheel: %-12s %lu ops, %zu fired, %zu drain steps for "
 	       "%zu timers\n",
 	    c->name, c->ops, nfired, steps, before);
@@ -734,7 +725,7 @@ test_rebase(void)
 	uint64_t t0 = 10 * DAY_MS;
 	int rc = -1;
 
-	CHECK(wheel_open(&w, t0) == 0);
+	REQUIRE(wheel_open(&w, t0) == 0);
 	wtimer_init(&due);
 	wtimer_init(&near);
 	wtimer_init(&far);
@@ -744,38 +735,38 @@ test_rebase(void)
 	wheel_add(w, &far, t0 + 30 * DAY_MS); /* in a high level */
 	/* the clock steps back an hour */
 	wheel_rebase(w, t0 - 3600000);
-	CHECK(wheel_now(w) == t0 - 3600000);
-	CHECK(wheel_check(w, stderr));
-	CHECK(wheel_count(w) == 3);
+	REQUIRE(wheel_now(w) == t0 - 3600000);
+	REQUIRE(wheel_check(w, stderr));
+	REQUIRE(wheel_count(w) == 3);
 	/* now behind the old clock, yet still in the future */
 	wheel_add(w, &late, t0 - 60000);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_check(w, stderr));
 	wheel_update(w, t0 - 3600000);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 - 60001);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 - 60000);
-	CHECK(wheel_get(w) == &late);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == &late);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 - 6);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 - 5);
-	CHECK(wheel_get(w) == &due);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == &due);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 + 999);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 + 1000);
-	CHECK(wheel_get(w) == &near);
+	REQUIRE(wheel_get(w) == &near);
 	wheel_update(w, t0 + 30 * DAY_MS - 1);
-	CHECK(wheel_get(w) == NULL);
+	REQUIRE(wheel_get(w) == NULL);
 	wheel_update(w, t0 + 30 * DAY_MS);
-	CHECK(wheel_get(w) == &far);
-	CHECK(wheel_count(w) == 0);
+	REQUIRE(wheel_get(w) == &far);
+	REQUIRE(wheel_count(w) == 0);
 	/* forward works too, firing what the jump passed */
 	wheel_add(w, &near, t0 + 31 * DAY_MS);
 	wheel_rebase(w, t0 + 32 * DAY_MS);
-	CHECK(wheel_get(w) == &near);
-	CHECK(wheel_check(w, stderr));
+	REQUIRE(wheel_get(w) == &near);
+	REQUIRE(wheel_check(w, stderr));
 	rc = 0;
 out:
 	wheel_close(w);
@@ -788,21 +779,13 @@ main(int argc, char **argv)
 	static int (*const directed[])(void) = {test_immediate, test_del_idle,
 	    test_rearm, test_backward, test_huge_jump, test_far, test_close,
 	    test_check_detects, test_rebase};
-	uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
 	unsigned long nops = 0;
-	char *end;
 	size_t i;
 
-	if (argc > 1) {
-		errno = 0;
-		seed = strtoull(argv[1], &end, 0);
-		if (errno != 0 || end == argv[1] || *end != '\0' || seed == 0) {
-			fprintf(stderr, "test_wheel: bad seed '%s'\n", argv[1]);
-			return 2;
-		}
-	}
-	printf("test_wheel: seed %#" PRIx64 "\n", seed);
-	rnd_state = seed;
+	if (rnd_seed(argc, argv, "test_wheel", UINT64_C(0x9e3779b97f4a7c15)) !=
+	    0)
+		return 2;
+	printf("test_wheel: seed %#" PRIx64 "\n", rnd_state);
 
 	for (i = 0; i < sizeof(directed) / sizeof(directed[0]); i++)
 		if (directed[i]() != 0)
