@@ -138,14 +138,3 @@ log_debug(const char *fmt, ...)
 	vlog(LOG_LEVEL_DEBUG, NULL, fmt, ap);
 	va_end(ap);
 }
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERROR, NULL, fmt, ap);
-	va_end(ap);
-	exit(1);
-}

@@ -7,7 +7,6 @@
 #ifndef PROMISED_LOG_H
 #define PROMISED_LOG_H
 
-#include <stdnoreturn.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -31,8 +30,5 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* start-up only: logs and exits with status 1 */
-noreturn void fatalx(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
 
 #endif
