@@ -113,9 +113,6 @@ struct ctl {
 		ev_tstamp spent; /* on the user's requests this turn */
 	} * turn_users;
 	size_t n_turn_users, cap_turn_users;
-	ev_idle fts;        /* indexes new promises when nothing waits */
-	ev_timer fts_quiet; /* and only once adds have paused */
-	int64_t fts_adds;   /* store_max_id() when last seen */
 };
 
 static void conn_close(struct conn *c);
@@ -348,38 +345,6 @@ backup_run(struct ctl *ctl)
 
 	if (op_backup_step(&ctl->op, &msg) == 1)
 		backup_done(ctl, msg);
-}
-
-/* promises indexed for search per idle turn: a few milliseconds at most */
-#define FTS_SLICE 128
-/* seconds without adds before the index catches up: during a burst the
- * adds go first, and a search catches the index up itself */
-#define FTS_QUIET 0.5
-
-static void
-fts_quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct ctl *ctl = w->data;
-
-	(void)revents;
-	ev_timer_stop(loop, w);
-	if (store_fts_behind(ctl->op.st))
-		ev_idle_start(loop, &ctl->fts);
-}
-
-/* while the loop has nothing else to do, the search index catches up */
-static void
-fts_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	struct ctl *ctl = w->data;
-
-	(void)revents;
-	if (store_fts_index(ctl->op.st, FTS_SLICE) < 0) {
-		/* tried again after the next commit, and before any search */
-		log_warnx("search index: %s", store_errmsg(ctl->op.st));
-		ev_idle_stop(loop, w);
-	} else if (!store_fts_behind(ctl->op.st))
-		ev_idle_stop(loop, w);
 }
 
 static void
@@ -692,14 +657,6 @@ ctl_after_commit(struct ctl *ctl, bool ok)
 
 	/* first, so that a backup finishing now is answered now */
 	backup_run(ctl);
-	if (ctl->op.st != NULL && store_fts_behind(ctl->op.st) &&
-	    store_max_id(ctl->op.st) != ctl->fts_adds) {
-		/* new promises: wait for a pause in the adds */
-		ctl->fts_adds = store_max_id(ctl->op.st);
-		ev_idle_stop(ctl->loop, &ctl->fts);
-		ev_timer_stop(ctl->loop, &ctl->fts_quiet);
-		ev_timer_again(ctl->loop, &ctl->fts_quiet);
-	}
 	c = ctl->dirty;
 	ctl->dirty = NULL;
 	for (; c != NULL; c = next) {
@@ -965,10 +922,6 @@ ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c, int fd,
 	ev_check_init(&ctl->work, work_cb);
 	ctl->work.data = ctl;
 	ev_check_start(loop, &ctl->work);
-	ev_idle_init(&ctl->fts, fts_cb);
-	ctl->fts.data = ctl;
-	ev_timer_init(&ctl->fts_quiet, fts_quiet_cb, 0., FTS_QUIET);
-	ctl->fts_quiet.data = ctl;
 	*ret = ctl;
 	return 0;
 }
@@ -1023,7 +976,6 @@ ctl_close(struct ctl *ctl)
 	backup_cancel(ctl, "promised is stopping");
 	ev_timer_stop(ctl->loop, &ctl->idle);
 	ev_timer_stop(ctl->loop, &ctl->accept_again);
-	ev_idle_stop(ctl->loop, &ctl->fts);
 	ev_idle_stop(ctl->loop, &ctl->work_spin);
 	ev_check_stop(ctl->loop, &ctl->work);
 	while (ctl->conns != NULL)

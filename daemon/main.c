@@ -23,6 +23,7 @@
 #include "ctl.h"
 #include "deliver.h"
 #include "digest.h"
+#include "fts_catchup.h"
 #include "log.h"
 #include "notify.h"
 #include "sched.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct sched *s;
 	struct deliver *dl;
 	struct digest *dg;
+	struct fts_catchup *fts;
 	struct ctl *ctl;
 	ev_prepare prepare;
 	ev_signal sigterm, sigint, sighup;
@@ -95,6 +97,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		sched_after_commit(d->s, ok);
 		deliver_after_commit(d->dl, ok);
 		ctl_after_commit(d->ctl, ok);
+		fts_catchup_after_commit(d->fts);
 		if (!store_in_txn(d->st))
 			break;
 	}
@@ -443,6 +446,10 @@ run(struct daemon *d)
 		log_errorx("start-up: out of memory");
 		return 1;
 	}
+	if ((r = fts_catchup_open(&d->fts, d->loop, d->st)) < 0) {
+		log_errorx("start-up: out of memory");
+		return 1;
+	}
 	ctl_attach(d->ctl, d->st, d->s, d->dl);
 	ev_prepare_init(&d->prepare, prepare_cb);
 	d->prepare.data = d;
@@ -549,6 +556,7 @@ main(int argc, char **argv)
 	d.ctl = ctl_close(d.ctl);
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
 		log_errorx("final commit failed: %s", store_errmsg(d.st));
+	d.fts = fts_catchup_close(d.fts);
 	d.dg = digest_close(d.dg);
 	d.dl = deliver_close(d.dl);
 	d.s = sched_close(d.s);

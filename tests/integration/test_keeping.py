@@ -5,7 +5,7 @@ endings, through the real client and daemon."""
 import json
 import time
 
-from harness import Conn, Daemon, check, run
+from harness import Conn, Daemon, check, run, wait_for
 
 
 def events(d, pid):
@@ -381,6 +381,24 @@ def main():
         r = d.client("list", "--grep", "   ", expect=1)
         check("has no words" in r.stderr, r.stderr)
 
+    def test_search_index_catches_up_without_a_search():
+        """The index follows the adds once they pause, while the daemon
+        is idle: no search is needed to bring it up to date."""
+        import sqlite3
+
+        def indexed():
+            db = sqlite3.connect(f"file:{d.db}?mode=ro", uri=True)
+            try:
+                # how far the index goes (fts_mark), as committed
+                return db.execute("SELECT upto FROM fts_mark").fetchone()[0]
+            finally:
+                db.close()
+
+        last = [d.json("add", f"Index me {i}", "--due", "in 3h")
+                ["promise"]["id"] for i in range(3)][-1]
+        wait_for(lambda: indexed() == last, timeout=20,
+                 what=f"promises up to {last} indexed")
+
     def test_import_all_or_nothing_and_export():
         import csv
         import io
@@ -494,6 +512,7 @@ def main():
              test_follow_up_is_all_or_nothing,
              test_cancel_records_whether_the_customer_was_told,
              test_search_by_customer_and_words,
+             test_search_index_catches_up_without_a_search,
              test_import_all_or_nothing_and_export, test_import_in_parts,
              test_stop,
              test_kinds_and_business_deadlines,
