@@ -227,6 +227,14 @@ int64_t conf_business_before(
  */
 int64_t conf_business_after(const struct conf *c, const char *login, int64_t t);
 
+/*
+ * The next business morning after t for login: the opening of their next
+ * business day when t is within hours, else their next opening (before
+ * the day's opening, that very morning).  -1 as above.  Where a one-click
+ * snooze moves a deadline.
+ */
+int64_t conf_next_morning(const struct conf *c, const char *login, int64_t t);
+
 /* conf_when(c, login, k->due, now, ret, err): the due time of a new
  * promise of kind k owned by login */
 int conf_kind_due(const struct conf *c, const struct kind *k, const char *login,

@@ -189,6 +189,23 @@ conf_business_after(const struct conf *c, const char *login, int64_t t)
 	return in_calendar_of(c, login, t, calendar_next_open);
 }
 
+/* the opening after t's business day, or the next one if t is closed */
+static int64_t
+next_morning(const struct calendar *cal, int64_t t)
+{
+	int64_t close;
+
+	if (calendar_is_open(cal, t) && (close = calendar_eod(cal, t)) > t)
+		t = close;
+	return calendar_next_open(cal, t);
+}
+
+int64_t
+conf_next_morning(const struct conf *c, const char *login, int64_t t)
+{
+	return in_calendar_of(c, login, t, next_morning);
+}
+
 enum webhook_format
 conf_webhook_format(const struct conf *c, const char *login)
 {

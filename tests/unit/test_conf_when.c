@@ -183,6 +183,39 @@ before_at(const struct conf *c, const char *login, int64_t t, int line)
 
 #define BEFORE(login, t) before_at(c, (login), (t), __LINE__)
 
+static int64_t
+morning_at(const struct conf *c, const char *login, int64_t t, int line)
+{
+	int64_t r = conf_next_morning(c, login, t);
+
+	check_home(line);
+	return r;
+}
+
+#define MORNING(login, t) morning_at(c, (login), (t), __LINE__)
+
+/* the next business morning, where a one-click snooze moves a deadline */
+static void
+test_morning(const struct conf *c)
+{
+	/* ber: Mon-Thu 08:00-16:00 in Berlin; 2026-12-03 is a Thursday */
+	check_i(MORNING("ber", at(BER, "2026-12-03 10:00")),
+	    at(BER, "2026-12-07 08:00"), __LINE__, "in hours: next day's");
+	check_i(MORNING("ber", at(BER, "2026-12-02 07:00")),
+	    at(BER, "2026-12-02 08:00"), __LINE__, "before opening: today");
+	check_i(MORNING("ber", at(BER, "2026-12-02 18:00")),
+	    at(BER, "2026-12-03 08:00"), __LINE__, "after close: tomorrow");
+	check_i(MORNING("ber", at(BER, "2026-12-03 16:00")),
+	    at(BER, "2026-12-07 08:00"), __LINE__, "at the close");
+	/* ny: the company's hours (Tokyo's 09:00-17:00) read in New York;
+	 * 2026-12-24 is a Thursday, the 25th a holiday */
+	check_i(MORNING("ny", at(NYC, "2026-12-24 12:00")),
+	    at(NYC, "2026-12-28 09:00"), __LINE__, "over the holiday");
+	/* no [person]: the company's calendar in Tokyo */
+	check_i(MORNING("nobody", at(TYO, "2026-12-04 20:00")),
+	    at(TYO, "2026-12-07 09:00"), __LINE__, "Friday evening");
+}
+
 static void
 test_loaded(const struct conf *c)
 {
@@ -452,6 +485,7 @@ main(void)
 	test_loaded(c);
 	test_when(c);
 	test_before(c);
+	test_morning(c);
 	test_digest_slots(c);
 	test_unset_tz(c);
 	printf("%d checks, %d failed\n", nchecks, nfailed);
