@@ -14,6 +14,7 @@ static const char *const names[EVENT_TYPE_MAX] = {
     [EVENT_RESOLVED] = EVENT_PREFIX "resolved",
     [EVENT_UNDELIVERABLE] = EVENT_PREFIX "undeliverable",
     [EVENT_DIGEST] = EVENT_PREFIX "digest",
+    [EVENT_SIGNIN] = EVENT_PREFIX "signin",
 };
 
 static const char *const nouns[EVENT_TYPE_MAX] = {

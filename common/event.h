@@ -14,6 +14,7 @@ enum event_type {
 	EVENT_RESOLVED,
 	EVENT_UNDELIVERABLE,
 	EVENT_DIGEST,
+	EVENT_SIGNIN, /* a one-time sign-in link for the web page */
 	EVENT_TYPE_MAX,
 };
 

@@ -61,6 +61,15 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 		m->title = "";
 		goto thread;
 	}
+	if (m->event == EVENT_SIGNIN) {
+		p = json_object_get(root, "signin");
+		if ((m->url = proto_str(p, "url")) == NULL ||
+		    !jint(p, "expires_at", &m->due_at) || m->login == NULL)
+			return "the payload's signin lacks url or expires_at";
+		m->title = "";
+		m->owner = m->login;
+		goto thread;
+	}
 	p = json_object_get(root, "promise");
 	if (!jint(p, "id", &m->id) ||
 	    (m->title = proto_str(p, "title")) == NULL ||
@@ -156,6 +165,10 @@ compose_subject(struct jsonw *b, const struct mail *m)
 
 	if (m->event == EVENT_DIGEST) {
 		digest_subject(b, m);
+		return;
+	}
+	if (m->event == EVENT_SIGNIN) {
+		jw_lit(b, "Your sign-in link for promised");
 		return;
 	}
 	jw_printf(b, "[promise %" PRId64 "] ", m->id);
@@ -634,14 +647,34 @@ put_digest(struct jsonw *b, const struct mail *m)
 	put_command_table(b, cmd, what, 3);
 }
 
+/* a sign-in link, asked for on the web page with this address */
+static void
+put_signin(struct jsonw *b, const struct mail *m)
+{
+	char t[96];
+
+	timefmt_local(m->due_at, t, sizeof(t));
+	jw_lit(b, "Someone, most likely you, asked to sign in to promised as ");
+	mime_line(b, m->login);
+	jw_lit(b, ".\n\nSign in with this link; it works once, until ");
+	jw_printf(b, "%s:\n\n    ", t);
+	mime_line_max(b, m->url, 2000);
+	jw_lit(b,
+	    "\n\nIf it was not you, ignore this message: nothing "
+	    "happens without the link.\n");
+}
+
 /* the body in the current (the recipient's) time zone, '\n' line ends */
 static void
 compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 {
 	char due[96], rel[64], dur[64];
 
-	if (m->event == EVENT_DIGEST) {
-		put_digest(b, m);
+	if (m->event == EVENT_DIGEST || m->event == EVENT_SIGNIN) {
+		if (m->event == EVENT_DIGEST)
+			put_digest(b, m);
+		else
+			put_signin(b, m);
 		jw_printf(b, "\n-- \npromised, delivery %s\n", uid);
 		return;
 	}

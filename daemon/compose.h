@@ -29,6 +29,7 @@ struct mail {
 	json_t *failed;   /* object, or NULL */
 	json_t *digest;   /* a digest's object (digest.h), or NULL */
 	json_t *links;    /* one-click links (msglinks.h), or NULL */
+	const char *url;  /* a sign-in's link (due_at: when it expires) */
 	const char *root; /* the thread's root Message-ID, or NULL */
 	bool first;
 };

@@ -292,6 +292,18 @@ deliver_digest(struct deliver *dl, const char *login, json_t *base,
 	return tell_about(dl, NULL, root, base, login, out);
 }
 
+int
+deliver_signin(struct deliver *dl, const char *login, json_t *base, json_t *out)
+{
+	char root[320], nonce[17];
+	int r;
+
+	if ((r = util_random_hex(nonce, 8)) < 0)
+		return r;
+	snprintf(root, sizeof(root), "<signin.%s@%s>", nonce, mail_domain(dl));
+	return tell_about(dl, NULL, root, base, login, out);
+}
+
 /* for explain: who would be told, by which channels, in which zone */
 static int
 plan_one(struct deliver *dl, const char *login, int64_t level, json_t *out)

@@ -74,6 +74,13 @@ int deliver_resolved(
  */
 int deliver_digest(struct deliver *dl, const char *login, json_t *base,
     const char *key, json_t *out);
+/*
+ * Within the batch: writes a sign-in message (base, a "promise.signin"
+ * payload) for login by email, else the log, a conversation of its own;
+ * appends {"delivery","to","channel"} to out.
+ */
+int deliver_signin(
+    struct deliver *dl, const char *login, json_t *base, json_t *out);
 /* within the batch: sends delivery uid again now; -ENOENT if unknown,
  * -EALREADY if it was sent; *ret_id its row */
 int deliver_retry(

@@ -115,6 +115,18 @@ static const struct golden goldens[] = {
         "\"on_time_rate\":1.0}]}},"
         "\"thread\":{\"root\":\"<digest.2026-W48.boss@example.org>\","
         "\"first\":true}}"},
+    /* a sign-in link asked for on the web page */
+    {"signin",
+        "{\"event\":\"promise.signin\",\"delivery\":\"d8\","
+        "\"occurred_at\":1795795200,"
+        "\"recipient\":{\"login\":\"dan\",\"email\":\"dan@example.org\","
+        "\"timezone\":\"Europe/Berlin\"},"
+        "\"signin\":{\"url\":\"https://promised.example.org/signin/"
+        "prm_"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+        "\"expires_at\":1795796100},"
+        "\"thread\":{\"root\":\"<signin.0011223344556677@example.org>\","
+        "\"first\":true}}"},
     /* an escalation with one-click links, and a snooze made by one */
     {"links",
         "{\"event\":\"promise.escalation\",\"delivery\":\"d7\","
