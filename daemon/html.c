@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * html.c: escaping, the page frame, and form and cookie parsing for the
+ * html.c: escaping, the page frame, and form parsing for the
  * web page; see html.h.  Every value a page shows goes through
  * html_text, so a title such as "<script>" is shown, never run.
  */
@@ -157,32 +157,6 @@ html_form_get(
 			return form_decode(form + (k < j ? k + 1 : j),
 			    k < j ? j - k - 1 : 0, out, outlen);
 		i = j + 1;
-	}
-	return -ENOENT;
-}
-
-int
-html_cookie_get(const char *header, const char *name, char *out, size_t outlen)
-{
-	size_t nlen = strlen(name), vlen;
-	const char *p = header, *e;
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == ';')
-			p++;
-		e = strchr(p, ';');
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			p += nlen + 1;
-			vlen = e != NULL ? (size_t)(e - p) : strlen(p);
-			while (vlen > 0 && p[vlen - 1] == ' ')
-				vlen--;
-			if (vlen + 1 > outlen)
-				return -EINVAL;
-			memcpy(out, p, vlen);
-			out[vlen] = '\0';
-			return 0;
-		}
-		p = e;
 	}
 	return -ENOENT;
 }

@@ -3,7 +3,7 @@
  * html.h: the web page's text formats.  Out: HTML with every value
  * escaped, and the frame every page shares (a stylesheet by URL, no
  * script, no inline style, so a Content-Security-Policy of 'self' holds).
- * In: application/x-www-form-urlencoded fields and cookies.  Pure.
+ * In: application/x-www-form-urlencoded fields.  Pure.
  */
 #ifndef PROMISED_HTML_H
 #define PROMISED_HTML_H
@@ -43,10 +43,5 @@ void html_end(struct jsonw *b);
  */
 int html_form_get(
     const char *form, size_t len, const char *name, char *out, size_t outlen);
-
-/* the value of cookie name in a Cookie header into out; 0, -ENOENT,
- * -EINVAL if too long */
-int html_cookie_get(
-    const char *header, const char *name, char *out, size_t outlen);
 
 #endif

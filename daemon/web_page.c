@@ -159,6 +159,15 @@ web_page_home(struct jsonw *b, const struct web_view *v, json_t *list)
 		jw_lit(b, "</ul>");
 	}
 	put_add_form(b, v);
+	if (v->csrf != NULL) {
+		jw_lit(b,
+		    "<form method=\"post\" action=\"/signout\" "
+		    "class=\"inline\">");
+		put_csrf(b, v);
+		jw_lit(b,
+		    "<button type=\"submit\" class=\"quiet\">Sign "
+		    "out</button></form>");
+	}
 	html_end(b);
 }
 

@@ -5,8 +5,7 @@
  * text field is hostile markup; what comes out must hold none of it
  * unescaped, no script, no inline style or event handler, and every form
  * must carry the CSRF token.  "My promises" lists the overdue first; the
- * form and cookie parsers decode what browsers send and refuse the
- * malformed.
+ * form parser decodes what browsers send and refuses the malformed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,15 +104,6 @@ test_form(void)
 	CHECK(html_form_get("t=%ff", 5, "t", out, sizeof(out)) == -EINVAL);
 	/* only the bytes given are read */
 	CHECK(html_form_get("a=1&b=2", 3, "b", out, sizeof(out)) == -ENOENT);
-
-	CHECK(html_cookie_get("a=1; promised_session=prm_x; b=2",
-	          "promised_session", out, sizeof(out)) == 0 &&
-	    strcmp(out, "prm_x") == 0);
-	CHECK(html_cookie_get("xpromised_session=1", "promised_session", out,
-	          sizeof(out)) == -ENOENT);
-	CHECK(html_cookie_get("promised_session=12345678", "promised_session",
-	          out, 4) == -EINVAL);
-	CHECK(html_cookie_get("", "s", out, sizeof(out)) == -ENOENT);
 }
 
 static void
