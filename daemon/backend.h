@@ -52,6 +52,10 @@ struct backend_delivery {
  *                 Message-ID, later ones refer to it
  *   "failed"      undeliverable only: {"delivery", "event", "recipient",
  *                 "channel", "error"} of the delivery that could not be made
+ *   "links"       with [http] base_url and link_secret_file: the signed
+ *                 one-click URLs for the recipient, {"open", "keep"?,
+ *                 "snooze"?, "ack"?} (msglinks.h)
+ * A "promise.signin" has no "promise" but "signin": {"url", "expires_at"}.
  * A "promise.digest" has no "promise" nor "history" but a "digest" object,
  * described in digest.h.
  */
