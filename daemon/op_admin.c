@@ -408,6 +408,11 @@ op_backup(struct req *r)
 	case -ENOMEM:
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return PROTO_INTERNAL;
+	case -EOPNOTSUPP:
+		snprintf(r->err, sizeof(r->err),
+		    "backup copies an SQLite store; back a PostgreSQL store up "
+		    "with pg_dump");
+		return PROTO_UNAVAILABLE;
 	default:
 		snprintf(r->err, sizeof(r->err),
 		    "cannot write a backup to %s: %s", name,

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_backend.h"
 #include "store_impl.h"
 #include "timefmt.h"
 #include "util.h"
@@ -331,7 +332,8 @@ struct ckpt {
 	bool running, want, stop;
 };
 
-struct store {
+struct sqlite_store {
+	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_MAX];
 	bool in_txn;
@@ -350,53 +352,22 @@ struct store {
 	char msg[256];
 };
 
-static void ckpt_start(struct store *st, const char *path);
-static int query_ints(struct store *st, enum stmt which, const int64_t *bind,
-    int64_t *a, int64_t *b);
-
-static const char *const pstate_names[PSTATE_MAX] = {
-    [PSTATE_OPEN] = "open",
-    [PSTATE_KEPT] = "kept",
-    [PSTATE_CANCELLED] = "cancelled",
-};
-
-static const char *const filter_names[SFILTER_MAX] = {
-    [SFILTER_OPEN] = "open",
-    [SFILTER_OVERDUE] = "overdue",
-    [SFILTER_KEPT] = "kept",
-    [SFILTER_CANCELLED] = "cancelled",
-    [SFILTER_ALL] = "all",
-};
-
-const char *
-pstate_name(enum promise_state s)
+static struct sqlite_store *
+sq(struct store *base)
 {
-	if ((unsigned)s >= PSTATE_MAX)
-		return "invalid";
-	return pstate_names[s];
+	return base ? container_of(base, struct sqlite_store, base) : NULL;
 }
 
-enum promise_state
-pstate_from_string(const char *s)
+static const struct sqlite_store *
+csq(const struct store *base)
 {
-	int i;
-
-	for (i = 0; i < PSTATE_MAX; i++)
-		if (strcmp(s, pstate_names[i]) == 0)
-			return (enum promise_state)i;
-	return PSTATE_INVALID;
+	return container_of(base, const struct sqlite_store, base);
 }
 
-enum store_filter
-store_filter_from_string(const char *s)
-{
-	int i;
-
-	for (i = 0; i < SFILTER_MAX; i++)
-		if (strcmp(s, filter_names[i]) == 0)
-			return (enum store_filter)i;
-	return SFILTER_INVALID;
-}
+static struct store *sqlite_close(struct store *base);
+static void ckpt_start(struct sqlite_store *st, const char *path);
+static int query_ints(struct sqlite_store *st, enum stmt which,
+    const int64_t *bind, int64_t *a, int64_t *b);
 
 int
 store_map_rc(int rc)
@@ -424,7 +395,7 @@ store_map_rc(int rc)
 
 /* records SQLite's message for rc and maps it */
 static int
-fail(struct store *st, int rc)
+fail(struct sqlite_store *st, int rc)
 {
 	util_strlcpy(st->msg, sqlite3_errmsg(st->db), sizeof(st->msg));
 	return store_map_rc(rc);
@@ -432,7 +403,7 @@ fail(struct store *st, int rc)
 
 /* runs a statement that returns no rows, then resets it */
 static int
-step_done(struct store *st, sqlite3_stmt *s)
+step_done(struct sqlite_store *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 	int r = rc == SQLITE_DONE ? 0 : fail(st, rc);
@@ -459,7 +430,7 @@ col_text(sqlite3_stmt *s, int i)
 
 /* tells every connection, this one too, that the schema changed */
 static int
-bump_schema(struct store *st)
+bump_schema(struct sqlite_store *st)
 {
 	sqlite3_stmt *s = NULL;
 	char sql[64];
@@ -480,7 +451,7 @@ bump_schema(struct store *st)
 /* brings the schema up to date: 1 if it took a step, 0 if none, or
  * -errno */
 static int
-migrate(struct store *st)
+migrate(struct sqlite_store *st)
 {
 	sqlite3_stmt *s = NULL;
 	char sql[64];
@@ -533,7 +504,7 @@ out:
 
 /* opens st->db at path with the pragmas every connection needs */
 static int
-connect_db(struct store *st, const char *path)
+connect_db(struct sqlite_store *st, const char *path)
 {
 	int rc = sqlite3_open_v2(path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -555,7 +526,7 @@ connect_db(struct store *st, const char *path)
 /* a database that cannot take a write would start "ready" and then
  * refuse every change: find that out now, while it can stop the start */
 static int
-check_writable(struct store *st)
+check_writable(struct sqlite_store *st)
 {
 	int rc;
 
@@ -577,9 +548,10 @@ check_writable(struct store *st)
 }
 
 int
-store_open(struct store **ret, const char *path, char *err, size_t errlen)
+store_sqlite_open(
+    struct store **ret, const char *path, char *err, size_t errlen)
 {
-	struct store *st;
+	struct sqlite_store *st;
 	int rc, r;
 	size_t i;
 
@@ -587,6 +559,7 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
+	st->base.be = &store_sqlite_backend;
 	st->migrated_from = -1;
 	if ((r = connect_db(st, path)) < 0 || (r = check_writable(st)) < 0 ||
 	    (r = migrate(st)) < 0)
@@ -618,13 +591,11 @@ store_open(struct store **ret, const char *path, char *err, size_t errlen)
 		goto out;
 	st->fts_done = st->fts_upto;
 	ckpt_start(st, path);
-	*ret = st;
-	st = NULL;
-	r = 0;
+	*ret = &st->base;
+	return 0;
 out:
-	if (r < 0)
-		util_strlcpy(err, st->msg[0] ? st->msg : strerror(-r), errlen);
-	store_close(st);
+	util_strlcpy(err, st->msg[0] ? st->msg : strerror(-r), errlen);
+	sqlite_close(&st->base);
 	return r;
 }
 
@@ -670,7 +641,7 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 
 /* starts the checkpointer; without it SQLite checkpoints in the commit */
 static void
-ckpt_start(struct store *st, const char *path)
+ckpt_start(struct sqlite_store *st, const char *path)
 {
 	struct ckpt *ck = &st->ck;
 
@@ -700,7 +671,7 @@ fail:
 }
 
 static void
-ckpt_stop(struct store *st)
+ckpt_stop(struct sqlite_store *st)
 {
 	struct ckpt *ck = &st->ck;
 
@@ -719,9 +690,10 @@ ckpt_stop(struct store *st)
 	ck->running = false;
 }
 
-struct store *
-store_close(struct store *st)
+static struct store *
+sqlite_close(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	size_t i;
 
 	if (st == NULL)
@@ -740,15 +712,18 @@ store_close(struct store *st)
 	return NULL;
 }
 
-const char *
-store_errmsg(const struct store *st)
+static const char *
+sqlite_errmsg(const struct store *base)
 {
+	const struct sqlite_store *st = csq(base);
+
 	return st->msg;
 }
 
-int
-store_set_max_size(struct store *st, int64_t bytes)
+static int
+sqlite_set_max_size(struct store *base, int64_t bytes)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = NULL;
 	char sql[64];
 	int64_t page = 4096;
@@ -767,9 +742,10 @@ store_set_max_size(struct store *st, int64_t bytes)
 	return r;
 }
 
-int
-store_set_durability(struct store *st, bool full)
+static int
+sqlite_set_durability(struct store *base, bool full)
 {
+	struct sqlite_store *st = sq(base);
 	int rc = sqlite3_exec(st->db,
 	    full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	    NULL, NULL, NULL);
@@ -777,21 +753,26 @@ store_set_durability(struct store *st, bool full)
 	return rc == SQLITE_OK ? 0 : fail(st, rc);
 }
 
-int
-store_schema_version(const struct store *st)
+static int
+sqlite_schema_version(const struct store *base)
 {
+	const struct sqlite_store *st = csq(base);
+
 	return st->version;
 }
 
-int
-store_schema_migrated_from(const struct store *st)
+static int
+sqlite_schema_migrated_from(const struct store *base)
 {
+	const struct sqlite_store *st = csq(base);
+
 	return st->migrated_from;
 }
 
-int
-store_begin(struct store *st)
+static int
+sqlite_begin(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	int r;
 
 	if (st->in_txn)
@@ -802,15 +783,18 @@ store_begin(struct store *st)
 	return r;
 }
 
-bool
-store_in_txn(const struct store *st)
+static bool
+sqlite_in_txn(const struct store *base)
 {
+	const struct sqlite_store *st = csq(base);
+
 	return st->in_txn;
 }
 
-int
-store_commit(struct store *st)
+static int
+sqlite_commit(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	int r;
 
 	if (!st->in_txn)
@@ -827,9 +811,10 @@ store_commit(struct store *st)
 	return r;
 }
 
-int
-store_rollback(struct store *st)
+static int
+sqlite_rollback(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	int r = 0;
 
 	if (st->in_txn && !sqlite3_get_autocommit(st->db))
@@ -839,25 +824,29 @@ store_rollback(struct store *st)
 	return r;
 }
 
-int
-store_savepoint(struct store *st)
+static int
+sqlite_savepoint(struct store *base)
 {
-	int r = store_begin(st);
+	struct sqlite_store *st = sq(base);
+	int r = sqlite_begin(&st->base);
 
 	if (r < 0)
 		return r;
 	return step_done(st, st->stmt[ST_SAVEPOINT]);
 }
 
-int
-store_release(struct store *st)
+static int
+sqlite_release(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
+
 	return step_done(st, st->stmt[ST_RELEASE]);
 }
 
-int
-store_rollback_savepoint(struct store *st)
+static int
+sqlite_rollback_savepoint(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	int r = step_done(st, st->stmt[ST_ROLLBACK_TO]);
 
 	/* ROLLBACK TO keeps the savepoint open: release it as well */
@@ -921,9 +910,10 @@ read_promise(sqlite3_stmt *s, struct promise_rec *p)
 	    : 0;
 }
 
-int
-store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id)
+static int
+sqlite_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_ADD];
 	char nudge[PROTO_MAX_NUDGES * 21 + 1], asked[PROTO_MAX_NUDGES * 21 + 1];
 	int r;
@@ -952,10 +942,11 @@ store_add(struct store *st, const struct promise_rec *p, int64_t *ret_id)
 	return r;
 }
 
-int
-store_get(struct store *st, int64_t id,
+static int
+sqlite_get(struct store *base, int64_t id,
     void (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_GET];
 	struct promise_rec p;
 	int rc, r;
@@ -976,16 +967,18 @@ store_get(struct store *st, int64_t id,
 
 /* -ENOENT when the guarded UPDATE touched no row */
 static int
-changed_one(struct store *st, int r)
+changed_one(struct sqlite_store *st, int r)
 {
 	if (r == 0 && sqlite3_changes(st->db) == 0)
 		return -ENOENT;
 	return r;
 }
 
-int
-store_settle(struct store *st, int64_t id, enum promise_state state, int64_t at)
+static int
+sqlite_settle(
+    struct store *base, int64_t id, enum promise_state state, int64_t at)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_SETTLE];
 
 	bind_text(s, 1, pstate_name(state));
@@ -994,9 +987,10 @@ store_settle(struct store *st, int64_t id, enum promise_state state, int64_t at)
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_snooze(struct store *st, const struct promise_rec *p)
+static int
+sqlite_snooze(struct store *base, const struct promise_rec *p)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_SNOOZE];
 	char nudge[PROTO_MAX_NUDGES * 21 + 1], asked[PROTO_MAX_NUDGES * 21 + 1];
 
@@ -1010,9 +1004,10 @@ store_snooze(struct store *st, const struct promise_rec *p)
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_set_stage(struct store *st, int64_t id, int32_t stage)
+static int
+sqlite_set_stage(struct store *base, int64_t id, int32_t stage)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_SET_STAGE];
 
 	sqlite3_bind_int(s, 1, stage);
@@ -1020,10 +1015,11 @@ store_set_stage(struct store *st, int64_t id, int32_t stage)
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_event(struct store *st, int64_t promise_id, int64_t at, const char *actor,
-    const char *what, const char *detail)
+static int
+sqlite_event(struct store *base, int64_t promise_id, int64_t at,
+    const char *actor, const char *what, const char *detail)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_EVENT];
 
 	sqlite3_bind_int64(s, 1, promise_id);
@@ -1034,10 +1030,11 @@ store_event(struct store *st, int64_t promise_id, int64_t at, const char *actor,
 	return step_done(st, s);
 }
 
-int
-store_refusal(struct store *st, int64_t promise_id, int64_t at,
+static int
+sqlite_refusal(struct store *base, int64_t promise_id, int64_t at,
     const char *actor, const char *op, int64_t window)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_REFUSAL_AGAIN];
 	int r;
 
@@ -1057,7 +1054,7 @@ store_refusal(struct store *st, int64_t promise_id, int64_t at,
 
 /* hands cb each row of an events query s (bound), then resets it */
 static int
-step_events(struct store *st, sqlite3_stmt *s,
+step_events(struct sqlite_store *st, sqlite3_stmt *s,
     void (*cb)(void *arg, const struct event_rec *e), void *arg)
 {
 	struct event_rec e;
@@ -1076,20 +1073,22 @@ step_events(struct store *st, sqlite3_stmt *s,
 	return rc == SQLITE_DONE ? 0 : fail(st, rc);
 }
 
-int
-store_events(struct store *st, int64_t promise_id,
+static int
+sqlite_events(struct store *base, int64_t promise_id,
     void (*cb)(void *arg, const struct event_rec *e), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_EVENTS];
 
 	sqlite3_bind_int64(s, 1, promise_id);
 	return step_events(st, s, cb, arg);
 }
 
-int
-store_events_latest(struct store *st, int64_t promise_id, int64_t limit,
+static int
+sqlite_events_latest(struct store *base, int64_t promise_id, int64_t limit,
     void (*cb)(void *arg, const struct event_rec *e), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_EVENTS_LATEST];
 
 	sqlite3_bind_int64(s, 1, promise_id);
@@ -1097,22 +1096,12 @@ store_events_latest(struct store *st, int64_t promise_id, int64_t limit,
 	return step_events(st, s, cb, arg);
 }
 
-json_t *
-event_rec_json(const struct event_rec *e)
-{
-	json_t *detail = NULL;
-
-	if (e->detail != NULL)
-		detail = json_loads(e->detail, 0, NULL);
-	return json_pack("{s:I,s:s,s:s,s:o}", "at", (json_int_t)e->at, "actor",
-	    e->actor, "kind", e->what, "detail", detail ? detail : json_null());
-}
-
-int
-store_list(struct store *st, enum store_filter f, const char *owner,
+static int
+sqlite_list(struct store *base, enum store_filter f, const char *owner,
     const char *match, int64_t now, int64_t limit,
     void (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	static const char *const where[SFILTER_MAX] = {
 	    [SFILTER_OPEN] = "state = 'open'",
 	    [SFILTER_OVERDUE] = "state = 'open' AND due_at <= ?1",
@@ -1158,10 +1147,11 @@ out:
 	return r;
 }
 
-int
-store_due_between(struct store *st, bool kept_too, int64_t from, int64_t to,
+static int
+sqlite_due_between(struct store *base, bool kept_too, int64_t from, int64_t to,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = NULL;
 	struct promise_rec p;
 	int rc, r = 0;
@@ -1192,10 +1182,11 @@ out:
 	return r;
 }
 
-int
-store_digest_sent(
-    struct store *st, const char *week, const char *manager, int64_t at)
+static int
+sqlite_digest_sent(
+    struct store *base, const char *week, const char *manager, int64_t at)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DIGEST_SENT];
 
 	bind_text(s, 1, week);
@@ -1204,10 +1195,11 @@ store_digest_sent(
 	return step_done(st, s);
 }
 
-int
-store_digest_was_sent(
-    struct store *st, const char *week, const char *manager, bool *ret)
+static int
+sqlite_digest_was_sent(
+    struct store *base, const char *week, const char *manager, bool *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DIGEST_WAS_SENT];
 	int rc, r = 0;
 
@@ -1223,10 +1215,11 @@ store_digest_was_sent(
 	return r;
 }
 
-int
-store_foreach_open(struct store *st,
+static int
+sqlite_foreach_open(struct store *base,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_OPEN_ALL];
 	struct promise_rec p;
 	int rc, r = 0;
@@ -1250,10 +1243,11 @@ store_foreach_open(struct store *st,
 	return r;
 }
 
-int
-store_export(struct store *st, int64_t after, int64_t limit,
+static int
+sqlite_export(struct store *base, int64_t after, int64_t limit,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	static const char sql[] = "SELECT " PROMISE_COLS " FROM promises "
 	                          "WHERE id > ?1 ORDER BY id LIMIT ?2";
 	struct promise_rec p;
@@ -1278,10 +1272,12 @@ out:
 	return r;
 }
 
-int
-store_report(struct store *st, int64_t since, int64_t now,
+static int
+sqlite_report(struct store *base, int64_t since, int64_t now,
     int (*cb)(void *arg, const struct report_row *row), void *arg)
 {
+	struct sqlite_store *st = sq(base);
+
 	/* a cancellation counts as told when its event says so */
 	static const char sql[] =
 	    "SELECT owner, count(*), "
@@ -1328,10 +1324,11 @@ out:
 	return r;
 }
 
-int
-store_report_lateness(struct store *st, const char *owner, int64_t since,
+static int
+sqlite_report_lateness(struct store *base, const char *owner, int64_t since,
     int (*cb)(void *arg, int64_t late), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	static const char sql[] =
 	    "SELECT max(settled_at - due_at, 0) FROM promises "
 	    "WHERE owner = ?1 AND created_at >= ?2 AND state = 'kept' "
@@ -1355,10 +1352,11 @@ out:
 	return r;
 }
 
-int
-store_sample(struct store *st, int64_t since,
+static int
+sqlite_sample(struct store *base, int64_t since,
     int (*cb)(void *arg, const struct promise_rec *p), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	static const char sql[] =
 	    "SELECT " PROMISE_COLS " FROM promises "
 	    "WHERE state != 'open' AND settled_at >= ?1 ORDER BY random()";
@@ -1386,28 +1384,33 @@ out:
 	return r;
 }
 
-int64_t
-store_max_id(const struct store *st)
+static int64_t
+sqlite_max_id(const struct store *base)
 {
+	const struct sqlite_store *st = csq(base);
+
 	return st->max_id;
 }
 
-bool
-store_fts_behind(const struct store *st)
+static bool
+sqlite_fts_behind(const struct store *base)
 {
+	const struct sqlite_store *st = csq(base);
+
 	return st->max_id > st->fts_upto;
 }
 
-int
-store_fts_index(struct store *st, int64_t limit)
+static int
+sqlite_fts_index(struct store *base, int64_t limit)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s;
 	int64_t to = st->max_id;
 	int rc, r;
 
-	if (!store_fts_behind(st))
+	if (!sqlite_fts_behind(&st->base))
 		return 0;
-	if ((r = store_savepoint(st)) < 0)
+	if ((r = sqlite_savepoint(&st->base)) < 0)
 		return r;
 	if (limit > 0) {
 		/* the limit-th id past the mark, or all there are */
@@ -1432,10 +1435,10 @@ store_fts_index(struct store *st, int64_t limit)
 	sqlite3_bind_int64(s, 1, to);
 	if ((r = step_done(st, s)) < 0)
 		goto out;
-	r = store_release(st);
+	r = sqlite_release(&st->base);
 out:
 	if (r < 0)
-		store_rollback_savepoint(st);
+		sqlite_rollback_savepoint(&st->base);
 	else
 		st->fts_upto = to;
 	return r;
@@ -1443,8 +1446,8 @@ out:
 
 /* runs a one-row, one-or-two-column query with an optional int bind */
 static int
-query_ints(struct store *st, enum stmt which, const int64_t *bind, int64_t *a,
-    int64_t *b)
+query_ints(struct sqlite_store *st, enum stmt which, const int64_t *bind,
+    int64_t *a, int64_t *b)
 {
 	sqlite3_stmt *s = st->stmt[which];
 	int rc, r = 0;
@@ -1462,15 +1465,18 @@ query_ints(struct store *st, enum stmt which, const int64_t *bind, int64_t *a,
 	return r;
 }
 
-int
-store_count_open(struct store *st, int64_t *ret)
+static int
+sqlite_count_open(struct store *base, int64_t *ret)
 {
+	struct sqlite_store *st = sq(base);
+
 	return query_ints(st, ST_COUNT_OPEN, NULL, ret, NULL);
 }
 
-int
-store_counts(struct store *st, int64_t now, struct store_counts *ret)
+static int
+sqlite_counts(struct store *base, int64_t now, struct store_counts *ret)
 {
+	struct sqlite_store *st = sq(base);
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -1481,10 +1487,11 @@ store_counts(struct store *st, int64_t now, struct store_counts *ret)
 	return 0;
 }
 
-int
-store_owner_counts(struct store *st, const char *owner, int64_t now,
+static int
+sqlite_owner_counts(struct store *base, const char *owner, int64_t now,
     struct store_owner_counts *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_COUNT_OWNER];
 	int rc, r = 0;
 
@@ -1502,11 +1509,12 @@ store_owner_counts(struct store *st, const char *owner, int64_t now,
 	return r;
 }
 
-int
-store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
+static int
+sqlite_delivery_add(struct store *base, const char *uid, int64_t promise_id,
     const char *event, const char *recipient, const char *channel,
     const char *payload, int64_t now, int64_t *ret_id)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_ADD];
 	int r;
 
@@ -1527,9 +1535,10 @@ store_delivery_add(struct store *st, const char *uid, int64_t promise_id,
 	return r;
 }
 
-int
-store_delivery_sent(struct store *st, int64_t id, int64_t now)
+static int
+sqlite_delivery_sent(struct store *base, int64_t id, int64_t now)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_SENT];
 
 	sqlite3_bind_int64(s, 1, now);
@@ -1537,10 +1546,11 @@ store_delivery_sent(struct store *st, int64_t id, int64_t now)
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_delivery_retry(
-    struct store *st, int64_t id, int64_t next_attempt_at, const char *error)
+static int
+sqlite_delivery_retry(
+    struct store *base, int64_t id, int64_t next_attempt_at, const char *error)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_RETRY];
 
 	sqlite3_bind_int64(s, 1, next_attempt_at);
@@ -1549,9 +1559,10 @@ store_delivery_retry(
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_delivery_failed(struct store *st, int64_t id, const char *error)
+static int
+sqlite_delivery_failed(struct store *base, int64_t id, const char *error)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_FAILED];
 
 	bind_text(s, 1, error);
@@ -1581,7 +1592,7 @@ read_delivery(sqlite3_stmt *s, struct delivery_rec *d)
 /* steps s to the end, or until cb returns other than 0 (above 0: it has
  * seen enough), handing each row to cb; resets s */
 static int
-each_delivery(struct store *st, sqlite3_stmt *s,
+each_delivery(struct sqlite_store *st, sqlite3_stmt *s,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
 {
 	struct delivery_rec d;
@@ -1600,17 +1611,20 @@ each_delivery(struct store *st, sqlite3_stmt *s,
 	return r;
 }
 
-int
-store_foreach_pending_delivery(struct store *st,
+static int
+sqlite_foreach_pending_delivery(struct store *base,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
 {
+	struct sqlite_store *st = sq(base);
+
 	return each_delivery(st, st->stmt[ST_DELIVERY_PENDING], cb, arg);
 }
 
-int
-store_delivery_by_uid(struct store *st, const char *uid,
+static int
+sqlite_delivery_by_uid(struct store *base, const char *uid,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_BY_UID];
 	struct delivery_rec d;
 	int rc, r;
@@ -1639,9 +1653,10 @@ common_prefix(const char *a, const char *b)
 	return n;
 }
 
-int
-store_delivery_short(struct store *st, const char *uid, size_t *ret)
+static int
+sqlite_delivery_short(struct store *base, const char *uid, size_t *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_NEIGHBOURS];
 	size_t before, after;
 	int rc, r = 0;
@@ -1659,9 +1674,10 @@ store_delivery_short(struct store *st, const char *uid, size_t *ret)
 	return r;
 }
 
-int
-store_delivery_resolve(struct store *st, const char *prefix, char uid[33])
+static int
+sqlite_delivery_resolve(struct store *base, const char *prefix, char uid[33])
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_PREFIX];
 	const char *v;
 	int rc, r = -ENOENT;
@@ -1686,11 +1702,12 @@ store_delivery_resolve(struct store *st, const char *prefix, char uid[33])
 	return r;
 }
 
-int
-store_deliveries(struct store *st, int64_t promise_id, const char *state,
+static int
+sqlite_deliveries(struct store *base, int64_t promise_id, const char *state,
     int64_t limit, int (*cb)(void *arg, const struct delivery_rec *d),
     void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	char sql[512];
 	sqlite3_stmt *s = NULL;
 	int rc, r;
@@ -1719,9 +1736,10 @@ out:
 	return r;
 }
 
-int
-store_delivery_requeue(struct store *st, int64_t id, int64_t now)
+static int
+sqlite_delivery_requeue(struct store *base, int64_t id, int64_t now)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_REQUEUE];
 
 	sqlite3_bind_int64(s, 1, now);
@@ -1729,10 +1747,11 @@ store_delivery_requeue(struct store *st, int64_t id, int64_t now)
 	return changed_one(st, step_done(st, s));
 }
 
-int
-store_delivery_count(
-    struct store *st, int64_t promise_id, const char *channel, int64_t *ret)
+static int
+sqlite_delivery_count(
+    struct store *base, int64_t promise_id, const char *channel, int64_t *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_COUNT];
 	int rc, r = 0;
 
@@ -1748,10 +1767,11 @@ store_delivery_count(
 	return r;
 }
 
-int
-store_delivery_held(struct store *st, int64_t promise_id, const char *recipient,
-    const char *event, int64_t after, bool *ret)
+static int
+sqlite_delivery_held(struct store *base, int64_t promise_id,
+    const char *recipient, const char *event, int64_t after, bool *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_HELD];
 	int rc, r = 0;
 
@@ -1769,10 +1789,11 @@ store_delivery_held(struct store *st, int64_t promise_id, const char *recipient,
 	return r;
 }
 
-int
-store_escalated(struct store *st, int64_t promise_id,
+static int
+sqlite_escalated(struct store *base, int64_t promise_id,
     int (*cb)(void *arg, const char *login), void *arg)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_ESCALATED];
 	int rc, r = 0;
 
@@ -1786,10 +1807,11 @@ store_escalated(struct store *st, int64_t promise_id,
 	return r;
 }
 
-int
-store_ack(
-    struct store *st, int64_t promise_id, const char *login, int64_t until)
+static int
+sqlite_ack(
+    struct store *base, int64_t promise_id, const char *login, int64_t until)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_ACK];
 
 	sqlite3_bind_int64(s, 1, promise_id);
@@ -1798,10 +1820,11 @@ store_ack(
 	return step_done(st, s);
 }
 
-int
-store_acked_until(
-    struct store *st, int64_t promise_id, const char *login, int64_t *ret)
+static int
+sqlite_acked_until(
+    struct store *base, int64_t promise_id, const char *login, int64_t *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_ACKED_UNTIL];
 	int rc, r = 0;
 
@@ -1821,7 +1844,7 @@ store_acked_until(
 
 /* steps a two-column (text, count) query, handing each row to cb */
 static int
-query_groups(struct store *st, enum stmt which,
+query_groups(struct sqlite_store *st, enum stmt which,
     void (*cb)(void *arg, const char *key, int64_t n), void *arg)
 {
 	sqlite3_stmt *s = st->stmt[which];
@@ -1863,9 +1886,10 @@ delivery_group_cb(void *arg, const char *key, int64_t n)
  * back, counts as a change), the last count is the answer, so asking
  * for metrics again and again costs nothing more.
  */
-int
-store_metrics(struct store *st, int64_t now, struct store_metrics *ret)
+static int
+sqlite_metrics(struct store *base, int64_t now, struct store_metrics *ret)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_int64 changes = sqlite3_total_changes64(st->db);
 	int r;
 
@@ -1892,25 +1916,83 @@ store_metrics(struct store *st, int64_t now, struct store_metrics *ret)
 /* ---- for the store's own files (store_impl.h) -------------------------- */
 
 sqlite3 *
-store_db(struct store *st)
+store_db(struct store *base)
 {
-	return st->db;
+	/* NULL for another backend's store: the backup is SQLite's alone */
+	return base->be == &store_sqlite_backend ? sq(base)->db : NULL;
 }
 
 bool
-store_in_batch(const struct store *st)
+store_in_batch(const struct store *base)
 {
-	return st->in_txn;
+	return csq(base)->in_txn;
 }
 
 struct store_backup_slot *
-store_backup_slot(struct store *st)
+store_backup_slot(struct store *base)
 {
-	return &st->backup;
+	return &sq(base)->backup;
 }
 
 void
-store_set_errmsg(struct store *st, const char *msg)
+store_set_errmsg(struct store *base, const char *msg)
 {
-	util_strlcpy(st->msg, msg, sizeof(st->msg));
+	util_strlcpy(sq(base)->msg, msg, sizeof(sq(base)->msg));
 }
+
+const struct store_backend store_sqlite_backend = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .errmsg = sqlite_errmsg,
+    .set_max_size = sqlite_set_max_size,
+    .set_durability = sqlite_set_durability,
+    .schema_version = sqlite_schema_version,
+    .schema_migrated_from = sqlite_schema_migrated_from,
+    .begin = sqlite_begin,
+    .in_txn = sqlite_in_txn,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .savepoint = sqlite_savepoint,
+    .release = sqlite_release,
+    .rollback_savepoint = sqlite_rollback_savepoint,
+    .add = sqlite_add,
+    .get = sqlite_get,
+    .settle = sqlite_settle,
+    .snooze = sqlite_snooze,
+    .set_stage = sqlite_set_stage,
+    .event = sqlite_event,
+    .refusal = sqlite_refusal,
+    .events = sqlite_events,
+    .events_latest = sqlite_events_latest,
+    .list = sqlite_list,
+    .foreach_open = sqlite_foreach_open,
+    .due_between = sqlite_due_between,
+    .digest_sent = sqlite_digest_sent,
+    .digest_was_sent = sqlite_digest_was_sent,
+    .count_open = sqlite_count_open,
+    .export = sqlite_export,
+    .fts_behind = sqlite_fts_behind,
+    .max_id = sqlite_max_id,
+    .fts_index = sqlite_fts_index,
+    .report = sqlite_report,
+    .report_lateness = sqlite_report_lateness,
+    .sample = sqlite_sample,
+    .counts = sqlite_counts,
+    .owner_counts = sqlite_owner_counts,
+    .metrics = sqlite_metrics,
+    .delivery_add = sqlite_delivery_add,
+    .delivery_held = sqlite_delivery_held,
+    .delivery_sent = sqlite_delivery_sent,
+    .delivery_retry = sqlite_delivery_retry,
+    .delivery_failed = sqlite_delivery_failed,
+    .foreach_pending_delivery = sqlite_foreach_pending_delivery,
+    .delivery_by_uid = sqlite_delivery_by_uid,
+    .delivery_short = sqlite_delivery_short,
+    .delivery_resolve = sqlite_delivery_resolve,
+    .deliveries = sqlite_deliveries,
+    .delivery_requeue = sqlite_delivery_requeue,
+    .delivery_count = sqlite_delivery_count,
+    .escalated = sqlite_escalated,
+    .ack = sqlite_ack,
+    .acked_until = sqlite_acked_until,
+};

@@ -294,7 +294,8 @@ int store_acked_until(
  */
 struct store_backup;
 /* creates path (absolute; -EEXIST if it exists, never followed if a
- * symlink) mode 0600 and prepares the copy; -EALREADY if one is running */
+ * symlink) mode 0600 and prepares the copy; -EALREADY if one is running,
+ * -EOPNOTSUPP for a store that is not SQLite's */
 int store_backup_open(
     struct store *st, const char *path, struct store_backup **ret);
 /* copies up to pages more: 1 when the copy is complete, 0 when pages

@@ -92,6 +92,9 @@ store_backup_open(struct store *st, const char *path, struct store_backup **ret)
 	int fd, rc, r;
 
 	*ret = NULL;
+	/* another backend keeps its own backups (pg_dump for PostgreSQL) */
+	if (store_db(st) == NULL)
+		return -EOPNOTSUPP;
 	if (store_backup_slot(st)->b != NULL)
 		return -EALREADY;
 	if (path[0] != '/')

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_impl.h: what the store's own files (store.c, store_backup.c) share
- * of a struct store; nothing outside the store includes it.
+ * store_impl.h: what the SQLite backend's files (store.c, store_backup.c)
+ * share of its store; nothing outside the store includes it.
  */
 #ifndef PROMISED_STORE_IMPL_H
 #define PROMISED_STORE_IMPL_H
@@ -12,7 +12,7 @@
 
 #include "store.h"
 
-/* st's connection */
+/* st's connection; NULL if st is not an SQLite store */
 sqlite3 *store_db(struct store *st);
 /* within the batch transaction */
 bool store_in_batch(const struct store *st);
