@@ -175,7 +175,7 @@ def test_delivery_ids_shortest_unique_prefix():
         try:
             # a burst: many deliveries made within the same millisecond
             # share the 12 leading (time) digits of their ids
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             path = os.path.join(d.dir, "many.jsonl")
             with open(path, "w") as f:
                 for i in range(40):
@@ -409,7 +409,7 @@ def test_webhook_format_per_person_slack_in_their_zone():
                                 "timezone = Asia/Tokyo\n")
         d.start()
         try:
-            due = int(time.time()) + 1
+            due = int(time.time()) + 2
             d.json("add", "call Acme", "--due", f"@{due}", "--nudge", "none")
             wait_for(lambda: [r for r in sink.requests()
                               if r["path"] == "/boss"], timeout=20,
