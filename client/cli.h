@@ -40,7 +40,7 @@ struct args {
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
 	const char *limit, *then, *kind, *since, *team, *grep;
-	bool failed, told, csv, dry_run;
+	bool failed, told, csv, dry_run, ics;
 };
 
 /* "promise: ..." on stderr, quoted as put_quoted does */

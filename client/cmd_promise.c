@@ -207,6 +207,22 @@ out:
 	return status;
 }
 
+/* an iCalendar object, CRLF lines as RFC 5545 has them */
+static int
+put_ics(const char *ics)
+{
+	if (ics == NULL) {
+		errmsg("show: the reply has no calendar entry (is promised "
+		       "older than this client?)");
+		return CLI_REFUSED;
+	}
+	if (fputs(ics, stdout) == EOF || fflush(stdout) == EOF) {
+		errmsg("show: writing the calendar entry: %s", strerror(errno));
+		return CLI_REFUSED;
+	}
+	return CLI_OK;
+}
+
 int
 cmd_show(const struct cli *cli, const struct args *a)
 {
@@ -216,10 +232,16 @@ cmd_show(const struct cli *cli, const struct args *a)
 
 	if ((status = get_id(a, &id)) != CLI_OK)
 		goto out;
-	req = json_pack("{s:i,s:s,s:I}", "v", PROTO_VERSION, "op", "get", "id",
-	    (json_int_t)id);
+	req = json_pack("{s:i,s:s,s:I,s:b}", "v", PROTO_VERSION, "op", "get",
+	    "id", (json_int_t)id, "ics", a->ics);
 	if ((status = request(cli, req, &reply)) != CLI_OK || reply == NULL)
 		goto out;
+	if (a->ics) {
+		/* the daemon's text as it is: a calendar reads it, not a
+		 * terminal */
+		status = put_ics(proto_str(reply, "ics"));
+		goto out;
+	}
 	now = util_now();
 	show_promise(json_object_get(reply, "promise"), now);
 	show_history(json_object_get(reply, "events"));

@@ -52,6 +52,7 @@ enum {
 	OPT_CSV,
 	OPT_DRY_RUN,
 	OPT_GREP,
+	OPT_ICS,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -78,7 +79,7 @@ static const char help_general[] =
     "      [--nudge LIST] [--note TEXT]\n"
     "  list [--state open|overdue|kept|cancelled|all] [--owner LOGIN]\n"
     "      [--for TEXT] [--grep TEXT]\n"
-    "  show ID\n"
+    "  show ID [--ics]\n"
     "  done ID [--note TEXT] [--then TITLE --due WHEN [--for WHO]]\n"
     "  snooze ID --due WHEN --reason TEXT\n"
     "  cancel ID --reason TEXT [--told-customer]\n"
@@ -143,10 +144,13 @@ static const char usage_list[] =
     "                 words\n";
 
 static const char usage_show[] =
-    "usage: promise show ID\n"
+    "usage: promise show ID [--ics]\n"
     "\n"
     "Shows one promise with its full history and the notices sent about\n"
-    "it (deliveries, with the short ids 'promise retry' takes).\n";
+    "it (deliveries, with the short ids 'promise retry' takes).\n"
+    "\n"
+    "  --ics  print it as a calendar entry instead (iCalendar, RFC 5545),\n"
+    "         an event at the deadline: promise show 42 --ics > 42.ics\n";
 
 static const char usage_done[] =
     "usage: promise done ID [--note TEXT] [--then TITLE --due WHEN [--for "
@@ -314,6 +318,7 @@ static const struct option opts_cmd[] = {
     {"csv", no_argument, NULL, OPT_CSV},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"grep", required_argument, NULL, OPT_GREP},
+    {"ics", no_argument, NULL, OPT_ICS},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -331,7 +336,7 @@ static const struct command commands[] = {
         OPTBIT(OPT_STATE) | OPTBIT(OPT_OWNER) | OPTBIT(OPT_FOR) |
             OPTBIT(OPT_GREP),
         usage_list, cmd_list},
-    {"show", "ID", 0, usage_show, cmd_show},
+    {"show", "ID", OPTBIT(OPT_ICS), usage_show, cmd_show},
     {"done", "ID",
         OPTBIT(OPT_NOTE) | OPTBIT(OPT_THEN) | OPTBIT(OPT_DUE) | OPTBIT(OPT_FOR),
         usage_done, cmd_done},
@@ -489,6 +494,9 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			break;
 		case OPT_CSV:
 			a->csv = true;
+			break;
+		case OPT_ICS:
+			a->ics = true;
 			break;
 		case OPT_DRY_RUN:
 			a->dry_run = true;

@@ -12,7 +12,9 @@
 
 #include <jansson.h>
 
+#include "ics.h"
 #include "log.h"
+#include "msglinks.h"
 #include "op_impl.h"
 #include "timefmt.h"
 #include "util.h"
@@ -369,15 +371,43 @@ op_add(struct req *r)
 	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
 }
 
+/* get's "ics": the promise as a calendar entry, its link opening it */
+static enum proto_err
+add_ics(struct req *r, int64_t id)
+{
+	json_t *links = msglinks_for(
+	    r->ctx->conf, id, r->who->login, EVENT_RESOLVED, r->now);
+	char host[256], *text = NULL;
+	int rc;
+
+	ics_host(r->ctx->conf->mail.reply_domain, host, sizeof(host));
+	rc = ics_promise(json_object_get(r->reply, "promise"), r->now, host,
+	    proto_str(links, "open"), &text);
+	json_decref(links);
+	if (rc < 0 ||
+	    json_object_set_new(r->reply, "ics", json_string(text)) < 0) {
+		free(text);
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return PROTO_INTERNAL;
+	}
+	free(text);
+	return PROTO_OK;
+}
+
 enum proto_err
 op_get(struct req *r)
 {
 	struct json_cb j = {.now = r->now};
-	json_t *events, *deliveries;
+	json_t *events, *deliveries, *ics;
 	int64_t id;
 	enum proto_err e;
 	int rc;
 
+	ics = json_object_get(r->body, "ics");
+	if (ics != NULL && !json_is_boolean(ics)) {
+		snprintf(r->err, sizeof(r->err), "ics must be true or false");
+		return PROTO_INVALID;
+	}
 	if ((e = op_load_visible(r, &id, &j)) != PROTO_OK)
 		return e;
 	events = json_array();
@@ -393,7 +423,11 @@ op_get(struct req *r)
 	}
 	r->reply = json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "promise", j.val,
 	    "events", events, "deliveries", deliveries);
-	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+	if (r->reply == NULL)
+		return PROTO_INTERNAL;
+	if (json_is_true(ics))
+		return add_ics(r, id);
+	return PROTO_OK;
 }
 
 static void
