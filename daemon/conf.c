@@ -486,6 +486,25 @@ set_key(
 				    value);
 			return conf_set_str(&c->fallback_manager, value);
 		}
+	} else if (strcmp(section, "store") == 0) {
+		if (strcmp(name, "backend") == 0) {
+			if (strcmp(value, "sqlite") != 0 &&
+			    strcmp(value, "postgresql") != 0)
+				return conf_bad(ld,
+				    "[store] backend: '%s' is not sqlite or "
+				    "postgresql",
+				    value);
+			ld->store_line = ld->line;
+			c->store_postgresql = value[0] == 'p';
+			return 0;
+		}
+		if (strcmp(name, "conninfo") == 0) {
+			if (value[0] == '\0')
+				return conf_bad(
+				    ld, "[store] conninfo: must not be empty");
+			ld->store_line = ld->line;
+			return conf_set_str(&c->conninfo, value);
+		}
 	} else if (strcmp(section, "delivery") == 0) {
 		if (strcmp(name, "log") == 0)
 			return conf_set_str(&c->delivery_log, value);
@@ -918,6 +937,15 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	}
 	if ((r = check_paths(&ld, err, errlen)) < 0)
 		goto out;
+	/* one without the other is a half-made change of store */
+	if (c->store_postgresql != (c->conninfo != NULL)) {
+		snprintf(err, errlen, "%s:%d: [store] %s", path, ld.store_line,
+		    c->store_postgresql
+		        ? "backend = postgresql needs a conninfo"
+		        : "conninfo is for backend = postgresql");
+		r = -EINVAL;
+		goto out;
+	}
 	*ret = c;
 	c = NULL;
 	r = 0;
@@ -945,6 +973,7 @@ conf_free(struct conf *c)
 	free(c->path);
 	free(c->socket);
 	free(c->database);
+	free(c->conninfo);
 	free(c->delivery_log);
 	free(c->fallback_manager);
 	free(c->smtp_url);

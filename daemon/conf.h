@@ -95,6 +95,10 @@ struct conf {
 	bool durability_full;
 	char **admins; /* logins that may act on every promise */
 	size_t n_admins;
+	/* [store]: PostgreSQL at conninfo (a libpq connection string or
+	 * URL) instead of SQLite at database */
+	bool store_postgresql;
+	char *conninfo;
 	/* [policy] */
 	int64_t nudge_before[PROTO_MAX_NUDGES];
 	size_t n_nudge_before;

@@ -36,6 +36,7 @@ struct loader {
 	char **seen;
 	size_t cap_seen, n_seen;
 	int retry_line; /* where the later of retry_initial, retry_max is */
+	int store_line; /* where the later of [store]'s keys is */
 };
 
 /* records the first problem's message in ld->err; returns -EINVAL */

@@ -343,6 +343,16 @@ open_database(struct daemon *d)
 		log_errorx("start-up: out of memory");
 		return -ENOMEM;
 	}
+	/* PostgreSQL's data is its administrators' to keep: no marker */
+	if (d->conf->store_postgresql) {
+		/* the conninfo may hold a password: never logged */
+		if ((r = store_open_postgresql(
+		         &d->st, d->conf->conninfo, err, sizeof(err))) < 0)
+			log_errorx("PostgreSQL store: %s", err);
+		else
+			log_schema(d->st);
+		goto out;
+	}
 	if ((r = check_database(d, marker, &created)) < 0)
 		goto out;
 	if ((r = store_open(&d->st, d->conf->database, err, sizeof(err))) < 0) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.h: promised's durable state in SQLite, the only module that speaks
- * SQL.  Functions return 0 or -errno (-ENOENT for a missing row, -EIO for a
- * database error, -ENOSPC for a full disk, -EBUSY when locked) and never
- * log; store_errmsg() keeps SQLite's last message for the caller.
+ * store.h: promised's durable state, in SQLite (the default) or PostgreSQL,
+ * the only module that speaks SQL.  Functions return 0 or -errno (-ENOENT
+ * for a missing row, -EIO for a database error, -ENOSPC for a full disk,
+ * -EBUSY when locked) and never log; store_errmsg() keeps the database's
+ * last message for the caller.
  */
 #ifndef PROMISED_STORE_H
 #define PROMISED_STORE_H
@@ -108,6 +109,10 @@ struct store_metrics {
 /* opens (creating and migrating as needed) the database at path; on
  * failure writes the reason into err */
 int store_open(struct store **ret, const char *path, char *err, size_t errlen);
+/* the same for a PostgreSQL database, by conninfo (a libpq connection
+ * string or URL); blocks until connected, once, at start-up */
+int store_open_postgresql(
+    struct store **ret, const char *conninfo, char *err, size_t errlen);
 /* finalizes statements and closes; NULL-safe; returns NULL */
 struct store *store_close(struct store *st);
 /* SQLite's message for the last failure */

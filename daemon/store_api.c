@@ -2,7 +2,8 @@
 /*
  * store_api.c: the store's interface (store.h) in front of its backends.
  * Each call goes to the table of the backend the store was opened with
- * (store_backend.h): SQLite in store.c, the default.
+ * (store_backend.h): SQLite in store.c, the default, or PostgreSQL in
+ * store_pg.c.
  */
 #include "store.h"
 #include "store_backend.h"
@@ -11,6 +12,13 @@ int
 store_open(struct store **ret, const char *path, char *err, size_t errlen)
 {
 	return store_sqlite_open(ret, path, err, errlen);
+}
+
+int
+store_open_postgresql(
+    struct store **ret, const char *conninfo, char *err, size_t errlen)
+{
+	return store_pg_open(ret, conninfo, err, errlen);
 }
 
 struct store *

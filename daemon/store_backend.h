@@ -121,5 +121,9 @@ extern const struct store_backend store_sqlite_backend;
 /* opens the SQLite database at path (store.c) */
 int store_sqlite_open(
     struct store **ret, const char *path, char *err, size_t errlen);
+/* connects to PostgreSQL by conninfo, a libpq connection string or URL
+ * (store_pg.c) */
+int store_pg_open(
+    struct store **ret, const char *conninfo, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_pg_impl.h: what the PostgreSQL backend's files share: store_pg.c
+ * (opening, transactions, the writes of promises and history, the table)
+ * over store_pg_query.c (the reads and the outbox) over store_pg_conn.c
+ * (running statements) and store_pg_schema.c.  Nothing outside the store
+ * includes it.
+ */
+#ifndef PROMISED_STORE_PG_IMPL_H
+#define PROMISED_STORE_PG_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store.h"
+#include "store_backend.h"
+
+struct pg_store {
+	struct store base;
+	PGconn *conn;
+	bool in_txn;
+	int version;
+	int migrated_from; /* the version found at open if older, else -1 */
+	int64_t max_id;    /* the highest promise id this store has seen */
+	char msg[256];
+};
+
+/* the parameters of one statement, as text (libpq's text format) */
+#define PG_MAX_ARGS 32
+struct pg_args {
+	const char *v[PG_MAX_ARGS];
+	char buf[PG_MAX_ARGS][24];
+	int n;
+};
+
+struct pg_store *pg_of(struct store *base);
+const struct pg_store *pg_cof(const struct store *base);
+void pg_arg_i64(struct pg_args *a, int64_t v);
+/* v borrowed until the statement runs; NULL is SQL NULL */
+void pg_arg_str(struct pg_args *a, const char *v);
+/* runs sql; the result (caller PQclears) or NULL with the message kept
+ * and *ret the -errno */
+PGresult *pg_query(
+    struct pg_store *st, const char *sql, const struct pg_args *a, int *ret);
+/* runs sql that returns no rows; *ret_changed (if not NULL): the rows it
+ * touched */
+int pg_exec(struct pg_store *st, const char *sql, const struct pg_args *a,
+    int64_t *ret_changed);
+/* a column as an integer (NULL: 0) and as text (NULL: NULL) */
+int64_t pg_i64(const PGresult *res, int row, int col);
+const char *pg_text(const PGresult *res, int row, int col);
+/* runs a one-row query of integers into a[0..n-1] */
+int pg_ints(struct pg_store *st, const char *sql, const struct pg_args *a,
+    int64_t *v, int n);
+
+/* the promise columns every full read selects, and the reader of them */
+#define PG_PROMISE_COLS                                                        \
+	"id, title, owner, for_whom, note, created_by, due_at, created_at, "   \
+	"coalesce(settled_at, 0), state, nudge, escalate_after, "              \
+	"escalation_repeat, stage, snoozes, kind, nudge_asked"
+void pg_read_promise(const PGresult *res, int row, struct promise_rec *p);
+size_t pg_nudge_from_text(const char *s, int64_t *nudge, size_t max);
+
+/* store_pg_schema.c: the migrations, each from version i to i + 1 */
+const char *const *store_pg_migrations(size_t *ret_n);
+
+/* store_pg_query.c: what the store.h functions of the same name (store_
+ * for pg_) do */
+int pg_list(struct store *st, enum store_filter f, const char *owner,
+    const char *match, int64_t now, int64_t limit,
+    void (*cb)(void *arg, const struct promise_rec *p), void *arg);
+int pg_foreach_open(struct store *st,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+int pg_due_between(struct store *st, bool kept_too, int64_t from, int64_t to,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+int pg_digest_sent(
+    struct store *st, const char *week, const char *manager, int64_t at);
+int pg_digest_was_sent(
+    struct store *st, const char *week, const char *manager, bool *ret);
+int pg_count_open(struct store *st, int64_t *ret);
+int pg_export(struct store *st, int64_t after, int64_t limit,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+int pg_report(struct store *st, int64_t since, int64_t now,
+    int (*cb)(void *arg, const struct report_row *row), void *arg);
+int pg_report_lateness(struct store *st, const char *owner, int64_t since,
+    int (*cb)(void *arg, int64_t late), void *arg);
+int pg_sample(struct store *st, int64_t since,
+    int (*cb)(void *arg, const struct promise_rec *p), void *arg);
+int pg_counts(struct store *st, int64_t now, struct store_counts *ret);
+int pg_owner_counts(struct store *st, const char *owner, int64_t now,
+    struct store_owner_counts *ret);
+int pg_metrics(struct store *st, int64_t now, struct store_metrics *ret);
+int pg_delivery_add(struct store *st, const char *uid, int64_t promise_id,
+    const char *event, const char *recipient, const char *channel,
+    const char *payload, int64_t now, int64_t *ret_id);
+int pg_delivery_held(struct store *st, int64_t promise_id,
+    const char *recipient, const char *event, int64_t after, bool *ret);
+int pg_delivery_sent(struct store *st, int64_t id, int64_t now);
+int pg_delivery_retry(
+    struct store *st, int64_t id, int64_t next_attempt_at, const char *error);
+int pg_delivery_failed(struct store *st, int64_t id, const char *error);
+int pg_foreach_pending_delivery(struct store *st,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
+int pg_delivery_by_uid(struct store *st, const char *uid,
+    int (*cb)(void *arg, const struct delivery_rec *d), void *arg);
+int pg_delivery_short(struct store *st, const char *uid, size_t *ret);
+int pg_delivery_resolve(struct store *st, const char *prefix, char uid[33]);
+int pg_deliveries(struct store *st, int64_t promise_id, const char *state,
+    int64_t limit, int (*cb)(void *arg, const struct delivery_rec *d),
+    void *arg);
+int pg_delivery_requeue(struct store *st, int64_t id, int64_t now);
+int pg_delivery_count(
+    struct store *st, int64_t promise_id, const char *channel, int64_t *ret);
+int pg_escalated(struct store *st, int64_t promise_id,
+    int (*cb)(void *arg, const char *login), void *arg);
+int pg_ack(
+    struct store *st, int64_t promise_id, const char *login, int64_t until);
+int pg_acked_until(
+    struct store *st, int64_t promise_id, const char *login, int64_t *ret);
+
+#endif
