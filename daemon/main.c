@@ -200,9 +200,11 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		goto out;
 	}
 	if (strcmp(c->socket, d->conf->socket) != 0 ||
-	    strcmp(c->database, d->conf->database) != 0)
-		log_warnx("reload: socket and database changes take effect "
-		          "only at restart");
+	    strcmp(c->database, d->conf->database) != 0 ||
+	    c->store_postgresql != d->conf->store_postgresql ||
+	    (c->conninfo && strcmp(c->conninfo, d->conf->conninfo) != 0))
+		log_warnx("reload: socket, database and [store] changes take "
+		          "effect only at restart");
 	if ((r = deliver_reload(d->dl, c)) < 0) {
 		/* deliver_reload said which channel and why */
 		log_warnx("reload: keeping the running configuration");
@@ -487,10 +489,12 @@ run(struct daemon *d)
 	 * only now is the service ready */
 	(void)notify_send("READY=1");
 	send_status(d);
+	/* the conninfo may hold a password: PostgreSQL is named, not it */
 	log_info("promised %s ready: %zu open promises, socket %s, database "
 	         "%s, schema v%d",
 	    PROMISED_VERSION, sched_count(d->s), d->conf->socket,
-	    d->conf->database, store_schema_version(d->st));
+	    d->conf->store_postgresql ? "on PostgreSQL" : d->conf->database,
+	    store_schema_version(d->st));
 	ev_run(d->loop, 0);
 	log_info("stopped");
 	return 0;

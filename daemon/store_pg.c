@@ -23,6 +23,9 @@
 /* held while migrating, so that two daemons starting together on one
  * database never both take the same step (any constant of our own) */
 #define PG_MIGRATE_LOCK 0x70726f6d /* "prom" */
+/* held by the one daemon serving a database, for its session's life: a
+ * second one would fire every notice again */
+#define PG_SERVE_LOCK 0x70726f6e /* "pron" */
 
 static const struct store_backend pg_backend;
 
@@ -103,7 +106,8 @@ connect_pg(struct pg_store *st, const char *conninfo)
 	    "keepalives_interval", "keepalives_count", "connect_timeout",
 	    "options", "fallback_application_name", "dbname", NULL};
 	const char *v[] = {"1", "5", "2", "3", "10",
-	    "-c statement_timeout=30000", "promised", conninfo, NULL};
+	    "-c statement_timeout=30000 -c client_min_messages=warning",
+	    "promised", conninfo, NULL};
 
 	/* the conninfo comes last and is expanded (dbname may be a whole
 	 * connection string or URL): what it sets wins */
@@ -115,6 +119,31 @@ connect_pg(struct pg_store *st, const char *conninfo)
 		    PQerrorMessage(st->conn));
 		st->msg[strcspn(st->msg, "\n")] = '\0';
 		return -ECONNREFUSED;
+	}
+	return 0;
+}
+
+/*
+ * One daemon per database until daemons take turns firing: the lock is
+ * the session's, so PostgreSQL frees it when this connection ends, even
+ * by a crash.  (A PQreset after a lost connection takes it again.)
+ */
+static int
+take_serve_lock(struct pg_store *st)
+{
+	struct pg_args a = {0};
+	int64_t got[1];
+	int r;
+
+	pg_arg_i64(&a, PG_SERVE_LOCK);
+	if ((r = pg_ints(st, "SELECT pg_try_advisory_lock($1)", &a, got, 1)) <
+	    0)
+		return r;
+	if (!got[0]) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "another promised is serving this database; one daemon "
+		    "per database");
+		return -EBUSY;
 	}
 	return 0;
 }
@@ -145,7 +174,8 @@ store_pg_open(
 		return -ENOMEM;
 	st->base.be = &pg_backend;
 	st->migrated_from = -1;
-	if ((r = connect_pg(st, conninfo)) < 0 || (r = migrate(st)) < 0 ||
+	if ((r = connect_pg(st, conninfo)) < 0 ||
+	    (r = take_serve_lock(st)) < 0 || (r = migrate(st)) < 0 ||
 	    (r = pg_ints(st, "SELECT coalesce(max(id), 0) FROM promises", NULL,
 	         v, 1)) < 0)
 		goto out;
@@ -207,6 +237,8 @@ pg_begin(struct store *base)
 	/* a connection lost since the last batch is made again here:
 	 * nothing was pending on it */
 	if (PQstatus(st->conn) == CONNECTION_BAD) {
+		/* blocks for up to connect_timeout; the loop had nothing it
+		 * could do with the database meanwhile anyway */
 		PQreset(st->conn);
 		if (PQstatus(st->conn) != CONNECTION_OK) {
 			snprintf(st->msg, sizeof(st->msg),
@@ -215,6 +247,9 @@ pg_begin(struct store *base)
 			st->msg[strcspn(st->msg, "\n")] = '\0';
 			return -EIO;
 		}
+		/* the lock went with the old session */
+		if ((r = take_serve_lock(st)) < 0)
+			return r;
 	}
 	if ((r = pg_exec(st, "BEGIN", NULL, NULL)) == 0)
 		st->in_txn = true;

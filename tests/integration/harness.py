@@ -7,6 +7,10 @@ parallel.  Readiness and every later condition are polled with a deadline,
 never waited for with a fixed sleep.  stop() asserts a clean exit and an
 empty sanitizer report on the daemon's stderr.
 
+With PROMISED_TEST_STORE=postgresql in the environment every daemon keeps
+its promises in a database of its own on one PostgreSQL server shared by
+the test process (pgserver.py, started on first use), instead of SQLite.
+
 Every daemon started here is stopped however its test ends: run() kills
 those a test left running (a failed check skips its stop()), an exit
 handler those of a script that does not use run(), and the kernel those of
@@ -88,7 +92,9 @@ def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
 
 
 class Daemon:
-    def __init__(self, name, conf_extra="", policy="", log_level="debug"):
+    def __init__(self, name, conf_extra="", policy="", log_level="debug",
+                 conninfo=None):
+        """conninfo: keep the promises in that PostgreSQL database"""
         self.dir = tempfile.mkdtemp(prefix=f"promised-{name}-")
         self.sock = os.path.join(self.dir, "promised.sock")
         self.db = os.path.join(self.dir, "promised.db")
@@ -97,6 +103,16 @@ class Daemon:
         self.conf = os.path.join(self.dir, "promised.conf")
         self.proc = None
         self.log_level = log_level  # None: the daemon's default
+        self.store = ""
+        if (conninfo is None
+                and os.environ.get("PROMISED_TEST_STORE") == "postgresql"):
+            import pgserver
+            dbname = os.path.basename(self.dir).replace("-", "_").lower()
+            conninfo = pgserver.shared().create_db(dbname)
+        self.conninfo = conninfo
+        if conninfo is not None:
+            self.store = ("[store]\nbackend = postgresql\n"
+                          f"conninfo = {conninfo}\n")
         self.write_conf(conf_extra, policy)
 
     def write_conf(self, conf_extra="", policy=""):
@@ -104,7 +120,7 @@ class Daemon:
                  if self.log_level is not None else "")
         with open(self.conf, "w") as f:
             f.write(f"[daemon]\nsocket = {self.sock}\ndatabase = {self.db}\n"
-                    f"{level}\n[policy]\n{policy}\n"
+                    f"{level}\n{self.store}[policy]\n{policy}\n"
                     f"[delivery]\nlog = {self.delivery_log}\n{conf_extra}")
 
     def start(self, env=None, preexec_fn=None, args=(), prefix=()):
