@@ -55,6 +55,9 @@ struct backend_delivery {
  *   "links"       with [http] base_url and link_secret_file: the signed
  *                 one-click URLs for the recipient, {"open", "keep"?,
  *                 "snooze"?, "ack"?} (msglinks.h)
+ *   "attachments" email only, optional: up to 4 of {"filename",
+ *                 "content_type", "text"}, sent after the text as parts of
+ *                 a multipart/mixed message (a calendar entry: ics.h)
  * A "promise.signin" has no "promise" but "signin": {"url", "expires_at"}.
  * A "promise.digest" has no "promise" nor "history" but a "digest" object,
  * described in digest.h.

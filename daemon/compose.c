@@ -18,6 +18,11 @@
 #include "util.h"
 
 #define HIST_TEXT 200 /* bytes of a reason or note in one history line */
+/* attachments: how many, and how long a filename and a media type; short
+ * enough that their part headers need no folding */
+#define ATTACH_MAX 4
+#define ATTACH_NAME 40
+#define ATTACH_TYPE 60
 
 /* an integer member into *v; false (and *v untouched) when there is none */
 static bool
@@ -29,6 +34,64 @@ jint(const json_t *o, const char *key, int64_t *v)
 		return false;
 	*v = (int64_t)json_integer_value(j);
 	return true;
+}
+
+/* a filename that goes into a header as it is: letters, digits, . - _ */
+static bool
+attach_name_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > ATTACH_NAME || s[0] == '.')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!ascii_alpha(s[i]) && !ascii_digit(s[i]) &&
+		    strchr(".-_", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* a media type with parameters, unquoted: "text/calendar; method=PUBLISH" */
+static bool
+attach_type_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > ATTACH_TYPE || strchr(s, '/') == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!ascii_alpha(s[i]) && !ascii_digit(s[i]) &&
+		    strchr("/+.-_;= ", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* the payload's "attachments" into m; NULL, or why they cannot go */
+static const char *
+parse_attachments(json_t *root, struct mail *m)
+{
+	json_t *a = json_object_get(root, "attachments"), *it;
+	const char *name, *type;
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	if (!json_is_array(a) || json_array_size(a) > ATTACH_MAX)
+		return "the payload's attachments are not a list of at most 4";
+	json_array_foreach(a, i, it) {
+		name = proto_str(it, "filename");
+		type = proto_str(it, "content_type");
+		if (name == NULL || !attach_name_ok(name))
+			return "an attachment's filename is missing or not "
+			       "letters, digits, '.', '-' and '_' (at most 40)";
+		if (type == NULL || !attach_type_ok(type))
+			return "an attachment's content_type is missing or not "
+			       "a plain media type";
+		if (!json_is_string(json_object_get(it, "text")))
+			return "an attachment has no text";
+	}
+	m->attachments = json_array_size(a) > 0 ? a : NULL;
+	return NULL;
 }
 
 /* reads the payload into m; NULL, or why it cannot make an email */
@@ -106,7 +169,7 @@ thread:
 			return "the payload's thread.root is not a message id";
 		m->first = json_is_true(json_object_get(th, "first"));
 	}
-	return NULL;
+	return parse_attachments(root, m);
 }
 
 /* the login of whoever an undeliverable notice is about */
@@ -758,6 +821,54 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 }
 
 /*
+ * "=_" and the delivery's uid: quoted-printable writes '=' as "=3D" and
+ * base64 has no '_', so no part can hold the boundary
+ */
+static void
+mixed_boundary(char *buf, size_t len, const char *uid)
+{
+	size_t n = 0;
+
+	util_strlcpy(buf, "=_", len);
+	for (n = 2; *uid != '\0' && n + 1 < len && n < 34; uid++)
+		if (ascii_alpha(*uid) || ascii_digit(*uid))
+			buf[n++] = *uid;
+	buf[n] = '\0';
+}
+
+/* the text part, then each attachment in base64, as multipart/mixed */
+static void
+put_mixed(struct jsonw *msg, const struct mail *m, const char *boundary,
+    const struct jsonw *body)
+{
+	const char *text;
+	json_t *it;
+	size_t i;
+
+	jw_lit(msg, "--");
+	jw_lit(msg, boundary);
+	jw_lit(msg, "\r\n");
+	mime_header(msg, "Content-Type", "text/plain; charset=UTF-8");
+	mime_header(msg, "Content-Transfer-Encoding", "quoted-printable");
+	jw_lit(msg, "\r\n");
+	mime_qp(msg, body->s, body->len);
+	json_array_foreach(m->attachments, i, it) {
+		text = json_string_value(json_object_get(it, "text"));
+		jw_lit(msg, "--");
+		jw_lit(msg, boundary);
+		jw_lit(msg, "\r\nContent-Type: ");
+		jw_lit(msg, proto_str(it, "content_type"));
+		jw_lit(msg, "\r\nContent-Disposition: attachment; filename=\"");
+		jw_lit(msg, proto_str(it, "filename"));
+		jw_lit(msg, "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+		mime_base64(msg, text, strlen(text));
+	}
+	jw_lit(msg, "--");
+	jw_lit(msg, boundary);
+	jw_lit(msg, "--\r\n");
+}
+
+/*
  * The whole message, CRLF line ends.  Date is the time of composing, not
  * occurred_at: it says when the message entered the mail system, and a
  * retry hours later with an old Date would sort wrongly and look forged;
@@ -770,7 +881,7 @@ compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
 {
 	struct jsonw subj = {0}, body = {0};
 	struct tz_save tz;
-	char date[64], mid[320];
+	char date[64], mid[320], boundary[40], ctype[80];
 	int r;
 
 	if ((r = tz_enter(&tz, m->zone)) < 0)
@@ -793,12 +904,22 @@ compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
 		mime_header(msg, "References", m->root);
 	}
 	mime_header(msg, "MIME-Version", "1.0");
-	mime_header(msg, "Content-Type", "text/plain; charset=UTF-8");
-	mime_header(msg, "Content-Transfer-Encoding", "quoted-printable");
+	if (m->attachments != NULL) {
+		mixed_boundary(boundary, sizeof(boundary), uid);
+		snprintf(ctype, sizeof(ctype),
+		    "multipart/mixed; boundary=\"%s\"", boundary);
+		mime_header(msg, "Content-Type", ctype);
+	} else {
+		mime_header(msg, "Content-Type", "text/plain; charset=UTF-8");
+		mime_header(
+		    msg, "Content-Transfer-Encoding", "quoted-printable");
+	}
 	/* RFC 3834: no vacation replies to a daemon */
 	mime_header(msg, "Auto-Submitted", "auto-generated");
 	jw_lit(msg, "\r\n");
-	if (!body.oom)
+	if (!body.oom && m->attachments != NULL)
+		put_mixed(msg, m, boundary, &body);
+	else if (!body.oom)
 		mime_qp(msg, body.s, body.len);
 	if (subj.oom || body.oom || msg->oom)
 		r = -ENOMEM;

@@ -25,12 +25,13 @@ struct mail {
 	int64_t lead, repeat, level;
 	int64_t id, due_at, snoozes;
 	const char *title, *owner, *whom, *note, *state;
-	json_t *history;  /* array, or NULL */
-	json_t *failed;   /* object, or NULL */
-	json_t *digest;   /* a digest's object (digest.h), or NULL */
-	json_t *links;    /* one-click links (msglinks.h), or NULL */
-	const char *url;  /* a sign-in's link (due_at: when it expires) */
-	const char *root; /* the thread's root Message-ID, or NULL */
+	json_t *history;     /* array, or NULL */
+	json_t *failed;      /* object, or NULL */
+	json_t *digest;      /* a digest's object (digest.h), or NULL */
+	json_t *links;       /* one-click links (msglinks.h), or NULL */
+	const char *url;     /* a sign-in's link (due_at: when it expires) */
+	json_t *attachments; /* non-empty array (see backend.h), or NULL */
+	const char *root;    /* the thread's root Message-ID, or NULL */
 	bool first;
 };
 

@@ -144,3 +144,20 @@ ics_host(const char *domain, char *buf, size_t len)
 	    memchr(buf, '\0', len) == NULL)
 		util_strlcpy(buf, "promised", len);
 }
+
+json_t *
+ics_attachment(
+    const json_t *promise, int64_t stamp, const char *host, const char *url)
+{
+	char name[64], *text = NULL;
+	json_t *o;
+
+	if (ics_promise(promise, stamp, host, url, &text) < 0)
+		return NULL;
+	snprintf(name, sizeof(name), "promise-%" PRId64 ".ics",
+	    (int64_t)json_integer_value(json_object_get(promise, "id")));
+	o = json_pack("{s:s,s:s,s:s}", "filename", name, "content_type",
+	    ICS_MEDIA_TYPE, "text", text);
+	free(text);
+	return o;
+}

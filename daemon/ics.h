@@ -30,6 +30,14 @@ int ics_promise(const json_t *promise, int64_t stamp, const char *host,
     const char *url, char **ret);
 
 /*
+ * The same as an email attachment ("attachments" in backend.h):
+ * {"filename": "promise-ID.ics", "content_type": ICS_MEDIA_TYPE, "text"}.
+ * A new reference, or NULL (no memory, or promise lacks what it needs).
+ */
+json_t *ics_attachment(
+    const json_t *promise, int64_t stamp, const char *host, const char *url);
+
+/*
  * The right-hand side of a promise's UID into buf: domain ([mail]
  * reply_domain) when set, else the host's name, else "promised", so that
  * the same promise has the same UID in every copy this host makes.

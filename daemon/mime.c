@@ -286,6 +286,39 @@ mime_qp(struct jsonw *b, const char *s, size_t n)
 }
 
 /* "Fri, 27 Nov 2026 17:00:00 +0100" in the local zone, English names */
+/* base64's lines, in characters (RFC 2045's limit) */
+#define B64_LINE 76
+
+void
+mime_base64(struct jsonw *b, const void *data, size_t n)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	char q[4];
+	size_t i, col = 0;
+	uint32_t v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = abc[v >> 18 & 63];
+		q[1] = abc[v >> 12 & 63];
+		q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? abc[v & 63] : '=';
+		jw_put(b, q, 4);
+		if ((col += 4) == B64_LINE) {
+			jw_lit(b, "\r\n");
+			col = 0;
+		}
+	}
+	if (col != 0)
+		jw_lit(b, "\r\n");
+}
+
 void
 mime_date(int64_t t, char *buf, size_t len)
 {

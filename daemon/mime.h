@@ -46,6 +46,8 @@ void mime_header(struct jsonw *b, const char *name, const char *value);
  * clients dot-stuff); a leading "From " is encoded.
  */
 void mime_qp(struct jsonw *b, const char *s, size_t n);
+/* appends n bytes of data as base64 (RFC 2045), CRLF lines of 76 */
+void mime_base64(struct jsonw *b, const void *data, size_t n);
 /* "Fri, 27 Nov 2026 17:00:00 +0100" for t in the local zone, English
  * names, into buf */
 void mime_date(int64_t t, char *buf, size_t len);

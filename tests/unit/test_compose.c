@@ -127,6 +127,21 @@ static const struct golden goldens[] = {
         "\"expires_at\":1795796100},"
         "\"thread\":{\"root\":\"<signin.0011223344556677@example.org>\","
         "\"first\":true}}"},
+    /* a due notice with a calendar entry attached: multipart/mixed */
+    {"attachment",
+        "{\"event\":\"promise.due\",\"delivery\":\"d9\","
+        "\"occurred_at\":1795795200,"
+        "\"recipient\":{\"login\":\"dan\",\"email\":\"dan@example.org\"},"
+        "\"promise\":{\"id\":42,\"title\":\"Send Acme the demo invite\","
+        "\"owner\":\"dan\",\"due_at\":1795795200,\"state\":\"open\","
+        "\"snoozes\":0},"
+        "\"attachments\":[{\"filename\":\"promise-42.ics\","
+        "\"content_type\":\"text/calendar; charset=UTF-8; method=PUBLISH\","
+        "\"text\":\"BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//promised"
+        "//promised//EN\\r\\nBEGIN:VEVENT\\r\\nUID:promise-42@example.org\\r"
+        "\\nDTSTAMP:20261127T160000Z\\r\\nDTSTART:20261127T160000Z\\r\\n"
+        "SUMMARY:Send Acme the demo invite – Grüße\\r\\nEND:VEVENT\\r\\n"
+        "END:VCALENDAR\\r\\n\"}]}"},
     /* an escalation with one-click links, and a snooze made by one */
     {"links",
         "{\"event\":\"promise.escalation\",\"delivery\":\"d7\","
@@ -342,6 +357,12 @@ refused(const char *payload, int line)
 	free(msg);
 }
 
+/* a due notice's payload up to its "attachments" value */
+#define DUE_WITH                                                               \
+	"{\"event\":\"promise.due\",\"recipient\":{\"email\":\"a@b\"},"        \
+	"\"promise\":{\"id\":1,\"title\":\"t\",\"owner\":\"o\",\"due_at\":1}," \
+	"\"attachments\":"
+
 static void
 test_refused(void)
 {
@@ -366,6 +387,24 @@ test_refused(void)
 	    "{\"event\":\"promise.digest\",\"recipient\":{\"email\":\"a@b\"},"
 	    "\"digest\":{\"at\":1}}",
 	    __LINE__);
+	/* attachments: what goes into their part headers is plain */
+	refused(DUE_WITH "[{\"filename\":\"a\\r\\nX-Evil: 1\",\"content_type\":"
+	                 "\"text/plain\",\"text\":\"t\"}]}",
+	    __LINE__);
+	refused(DUE_WITH "[{\"filename\":\"a.ics\",\"content_type\":"
+	                 "\"text/plain\\r\\nBcc: x@y\",\"text\":\"t\"}]}",
+	    __LINE__);
+	refused(DUE_WITH "[{\"filename\":\"a.ics\",\"content_type\":"
+	                 "\"text/plain; name=\\\"x\\\"\",\"text\":\"t\"}]}",
+	    __LINE__);
+	refused(DUE_WITH "[{\"filename\":\"a.ics\",\"content_type\":"
+	                 "\"text/plain\"}]}",
+	    __LINE__);
+	refused(DUE_WITH "{}}", __LINE__);
+	refused(DUE_WITH "[{\"filename\":\"../a\",\"content_type\":"
+	                 "\"text/plain\",\"text\":\"t\"}]}",
+	    __LINE__);
+	refused(DUE_WITH "[1,2,3,4,5]}", __LINE__);
 	/* a thread root that would go into headers raw must be a msg-id */
 	refused("{\"event\":\"promise.due\",\"recipient\":{\"email\":\"a@b\"},"
 	        "\"promise\":{\"id\":1,\"title\":\"t\",\"owner\":\"o\","

@@ -184,6 +184,31 @@ out:
 	check_ctx = "";
 }
 
+/* the attachment email takes: its name, media type and the same text */
+static void
+test_attachment(void)
+{
+	json_t *p = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)42,
+	    "title", "t", "owner", "o", "due_at", (json_int_t)DUE);
+	json_t *a = NULL;
+	char *text = NULL;
+
+	check_ctx = "attachment";
+	REQUIRE(p != NULL);
+	REQUIRE((a = ics_attachment(p, STAMP, "h", NULL)) != NULL);
+	REQUIRE(ics_promise(p, STAMP, "h", NULL, &text) == 0);
+	CHECK(strcmp(json_string_value(json_object_get(a, "filename")),
+	          "promise-42.ics") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(a, "content_type")),
+	          ICS_MEDIA_TYPE) == 0);
+	CHECK(strcmp(json_string_value(json_object_get(a, "text")), text) == 0);
+out:
+	free(text);
+	json_decref(a);
+	json_decref(p);
+	check_ctx = "";
+}
+
 int
 main(void)
 {
@@ -191,6 +216,7 @@ main(void)
 	test_settled_and_bare();
 	test_long_title();
 	test_refused();
+	test_attachment();
 	printf("test_ics: %d checks, %d failed\n", nchecks, nfailed);
 	return nfailed > 0 ? 1 : 0;
 }

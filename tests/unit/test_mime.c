@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "check.h"
 #include "mime.h"
 #include "rnd.h"
@@ -408,6 +410,64 @@ test_msgid(void)
 	CHECK(strcmp(m, "<u1.promise-7@promised.invalid>") == 0);
 }
 
+/* b64 (CRLF lines) decoded with OpenSSL, into out; the length, or -1 */
+static int
+b64_decode(const char *b64, unsigned char *out)
+{
+	char joined[4096];
+	size_t n = 0;
+	int len, pad = 0;
+
+	for (; *b64 != '\0' && n < sizeof(joined) - 1; b64++)
+		if (*b64 != '\r' && *b64 != '\n')
+			joined[n++] = *b64;
+	joined[n] = '\0';
+	if (n == 0)
+		return 0;
+	pad = (joined[n - 1] == '=') + (n > 1 && joined[n - 2] == '=');
+	len = EVP_DecodeBlock(out, (const unsigned char *)joined, (int)n);
+	return len < 0 ? -1 : len - pad;
+}
+
+/* known vectors (RFC 4648), then random data back through OpenSSL, in
+ * CRLF lines of 76 but the last */
+static void
+test_base64(void)
+{
+	static const char *const vec[][2] = {{"", ""}, {"f", "Zg==\r\n"},
+	    {"fo", "Zm8=\r\n"}, {"foo", "Zm9v\r\n"},
+	    {"foobar", "Zm9vYmFy\r\n"}};
+	unsigned char data[1500], back[1500];
+	struct jsonw b = {0};
+	const char *p, *eol;
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		b.len = 0;
+		mime_base64(&b, vec[i][0], strlen(vec[i][0]));
+		jw_put(&b, "", 0);
+		CHECK(!b.oom && strcmp(b.s, vec[i][1]) == 0);
+	}
+	for (k = 0; k < 200; k++) {
+		n = rnd_below(sizeof(data));
+		for (i = 0; i < n; i++)
+			data[i] = (unsigned char)rnd();
+		b.len = 0;
+		mime_base64(&b, data, n);
+		jw_put(&b, "", 0);
+		REQUIRE(!b.oom);
+		for (p = b.s; *p != '\0'; p = eol + 2) {
+			REQUIRE((eol = strstr(p, "\r\n")) != NULL);
+			CHECK(eol - p == 76 || eol[2] == '\0');
+			CHECK(eol - p <= 76);
+		}
+		CHECK(b64_decode(b.s, back) == (int)n &&
+		    memcmp(back, data, n) == 0);
+	}
+out:
+	free(b.s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -420,6 +480,7 @@ main(int argc, char **argv)
 	test_qp();
 	test_date();
 	test_msgid();
+	test_base64();
 	if (nfailed != 0) {
 		printf("test_mime: %d of %d checks failed (seed %#" PRIx64
 		       ")\n",
