@@ -34,4 +34,9 @@ int cmd_status(const struct cli *cli, const struct args *a);
 int cmd_backup(const struct cli *cli, const struct args *a);
 int cmd_metrics(const struct cli *cli, const struct args *a);
 
+/* mail: cmd_mailin.c.  Runs promise-mail-in with argv (argv[0] being
+ * "mail-in") and the socket given, if any; returns only if it cannot,
+ * with EX_TEMPFAIL */
+int cmd_mail_in_exec(const char *sock, int argc, char **argv);
+
 #endif

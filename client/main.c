@@ -594,6 +594,10 @@ main(int argc, char **argv)
 		status = help(argc - optind, argv + optind);
 		goto out;
 	}
+	/* the mail server's pipe: sysexits statuses, not promise's */
+	if (strcmp(argv[optind], "mail-in") == 0)
+		return cmd_mail_in_exec(
+		    cli.socket, argc - optind, argv + optind);
 	if ((cmd = find_command(argv[optind])) == NULL) {
 		status = usage_error("unknown command '%s'", argv[optind]);
 		goto out;

@@ -146,6 +146,9 @@ put_detail(const char *kind, const json_t *d)
 			fputs("; told ", stdout);
 			put_recipients(list, true);
 		}
+	} else if (strcmp(kind, "noted") == 0 &&
+	    (s = proto_str(d, "note")) != NULL) {
+		put_str(s);
 	} else if (strcmp(kind, "refused") == 0 &&
 	    (s = proto_str(d, "op")) != NULL) {
 		/* a stranger's repeats are counted in one event a day */

@@ -15,6 +15,7 @@ static const char *const names[EVENT_TYPE_MAX] = {
     [EVENT_UNDELIVERABLE] = EVENT_PREFIX "undeliverable",
     [EVENT_DIGEST] = EVENT_PREFIX "digest",
     [EVENT_SIGNIN] = EVENT_PREFIX "signin",
+    [EVENT_REPLY] = EVENT_PREFIX "reply",
 };
 
 static const char *const nouns[EVENT_TYPE_MAX] = {
@@ -22,6 +23,7 @@ static const char *const nouns[EVENT_TYPE_MAX] = {
     [EVENT_DUE] = "due notice",
     [EVENT_ESCALATION] = "escalation",
     [EVENT_RESOLVED] = "resolution notice",
+    [EVENT_REPLY] = "answer to your mail",
 };
 
 const char *

@@ -52,6 +52,8 @@ struct backend_delivery {
  *                 Message-ID, later ones refer to it
  *   "failed"      undeliverable only: {"delivery", "event", "recipient",
  *                 "channel", "error"} of the delivery that could not be made
+ *   "reply_to"    email only, when replies act ([mail] reply_domain): the
+ *                 signed address a reply to it goes to (mailtoken.h)
  *   "links"       with [http] base_url and link_secret_file: the signed
  *                 one-click URLs for the recipient, {"open", "keep"?,
  *                 "snooze"?, "ack"?} (msglinks.h)
@@ -60,7 +62,10 @@ struct backend_delivery {
  *                 a multipart/mixed message (a calendar entry: ics.h)
  * A "promise.signin" has no "promise" but "signin": {"url", "expires_at"}.
  * A "promise.digest" has no "promise" nor "history" but a "digest" object,
- * described in digest.h.
+ * described in digest.h.  A "promise.reply", promised's answer to a mail
+ * it was handed (op_mail.c), has "reply": {"subject", "text",
+ * "in_reply_to"?, "references"?} and, when it is about one, "promise":
+ * {"id"} and "reply_to".
  */
 
 /*

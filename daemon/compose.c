@@ -114,6 +114,18 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 		return "the recipient has no email address";
 	m->login = proto_str(rcpt, "login");
 	m->zone = proto_str(rcpt, "timezone");
+	m->reply_to = proto_str(root, "reply_to");
+	if (m->reply_to != NULL && !util_email_ok(m->reply_to))
+		return "the payload's reply_to is not an address";
+	if (m->event == EVENT_REPLY) {
+		m->reply = json_object_get(root, "reply");
+		if (proto_str(m->reply, "subject") == NULL ||
+		    proto_str(m->reply, "text") == NULL)
+			return "the payload's reply lacks subject or text";
+		(void)jint(json_object_get(root, "promise"), "id", &m->id);
+		m->title = "";
+		return NULL;
+	}
 	if (m->event == EVENT_DIGEST) {
 		/* about a team, not one promise */
 		m->digest = json_object_get(root, "digest");
@@ -884,6 +896,8 @@ compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
 	char date[64], mid[320], boundary[40], ctype[80];
 	int r;
 
+	if (m->event == EVENT_REPLY)
+		return compose_reply(msg, m, uid, from, now);
 	if ((r = tz_enter(&tz, m->zone)) < 0)
 		goto out;
 	mime_date(now, date, sizeof(date));
@@ -897,6 +911,8 @@ compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
 	mime_header(msg, "Date", date);
 	mime_header(msg, "From", from);
 	mime_header(msg, "To", m->to);
+	if (m->reply_to != NULL)
+		mime_header(msg, "Reply-To", m->reply_to);
 	mime_header_text(msg, "Subject", subj.oom ? "" : subj.s);
 	mime_header(msg, "Message-ID", mid);
 	if (m->root != NULL && !m->first) {

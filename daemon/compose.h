@@ -25,13 +25,15 @@ struct mail {
 	int64_t lead, repeat, level;
 	int64_t id, due_at, snoozes;
 	const char *title, *owner, *whom, *note, *state;
-	json_t *history;     /* array, or NULL */
-	json_t *failed;      /* object, or NULL */
-	json_t *digest;      /* a digest's object (digest.h), or NULL */
-	json_t *links;       /* one-click links (msglinks.h), or NULL */
-	const char *url;     /* a sign-in's link (due_at: when it expires) */
-	json_t *attachments; /* non-empty array (see backend.h), or NULL */
-	const char *root;    /* the thread's root Message-ID, or NULL */
+	json_t *history;      /* array, or NULL */
+	json_t *failed;       /* object, or NULL */
+	json_t *digest;       /* a digest's object (digest.h), or NULL */
+	json_t *links;        /* one-click links (msglinks.h), or NULL */
+	const char *url;      /* a sign-in's link (due_at: when it expires) */
+	json_t *attachments;  /* non-empty array (see backend.h), or NULL */
+	const char *root;     /* the thread's root Message-ID, or NULL */
+	const char *reply_to; /* where a reply acts (mailtoken.h), or NULL */
+	json_t *reply;        /* a promise.reply's "reply" object, or NULL */
 	bool first;
 };
 
@@ -49,6 +51,11 @@ const char *compose_parse(json_t *root, struct mail *m, int64_t now);
  * or -errno if the recipient's zone cannot be entered.
  */
 int compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
+    const char *from, int64_t now);
+
+/* compose_reply.c: compose_message for a promise.reply, promised's
+ * answer to a mail, in the thread of that mail */
+int compose_reply(struct jsonw *msg, const struct mail *m, const char *uid,
     const char *from, int64_t now);
 
 #endif

@@ -21,6 +21,7 @@
 #include "deliver_impl.h"
 #include "event.h"
 #include "log.h"
+#include "mailtoken.h"
 #include "msglinks.h"
 #include "timefmt.h"
 #include "util.h"
@@ -142,16 +143,22 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
     json_t *base, const char *login, json_t *out)
 {
 	static const char *const extras[] = {
-	    "delivery", "recipient", "thread", "links"};
+	    "delivery", "recipient", "thread", "links", "reply_to"};
 	const struct person *who = conf_person(dl->conf, login);
 	enum channel ch[CH_MAX];
 	struct delivery_rec r;
 	struct delivery *d;
 	struct backend *b;
 	json_t *recipient = NULL;
-	char uid[33], proot[256], *text = NULL;
+	char uid[33], proot[256], raddr[MAILTOKEN_ADDR_MAX], *text = NULL;
 	const char *event = json_string_value(json_object_get(base, "event"));
 	int64_t nmail = 0, pid = p != NULL ? p->id : 0, now = util_now();
+	/* what a reply to the email acts on: p, or the promise a reply to
+	 * mail in is about */
+	json_int_t rid = p != NULL
+	    ? p->id
+	    : json_integer_value(
+	          json_object_get(json_object_get(base, "promise"), "id"));
 	int64_t hold = 0; /* when the first try may be, if not at once */
 	size_t i, j, n = channels_for(dl, login, p != NULL, ch);
 	bool held = false;
@@ -200,10 +207,17 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 				break;
 			thread_root(dl, p, proot, sizeof(proot));
 		}
-		if (ch[i] == CH_EMAIL)
+		if (ch[i] == CH_EMAIL && (p != NULL || root != NULL))
 			json_object_set_new(base, "thread",
 			    json_pack("{s:s,s:b}", "root",
 			        p != NULL ? proot : root, "first", nmail == 0));
+		/* replies act ([mail] reply_domain): signed for this
+		 * recipient */
+		if (ch[i] == CH_EMAIL && rid > 0 &&
+		    mailtoken_address(dl->conf, (int64_t)rid, login, raddr,
+		        sizeof(raddr)) == 0)
+			json_object_set_new(
+			    base, "reply_to", json_string(raddr));
 		free(text);
 		text = json_dumps(base, JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (text == NULL) {
@@ -261,6 +275,12 @@ tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
     const char *login, json_t *out)
 {
 	return tell_about(dl, p, NULL, base, login, out);
+}
+
+int
+deliver_reply(struct deliver *dl, const char *login, json_t *base, json_t *out)
+{
+	return tell_about(dl, NULL, NULL, base, login, out);
 }
 
 int

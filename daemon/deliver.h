@@ -81,6 +81,14 @@ int deliver_digest(struct deliver *dl, const char *login, json_t *base,
  */
 int deliver_signin(
     struct deliver *dl, const char *login, json_t *base, json_t *out);
+/*
+ * Within the batch: writes promised's answer to a mail (base, a
+ * "promise.reply" payload, see backend.h) for login by email, else the
+ * log; appends {"delivery","to","channel"} for each to out.  With a
+ * "promise" {"id"} in base it carries that promise's Reply-To.
+ */
+int deliver_reply(
+    struct deliver *dl, const char *login, json_t *base, json_t *out);
 /* within the batch: sends delivery uid again now; -ENOENT if unknown,
  * -EALREADY if it was sent; *ret_id its row */
 int deliver_retry(

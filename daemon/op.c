@@ -51,6 +51,7 @@ static const struct op {
     {"export", false, op_export},
     {"sample", false, op_sample},
     {"digest", false, op_digest},
+    {"mail", true, op_mail},
 };
 
 static void

@@ -141,5 +141,7 @@ enum proto_err op_deliveries(struct req *r);
 enum proto_err op_retry(struct req *r);
 enum proto_err op_backup(struct req *r);
 enum proto_err op_metrics(struct req *r);
+/* op_mail.c */
+enum proto_err op_mail(struct req *r);
 
 #endif
