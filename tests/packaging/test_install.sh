@@ -20,6 +20,7 @@ DESTDIR=$root "$cmake" --install "$usr" --prefix /usr >"$tmp/install.log" 2>&1 |
 # --- the tree
 have -x "$root/usr/bin/promise"
 have -x "$root/usr/sbin/promised"
+have -x "$root/usr/libexec/promised/promise-mail-in"
 have "$root/etc/promised/promised.conf"
 cmp -s "$src/conf/promised.conf" "$root/etc/promised/promised.conf" ||
     fail "installed promised.conf differs from conf/promised.conf"
