@@ -15,7 +15,7 @@ enum event_type {
 	EVENT_UNDELIVERABLE,
 	EVENT_DIGEST,
 	EVENT_SIGNIN, /* a one-time sign-in link for the web page */
-	EVENT_REPLY, /* promised's answer to a mail it was handed */
+	EVENT_REPLY,  /* promised's answer to a mail it was handed */
 	EVENT_TYPE_MAX,
 };
 
