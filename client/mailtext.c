@@ -110,7 +110,10 @@ entity(struct out *o, const char *s, const char *end)
 	    {"apos;", '\''}, {"nbsp;", 0xa0}, {"hellip;", 0x2026},
 	    {"ndash;", 0x2013}, {"mdash;", 0x2014}, {"rsquo;", 0x2019},
 	    {"lsquo;", 0x2018}, {"ldquo;", 0x201c}, {"rdquo;", 0x201d},
-	    {"euro;", 0x20ac}};
+	    {"euro;", 0x20ac}, {"auml;", 0xe4}, {"ouml;", 0xf6},
+	    {"uuml;", 0xfc}, {"Auml;", 0xc4}, {"Ouml;", 0xd6}, {"Uuml;", 0xdc},
+	    {"szlig;", 0xdf}, {"eacute;", 0xe9}, {"egrave;", 0xe8},
+	    {"agrave;", 0xe0}, {"ccedil;", 0xe7}, {"copy;", 0xa9}};
 	uint32_t cp = 0;
 	size_t i, n;
 	bool hex;
@@ -189,21 +192,30 @@ mailtext_from_html(const char *html, size_t len)
 	const char *s = html, *end = html + len, *gt, *close;
 	struct out o = {0};
 	char name[16], endtag[24];
-	bool closing;
+	bool closing, no_gt = false;
 	size_t n;
 
 	put(&o, "", 0);
 	while (s < end) {
 		if (*s == '<') {
-			if ((gt = memchr(s, '>', (size_t)(end - s))) == NULL)
-				break;
+			/* a '<' that opens no tag is text, and so is every
+			 * '<' after it (no search again: no quadratic time) */
+			if (no_gt ||
+			    (gt = memchr(s, '>', (size_t)(end - s))) == NULL) {
+				no_gt = true;
+				put_text(&o, s, 1);
+				s++;
+				continue;
+			}
 			closing = s + 1 < gt && s[1] == '/';
 			tag_name(s + 1 + closing, gt, name, sizeof(name));
 			if (!closing && is_any(name, skipped)) {
 				/* to the matching end tag, or the end */
 				snprintf(endtag, sizeof(endtag), "</%s", name);
 				for (close = gt; close < end; close++)
-					if (strncasecmp(close, endtag,
+					if ((size_t)(end - close) >=
+					        strlen(endtag) &&
+					    strncasecmp(close, endtag,
 					        strlen(endtag)) == 0)
 						break;
 				gt = close < end

@@ -94,7 +94,8 @@ def mail_in(d, data, recipient, sock=None, expect=None):
     return r
 
 
-def mail_daemon(sink, name, gateway=None, keys=("key-one-0123456789",)):
+def mail_daemon(sink, name, gateway=None, keys=("key-one-0123456789",),
+                policy=""):
     d = Daemon(name)
     key = os.path.join(d.dir, "mail.secret")
     with open(key, "w") as f:
@@ -112,7 +113,7 @@ def mail_daemon(sink, name, gateway=None, keys=("key-one-0123456789",)):
         "[calendar]\ntimezone = Europe/Berlin\n"
         "[person dan]\nemail = dan@example.com\nmanager = alice\n"
         "timezone = Europe/Berlin\n"
-        "[person alice]\nemail = alice@example.com\n"))
+        "[person alice]\nemail = alice@example.com\n"), policy=policy)
     return d.start()
 
 
@@ -307,6 +308,40 @@ def test_replies_act():
         d.stop()
 
 
+def test_notices_carry_reply_to():
+    """The due notice to the owner and the escalation to the manager each
+    carry a Reply-To signed for their recipient: the manager's "ack" acts
+    as the manager, the owner's "done" as the owner."""
+    with SmtpSink().start() as sink:
+        d = mail_daemon(sink, "mailin-notice",
+                        policy="escalate_after = 0s\n"
+                               "escalate_in_business_hours = false\n")
+        pid = d.json("add", "Call Acme back", "--owner", "dan", "--due",
+                     "+3s", "--nudge", "none")["promise"]["id"]
+        msgs = sink.wait_for_messages(2, timeout=30)
+        by = {m["rcpt_tos"][0]: m["message"] for m in msgs}
+        check(set(by) == {"dan@example.com", "alice@example.com"}, by)
+        rt = {k: v["Reply-To"] for k, v in by.items()}
+        check(all(a.startswith(f"promise+{pid}.") for a in rt.values()), rt)
+        check(rt["dan@example.com"] != rt["alice@example.com"],
+              "each recipient's own token")
+        ack = fixture("gmail-reply.eml", TO=rt["alice@example.com"],
+                      ID=str(pid), IN_REPLY_TO=by["alice@example.com"]
+                      ["Message-ID"], REFERENCES="", COMMAND="ack") \
+            .replace(b"Dan Example <dan@example.com>",
+                     b"Alice Boss <alice@example.com>")
+        mail_in(d, ack, rt["alice@example.com"], expect=0)
+        ev = [e for e in d.json("show", str(pid))["events"]
+              if e["kind"] == "acked"]
+        check(len(ev) == 1 and ev[0]["actor"] == "alice" and
+              ev[0]["detail"]["via"] == "email", ev)
+        reply(d, "gmail-reply.eml", pid, rt["dan@example.com"],
+              by["dan@example.com"]["Message-ID"], "done called them")
+        p = d.json("show", str(pid))["promise"]
+        check(p["state"] == "kept", p)
+        d.stop()
+
+
 def test_cancel_told():
     with SmtpSink().start() as sink:
         d = mail_daemon(sink, "mailin-told")
@@ -404,5 +439,6 @@ def test_gateway_only_and_exit_codes():
 if __name__ == "__main__":
     run([test_mail_section, test_new_promise_by_bcc,
          test_outlook_html_base64_latin1, test_forward_tomorrow,
-         test_unauthenticated_refused, test_replies_act, test_cancel_told,
+         test_unauthenticated_refused, test_replies_act,
+         test_notices_carry_reply_to, test_cancel_told,
          test_bad_tokens_change_nothing, test_gateway_only_and_exit_codes])
