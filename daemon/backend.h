@@ -64,8 +64,8 @@ struct backend_delivery {
  * A "promise.digest" has no "promise" nor "history" but a "digest" object,
  * described in digest.h.  A "promise.reply", promised's answer to a mail
  * it was handed (op_mail.c), has "reply": {"subject", "text",
- * "in_reply_to"?, "references"?} and, when it is about one, "promise":
- * {"id"} and "reply_to".
+ * "in_reply_to"?, "references"?}, "attachments"? and, when it is about
+ * one, "promise": {"id"} and "reply_to".
  */
 
 /*

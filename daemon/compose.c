@@ -124,7 +124,7 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 			return "the payload's reply lacks subject or text";
 		(void)jint(json_object_get(root, "promise"), "id", &m->id);
 		m->title = "";
-		return NULL;
+		return parse_attachments(root, m);
 	}
 	if (m->event == EVENT_DIGEST) {
 		/* about a team, not one promise */
@@ -833,54 +833,6 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 }
 
 /*
- * "=_" and the delivery's uid: quoted-printable writes '=' as "=3D" and
- * base64 has no '_', so no part can hold the boundary
- */
-static void
-mixed_boundary(char *buf, size_t len, const char *uid)
-{
-	size_t n = 0;
-
-	util_strlcpy(buf, "=_", len);
-	for (n = 2; *uid != '\0' && n + 1 < len && n < 34; uid++)
-		if (ascii_alpha(*uid) || ascii_digit(*uid))
-			buf[n++] = *uid;
-	buf[n] = '\0';
-}
-
-/* the text part, then each attachment in base64, as multipart/mixed */
-static void
-put_mixed(struct jsonw *msg, const struct mail *m, const char *boundary,
-    const struct jsonw *body)
-{
-	const char *text;
-	json_t *it;
-	size_t i;
-
-	jw_lit(msg, "--");
-	jw_lit(msg, boundary);
-	jw_lit(msg, "\r\n");
-	mime_header(msg, "Content-Type", "text/plain; charset=UTF-8");
-	mime_header(msg, "Content-Transfer-Encoding", "quoted-printable");
-	jw_lit(msg, "\r\n");
-	mime_qp(msg, body->s, body->len);
-	json_array_foreach(m->attachments, i, it) {
-		text = json_string_value(json_object_get(it, "text"));
-		jw_lit(msg, "--");
-		jw_lit(msg, boundary);
-		jw_lit(msg, "\r\nContent-Type: ");
-		jw_lit(msg, proto_str(it, "content_type"));
-		jw_lit(msg, "\r\nContent-Disposition: attachment; filename=\"");
-		jw_lit(msg, proto_str(it, "filename"));
-		jw_lit(msg, "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-		mime_base64(msg, text, strlen(text));
-	}
-	jw_lit(msg, "--");
-	jw_lit(msg, boundary);
-	jw_lit(msg, "--\r\n");
-}
-
-/*
  * The whole message, CRLF line ends.  Date is the time of composing, not
  * occurred_at: it says when the message entered the mail system, and a
  * retry hours later with an old Date would sort wrongly and look forged;
@@ -893,7 +845,7 @@ compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
 {
 	struct jsonw subj = {0}, body = {0};
 	struct tz_save tz;
-	char date[64], mid[320], boundary[40], ctype[80];
+	char date[64], mid[320];
 	int r;
 
 	if (m->event == EVENT_REPLY)
@@ -919,24 +871,8 @@ compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
 		mime_header(msg, "In-Reply-To", m->root);
 		mime_header(msg, "References", m->root);
 	}
-	mime_header(msg, "MIME-Version", "1.0");
-	if (m->attachments != NULL) {
-		mixed_boundary(boundary, sizeof(boundary), uid);
-		snprintf(ctype, sizeof(ctype),
-		    "multipart/mixed; boundary=\"%s\"", boundary);
-		mime_header(msg, "Content-Type", ctype);
-	} else {
-		mime_header(msg, "Content-Type", "text/plain; charset=UTF-8");
-		mime_header(
-		    msg, "Content-Transfer-Encoding", "quoted-printable");
-	}
 	/* RFC 3834: no vacation replies to a daemon */
-	mime_header(msg, "Auto-Submitted", "auto-generated");
-	jw_lit(msg, "\r\n");
-	if (!body.oom && m->attachments != NULL)
-		put_mixed(msg, m, boundary, &body);
-	else if (!body.oom)
-		mime_qp(msg, body.s, body.len);
+	compose_content(msg, m, uid, &body, "auto-generated");
 	if (subj.oom || body.oom || msg->oom)
 		r = -ENOMEM;
 out:

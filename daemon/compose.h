@@ -53,6 +53,14 @@ const char *compose_parse(json_t *root, struct mail *m, int64_t now);
 int compose_message(struct jsonw *msg, const struct mail *m, const char *uid,
     const char *from, int64_t now);
 
+/*
+ * The end of m's headers and its body: MIME-Version, the Content-Type of
+ * body alone (quoted-printable) or, with m's attachments, multipart/mixed
+ * of it and them (base64), Auto-Submitted (RFC 3834) as given, the blank
+ * line, and the body.
+ */
+void compose_content(struct jsonw *msg, const struct mail *m, const char *uid,
+    const struct jsonw *body, const char *auto_submitted);
 /* compose_reply.c: compose_message for a promise.reply, promised's
  * answer to a mail, in the thread of that mail */
 int compose_reply(struct jsonw *msg, const struct mail *m, const char *uid,

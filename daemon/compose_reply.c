@@ -89,14 +89,8 @@ compose_reply(struct jsonw *msg, const struct mail *m, const char *uid,
 		    sizeof(refs));
 		mime_header(msg, "References", refs);
 	}
-	mime_header(msg, "MIME-Version", "1.0");
-	mime_header(msg, "Content-Type", "text/plain; charset=UTF-8");
-	mime_header(msg, "Content-Transfer-Encoding", "quoted-printable");
 	/* RFC 3834: an answer to a mail, never to be answered by a robot */
-	mime_header(msg, "Auto-Submitted", "auto-replied");
-	jw_lit(msg, "\r\n");
-	if (!body.oom)
-		mime_qp(msg, body.s, body.len);
+	compose_content(msg, m, uid, &body, "auto-replied");
 	r = subj.oom || body.oom || msg->oom ? -ENOMEM : 0;
 	free(subj.s);
 	free(body.s);

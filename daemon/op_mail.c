@@ -229,7 +229,7 @@ mail_reply(struct req *r, const struct inmail *m, int64_t id, const char *token)
 		    err);
 		if (sender != NULL &&
 		    (rc = op_mail_answer(
-		         r, m, sender->login, 0, text, answers)) < 0) {
+		         r, m, sender->login, 0, text, NULL, answers)) < 0) {
 			e = op_store_failed(r, rc);
 			goto out;
 		}
@@ -277,7 +277,7 @@ mail_reply(struct req *r, const struct inmail *m, int64_t id, const char *token)
 			    ": %s.\n\n%s",
 			    id, err, help_text);
 	}
-	if ((rc = op_mail_answer(r, m, login, id, text, answers)) < 0) {
+	if ((rc = op_mail_answer(r, m, login, id, text, NULL, answers)) < 0) {
 		e = op_store_failed(r, rc);
 		goto out;
 	}

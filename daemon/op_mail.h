@@ -37,11 +37,12 @@ enum mail_outcome {
 
 /*
  * Answers the mail m by email to login (a [person]), in its thread, with
- * text; about promise id (0: none), whose Reply-To it then carries.
+ * text and attachments (NULL, or an array as backend.h has them, not
+ * consumed); about promise id (0: none), whose Reply-To it then carries.
  * Appends the delivery to answers.  0 or -errno.
  */
 int op_mail_answer(struct req *r, const struct inmail *m, const char *login,
-    int64_t id, const char *text, json_t *answers);
+    int64_t id, const char *text, json_t *attachments, json_t *answers);
 
 /*
  * Runs fn (an operation) with body as login would, "via email", in a

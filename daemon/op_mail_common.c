@@ -34,7 +34,7 @@ op_mail_reply(struct req *r, enum mail_outcome o, const char *reason,
 
 int
 op_mail_answer(struct req *r, const struct inmail *m, const char *login,
-    int64_t id, const char *text, json_t *answers)
+    int64_t id, const char *text, json_t *attachments, json_t *answers)
 {
 	json_t *base;
 	int rc;
@@ -49,6 +49,11 @@ op_mail_answer(struct req *r, const struct inmail *m, const char *login,
 	if (id > 0 &&
 	    json_object_set_new(base, "promise",
 	        json_pack("{s:I}", "id", (json_int_t)id)) < 0) {
+		json_decref(base);
+		return -ENOMEM;
+	}
+	if (attachments != NULL &&
+	    json_object_set(base, "attachments", attachments) < 0) {
 		json_decref(base);
 		return -ENOMEM;
 	}

@@ -223,7 +223,7 @@ refuse(struct req *r, const struct inmail *m, const struct person *who,
 	    "promised made no promise of your mail \"%s\": %s.\n", m->subject,
 	    why);
 	if (who != NULL &&
-	    (rc = op_mail_answer(r, m, who->login, 0, text, answers)) < 0)
+	    (rc = op_mail_answer(r, m, who->login, 0, text, NULL, answers)) < 0)
 		return op_store_failed(r, rc);
 	return op_mail_reply(r, MAIL_REFUSED, why, 0, answers);
 }
@@ -310,7 +310,8 @@ op_mail_new(struct req *r, const struct inmail *m)
 	    json_object_get(body, "for") ? whom : "(no customer found)", due,
 	    rc == 0 ? "read from \"" : "the default of kind ",
 	    rc == 0 ? phrase : c->mail.default_kind, rc == 0 ? "\"" : "");
-	if ((rc = op_mail_answer(r, m, who->login, id, text, answers)) < 0) {
+	if ((rc = op_mail_answer(r, m, who->login, id, text, NULL, answers)) <
+	    0) {
 		e = op_store_failed(r, rc);
 		goto out;
 	}
