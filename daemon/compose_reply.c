@@ -17,39 +17,41 @@
 #include "proto.h"
 #include "tz.h"
 
-/* References: at most this many ids, the newest, as RFC 5322 allows */
+/* References: at most this many ids, the newest, as RFC 5322 allows, and
+ * short enough for one header line (mime_header does not fold) */
 #define MAX_REFS 10
+#define MAX_REFS_LEN 900
 
-/* the msg-ids of refs and then in_reply_to that are safe in a header,
- * the last MAX_REFS of them, space separated, into out */
+/* the msg-ids of refs that are safe in a header, then in_reply_to, the
+ * newest that fit, each after a CRLF and a space (folded: an id per line,
+ * as long ones would not share one within 78 columns), into out */
 static void
 references(const char *refs, const char *in_reply_to, char *out, size_t len)
 {
-	char buf[4096], *ids[MAX_REFS + 1], *tok, *save = NULL;
-	size_t n = 0, i, o = 0;
+	char buf[4096], *ids[MAX_REFS], *tok, *save = NULL;
+	size_t n = 0, i, first, total = strlen(in_reply_to) + 3, o = 0;
 
-	snprintf(buf, sizeof(buf), "%s %s", refs != NULL ? refs : "",
-	    in_reply_to != NULL ? in_reply_to : "");
+	snprintf(buf, sizeof(buf), "%s", refs != NULL ? refs : "");
 	for (tok = strtok_r(buf, " \t\r\n,", &save); tok != NULL;
 	     tok = strtok_r(NULL, " \t\r\n,", &save)) {
-		if (!mime_msgid_ok(tok))
+		/* the parent goes last, once */
+		if (!mime_msgid_ok(tok) || strcmp(tok, in_reply_to) == 0)
 			continue;
-		if (n == MAX_REFS + 1) {
-			memmove(ids, ids + 1, MAX_REFS * sizeof(*ids));
+		if (n == MAX_REFS - 1) {
+			memmove(ids, ids + 1, (n - 1) * sizeof(*ids));
 			n--;
 		}
 		ids[n++] = tok;
 	}
-	/* the reply's own parent goes last; an older copy of it is dropped */
+	/* the oldest go first when the line would be too long */
+	for (first = n;
+	     first > 0 && total + strlen(ids[first - 1]) + 1 <= MAX_REFS_LEN;
+	     first--)
+		total += strlen(ids[first - 1]) + 1;
 	out[0] = '\0';
-	for (i = n > MAX_REFS ? n - MAX_REFS : 0; i < n; i++) {
-		int w =
-		    snprintf(out + o, len - o, "%s%s", o ? " " : "", ids[i]);
-
-		if (w < 0 || (size_t)w >= len - o)
-			break;
-		o += (size_t)w;
-	}
+	for (i = first; i < n; i++)
+		o += (size_t)snprintf(out + o, len - o, "\r\n %s", ids[i]);
+	snprintf(out + o, len - o, "\r\n %s", in_reply_to);
 }
 
 int
@@ -83,11 +85,15 @@ compose_reply(struct jsonw *msg, const struct mail *m, const char *uid,
 		mime_header(msg, "Reply-To", m->reply_to);
 	mime_header_text(msg, "Subject", subj.oom ? "" : subj.s);
 	mime_header(msg, "Message-ID", mid);
-	if (parent != NULL && mime_msgid_ok(parent)) {
+	if (parent != NULL && mime_msgid_ok(parent) &&
+	    strlen(parent) <= MAX_REFS_LEN) {
 		mime_header(msg, "In-Reply-To", parent);
 		references(proto_str(m->reply, "references"), parent, refs,
 		    sizeof(refs));
-		mime_header(msg, "References", refs);
+		/* folded already: mime_header would not */
+		jw_lit(msg, "References:");
+		jw_lit(msg, refs);
+		jw_lit(msg, "\r\n");
 	}
 	/* RFC 3834: an answer to a mail, never to be answered by a robot */
 	compose_content(msg, m, uid, &body, "auto-replied");

@@ -167,6 +167,23 @@ static const struct golden goldens[] = {
         "\"ack\":\"https://promised.example.org/l/"
         "MQo3CmFjawoxNzk3MDExNjAwCmJvc3M.kBO9JC1nd5msf4YqhZ8VYcRpTFCKq4iT"
         "BDNZ81eSFS8\"}}"},
+    /* an answer to a mail: threaded under it, References cleaned of what
+     * is no msg-id, a Reply-To, and an attachment */
+    {"reply",
+        "{\"event\":\"promise.reply\",\"delivery\":\"d9\","
+        "\"occurred_at\":1795795200,"
+        "\"recipient\":{\"login\":\"dan\",\"email\":\"dan@example.org\","
+        "\"timezone\":\"Europe/Berlin\"},"
+        "\"promise\":{\"id\":43},"
+        "\"reply_to\":\"promise+43.abcDEF-_0123@reply.example.org\","
+        "\"reply\":{\"subject\":\"Angebot f\u00fcr M\u00fcller\\r\\nBcc: "
+        "x@y\",\"text\":\"Promise 43 is made:\\n\\n  Title:  Angebot\\n\","
+        "\"in_reply_to\":\"<m2@example.org>\","
+        "\"references\":\"<m0@example.org> not-an-id <m1@example.org>\\r\\n"
+        "Bcc: x@y <m2@example.org>\"},"
+        "\"attachments\":[{\"filename\":\"promise-43.ics\","
+        "\"content_type\":\"text/calendar; method=PUBLISH\","
+        "\"text\":\"BEGIN:VCALENDAR\\r\\nEND:VCALENDAR\\r\\n\"}]}"},
 };
 
 /*
@@ -176,9 +193,10 @@ static const struct golden goldens[] = {
 static bool
 message_ok(const char *msg, size_t len, const char **why)
 {
-	static const char *const names[] = {"Date", "From", "To", "Subject",
-	    "Message-ID", "In-Reply-To", "References", "MIME-Version",
-	    "Content-Type", "Content-Transfer-Encoding", "Auto-Submitted"};
+	static const char *const names[] = {"Date", "From", "To", "Reply-To",
+	    "Subject", "Message-ID", "In-Reply-To", "References",
+	    "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+	    "Auto-Submitted"};
 	int seen[sizeof(names) / sizeof(names[0])] = {0};
 	const char *p = msg, *end = msg + len, *eol, *colon;
 	bool body = false;
@@ -405,6 +423,14 @@ test_refused(void)
 	                 "\"text/plain\",\"text\":\"t\"}]}",
 	    __LINE__);
 	refused(DUE_WITH "[1,2,3,4,5]}", __LINE__);
+	/* an answer to a mail: its text, subject and Reply-To */
+	refused("{\"event\":\"promise.reply\",\"recipient\":{\"email\":"
+	        "\"a@b\"},\"reply\":{\"subject\":\"s\"}}",
+	    __LINE__);
+	refused("{\"event\":\"promise.reply\",\"recipient\":{\"email\":"
+	        "\"a@b\"},\"reply\":{\"subject\":\"s\",\"text\":\"t\"},"
+	        "\"reply_to\":\"a@b\\r\\nBcc: x@y\"}",
+	    __LINE__);
 	/* a thread root that would go into headers raw must be a msg-id */
 	refused("{\"event\":\"promise.due\",\"recipient\":{\"email\":\"a@b\"},"
 	        "\"promise\":{\"id\":1,\"title\":\"t\",\"owner\":\"o\","
