@@ -198,7 +198,8 @@ set_text(json_t *req, GMimeMessage *msg)
 	if (raw == NULL && (plain != NULL || html != NULL))
 		goto out;
 	if (raw != NULL &&
-	    mailtext_forwarded_from(raw, addr, name, sizeof(addr)) == 0) {
+	    mailtext_forwarded_from(
+	        raw, addr, sizeof(addr), name, sizeof(name)) == 0) {
 		if ((fwd = json_object()) == NULL ||
 		    json_object_set_new(req, "forwarded_from", fwd) < 0 ||
 		    set_clean(fwd, "address", addr, 320) < 0 ||

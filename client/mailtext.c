@@ -363,7 +363,8 @@ mailtext_reply_len(const char *text)
 }
 
 int
-mailtext_forwarded_from(const char *text, char *addr, char *name, size_t size)
+mailtext_forwarded_from(
+    const char *text, char *addr, size_t addrlen, char *name, size_t namelen)
 {
 	const char *s = text, *mark = NULL, *lt, *gt, *v;
 	size_t n;
@@ -393,7 +394,7 @@ mailtext_forwarded_from(const char *text, char *addr, char *name, size_t size)
 		gt = lt != NULL ? memchr(lt, '>', n - (size_t)(lt - v)) : NULL;
 		if (lt != NULL && gt != NULL) {
 			snprintf(
-			    addr, size, "%.*s", (int)(gt - lt - 1), lt + 1);
+			    addr, addrlen, "%.*s", (int)(gt - lt - 1), lt + 1);
 			n = (size_t)(lt - v);
 			while (n > 0 &&
 			    (v[n - 1] == ' ' || v[n - 1] == '"' ||
@@ -403,11 +404,11 @@ mailtext_forwarded_from(const char *text, char *addr, char *name, size_t size)
 				v++;
 				n--;
 			}
-			snprintf(name, size, "%.*s", (int)n, v);
+			snprintf(name, namelen, "%.*s", (int)n, v);
 		} else {
 			while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\r'))
 				n--;
-			snprintf(addr, size, "%.*s", (int)n, v);
+			snprintf(addr, addrlen, "%.*s", (int)n, v);
 			name[0] = '\0';
 		}
 		return strchr(addr, '@') != NULL ? 0 : -ENOENT;

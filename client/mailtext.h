@@ -31,10 +31,10 @@ size_t mailtext_reply_len(const char *text);
 /*
  * A forwarded message's sender: the address of the first "From:" line
  * after a "Forwarded message" or "Original Message" marker, into addr
- * (size bytes) and its display name into name (size bytes); 0, or
- * -ENOENT if there is none.
+ * (addrlen bytes) and its display name into name (namelen bytes), cut if
+ * longer; 0, or -ENOENT if there is none.
  */
 int mailtext_forwarded_from(
-    const char *text, char *addr, char *name, size_t size);
+    const char *text, char *addr, size_t addrlen, char *name, size_t namelen);
 
 #endif

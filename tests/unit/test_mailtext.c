@@ -126,22 +126,37 @@ test_forwarded(void)
 	CHECK(mailtext_forwarded_from("Call him\n\n-------- Forwarded Message "
 	                              "--------\nSubject: \tX\nFrom: \tBob "
 	                              "Customer <bob@customer.org>\n",
-	          addr, name, sizeof(addr)) == 0);
+	          addr, sizeof(addr), name, sizeof(name)) == 0);
 	CHECK(strcmp(addr, "bob@customer.org") == 0);
 	CHECK(strcmp(name, "Bob Customer") == 0);
 	CHECK(mailtext_forwarded_from("---------- Forwarded message ---------\n"
 	                              "From: *Ann* <ann@acme.com>\n",
-	          addr, name, sizeof(addr)) == 0);
+	          addr, sizeof(addr), name, sizeof(name)) == 0);
 	CHECK(strcmp(addr, "ann@acme.com") == 0 && strcmp(name, "Ann") == 0);
 	CHECK(mailtext_forwarded_from("Begin forwarded message:\n\n"
 	                              "From: \"Roe, Jane\" <jane@acme.com>\n",
-	          addr, name, sizeof(addr)) == 0);
+	          addr, sizeof(addr), name, sizeof(name)) == 0);
 	CHECK(strcmp(name, "Roe, Jane") == 0);
-	CHECK(mailtext_forwarded_from("From: bob@customer.org\n", addr, name,
-	          sizeof(addr)) == -ENOENT);
+	CHECK(mailtext_forwarded_from("From: bob@customer.org\n", addr,
+	          sizeof(addr), name, sizeof(name)) == -ENOENT);
 	CHECK(mailtext_forwarded_from(
-	          "-----Original Message-----\nFrom: nobody\n", addr, name,
-	          sizeof(addr)) == -ENOENT);
+	          "-----Original Message-----\nFrom: nobody\n", addr,
+	          sizeof(addr), name, sizeof(name)) == -ENOENT);
+}
+
+/* a name longer than its buffer is cut there: each buffer has its size */
+static void
+test_forwarded_long(void)
+{
+	char text[600], addr[64], name[8];
+
+	snprintf(text, sizeof(text),
+	    "-------- Forwarded Message --------\nFrom: %0300d <a@b.example>\n",
+	    7);
+	CHECK(mailtext_forwarded_from(
+	          text, addr, sizeof(addr), name, sizeof(name)) == 0);
+	CHECK(strlen(name) == sizeof(name) - 1);
+	CHECK(strcmp(addr, "a@b.example") == 0);
 }
 
 int
@@ -150,6 +165,7 @@ main(void)
 	test_replies();
 	test_html();
 	test_forwarded();
+	test_forwarded_long();
 	printf("%d checks, %d failed\n", nchecks, nfailed);
 	return nfailed != 0;
 }

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_mail.c: libFuzzer target for what reads a stranger's mail outside
+ * the MIME library: promise mail-in's HTML to text, the cut above the
+ * quoted mail and a forwarded mail's sender (client/mailtext.c), and the
+ * Authentication-Results reader (common/authres.c).  The input is handed
+ * over with its exact length where the function takes one.  Beyond
+ * sanitizer reports, the target aborts when a contract breaks: the cut
+ * lies within the text, and a forwarded sender found has an '@'.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authres.h"
+#include "fuzz.h"
+#include "mailtext.h"
+
+#define MAX_INPUT (256 * 1024)
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+static void
+check_text(const char *s)
+{
+	char addr[320], name[200];
+
+	if (mailtext_reply_len(s) > strlen(s))
+		abort();
+	if (mailtext_forwarded_from(
+	        s, addr, sizeof(addr), name, sizeof(name)) == 0 &&
+	    strchr(addr, '@') == NULL)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *raw, *s, *text;
+
+	if (size > MAX_INPUT)
+		return 0;
+	/* the HTML exactly size bytes, no NUL: ASan sees a read past it */
+	if ((raw = malloc(size ? size : 1)) == NULL)
+		return 0;
+	memcpy(raw, data, size);
+	text = mailtext_from_html(raw, size);
+	free(raw);
+	if (text != NULL)
+		check_text(text);
+	free(text);
+	if ((s = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	check_text(s);
+	(void)authres_passes(s, "mx.example.com", "example.com");
+	free(s);
+	return 0;
+}
