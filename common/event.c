@@ -16,6 +16,7 @@ static const char *const names[EVENT_TYPE_MAX] = {
     [EVENT_DIGEST] = EVENT_PREFIX "digest",
     [EVENT_SIGNIN] = EVENT_PREFIX "signin",
     [EVENT_REPLY] = EVENT_PREFIX "reply",
+    [EVENT_AGENDA] = EVENT_PREFIX "agenda",
 };
 
 static const char *const nouns[EVENT_TYPE_MAX] = {

@@ -16,6 +16,7 @@ enum event_type {
 	EVENT_DIGEST,
 	EVENT_SIGNIN, /* a one-time sign-in link for the web page */
 	EVENT_REPLY,  /* promised's answer to a mail it was handed */
+	EVENT_AGENDA, /* a person's morning agenda (agenda.h) */
 	EVENT_TYPE_MAX,
 };
 

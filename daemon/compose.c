@@ -136,6 +136,18 @@ compose_parse(json_t *root, struct mail *m, int64_t now)
 		m->title = "";
 		goto thread;
 	}
+	if (m->event == EVENT_AGENDA) {
+		/* about a person's day, not one promise */
+		m->agenda = json_object_get(root, "agenda");
+		if (!json_is_object(m->agenda) ||
+		    (m->owner = proto_str(m->agenda, "login")) == NULL ||
+		    !jint(m->agenda, "at", &m->due_at) ||
+		    !json_is_array(json_object_get(m->agenda, "promises")))
+			return "the payload's agenda lacks login, at or "
+			       "promises";
+		m->title = "";
+		goto thread;
+	}
 	if (m->event == EVENT_SIGNIN) {
 		p = json_object_get(root, "signin");
 		if ((m->url = proto_str(p, "url")) == NULL ||
@@ -244,6 +256,10 @@ compose_subject(struct jsonw *b, const struct mail *m)
 	}
 	if (m->event == EVENT_SIGNIN) {
 		jw_lit(b, "Your sign-in link for promised");
+		return;
+	}
+	if (m->event == EVENT_AGENDA) {
+		compose_agenda_subject(b, m);
 		return;
 	}
 	jw_printf(b, "[promise %" PRId64 "] ", m->id);
@@ -745,9 +761,12 @@ compose_body(struct jsonw *b, const struct mail *m, const char *uid)
 {
 	char due[96], rel[64], dur[64];
 
-	if (m->event == EVENT_DIGEST || m->event == EVENT_SIGNIN) {
+	if (m->event == EVENT_DIGEST || m->event == EVENT_SIGNIN ||
+	    m->event == EVENT_AGENDA) {
 		if (m->event == EVENT_DIGEST)
 			put_digest(b, m);
+		else if (m->event == EVENT_AGENDA)
+			compose_agenda_body(b, m);
 		else
 			put_signin(b, m);
 		jw_printf(b, "\n-- \npromised, delivery %s\n", uid);

@@ -28,6 +28,7 @@ struct mail {
 	json_t *history;      /* array, or NULL */
 	json_t *failed;       /* object, or NULL */
 	json_t *digest;       /* a digest's object (digest.h), or NULL */
+	json_t *agenda;       /* an agenda's object (agenda.h), or NULL */
 	json_t *links;        /* one-click links (msglinks.h), or NULL */
 	const char *url;      /* a sign-in's link (due_at: when it expires) */
 	json_t *attachments;  /* non-empty array (see backend.h), or NULL */
@@ -65,5 +66,8 @@ void compose_content(struct jsonw *msg, const struct mail *m, const char *uid,
  * answer to a mail, in the thread of that mail */
 int compose_reply(struct jsonw *msg, const struct mail *m, const char *uid,
     const char *from, int64_t now);
+/* an agenda's subject and body (compose_agenda.c), in the current zone */
+void compose_agenda_subject(struct jsonw *b, const struct mail *m);
+void compose_agenda_body(struct jsonw *b, const struct mail *m);
 
 #endif

@@ -127,6 +127,11 @@ set_person(
 			    section, value);
 		return conf_set_str(&p->timezone, value);
 	}
+	if (strcmp(name, "agenda") == 0) {
+		p->has_agenda = true;
+		return conf_set_clock(
+		    ld, section, name, value, &p->agenda_minute);
+	}
 	if (strcmp(name, "business_hours") == 0) {
 		if (calendar_set_hours(&p->cal, value, &e) < 0)
 			return conf_bad(ld, "[%s] business_hours: '%s': %s",

@@ -34,6 +34,10 @@ struct person {
 	/* the body their webhook takes, when not [webhook] format's */
 	enum webhook_format webhook_format;
 	bool has_webhook_format;
+	/* agenda: a morning mail of their day's promises at this minute of
+	 * their business days, in their zone (agenda.h) */
+	int agenda_minute;
+	bool has_agenda;
 };
 
 #define CONF_KIND_NAME_MAX 32

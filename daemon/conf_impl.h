@@ -44,6 +44,10 @@ int conf_bad(struct loader *ld, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* *dst becomes a copy of v; 0 or -ENOMEM */
 int conf_set_str(char **dst, const char *v);
+/* a time of day "HH:MM" (00:00 to 23:59) into *minute, minutes after
+ * midnight; a bad one is reported as [section] name */
+int conf_set_clock(struct loader *ld, const char *section, const char *name,
+    const char *value, int *minute);
 /* a file of CA certificates, read now so that a typo fails at load */
 int conf_set_ca_file(struct loader *ld, const char *value, char **dst);
 /* a duration of at least min seconds */

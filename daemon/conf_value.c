@@ -31,6 +31,28 @@ conf_set_str(char **dst, const char *v)
 	return 0;
 }
 
+int
+conf_set_clock(struct loader *ld, const char *section, const char *name,
+    const char *value, int *minute)
+{
+	const char *p = value;
+	int h = 0, m = 0, nd;
+
+	for (nd = 0; ascii_digit(*p) && nd < 2; p++, nd++)
+		h = h * 10 + (*p - '0');
+	if (nd == 0 || *p++ != ':')
+		goto bad;
+	for (nd = 0; ascii_digit(*p) && nd < 2; p++, nd++)
+		m = m * 10 + (*p - '0');
+	if (nd != 2 || *p != '\0' || h > 23 || m > 59)
+		goto bad;
+	*minute = h * 60 + m;
+	return 0;
+bad:
+	return conf_bad(ld, "[%s] %s: '%s' is not a time of day like 08:30",
+	    section, name, value);
+}
+
 /* records the first problem's message; returns -EINVAL */
 int
 conf_bad(struct loader *ld, const char *fmt, ...)

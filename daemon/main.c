@@ -20,6 +20,7 @@
 #include <ev.h>
 
 #include "conf.h"
+#include "agenda.h"
 #include "ctl.h"
 #include "deliver.h"
 #include "digest.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct sched *s;
 	struct deliver *dl;
 	struct digest *dg;
+	struct agenda *ag;
 	struct fts_catchup *fts;
 	struct ctl *ctl;
 	ev_prepare prepare;
@@ -218,6 +220,7 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	log_set_level(c->log_level);
 	ctl_set_conf(d->ctl, c);
 	digest_reload(d->dg, c);
+	agenda_reload(d->ag, c);
 	conf_free(d->conf);
 	d->conf = c;
 	log_info("configuration reloaded from %s", c->path);
@@ -458,6 +461,10 @@ run(struct daemon *d)
 		log_errorx("start-up: out of memory");
 		return 1;
 	}
+	if ((r = agenda_open(&d->ag, d->st, d->s, d->dl, d->conf)) < 0) {
+		log_errorx("start-up: out of memory");
+		return 1;
+	}
 	if ((r = fts_catchup_open(&d->fts, d->loop, d->st)) < 0) {
 		log_errorx("start-up: out of memory");
 		return 1;
@@ -571,6 +578,7 @@ main(int argc, char **argv)
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
 		log_errorx("final commit failed: %s", store_errmsg(d.st));
 	d.fts = fts_catchup_close(d.fts);
+	d.ag = agenda_close(d.ag);
 	d.dg = digest_close(d.dg);
 	d.dl = deliver_close(d.dl);
 	d.s = sched_close(d.s);
