@@ -17,6 +17,7 @@
 #include "agenda.h"
 #include "event.h"
 #include "log.h"
+#include "mailtoken.h"
 #include "msglinks.h"
 #include "timefmt.h"
 #include "tz.h"
@@ -121,15 +122,22 @@ scan_cb(void *arg, const struct promise_rec *p)
 static json_t *
 payload_of(const struct run *run, const struct owed *o)
 {
+	char raddr[MAILTOKEN_ADDR_MAX];
 	json_t *item, *links;
+	int64_t id;
 	size_t i;
 
 	json_array_foreach(o->list, i, item) {
-		links = msglinks_for(run->c,
-		    (int64_t)json_integer_value(json_object_get(item, "id")),
-		    o->login, EVENT_DUE, run->now);
+		id = (int64_t)json_integer_value(json_object_get(item, "id"));
+		links = msglinks_for(run->c, id, o->login, EVENT_DUE, run->now);
 		if (links != NULL &&
 		    json_object_set_new(item, "links", links) < 0)
+			return NULL;
+		/* replies act on each promise: its own signed address */
+		if (mailtoken_address(
+		        run->c, id, o->login, raddr, sizeof(raddr)) == 0 &&
+		    json_object_set_new(item, "reply_to", json_string(raddr)) <
+		        0)
 			return NULL;
 	}
 	return json_pack("{s:s,s:I,s:{s:s,s:s,s:I,s:I,s:I,s:I,s:O}}", "event",

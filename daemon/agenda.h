@@ -17,7 +17,8 @@
  *   "count"     how many promises are due today or overdue
  *   "overdue"   how many of them are past due at "at"
  *   "promises"  the first AGENDA_LIST, earliest first: {"id", "title",
- *               "for"?, "due_at", "overdue", "links"? (msglinks.h)}
+ *               "for"?, "due_at", "overdue", "links"? (msglinks.h),
+ *               "reply_to"? (its signed reply address, mailtoken.h)}
  */
 #ifndef PROMISED_AGENDA_H
 #define PROMISED_AGENDA_H

@@ -18,7 +18,9 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "ics.h"
 #include "mailtoken.h"
+#include "msglinks.h"
 #include "op_mail.h"
 #include "timefmt.h"
 #include "tz.h"
@@ -228,12 +230,34 @@ refuse(struct req *r, const struct inmail *m, const struct person *who,
 	return op_mail_reply(r, MAIL_REFUSED, why, 0, answers);
 }
 
+/* an array of one attachment, p as a calendar entry whose link opens it
+ * for login; NULL without memory */
+static json_t *
+confirm_attachments(struct req *r, const json_t *p, const char *login)
+{
+	json_t *links = msglinks_for(r->ctx->conf,
+	    (int64_t)json_integer_value(json_object_get(p, "id")), login,
+	    EVENT_RESOLVED, r->now);
+	json_t *atts = json_array(), *a;
+	char host[256];
+
+	ics_host(r->ctx->conf->mail.reply_domain, host, sizeof(host));
+	a = ics_attachment(p, r->now, host, proto_str(links, "open"));
+	json_decref(links);
+	if (atts == NULL || a == NULL || json_array_append_new(atts, a) < 0) {
+		json_decref(atts);
+		return NULL;
+	}
+	return atts;
+}
+
 enum proto_err
 op_mail_new(struct req *r, const struct inmail *m)
 {
 	const struct conf *c = r->ctx->conf;
 	const struct person *who = conf_person_by_email(c, m->from);
 	json_t *answers = json_array(), *body = NULL, *reply = NULL, *p;
+	json_t *atts = NULL;
 	char why[600], whom[PROTO_MAX_FOR + 1], phrase[256], due[160];
 	char text[3000];
 	const char *title = title_of(m->subject);
@@ -310,13 +334,20 @@ op_mail_new(struct req *r, const struct inmail *m)
 	    json_object_get(body, "for") ? whom : "(no customer found)", due,
 	    rc == 0 ? "read from \"" : "the default of kind ",
 	    rc == 0 ? phrase : c->mail.default_kind, rc == 0 ? "\"" : "");
-	if ((rc = op_mail_answer(r, m, who->login, id, text, NULL, answers)) <
+	/* the deadline as a calendar entry, for the mail client to offer */
+	if ((atts = confirm_attachments(r, p, who->login)) == NULL) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		e = PROTO_INTERNAL;
+		goto out;
+	}
+	if ((rc = op_mail_answer(r, m, who->login, id, text, atts, answers)) <
 	    0) {
 		e = op_store_failed(r, rc);
 		goto out;
 	}
 	e = op_mail_reply(r, MAIL_MADE, NULL, id, answers);
 out:
+	json_decref(atts);
 	json_decref(body);
 	json_decref(reply);
 	json_decref(answers);

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 """The morning agenda: with 'agenda = 08:30' in [person NAME], one email at
 08:30 of each of their business days, in their zone, listing their open
-promises due that day and overdue, each with the commands that act on it.
+promises due that day and overdue, each with the commands that act on it,
+its signed reply address ([mail] reply_domain) and its one-click links
+([http] base_url).
 Nothing on a day with nothing due, nothing on a weekend, and once a day
 however often the daemon restarts.  The daemon's wall clock is moved with
 libfaketime (as in test_clock.py) to a few seconds before 08:30 in Berlin
@@ -12,6 +14,7 @@ import datetime
 import email.utils
 import getpass
 import os
+import re
 import subprocess
 import time
 import zoneinfo
@@ -23,6 +26,7 @@ from test_clock import Clock
 ME = getpass.getuser()
 PASSWORD = "agenda-pw"
 TZ = zoneinfo.ZoneInfo("Europe/Berlin")
+BASE = "https://promised.example.org"
 
 
 def at(day, hh, mm):
@@ -35,7 +39,14 @@ def make_daemon(sink):
     pw = os.path.join(d.dir, "smtp.password")
     with open(pw, "w") as f:
         f.write(PASSWORD + "\n")
-    d.write_conf(conf_extra=f"[smtp]\nurl = {sink.url}\n"
+    key = os.path.join(d.dir, "secret.key")
+    with open(key, "w") as f:
+        f.write("agenda-key-0123456789\n")
+    d.write_conf(conf_extra=f"[http]\nbase_url = {BASE}/\n"
+                            f"link_secret_file = {key}\n"
+                            "[mail]\nreply_domain = reply.example.com\n"
+                            f"secret_file = {key}\n"
+                            f"[smtp]\nurl = {sink.url}\n"
                             "from = promised@example.org\nstarttls = off\n"
                             f"username = promised\npassword_file = {pw}\n"
                             f"[person {ME}]\nemail = me@example.com\n"
@@ -90,6 +101,12 @@ def test_agenda():
             for pid in (late, today):
                 check(f"promise done {pid}" in body, body)
                 check(f"promise snooze {pid} --due WHEN" in body, body)
+                # its own signed reply address, and its links
+                check(f"or reply to promise+{pid}." in body, body)
+            item = body[body.index("Send Zeta"):]
+            for what in ("kept", "snooze", "open"):
+                check(re.search(rf"\n +{what} +{re.escape(BASE)}/l/\S+\r?\n",
+                                item), f"{what} link: {item!r}")
 
             # bob has nothing due: no agenda for him.  A restart the same
             # morning, before 08:30 again, sends no second one

@@ -166,6 +166,20 @@ def test_new_promise_by_bcc():
         for w in ("Jane Roe <jane@acme.com>", "read from \"Friday\"",
                   "snooze WHEN", "Demo times"):
             check(w in text, f"{w!r} not in the answer:\n{text}")
+        # the deadline as a calendar entry (RFC 5545), the same as
+        # 'promise show --ics' gives but for its DTSTAMP
+        cal = [part for part in m.iter_attachments()
+               if part.get_content_type() == "text/calendar"]
+        check(len(cal) == 1 and
+              cal[0].get_filename() == f"promise-{p['id']}.ics", cal)
+        ics = cal[0].get_content()
+        show = d.json("show", str(p["id"]), "--ics")["ics"]
+        strip = [ln for ln in ics.splitlines() if ln.startswith("DTSTART:")
+                 or ln.startswith("UID:") or ln.startswith("SUMMARY:")]
+        check(len(strip) == 3 and
+              all(ln in show.splitlines() for ln in strip), (strip, show))
+        due = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(p["due_at"]))
+        check(f"DTSTART:{due}" in strip, strip)
         d.stop()
 
 
