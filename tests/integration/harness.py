@@ -235,6 +235,39 @@ class Daemon:
         s.connect(self.sock)
         return s
 
+    def sql(self, query):
+        """query's rows from the daemon's database, SQLite or PostgreSQL,
+        as tuples (integers as int, NULL as None); a change is committed.
+        For what a test must see or do behind the daemon's back."""
+        if self.conninfo is None:
+            import sqlite3
+            db = sqlite3.connect(self.db)
+            try:
+                rows = db.execute(query).fetchall()
+                db.commit()
+                return rows
+            finally:
+                db.close()
+        import pgserver
+        out = subprocess.run(
+            [os.path.join(pgserver.BINDIR, "psql"), "-X", "-q", "-A", "-t",
+             "-F", "\x1f", "-R", "\x1d", "-P", "null=\x1e", "-v", "ON_ERROR_STOP=1",
+             "-d", self.conninfo, "-c", query],
+            capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise Failure(f"psql {query!r}: {out.stderr}")
+
+        def value(v):
+            if v == "\x1e":
+                return None
+            try:
+                return int(v)
+            except ValueError:
+                return v
+        return [tuple(value(v) for v in line.split("\x1f"))
+                for line in out.stdout.rstrip("\n").split("\x1d")
+                if line != ""]
+
     def deliveries(self):
         try:
             with open(self.delivery_log) as f:

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import threading
 import time
@@ -143,12 +142,8 @@ def free_port():
 
 
 def email_rows(d):
-    db = sqlite3.connect(d.db)
-    try:
-        return db.execute("SELECT kind, state FROM deliveries "
-                          "WHERE channel = 'email'").fetchall()
-    finally:
-        db.close()
+    return d.sql("SELECT kind, state FROM deliveries "
+                 "WHERE channel = 'email'")
 
 
 def email_state(d):

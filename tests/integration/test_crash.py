@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """kill -9 loses nothing acknowledged; what came due while down fires."""
 
-import sqlite3
 import threading
 import time
 
@@ -153,10 +152,7 @@ def test_pending_delivery_resent_with_same_id():
                  what="the deadline")
         d.stop()
         # forget that it was sent, as if the daemon died just before
-        db = sqlite3.connect(d.db)
-        db.execute("UPDATE deliveries SET state = 'pending'")
-        db.commit()
-        db.close()
+        d.sql("UPDATE deliveries SET state = 'pending'")
         d.start()
         got = wait_for(lambda: len(events(d, p["id"], "promise.due")) == 2
                        and events(d, p["id"], "promise.due"), timeout=10,

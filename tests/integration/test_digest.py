@@ -11,7 +11,6 @@ starts or reloads, which go out at once, once per manager and week.
 import datetime
 import os
 import signal
-import sqlite3
 import time
 import zoneinfo
 
@@ -163,15 +162,9 @@ def check_figures(d, ids):
 
 
 def digest_rows(d):
-    db = sqlite3.connect(f"file:{d.db}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT promise_id, recipient, channel FROM "
-                          "deliveries WHERE kind = 'promise.digest' "
-                          "ORDER BY id").fetchall()
-        sent = db.execute("SELECT week, manager FROM digests "
-                          "ORDER BY manager").fetchall()
-    finally:
-        db.close()
+    rows = d.sql("SELECT promise_id, recipient, channel FROM "
+                 "deliveries WHERE kind = 'promise.digest' ORDER BY id")
+    sent = d.sql("SELECT week, manager FROM digests ORDER BY manager")
     return rows, sent
 
 

@@ -6,7 +6,6 @@ import email.utils
 import getpass
 import json
 import os
-import sqlite3
 import time
 import zoneinfo
 
@@ -165,12 +164,8 @@ def stuck_at_data(sink):
 
 
 def email_rows(d):
-    db = sqlite3.connect(d.db)
-    try:
-        return db.execute("SELECT uid, state, payload FROM deliveries "
-                          "WHERE channel = 'email'").fetchall()
-    finally:
-        db.close()
+    return d.sql("SELECT uid, state, payload FROM deliveries "
+                 "WHERE channel = 'email'")
 
 
 def test_slow_server_does_not_block_the_loop():

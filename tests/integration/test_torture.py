@@ -16,7 +16,6 @@ to replay a run's choices (the timing itself still varies).
 import getpass
 import os
 import random
-import sqlite3
 import threading
 import time
 
@@ -214,16 +213,13 @@ def test_kill9_torture():
         reqs = sink.requests()
         sink.cleanup()
 
-    db = sqlite3.connect(f"file:{d.db}?mode=ro", uri=True)
     try:
-        rows = db.execute("SELECT uid, state, promise_id, kind "
-                          "FROM deliveries").fetchall()
-        promises = db.execute("SELECT id, state, due_at, settled_at "
-                              "FROM promises").fetchall()
-        due_events = {pid for (pid,) in db.execute(
+        rows = d.sql("SELECT uid, state, promise_id, kind FROM deliveries")
+        promises = d.sql("SELECT id, state, due_at, settled_at "
+                         "FROM promises")
+        due_events = {pid for (pid,) in d.sql(
             "SELECT promise_id FROM events WHERE kind = 'due'")}
     finally:
-        db.close()
         d.cleanup()
 
     not_sent = [r for r in rows if r[1] != "sent"]
