@@ -95,6 +95,7 @@ static const char help_general[] =
     "  digest [--team MANAGER]\n"
     "  backup FILE\n"
     "  metrics\n"
+    "  mail-in [RECIPIENT]  for the mail server: one mail on stdin\n"
     "\n"
     "options (before or after the command):\n"
     "  --socket PATH  the daemon's socket (default $PROMISE_SOCKET, else\n"
@@ -539,6 +540,12 @@ help(int argc, char **argv)
 	if (argc < 2) {
 		fputs(help_general, stdout);
 		return CLI_OK;
+	}
+	if (strcmp(argv[1], "mail-in") == 0) {
+		static char opt[] = "--help";
+		char *args[] = {argv[1], opt, NULL};
+
+		return cmd_mail_in_exec(NULL, 2, args);
 	}
 	if ((cmd = find_command(argv[1])) == NULL)
 		return usage_error("unknown command '%s'", argv[1]);

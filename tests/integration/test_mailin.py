@@ -450,9 +450,23 @@ def test_gateway_only_and_exit_codes():
                 sock=os.path.join(d.dir, "nonexistent.sock"), expect=75)
 
 
+def test_help():
+    """promise help mail-in and promise mail-in --help run the program's
+    own usage; promise --help names the command."""
+    for args in (["help", "mail-in"], ["mail-in", "--help"]):
+        r = subprocess.run([PROMISE, *args], capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 0 and
+              r.stdout.startswith("usage: promise mail-in"), r)
+    r = subprocess.run([PROMISE, "--help"], capture_output=True, text=True,
+                       timeout=30)
+    check("mail-in" in r.stdout, r.stdout)
+
+
 if __name__ == "__main__":
     run([test_mail_section, test_new_promise_by_bcc,
          test_outlook_html_base64_latin1, test_forward_tomorrow,
          test_unauthenticated_refused, test_replies_act,
          test_notices_carry_reply_to, test_cancel_told,
-         test_bad_tokens_change_nothing, test_gateway_only_and_exit_codes])
+         test_bad_tokens_change_nothing, test_gateway_only_and_exit_codes,
+         test_help])
