@@ -61,6 +61,8 @@ struct backend_delivery {
  *                 "content_type", "text"}, sent after the text as parts of
  *                 a multipart/mixed message (a calendar entry: ics.h)
  * A "promise.signin" has no "promise" but "signin": {"url", "expires_at"}.
+ * A "promise.agenda" has no "promise" nor "history" but an "agenda"
+ * object, described in agenda.h.
  * A "promise.digest" has no "promise" nor "history" but a "digest" object,
  * described in digest.h.  A "promise.reply", promised's answer to a mail
  * it was handed (op_mail.c), has "reply": {"subject", "text",
