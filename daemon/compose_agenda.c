@@ -95,8 +95,6 @@ compose_agenda_body(struct jsonw *b, const struct mail *m)
 		    proto_str(e, "title") != NULL)
 			put_item(b, e, m->due_at);
 	if (n > (int64_t)json_array_size(list))
-		jw_printf(b,
-		    "\n  ... and %" PRId64
-		    " more: promise list --state overdue\n",
+		jw_printf(b, "\n  ... and %" PRId64 " more: promise list\n",
 		    n - (int64_t)json_array_size(list));
 }

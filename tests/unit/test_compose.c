@@ -127,6 +127,24 @@ static const struct golden goldens[] = {
         "\"expires_at\":1795796100},"
         "\"thread\":{\"root\":\"<signin.0011223344556677@example.org>\","
         "\"first\":true}}"},
+    /* a morning agenda: an overdue promise with its reply address and
+     * links, one due today, and one more than it lists */
+    {"agenda",
+        "{\"event\":\"promise.agenda\",\"delivery\":\"d10\","
+        "\"occurred_at\":1795764600,"
+        "\"recipient\":{\"login\":\"dan\",\"email\":\"dan@example.org\","
+        "\"timezone\":\"Europe/Berlin\"},"
+        "\"agenda\":{\"login\":\"dan\",\"day\":\"2026-11-27\","
+        "\"at\":1795764600,\"until\":1795820400,\"count\":3,"
+        "\"overdue\":1,\"promises\":[{\"id\":41,\"title\":\"Call Acme "
+        "back\",\"for\":\"Acme\",\"due_at\":1795712400,\"overdue\":true,"
+        "\"reply_to\":\"promise+41.abcDEF123@reply.example.org\","
+        "\"links\":{\"open\":\"https://p.example.org/l/o41\",\"keep\":"
+        "\"https://p.example.org/l/k41\",\"snooze\":"
+        "\"https://p.example.org/l/s41\"}},{\"id\":42,\"title\":\"Grüße an "
+        "Zoë\",\"due_at\":1795795200,\"overdue\":false}]},"
+        "\"thread\":{\"root\":\"<digest.agenda-2026-11-27.dan@example.org>\","
+        "\"first\":true}}"},
     /* a due notice with a calendar entry attached: multipart/mixed */
     {"attachment",
         "{\"event\":\"promise.due\",\"delivery\":\"d9\","
@@ -404,6 +422,9 @@ test_refused(void)
 	refused(
 	    "{\"event\":\"promise.digest\",\"recipient\":{\"email\":\"a@b\"},"
 	    "\"digest\":{\"at\":1}}",
+	    __LINE__);
+	refused("{\"event\":\"promise.agenda\",\"recipient\":{\"email\":"
+	        "\"a@b\"},\"agenda\":{\"login\":\"a\",\"at\":1}}",
 	    __LINE__);
 	/* attachments: what goes into their part headers is plain */
 	refused(DUE_WITH "[{\"filename\":\"a\\r\\nX-Evil: 1\",\"content_type\":"
