@@ -266,6 +266,8 @@ cmd_status(const struct cli *cli, const struct args *a)
 	if (own)
 		goto out;
 	printf("scheduled:   %" PRId64 "\n", jint(reply, "scheduled", 0));
+	if ((s = proto_str(reply, "store")) != NULL)
+		printf("store:       %s\n", s);
 	d = json_object_get(reply, "deliveries");
 	printf("deliveries:  %" PRId64 " pending, %" PRId64 " failed, %" PRId64
 	       " in flight\n",

@@ -329,7 +329,9 @@ op_status(struct req *r)
 	        (json_int_t)deliver_inflight(r->ctx->dl));
 	if (r->reply == NULL ||
 	    json_object_set_new(
-	        r->reply, "channels", deliver_channels(r->ctx->dl)) < 0)
+	        r->reply, "channels", deliver_channels(r->ctx->dl)) < 0 ||
+	    json_object_set_new(r->reply, "store",
+	        json_string(store_backend_name(r->ctx->st))) < 0)
 		return PROTO_INTERNAL;
 	return PROTO_OK;
 }

@@ -115,6 +115,8 @@ int store_open_postgresql(
     struct store **ret, const char *conninfo, char *err, size_t errlen);
 /* finalizes statements and closes; NULL-safe; returns NULL */
 struct store *store_close(struct store *st);
+/* the backend, as in [store] backend: "sqlite" or "postgresql" */
+const char *store_backend_name(const struct store *st);
 /* SQLite's message for the last failure */
 const char *store_errmsg(const struct store *st);
 /* caps the database at about bytes (0: no cap); a write past it fails

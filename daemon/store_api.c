@@ -21,6 +21,12 @@ store_open_postgresql(
 	return store_pg_open(ret, conninfo, err, errlen);
 }
 
+const char *
+store_backend_name(const struct store *st)
+{
+	return st->be->name;
+}
+
 struct store *
 store_close(struct store *st)
 {

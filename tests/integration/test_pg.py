@@ -81,6 +81,9 @@ def test_common_operations_on_postgresql():
               "schema version")
         st = d.json("status")
         check(st["open"] == 1, st)
+        check(st["store"] == "postgresql", st)
+        check("store:       postgresql" in d.client("status").stdout,
+              "status names the store")
         # a second start finds the schema current and the promises there
         d.stop()
         d.start()
@@ -90,6 +93,16 @@ def test_common_operations_on_postgresql():
               "migrated twice")
         r = d.client("backup", os.path.join(d.dir, "copy.db"), expect=1)
         check("pg_dump" in r.stderr, r.stderr)
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def test_status_names_sqlite_by_default():
+    d = Daemon("pg-default").start()
+    try:
+        if d.conninfo is None:
+            check(d.json("status")["store"] == "sqlite", "the default")
     finally:
         d.stop()
         d.cleanup()
@@ -215,6 +228,7 @@ def main():
     SERVER = pgserver.PgServer("pg-test").start()
     try:
         run([test_common_operations_on_postgresql,
+             test_status_names_sqlite_by_default,
              test_due_notice_fires_and_is_recorded,
              test_restart_fires_what_came_due_while_down_once,
              test_second_daemon_on_one_database_refused,
