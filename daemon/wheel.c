@@ -366,28 +366,46 @@ wheel_count(const struct wheel *w)
 	return w->count;
 }
 
+__attribute__((format(printf, 2, 0))) static void
+check_vsay(FILE *f, const char *fmt, va_list ap)
+{
+	if (f != NULL) {
+		vfprintf(f, fmt, ap);
+		fputc('\n', f);
+	}
+}
+
 __attribute__((format(printf, 2, 3))) static bool
 check_fail(FILE *f, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (f != NULL) {
-		va_start(ap, fmt);
-		vfprintf(f, fmt, ap);
-		va_end(ap);
-		fputc('\n', f);
-	}
+	va_start(ap, fmt);
+	check_vsay(f, fmt, ap);
+	va_end(ap);
 	return false;
+}
+
+__attribute__((format(printf, 2, 3))) static struct wtimer **
+check_fail_list(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	check_vsay(f, fmt, ap);
+	va_end(ap);
+	return NULL;
 }
 
 /*
  * walks one list, counting into *n, and checks its back links; in_slot says
  * whether it is a slot at level l, slot s (so must match expiry and clock),
- * or the expired list (so must be due).  *tail gets &last->next.
+ * or the expired list (so must be due).  Returns &last->next, where the
+ * list's tail pointer must point, or NULL once a check has failed.
  */
-static bool
+static struct wtimer **
 check_list(struct wheel *w, FILE *f, struct wtimer **head, bool in_slot,
-    unsigned l, unsigned s, size_t *n, struct wtimer ***tail)
+    unsigned l, unsigned s, size_t *n)
 {
 	struct wtimer *t, **pprev = head;
 	unsigned tl, ts;
@@ -395,16 +413,16 @@ check_list(struct wheel *w, FILE *f, struct wtimer **head, bool in_slot,
 	for (t = *head; t != NULL; t = t->next) {
 		/* bounds the walk should a list have become a cycle */
 		if (++*n > w->count)
-			return check_fail(f,
+			return check_fail_list(f,
 			    "wheel: more timers than the count of %zu",
 			    w->count);
 		if (t->pprev != pprev)
-			return check_fail(f, "wheel: bad back link on %s",
+			return check_fail_list(f, "wheel: bad back link on %s",
 			    in_slot ? "a slot" : "the expired list");
 		pprev = &t->next;
 		if (!in_slot) {
 			if (t->expires > w->now)
-				return check_fail(f,
+				return check_fail_list(f,
 				    "wheel: timer due at %" PRIu64
 				    " is on the expired list at clock "
 				    "%" PRIu64,
@@ -412,21 +430,20 @@ check_list(struct wheel *w, FILE *f, struct wtimer **head, bool in_slot,
 			continue;
 		}
 		if (t->expires <= w->now)
-			return check_fail(f,
+			return check_fail_list(f,
 			    "wheel: timer due at %" PRIu64
 			    " is still in level %u slot %u at clock %" PRIu64,
 			    t->expires, l, s, w->now);
 		tl = wheel_level(w->now, t->expires);
 		ts = wheel_slot(tl, t->expires);
 		if (tl != l || ts != s)
-			return check_fail(f,
+			return check_fail_list(f,
 			    "wheel: timer due at %" PRIu64
 			    " is in level %u slot %u but belongs in level %u "
 			    "slot %u at clock %" PRIu64,
 			    t->expires, l, s, tl, ts, w->now);
 	}
-	*tail = pprev;
-	return true;
+	return pprev;
 }
 
 bool
@@ -446,12 +463,12 @@ wheel_check(struct wheel *w, FILE *f)
 				    "bitmap bit is %s",
 				    l, s, used ? "empty" : "non-empty",
 				    used ? "set" : "clear");
-			if (!check_list(
-			        w, f, &w->slot[l][s], true, l, s, &n, &tail))
+			if (!check_list(w, f, &w->slot[l][s], true, l, s, &n))
 				return false;
 		}
 	}
-	if (!check_list(w, f, &w->expired, false, 0, 0, &n, &tail))
+	tail = check_list(w, f, &w->expired, false, 0, 0, &n);
+	if (tail == NULL)
 		return false;
 	if (w->expired_tail != tail)
 		return check_fail(f, "wheel: expired list tail is stale");
