@@ -7,7 +7,6 @@
 #ifndef PROMISED_LOG_H
 #define PROMISED_LOG_H
 
-
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARNING,
