@@ -16,8 +16,13 @@
  * that promise(1), started for every command, does not load GLib.
  *
  * The exit status tells the mail server what to do (sysexits.h): 0 done,
- * 65 unparseable, 67 no such address, 77 refused, 75 try again later
- * (promised not running, busy, or failing): no mail is lost.
+ * 65 unparseable, 67 no such address, 77 not a gateway user, 75 try again
+ * later (promised not running, busy, or failing): no mail is lost.  A mail
+ * promised refuses (a bad token, a sender not vouched for, a command that
+ * cannot be done) is done too: promised answered its sender itself, in
+ * the thread, and a bounce from the mail server as well would be a
+ * second, cryptic answer to the same mail; a sender promised does not
+ * know gets neither, as a bounce to a forged sender is backscatter.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -52,8 +57,9 @@ static const char usage[] =
     "one of its emails acts on the promise, a mail to [mail] address makes\n"
     "one.  Run by the mail server as one of [mail] gateway_users.\n"
     "RECIPIENT is the envelope recipient (default $ORIGINAL_RECIPIENT,\n"
-    "$RECIPIENT, else the message's Delivered-To).  Exit status: 0 done,\n"
-    "65 unparseable, 67 unknown address, 77 refused, 75 try again later.\n";
+    "$RECIPIENT, else the message's Delivered-To).  Exit status: 0 done\n"
+    "(a refusal too: promised answers its sender), 65 unparseable, 67\n"
+    "unknown address, 77 not a gateway user, 75 try again later.\n";
 
 /* s cut to at most max bytes at a character, made valid UTF-8; malloc'd */
 static char *
@@ -245,9 +251,44 @@ set_headers(json_t *req, GMimeMessage *msg, const char *name, const char *key)
 	return 0;
 }
 
-/* the "mail" request for msg, to recipient; NULL without memory */
+/*
+ * For a mail without a Message-ID, what names it instead, so that promised
+ * knows it when the mail server delivers it again: SHA-256 in hex of the
+ * headers its writer set (not those each delivery adds) and of its body
+ * as it came (from body on, len bytes).
+ */
+static int
+set_digest(json_t *req, GMimeMessage *msg, const char *body, size_t len)
+{
+	static const char *const names[] = {
+	    "From", "To", "Cc", "Subject", "Date", "In-Reply-To", "References"};
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	const char *v;
+	size_t i;
+	int r = -ENOMEM;
+
+	if (sum == NULL)
+		return -ENOMEM;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		v = g_mime_object_get_header(GMIME_OBJECT(msg), names[i]);
+		g_checksum_update(sum, (const guchar *)names[i], -1);
+		g_checksum_update(sum, (const guchar *)":", 1);
+		if (v != NULL)
+			g_checksum_update(sum, (const guchar *)v, -1);
+		g_checksum_update(sum, (const guchar *)"\n", 1);
+	}
+	g_checksum_update(sum, (const guchar *)body, (gssize)len);
+	if (json_object_set_new(
+	        req, "digest", json_string(g_checksum_get_string(sum))) == 0)
+		r = 0;
+	g_checksum_free(sum);
+	return r;
+}
+
+/* the "mail" request for msg, to recipient; NULL without memory.  The
+ raw mail (len bytes) from raw on is its body. */
 static json_t *
-build(GMimeMessage *msg, const char *recipient)
+build(GMimeMessage *msg, const char *recipient, const char *raw, size_t len)
 {
 	json_t *req = json_pack("{s:i,s:s}", "v", 1, "op", "mail");
 	json_t *from = json_array(), *to = json_array(), *cc = json_array();
@@ -271,8 +312,10 @@ build(GMimeMessage *msg, const char *recipient)
 	if (set_clean(req, "subject", g_mime_message_get_subject(msg),
 	        PROTO_MAX_TITLE) < 0)
 		goto out;
-	if ((v = g_mime_message_get_message_id(msg)) != NULL &&
-	    set_clean(req, "message_id", v, 900) < 0)
+	if ((v = g_mime_message_get_message_id(msg)) != NULL && v[0] != '\0') {
+		if (set_clean(req, "message_id", v, 900) < 0)
+			goto out;
+	} else if (set_digest(req, msg, raw, len) < 0)
 		goto out;
 	if ((v = g_mime_object_get_header(GMIME_OBJECT(msg), "References")) !=
 	        NULL &&
@@ -418,9 +461,14 @@ status_of(json_t *reply)
 
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		if (reason != NULL)
-			fprintf(stderr, "promise mail-in: %s\n", reason);
-		if (outcome != NULL && strcmp(outcome, "refused") == 0)
-			return EX_NOPERM;
+			fprintf(stderr, "promise mail-in: %s%s\n",
+			    outcome != NULL &&
+			            strcmp(outcome, "refused") == 0 &&
+			            !json_is_true(
+			                json_object_get(reply, "again"))
+			        ? "refused: "
+			        : "",
+			    reason);
 		if (outcome != NULL && strcmp(outcome, "unknown") == 0)
 			return EX_NOUSER;
 		return EX_OK;
@@ -448,6 +496,7 @@ main(int argc, char **argv)
 	json_t *req = NULL, *reply = NULL;
 	char *buf = NULL;
 	size_t len = 0;
+	gint64 hend;
 	int i, r, status = EX_TEMPFAIL;
 
 	for (i = 1; i < argc; i++) {
@@ -490,7 +539,11 @@ main(int argc, char **argv)
 		status = EX_DATAERR;
 		goto out;
 	}
-	if ((req = build(msg, recipient)) == NULL) {
+	hend = g_mime_parser_get_headers_end(parser);
+	if (hend < 0 || (size_t)hend > len)
+		hend = (gint64)len;
+	if ((req = build(msg, recipient, buf + hend, len - (size_t)hend)) ==
+	    NULL) {
 		fprintf(stderr, "promise mail-in: out of memory\n");
 		goto out;
 	}

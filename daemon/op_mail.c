@@ -427,11 +427,13 @@ enum proto_err
 op_mail(struct req *r)
 {
 	const struct conf *c = r->ctx->conf;
+	struct delivery **mark = deliver_mark(r->ctx->dl);
 	struct inmail m;
 	const char *target;
-	char token[128], why[400];
+	char token[128], why[400], key[STORE_MAIL_KEY_MAX + 1];
 	json_t *none;
 	enum proto_err e;
+	bool reply, seen = false, keyed;
 	int64_t id;
 
 	if (!conf_is_gateway(c, r->who->login)) {
@@ -452,25 +454,35 @@ op_mail(struct req *r)
 		goto out;
 	}
 	target = target_of(r, &m);
-	if (target != NULL &&
-	    mailtoken_parse(c, target, &id, token, sizeof(token)) == 0) {
+	reply = target != NULL &&
+	    mailtoken_parse(c, target, &id, token, sizeof(token)) == 0;
+	if (!reply &&
+	    (target == NULL || c->mail.address == NULL ||
+	        strcasecmp(target, c->mail.address) != 0)) {
+		snprintf(why, sizeof(why),
+		    "no such address at promised: '%.300s'",
+		    target != NULL ? target : "(no recipient)");
+		e = op_mail_reply(r, MAIL_UNKNOWN, why, 0, none);
+		goto out;
+	}
+	keyed = op_mail_key(r, target, key, sizeof(key)) == 0;
+	if (keyed && ((e = op_mail_again(r, key, &seen)) != PROTO_OK || seen))
+		goto out;
+	if (reply) {
 		e = mail_reply(r, &m, id, token);
 		snprintf(r->note, sizeof(r->note),
 		    "mail from '%s' to promise %" PRId64 ": %s", m.from, id,
 		    r->reply != NULL ? json_string_value(
 		                           json_object_get(r->reply, "outcome"))
 		                     : "failed");
-		goto out;
-	}
-	if (target != NULL && c->mail.address != NULL &&
-	    strcasecmp(target, c->mail.address) == 0) {
+	} else
 		e = op_mail_new(r, &m);
-		goto out;
-	}
-	snprintf(why, sizeof(why), "no such address at promised: '%.300s'",
-	    target != NULL ? target : "(no recipient)");
-	e = op_mail_reply(r, MAIL_UNKNOWN, why, 0, none);
+	if (e == PROTO_OK && keyed)
+		e = op_mail_remember(r, key);
 out:
+	/* the answers queued go with the request's savepoint */
+	if (e != PROTO_OK)
+		deliver_unwind(r->ctx->dl, mark);
 	free(m.text);
 	free(m.subject);
 	json_decref(none);

@@ -6,6 +6,7 @@
 #ifndef PROMISED_OP_MAIL_H
 #define PROMISED_OP_MAIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,17 @@ enum proto_err op_mail_act(struct req *r, const char *login, json_t *body,
  * "answers"} */
 enum proto_err op_mail_reply(struct req *r, enum mail_outcome o,
     const char *reason, int64_t id, json_t *answers);
+
+/*
+ * op_mail_seen.c: a mail acts once.  op_mail_key: the key of the mail
+ * delivered to target (its Message-ID, else promise mail-in's digest)
+ * into buf; -ENOENT if it has neither.  op_mail_again: *ret_seen if the
+ * mail was handled before, r->reply then saying what was made of it.
+ * op_mail_remember: records r->reply as what was made of it.
+ */
+int op_mail_key(struct req *r, const char *target, char *buf, size_t len);
+enum proto_err op_mail_again(struct req *r, const char *key, bool *ret_seen);
+enum proto_err op_mail_remember(struct req *r, const char *key);
 
 /* op_mail_new.c: a mail to [mail] address: a new promise */
 enum proto_err op_mail_new(struct req *r, const struct inmail *m);

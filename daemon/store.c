@@ -126,6 +126,14 @@ static const char *const migrations[] = {
     "  manager TEXT NOT NULL,"
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (week, manager));",
+    /* 8: the mails handed in, by recipient and Message-ID, with what was
+     * made of them, so that the mail server's second delivery of a mail
+     * whose answer it never got acts no second time (store_mail.c) */
+    "CREATE TABLE mails ("
+    "  key TEXT PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  outcome TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX mails_at ON mails (at);",
 };
 
 enum stmt {
@@ -1940,6 +1948,24 @@ store_set_errmsg(struct store *base, const char *msg)
 	util_strlcpy(sq(base)->msg, msg, sizeof(sq(base)->msg));
 }
 
+static int
+sqlite_mail_seen(struct store *base, const char *key, char **ret_outcome)
+{
+	int rc = store_mail_seen_db(sq(base)->db, key, ret_outcome);
+
+	return rc > 0 ? fail(sq(base), rc) : rc;
+}
+
+static int
+sqlite_mail_record(struct store *base, const char *key, int64_t at,
+    const char *outcome, int64_t forget_before)
+{
+	int rc =
+	    store_mail_record_db(sq(base)->db, key, at, outcome, forget_before);
+
+	return rc > 0 ? fail(sq(base), rc) : rc;
+}
+
 const struct store_backend store_sqlite_backend = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1995,4 +2021,6 @@ const struct store_backend store_sqlite_backend = {
     .escalated = sqlite_escalated,
     .ack = sqlite_ack,
     .acked_until = sqlite_acked_until,
+    .mail_seen = sqlite_mail_seen,
+    .mail_record = sqlite_mail_record,
 };

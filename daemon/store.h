@@ -294,6 +294,18 @@ int store_acked_until(
     struct store *st, int64_t promise_id, const char *login, int64_t *ret);
 
 /*
+ * The mails handed in (op "mail"), kept so that a mail delivered twice
+ * acts once.  store_mail_seen: what was made of the mail key (the
+ * outcome as store_mail_record got it, malloc'd; caller frees), or
+ * -ENOENT.  store_mail_record: records it, in the batch like any write,
+ * and forgets the mails recorded before forget_before.
+ */
+#define STORE_MAIL_KEY_MAX 1400
+int store_mail_seen(struct store *st, const char *key, char **ret_outcome);
+int store_mail_record(struct store *st, const char *key, int64_t at,
+    const char *outcome, int64_t forget_before);
+
+/*
  * Online backup into a new file, by SQLite's backup API.  The copy is
  * taken a few pages at a time between batches and is consistent as of its
  * last step; later changes made through this store are mirrored into it

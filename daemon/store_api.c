@@ -5,6 +5,9 @@
  * (store_backend.h): SQLite in store.c, the default, or PostgreSQL in
  * store_pg.c.
  */
+#include <errno.h>
+#include <string.h>
+
 #include "store.h"
 #include "store_backend.h"
 
@@ -373,4 +376,22 @@ store_acked_until(
     struct store *st, int64_t promise_id, const char *login, int64_t *ret)
 {
 	return st->be->acked_until(st, promise_id, login, ret);
+}
+
+int
+store_mail_seen(struct store *st, const char *key, char **ret_outcome)
+{
+	*ret_outcome = NULL;
+	if (strlen(key) > STORE_MAIL_KEY_MAX)
+		return -EINVAL;
+	return st->be->mail_seen(st, key, ret_outcome);
+}
+
+int
+store_mail_record(struct store *st, const char *key, int64_t at,
+    const char *outcome, int64_t forget_before)
+{
+	if (strlen(key) > STORE_MAIL_KEY_MAX)
+		return -EINVAL;
+	return st->be->mail_record(st, key, at, outcome, forget_before);
 }

@@ -114,6 +114,9 @@ struct store_backend {
 	    int64_t until);
 	int (*acked_until)(struct store *st, int64_t promise_id,
 	    const char *login, int64_t *ret);
+	int (*mail_seen)(struct store *st, const char *key, char **ret_outcome);
+	int (*mail_record)(struct store *st, const char *key, int64_t at,
+	    const char *outcome, int64_t forget_before);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -7,6 +7,7 @@
 #define PROMISED_STORE_IMPL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -30,5 +31,10 @@ struct store_backup_slot *store_backup_slot(struct store *st);
 void store_set_errmsg(struct store *st, const char *msg);
 /* -errno for an SQLite result code (0 for the ones that mean success) */
 int store_map_rc(int rc);
+/* store_mail.c: store_mail_seen and store_mail_record on the connection
+ * db: 0, -ENOENT (not seen), -ENOMEM, or SQLite's result code (> 0) */
+int store_mail_seen_db(sqlite3 *db, const char *key, char **ret_outcome);
+int store_mail_record_db(sqlite3 *db, const char *key, int64_t at,
+    const char *outcome, int64_t forget_before);
 
 #endif

@@ -640,4 +640,6 @@ static const struct store_backend pg_backend = {
     .escalated = pg_escalated,
     .ack = pg_ack,
     .acked_until = pg_acked_until,
+    .mail_seen = pg_mail_seen,
+    .mail_record = pg_mail_record,
 };

@@ -120,5 +120,8 @@ int pg_ack(
     struct store *st, int64_t promise_id, const char *login, int64_t until);
 int pg_acked_until(
     struct store *st, int64_t promise_id, const char *login, int64_t *ret);
+int pg_mail_seen(struct store *st, const char *key, char **ret_outcome);
+int pg_mail_record(struct store *st, const char *key, int64_t at,
+    const char *outcome, int64_t forget_before);
 
 #endif

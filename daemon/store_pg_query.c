@@ -272,6 +272,49 @@ pg_digest_was_sent(
 }
 
 int
+pg_mail_seen(struct store *base, const char *key, char **ret_outcome)
+{
+	struct pg_args a = {0};
+	PGresult *res;
+	const char *v;
+	int r;
+
+	*ret_outcome = NULL;
+	pg_arg_str(&a, key);
+	if ((res = pg_query(pg_of(base),
+	         "SELECT outcome FROM mails WHERE key = $1", &a, &r)) == NULL)
+		return r;
+	if (PQntuples(res) == 0)
+		r = -ENOENT;
+	else {
+		v = pg_text(res, 0, 0);
+		*ret_outcome = strdup(v != NULL ? v : "");
+		r = *ret_outcome != NULL ? 0 : -ENOMEM;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+pg_mail_record(struct store *base, const char *key, int64_t at,
+    const char *outcome, int64_t forget_before)
+{
+	struct pg_args a = {0}, b = {0};
+	int r;
+
+	pg_arg_i64(&a, forget_before);
+	if ((r = pg_exec(
+	         pg_of(base), "DELETE FROM mails WHERE at < $1", &a, NULL)) < 0)
+		return r;
+	pg_arg_str(&b, key);
+	pg_arg_i64(&b, at);
+	pg_arg_str(&b, outcome);
+	return pg_exec(pg_of(base),
+	    "INSERT INTO mails (key, at, outcome) VALUES ($1, $2, $3)", &b,
+	    NULL);
+}
+
+int
 pg_count_open(struct store *base, int64_t *ret)
 {
 	return pg_ints(pg_of(base),

@@ -83,6 +83,12 @@ static const char *const pg_migrations[] = {
     "  manager TEXT NOT NULL,"
     "  at BIGINT NOT NULL,"
     "  PRIMARY KEY (week, manager));",
+    /* 8: the mails handed in, with what was made of them */
+    "CREATE TABLE mails ("
+    "  key TEXT COLLATE \"C\" PRIMARY KEY,"
+    "  at BIGINT NOT NULL,"
+    "  outcome TEXT NOT NULL);"
+    "CREATE INDEX mails_at ON mails (at);",
 };
 
 const char *const *

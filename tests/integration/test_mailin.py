@@ -220,10 +220,17 @@ def test_forward_tomorrow():
         d.stop()
 
 
+def other_id(data, n):
+    """data with a Message-ID of its own: another mail."""
+    return data.replace(b"-000000000001@", f"-{n:012d}@".encode())
+
+
 def test_unauthenticated_refused():
     """A From line is anyone's to write: without the mail server's
     Authentication-Results, or with another server's, or a failed one,
-    nothing is made; the person the From names is told why."""
+    nothing is made; the person the From names is told why, and the mail
+    server is told the mail is done (0), so that no bounce follows our
+    answer."""
     with SmtpSink().start() as sink:
         d = mail_daemon(sink, "mailin-forged")
         good = fixture("thunderbird-bcc.eml")
@@ -232,16 +239,21 @@ def test_unauthenticated_refused():
                   good.replace(AUTHSERV.encode(), b"mx.attacker.org"),
                   good.replace(b"dmarc=pass", b"dmarc=fail")
                       .replace(b"dkim=pass", b"dkim=fail")]
-        for data in forged:
-            r = mail_in(d, data, "promises@example.com", expect=77)
-            check(b"did not vouch" in r.stderr, r.stderr)
+        for i, data in enumerate(forged):
+            r = mail_in(d, other_id(data, 100 + i), "promises@example.com",
+                        expect=0)
+            check(b"refused: your mail server" in r.stderr and
+                  b"did not vouch" in r.stderr, r.stderr)
         check(promises(d) == [], "nothing made")
         msgs = sink.wait_for_messages(3)
         check(all(m["rcpt_tos"] == ["dan@example.com"] for m in msgs), msgs)
         check("did not vouch" in body_of(msgs[0]), body_of(msgs[0]))
-        # a sender promised does not know gets no mail, only the bounce
-        stranger = good.replace(b"dan@example.com", b"eve@evil.org")
-        r = mail_in(d, stranger, "promises@example.com", expect=77)
+        # a sender promised does not know is answered by no one: neither
+        # by promised nor by a bounce, which to a forged sender would be
+        # backscatter
+        stranger = other_id(good.replace(b"dan@example.com",
+                                         b"eve@evil.org"), 200)
+        r = mail_in(d, stranger, "promises@example.com", expect=0)
         check(b"not the email of anyone" in r.stderr, r.stderr)
         time.sleep(0.5)
         check(len(sink.messages()) == 3, "no mail to a stranger")
@@ -301,7 +313,7 @@ def test_replies_act():
               ev["detail"]["note"] == "Thanks, I will look at it", ev)
         # a command that cannot be done changes nothing and says why
         reply(d, "gmail-reply.eml", pid, to, parent, "snooze whenever",
-              expect=77)
+              expect=0)
         n += 1
         a = sink.wait_for_messages(n)[-1]
         check("Nothing was changed" in body_of(a), body_of(a))
@@ -372,8 +384,9 @@ def test_cancel_told():
 
 def test_bad_tokens_change_nothing():
     """A tampered token, another promise's token, and a token signed with
-    a key since retired: refused (77), the promise as it was, and the
-    sender told why; a key rotation keeps tokens of both keys working."""
+    a key since retired: refused, the promise as it was, and the sender
+    told why (by promised: the mail server hears 0, and sends no bounce);
+    a key rotation keeps tokens of both keys working."""
     with SmtpSink().start() as sink:
         d = mail_daemon(sink, "mailin-token",
                         keys=("old-key-0123456789",))
@@ -386,7 +399,7 @@ def test_bad_tokens_change_nothing():
         n = 1
         for addr in (tampered, other):
             r = reply(d, "gmail-reply.eml", pid, addr, parent, "done",
-                      expect=77)
+                      expect=0)
             check(b"not one promised signed" in r.stderr, r.stderr)
             n += 1
             a = sink.wait_for_messages(n)[-1]
@@ -403,7 +416,7 @@ def test_bad_tokens_change_nothing():
                  what="the reload")
         reply(d, "gmail-reply.eml", pid, to, parent, "noted", expect=0)
         # ack of a promise not escalated: refused, and said why
-        r = reply(d, "gmail-reply.eml", pid, to, parent, "ack", expect=77)
+        r = reply(d, "gmail-reply.eml", pid, to, parent, "ack", expect=0)
         check(b"not been escalated" in r.stderr, r.stderr)
         # the old key retired: its token is refused
         with open(d.key_path, "w") as f:
@@ -411,10 +424,94 @@ def test_bad_tokens_change_nothing():
         d.signal(signal.SIGHUP)
         wait_for(lambda: d.log_text().count("configuration reloaded") == 2,
                  what="the second reload")
-        r = reply(d, "gmail-reply.eml", pid, to, parent, "done", expect=77)
+        r = reply(d, "gmail-reply.eml", pid, to, parent, "done", expect=0)
         check(b"not one promised signed" in r.stderr, r.stderr)
         check(d.json("show", str(pid))["promise"]["state"] == "open",
               "still open")
+        d.stop()
+
+
+def test_delivered_twice():
+    """The mail server delivers a mail again when promise mail-in did not
+    get promised's answer (killed, the connection dropped): the second
+    delivery, before or after a restart, acts no second time and sends no
+    second answer, and says what the first did (exit 0); a mail without a
+    Message-ID is known by its headers and body; the record of mails is
+    pruned as new ones come."""
+    with SmtpSink().start() as sink:
+        d = mail_daemon(sink, "mailin-twice")
+        data = fixture("thunderbird-bcc.eml")
+        mail_in(d, data, "promises@example.com", expect=0)
+        pid = promises(d)[0]["id"]
+        m = sink.wait_for_messages(1)[0]["message"]
+        to, parent = m["Reply-To"], m["Message-ID"]
+        r = mail_in(d, data, "promises@example.com", expect=0)
+        check(f"already done: promise {pid} was made".encode() in r.stderr,
+              r.stderr)
+        check(len(promises(d)) == 1, promises(d))
+        # a reply, delivered twice; the second time with its address in
+        # lower case, as some mail servers hand it over
+        done = fixture("gmail-reply.eml", TO=to, ID=str(pid),
+                       IN_REPLY_TO=parent, REFERENCES=parent,
+                       COMMAND="done sent the times")
+        mail_in(d, done, to, expect=0)
+        sink.wait_for_messages(2)
+        r = mail_in(d, done, to.lower(), expect=0)
+        check(f"already done: promise {pid} was acted on".encode()
+              in r.stderr, r.stderr)
+        ev = d.json("show", str(pid))["events"]
+        check([e["kind"] for e in ev].count("kept") == 1, ev)
+        # the ok lost: the request's connection closed before its reply
+        # was read; the mail server's next delivery finds it done
+        note = fixture("gmail-reply.eml", TO=to, ID=str(pid),
+                       IN_REPLY_TO=parent, REFERENCES=parent,
+                       COMMAND="Thanks, they have them")
+        msgid = [ln for ln in note.split(b"\r\n")
+                 if ln.startswith(b"Message-ID:")][0].split(b" ", 1)[1]
+        s = d.connect()
+        s.sendall(json.dumps({
+            "v": 1, "op": "mail", "recipient": to,
+            "from": {"address": "dan@example.com", "name": "Dan Example"},
+            "subject": f"Re: [promise {pid}] Demo times",
+            "message_id": msgid.decode().strip("<>"),
+            "text": "Thanks, they have them"}).encode() + b"\n")
+        s.close()
+        wait_for(lambda: any(e["kind"] == "noted" for e in
+                             d.json("show", str(pid))["events"]),
+                 what="the note committed")
+        sink.wait_for_messages(3)
+        d.stop()
+        d.start()
+        r = mail_in(d, note, to, expect=0)
+        check(f"already done: kept as a note on promise {pid}".encode()
+              in r.stderr, r.stderr)
+        ev = d.json("show", str(pid))["events"]
+        check([e["kind"] for e in ev].count("noted") == 1, ev)
+        # no Message-ID: the same headers and body are the same mail,
+        # another body another mail
+        bare = b"\r\n".join(
+            ln for ln in other_id(data, 7).split(b"\r\n")
+            if not ln.startswith(b"Message-ID:"))
+        mail_in(d, bare, "promises@example.com", expect=0)
+        r = mail_in(d, bare, "promises@example.com", expect=0)
+        check(b"already done" in r.stderr, r.stderr)
+        check(len(promises(d)) == 2, promises(d))
+        mail_in(d, bare.replace(b"Demo", b"Trial"), "promises@example.com",
+                expect=0)
+        check(len(promises(d)) == 3, promises(d))
+        # a record older than 30 days goes when a new mail comes
+        old = int(time.time()) - 31 * 86400
+        d.sql("INSERT INTO mails (key, at, outcome) VALUES "
+              f"('x@example.com <old@example.com>', {old}, "
+              "'{\"outcome\":\"made\",\"promise\":1}')")
+        before = d.sql("SELECT count(*) FROM mails")[0][0]
+        mail_in(d, other_id(data, 8), "promises@example.com", expect=0)
+        keys = [k for (k,) in d.sql("SELECT key FROM mails")]
+        check(len(keys) == before and
+              "x@example.com <old@example.com>" not in keys, keys)
+        time.sleep(0.5)
+        msgs = sink.messages()
+        check(len(msgs) == 6, f"one answer a mail, {len(msgs)} sent")
         d.stop()
 
 
@@ -467,6 +564,6 @@ if __name__ == "__main__":
     run([test_mail_section, test_new_promise_by_bcc,
          test_outlook_html_base64_latin1, test_forward_tomorrow,
          test_unauthenticated_refused, test_replies_act,
-         test_notices_carry_reply_to, test_cancel_told,
+         test_notices_carry_reply_to, test_cancel_told, test_delivered_twice,
          test_bad_tokens_change_nothing, test_gateway_only_and_exit_codes,
          test_help])
