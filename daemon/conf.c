@@ -339,43 +339,6 @@ set_calendar(struct loader *ld, const char *name, const char *value)
 	return conf_bad(ld, "[calendar]: unknown key '%s'", name);
 }
 
-/* [http]: what the links in messages are built from and signed with */
-static int
-set_http(struct loader *ld, const char *name, const char *value)
-{
-	struct conf *c = ld->c;
-	size_t len;
-	int r;
-
-	if (strcmp(name, "base_url") == 0) {
-		/* it goes into HTML, Slack's <URL|label> and plain text
-		 * as it is: only characters none of them treats specially */
-		if (!conf_url_ok(value) || strlen(value) > 1000 ||
-		    strspn(value,
-		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		        "0123456789:/.-_~%[]") != strlen(value))
-			return conf_bad(ld,
-			    "[http] base_url: '%s' is not an http:// or "
-			    "https:// URL without query, like "
-			    "https://promised.example.com",
-			    value);
-		if ((r = conf_set_str(&c->http_base_url, value)) < 0)
-			return r;
-		/* links append "/l/...": no doubled slash */
-		len = strlen(c->http_base_url);
-		while (len > 0 && c->http_base_url[len - 1] == '/')
-			c->http_base_url[--len] = '\0';
-		return 0;
-	}
-	if (strcmp(name, "link_secret_file") == 0)
-		return conf_read_secrets(ld, "http", name, value,
-		    c->link_secrets, 2, &c->n_link_secrets);
-	if (strcmp(name, "link_ttl") == 0)
-		return conf_set_duration(
-		    ld, "http", name, value, 60, &c->link_ttl);
-	return conf_bad(ld, "[http]: unknown key '%s'", name);
-}
-
 /* returns 0, or -EINVAL with a message in ld->err, or -ENOMEM */
 static int
 set_key(
@@ -394,7 +357,7 @@ set_key(
 		return set_calendar(ld, name, value);
 	}
 	if (strcmp(section, "http") == 0)
-		return set_http(ld, name, value);
+		return conf_set_http(ld, name, value);
 	if (strcmp(section, "mail") == 0)
 		return conf_set_mail(ld, name, value);
 	if (strcmp(section, "digest") == 0) {
@@ -873,6 +836,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->webhook_format = WEBHOOK_JSON;
 	c->webhook_timeout = 10;
 	c->link_ttl = LINK_DEFAULT_TTL;
+	conf_http_defaults(c);
 	calendar_init(&c->calendar);
 	c->digest_wday = -1;
 	if ((c->path = strdup(path)) == NULL) {
@@ -921,6 +885,8 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	if ((r = check_kinds(&ld, err, errlen)) < 0)
 		goto out;
 	if ((r = conf_check_mail(c, err, errlen)) < 0)
+		goto out;
+	if ((r = conf_check_http(c, err, errlen)) < 0)
 		goto out;
 	if (c->socket == NULL &&
 	    conf_set_str(&c->socket, PROMISED_DEFAULT_SOCKET))
@@ -1006,6 +972,7 @@ conf_free(struct conf *c)
 	}
 	free(c->kinds);
 	conf_mail_free(c);
+	conf_http_free(c);
 	free(c->calendar_tz);
 	calendar_free(&c->calendar);
 	for (i = 0; i < c->n_admins; i++)

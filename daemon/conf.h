@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "calendar.h"
 #include "log.h"
@@ -77,6 +78,29 @@ struct mail_conf {
 	size_t n_gateway_users;
 };
 
+/*
+ * [http]: the listener (conf_http.c), off while listen is NULL.  Outside
+ * the loopback it needs TLS (cert_file and key_file), a trusted_proxy in
+ * front, or allow_insecure said outright.
+ */
+struct http_conf {
+	char *listen; /* as written, "HOST:PORT", or NULL */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool loopback;
+	char *cert_file, *key_file; /* both or neither */
+	/* the peer whose user_header is believed (an address as
+	 * inet_ntop writes it), or NULL */
+	char *trusted_proxy;
+	char *user_header;
+	bool allow_insecure;
+	int64_t max_body;   /* bytes of a request's body */
+	int64_t max_header; /* bytes of a request's line and headers */
+	int64_t max_connections;
+	int64_t max_connections_per_ip;
+	int64_t timeout; /* seconds a connection may stay silent */
+};
+
 enum smtp_tls {
 	SMTP_TLS_REQUIRED,
 	SMTP_TLS_OPTIONAL,
@@ -139,6 +163,7 @@ struct conf {
 	char *link_secrets[2];
 	size_t n_link_secrets;
 	int64_t link_ttl; /* seconds a link lives */
+	struct http_conf http;
 	/* [calendar]: the company's; holidays are in every person's too */
 	struct calendar calendar;
 	bool calendar_set; /* a [calendar] section was given */

@@ -77,6 +77,14 @@ int conf_set_mail(struct loader *ld, const char *name, const char *value);
 int conf_check_mail(struct conf *c, char *err, size_t errlen);
 /* conf_mail.c: frees c->mail's values */
 void conf_mail_free(struct conf *c);
+/* conf_http.c: an [http] key */
+int conf_set_http(struct loader *ld, const char *name, const char *value);
+/* conf_http.c: [http]'s defaults, before the file is read */
+void conf_http_defaults(struct conf *c);
+/* conf_http.c: what the listener needs of the whole file */
+int conf_check_http(struct conf *c, char *err, size_t errlen);
+/* conf_http.c: frees c->http's values */
+void conf_http_free(struct conf *c);
 /* a WHEN for the conf_when family, in cal and zone (NULL: the daemon's) */
 int conf_resolve(const struct calendar *cal, const char *zone, const char *text,
     int64_t now, int64_t *ret, const char **err);

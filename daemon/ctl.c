@@ -935,6 +935,12 @@ ctl_attach(
 	ctl->op.dl = dl;
 }
 
+struct op_ctx *
+ctl_op(struct ctl *ctl)
+{
+	return &ctl->op;
+}
+
 void
 ctl_set_conf(struct ctl *ctl, const struct conf *c)
 {

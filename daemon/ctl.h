@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "deliver.h"
+#include "op.h"
 #include "sched.h"
 #include "store.h"
 
@@ -28,6 +29,8 @@ int ctl_open(struct ctl **ret, struct ev_loop *loop, const struct conf *c,
 /* the modules requests act on; before the loop runs */
 void ctl_attach(
     struct ctl *ctl, struct store *st, struct sched *s, struct deliver *dl);
+/* what the requests act on, for another front end to share */
+struct op_ctx *ctl_op(struct ctl *ctl);
 /* NULL-safe; closes every connection and unlinks the socket it made */
 struct ctl *ctl_close(struct ctl *ctl);
 /* the policy used by later requests; c must outlive its use */

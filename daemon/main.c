@@ -25,6 +25,7 @@
 #include "deliver.h"
 #include "digest.h"
 #include "fts_catchup.h"
+#include "http.h"
 #include "log.h"
 #include "notify.h"
 #include "sched.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct agenda *ag;
 	struct fts_catchup *fts;
 	struct ctl *ctl;
+	struct http *http; /* NULL unless [http] listen */
 	ev_prepare prepare;
 	ev_signal sigterm, sigint, sighup;
 	ev_timer drain;
@@ -99,6 +101,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		sched_after_commit(d->s, ok);
 		deliver_after_commit(d->dl, ok);
 		ctl_after_commit(d->ctl, ok);
+		http_after_commit(d->http, ok);
 		fts_catchup_after_commit(d->fts);
 		if (!store_in_txn(d->st))
 			break;
@@ -108,7 +111,8 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_timer_start(loop, &d->again);
 	sched_rearm(d->s);
 	if (d->quitting && !store_in_txn(d->st) &&
-	    ((!ctl_busy(d->ctl) && deliver_inflight(d->dl) == 0) ||
+	    ((!ctl_busy(d->ctl) && !http_busy(d->http) &&
+	         deliver_inflight(d->dl) == 0) ||
 	        d->drain_expired))
 		ev_break(loop, EVBREAK_ALL);
 }
@@ -182,6 +186,7 @@ quit_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)notify_send("STOPPING=1");
 	d->quitting = true;
 	ctl_shutdown(d->ctl);
+	http_shutdown(d->http);
 	ev_timer_start(loop, &d->drain);
 }
 
@@ -204,9 +209,12 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (strcmp(c->socket, d->conf->socket) != 0 ||
 	    strcmp(c->database, d->conf->database) != 0 ||
 	    c->store_postgresql != d->conf->store_postgresql ||
+	    (c->http.listen == NULL) != (d->conf->http.listen == NULL) ||
+	    (c->http.listen != NULL &&
+	        strcmp(c->http.listen, d->conf->http.listen) != 0) ||
 	    (c->conninfo && strcmp(c->conninfo, d->conf->conninfo) != 0))
-		log_warnx("reload: socket, database and [store] changes take "
-		          "effect only at restart");
+		log_warnx("reload: socket, database, [store] and [http] "
+		          "listen changes take effect only at restart");
 	if ((r = deliver_reload(d->dl, c)) < 0) {
 		/* deliver_reload said which channel and why */
 		log_warnx("reload: keeping the running configuration");
@@ -470,6 +478,11 @@ run(struct daemon *d)
 		return 1;
 	}
 	ctl_attach(d->ctl, d->st, d->s, d->dl);
+	if ((r = http_open(
+	         &d->http, d->loop, ctl_op(d->ctl), err, sizeof(err))) < 0) {
+		log_errorx("%s", r == -ENOMEM ? "out of memory" : err);
+		return 1;
+	}
 	ev_prepare_init(&d->prepare, prepare_cb);
 	d->prepare.data = d;
 	ev_prepare_start(d->loop, &d->prepare);
@@ -574,6 +587,7 @@ main(int argc, char **argv)
 	rc = run(&d);
 	/* close in reverse order of use: connections, then the outbox, the
 	 * schedule, and last the database, committed and checkpointed */
+	d.http = http_close(d.http);
 	d.ctl = ctl_close(d.ctl);
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
 		log_errorx("final commit failed: %s", store_errmsg(d.st));
