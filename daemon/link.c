@@ -282,3 +282,68 @@ link_tag_ok(const struct link_keys *k, const char *purpose, const char *data,
 	    b64url_decode(tag, LINK_TAG_LEN, m, sizeof(m)) == MAC_LEN &&
 	    mac_ok(k, purpose, data, strlen(data), m);
 }
+
+/* 5 bytes (40 bits) make 8 base32 characters; 25 bytes make 40 */
+#define TAG32_BYTES 25
+
+/* the first TAG32_BYTES of m in lower-case base32 into out */
+static void
+b32(const unsigned char m[MAC_LEN], char out[LINK_TAG32_LEN + 1])
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz234567";
+	size_t i, o = 0;
+	uint64_t v;
+	int j;
+
+	for (i = 0; i < TAG32_BYTES; i += 5) {
+		v = 0;
+		for (j = 0; j < 5; j++)
+			v = v << 8 | m[i + (size_t)j];
+		for (j = 7; j >= 0; j--)
+			out[o++] = chars[(v >> (5 * j)) & 31];
+	}
+	out[o] = '\0';
+}
+
+int
+link_tag32(const struct link_keys *k, const char *purpose, const char *data,
+    char *out, size_t outlen)
+{
+	unsigned char m[MAC_LEN];
+	int r;
+
+	if (k == NULL || k->n == 0 || outlen < LINK_TAG32_LEN + 1)
+		return -EINVAL;
+	if ((r = mac(k->keys[k->n - 1], purpose, data, strlen(data), m)) < 0)
+		return r;
+	b32(m, out);
+	OPENSSL_cleanse(m, sizeof(m));
+	return 0;
+}
+
+bool
+link_tag32_ok(const struct link_keys *k, const char *purpose, const char *data,
+    const char *tag)
+{
+	unsigned char m[MAC_LEN];
+	char want[LINK_TAG32_LEN + 1], got[LINK_TAG32_LEN + 1];
+	bool ok = false;
+	size_t i;
+
+	if (strlen(tag) != LINK_TAG32_LEN)
+		return false;
+	for (i = 0; i < LINK_TAG32_LEN; i++)
+		got[i] = tag[i] >= 'A' && tag[i] <= 'Z' ? (char)(tag[i] + 32)
+		                                        : tag[i];
+	got[i] = '\0';
+	/* every key is tried, so the time taken says nothing of which */
+	for (i = 0; k != NULL && i < k->n; i++) {
+		if (mac(k->keys[i], purpose, data, strlen(data), m) < 0)
+			continue;
+		b32(m, want);
+		if (CRYPTO_memcmp(want, got, LINK_TAG32_LEN) == 0)
+			ok = true;
+	}
+	OPENSSL_cleanse(m, sizeof(m));
+	return ok;
+}

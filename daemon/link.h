@@ -77,6 +77,21 @@ int link_tag(const struct link_keys *k, const char *purpose, const char *data,
 bool link_tag_ok(const struct link_keys *k, const char *purpose,
     const char *data, const char *tag);
 
+/*
+ * The same tag in a form that survives a change of case, for the local
+ * part of an email address (mail servers may lower its case): the first
+ * 200 bits of the MAC in base32 (RFC 4648's alphabet, lower case, no
+ * padding), LINK_TAG32_LEN characters, into out (at least LINK_TAG32_LEN
+ * + 1 bytes).  0, -EINVAL without a key, -EIO.
+ */
+#define LINK_TAG32_LEN 40
+int link_tag32(const struct link_keys *k, const char *purpose, const char *data,
+    char *out, size_t outlen);
+/* tag is link_tag32's for purpose and data under any key, in any case;
+ * constant time */
+bool link_tag32_ok(const struct link_keys *k, const char *purpose,
+    const char *data, const char *tag);
+
 /* URL-safe base64 without padding of n bytes into out, NUL-ended; the
  * length written, or 0 (and "") if out is too small */
 size_t link_b64url(const unsigned char *in, size_t n, char *out, size_t outlen);

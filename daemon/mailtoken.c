@@ -2,10 +2,13 @@
 /*
  * mailtoken.c: the signed Reply-To addresses, see mailtoken.h.  The tag
  * is link.c's, with a purpose of its own ("reply"), so a link's MAC can
- * never stand for a reply's.  The local part stays within RFC 5321's 64
- * octets: "promise+" and an id of up to 12 digits, a full stop and 43
- * characters of URL-safe base64, which mail servers pass as they are
- * (promise mail-in must get the address with its case kept).
+ * never stand for a reply's, in base32 (link_tag32): mail servers may
+ * hand over a local part in lower case (postfix without pipe's "u" flag,
+ * exim without caseful_local_part), and a tag in one case means the same
+ * in any.  The local part stays within RFC 5321's 64 octets: "promise+"
+ * and an id of up to 12 digits, a full stop and 40 characters of base32
+ * (200 bits of the MAC).  Tokens of the earlier form, 43 characters of
+ * URL-safe base64, are still accepted as they were made, case kept.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,13 +35,13 @@ mailtoken_address(
     const struct conf *c, int64_t id, const char *login, char *buf, size_t len)
 {
 	struct link_keys k = keys_of(c);
-	char data[96], tag[LINK_TAG_LEN + 1];
+	char data[96], tag[LINK_TAG32_LEN + 1];
 	int n, r;
 
 	if (c->mail.reply_domain == NULL || k.n == 0)
 		return -ENOENT;
 	snprintf(data, sizeof(data), "%" PRId64 "\n%s", id, login);
-	if ((r = link_tag(&k, "reply", data, tag, sizeof(tag))) < 0)
+	if ((r = link_tag32(&k, "reply", data, tag, sizeof(tag))) < 0)
 		return r == -EINVAL ? -ENOENT : r;
 	n = snprintf(buf, len, PREFIX "%" PRId64 ".%s@%s", id, tag,
 	    c->mail.reply_domain);
@@ -79,5 +82,10 @@ mailtoken_ok(
 	char data[96];
 
 	snprintf(data, sizeof(data), "%" PRId64 "\n%s", id, login);
-	return k.n > 0 && link_tag_ok(&k, "reply", data, token);
+	if (k.n == 0)
+		return false;
+	/* the earlier form: base64, whose case is part of it */
+	if (strlen(token) == LINK_TAG_LEN)
+		return link_tag_ok(&k, "reply", data, token);
+	return link_tag32_ok(&k, "reply", data, token);
 }

@@ -2,7 +2,8 @@
 /*
  * mailtoken.h: the Reply-To of promised's email, promise+ID.TOKEN@DOMAIN
  * ([mail] reply_domain), TOKEN a keyed tag (link.h) of the promise and the
- * person the email went to, under [mail] secret_file's newest key.  A
+ * person the email went to, under [mail] secret_file's newest key, in
+ * base32 so that it means the same in any case.  A
  * reply to it acts as that person: only someone who received the mail
  * knows the address.  Any configured key is accepted, so the key can be
  * rotated without breaking the replies to mail already sent.

@@ -6,7 +6,8 @@
  * of the token is refused; an expired link is told apart only once it is
  * shown genuine; a rotated key set signs with the newest key and still
  * accepts links signed with the older one, and a key dropped from the set
- * no longer verifies anything.  Tags (CSRF) are checked the same way.
+ * no longer verifies anything.  Tags (CSRF) are checked the same way, and
+ * the base32 tags of reply addresses in any case.
  */
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,58 @@ test_tags(void)
 	CHECK(link_tag(&k1, "csrf", "x", t, 10) == -EINVAL);
 }
 
+/* the base32 tags of reply addresses: the same in any case, and as hard
+ * to forge in each */
+static void
+test_tags32(void)
+{
+	char *one[] = {k_old}, *both[] = {k_old, k_new}, *newonly[] = {k_new};
+	struct link_keys k1 = {one, 1}, k2 = {both, 2}, k3 = {newonly, 1};
+	char t[LINK_TAG32_LEN + 1], up[LINK_TAG32_LEN + 1];
+	char b64[LINK_TAG_LEN + 1];
+	size_t i;
+
+	CHECK(link_tag32(&k1, "reply", "7\ndan", t, sizeof(t)) == 0);
+	CHECK(strlen(t) == LINK_TAG32_LEN);
+	CHECK(strspn(t, "abcdefghijklmnopqrstuvwxyz234567") == LINK_TAG32_LEN);
+	CHECK(link_tag32_ok(&k1, "reply", "7\ndan", t));
+	/* upper case, and mixed, are the same tag */
+	for (i = 0; i <= LINK_TAG32_LEN; i++)
+		up[i] = t[i] >= 'a' && t[i] <= 'z' ? (char)(t[i] - 32) : t[i];
+	CHECK(strcmp(up, t) != 0);
+	CHECK(link_tag32_ok(&k1, "reply", "7\ndan", up));
+	up[0] = t[0];
+	CHECK(link_tag32_ok(&k1, "reply", "7\ndan", up));
+	/* another key, datum or purpose; rotation */
+	CHECK(!link_tag32_ok(&k3, "reply", "7\ndan", t));
+	CHECK(link_tag32_ok(&k2, "reply", "7\ndan", t));
+	CHECK(!link_tag32_ok(&k1, "reply", "8\ndan", t));
+	CHECK(!link_tag32_ok(&k1, "reply", "7\nalice", t));
+	CHECK(!link_tag32_ok(&k1, "csrf", "7\ndan", t));
+	/* every character counts, whatever its case */
+	for (i = 0; i < LINK_TAG32_LEN; i++) {
+		char was = t[i];
+
+		t[i] = was == 'a' ? 'B' : 'A';
+		CHECK(!link_tag32_ok(&k1, "reply", "7\ndan", t));
+		t[i] = was;
+	}
+	/* cut, longer, out of the alphabet, empty */
+	t[LINK_TAG32_LEN - 1] = '\0';
+	CHECK(!link_tag32_ok(&k1, "reply", "7\ndan", t));
+	CHECK(!link_tag32_ok(&k1, "reply", "7\ndan", ""));
+	CHECK(link_tag32(&k1, "reply", "7\ndan", t, sizeof(t)) == 0);
+	t[3] = '1';
+	CHECK(!link_tag32_ok(&k1, "reply", "7\ndan", t));
+	/* the base64 tag of the same MAC is no base32 tag */
+	CHECK(link_tag(&k1, "reply", "7\ndan", b64, sizeof(b64)) == 0);
+	CHECK(!link_tag32_ok(&k1, "reply", "7\ndan", b64));
+	CHECK(link_tag32(&k2, "reply", "7\ndan", t, sizeof(t)) == 0);
+	CHECK(link_tag32_ok(&k3, "reply", "7\ndan", t));
+	CHECK(link_tag32(&k1, "reply", "x", t, LINK_TAG32_LEN) == -EINVAL);
+	CHECK(link_tag32(NULL, "reply", "x", t, sizeof(t)) == -EINVAL);
+}
+
 int
 main(void)
 {
@@ -176,6 +229,7 @@ main(void)
 	test_tamper();
 	test_rotation();
 	test_tags();
+	test_tags32();
 	printf("test_link: %d checks, %d failed\n", nchecks, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
