@@ -229,6 +229,30 @@ put_channels(const json_t *channels)
 	}
 }
 
+/* who fires, and for daemons sharing a store, which leads */
+static void
+put_role(json_t *reply)
+{
+	json_t *l = json_object_get(reply, "leader");
+	const char *role = proto_str(reply, "role"), *host;
+
+	if (role == NULL)
+		return;
+	if (!json_is_object(l)) {
+		fputs("role:        ", stdout);
+		put_str(role);
+		putchar('\n');
+		return;
+	}
+	host = proto_str(l, "host");
+	fputs("role:        ", stdout);
+	put_str(role);
+	fputs(" (leader: ", stdout);
+	put_str(host != NULL ? host : "?");
+	printf(" pid %" PRId64 ", epoch %" PRId64 ")\n", jint(l, "pid", 0),
+	    jint(l, "epoch", 0));
+}
+
 int
 cmd_status(const struct cli *cli, const struct args *a)
 {
@@ -268,6 +292,7 @@ cmd_status(const struct cli *cli, const struct args *a)
 	printf("scheduled:   %" PRId64 "\n", jint(reply, "scheduled", 0));
 	if ((s = proto_str(reply, "store")) != NULL)
 		printf("store:       %s\n", s);
+	put_role(reply);
 	d = json_object_get(reply, "deliveries");
 	printf("deliveries:  %" PRId64 " pending, %" PRId64 " failed, %" PRId64
 	       " in flight\n",

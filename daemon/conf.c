@@ -473,6 +473,9 @@ set_key(
 			ld->store_line = ld->line;
 			return conf_set_str(&c->conninfo, value);
 		}
+		if (strcmp(name, "leader_poll") == 0)
+			return conf_set_duration(
+			    ld, section, name, value, 1, &c->leader_poll);
 	} else if (strcmp(section, "delivery") == 0) {
 		if (strcmp(name, "log") == 0)
 			return conf_set_str(&c->delivery_log, value);
@@ -827,6 +830,7 @@ conf_load(struct conf **ret, const char *path, char *err, size_t errlen)
 	c->escalate_up_after = 2;
 	c->escalate_in_hours = true;
 	c->concurrency = 32;
+	c->leader_poll = 10;
 	c->give_up_after = 24 * 3600;
 	c->retry_initial = 30;
 	c->retry_max = 3600;

@@ -127,6 +127,8 @@ struct conf {
 	 * URL) instead of SQLite at database */
 	bool store_postgresql;
 	char *conninfo;
+	/* how often a standby tries to take the leader's lock (s) */
+	int64_t leader_poll;
 	/* [policy] */
 	int64_t nudge_before[PROTO_MAX_NUDGES];
 	size_t n_nudge_before;

@@ -101,6 +101,14 @@ void deliver_unwind(struct deliver *dl, struct delivery **mark);
 void deliver_outbox(struct deliver *dl, struct sched_outbox *ret);
 /* loads the pending rows of the outbox and starts or schedules them */
 int deliver_resume(struct deliver *dl);
+/*
+ * Several daemons on one store (outbox_adopt.c): a standby writes rows and
+ * sends nothing; the leader takes up another daemon's row by its uid, or
+ * every pending row it does not hold yet.
+ */
+void deliver_set_standby(struct deliver *dl, bool standby);
+int deliver_adopt(struct deliver *dl, const char *uid);
+int deliver_adopt_pending(struct deliver *dl);
 /* after the batch: starts what it queued, or drops it on failure */
 void deliver_after_commit(struct deliver *dl, bool ok);
 

@@ -55,6 +55,9 @@ struct deliver {
 	struct delivery *queued, **queued_tail; /* waiting for the commit */
 	struct delivery *ready, **ready_tail;   /* waiting for a slot */
 	size_t inflight;
+	/* a standby of a shared store: rows are written, never sent; the
+	 * leader takes them up (outbox_adopt.c) */
+	bool standby;
 	/* random bytes for uids, fetched a page at a time: a burst makes
 	 * one uid per delivery, and a system call each is a measurable part
 	 * of its cost */

@@ -26,6 +26,7 @@
 #include "digest.h"
 #include "fts_catchup.h"
 #include "http.h"
+#include "leader.h"
 #include "log.h"
 #include "notify.h"
 #include "sched.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct digest *dg;
 	struct agenda *ag;
 	struct fts_catchup *fts;
+	struct leader *ld; /* several daemons on one store, or NULL */
 	struct ctl *ctl;
 	struct http *http; /* NULL unless [http] listen */
 	ev_prepare prepare;
@@ -59,6 +61,7 @@ struct daemon {
 	bool quitting;
 	bool drain_expired;
 	bool init; /* --init: a missing database may be created afresh */
+	bool lost; /* led, and lost the lead: exit for a restart */
 };
 
 static void
@@ -188,6 +191,26 @@ quit_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ctl_shutdown(d->ctl);
 	http_shutdown(d->http);
 	ev_timer_start(loop, &d->drain);
+}
+
+/*
+ * The leader's lock is gone and nothing fires here any more.  Exiting
+ * (for the service manager to start it again, as a standby) rather than
+ * standing by in place: the outbox it held may be taken up by the new
+ * leader, and a fresh start holds nothing of it.
+ */
+static void
+lost_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->lost = true;
+	d->drain_expired = true;
+	if (!d->quitting) {
+		d->quitting = true;
+		ctl_shutdown(d->ctl);
+		http_shutdown(d->http);
+	}
 }
 
 static void
@@ -458,7 +481,16 @@ run(struct daemon *d)
 	}
 	deliver_outbox(d->dl, &ob);
 	sched_set_outbox(d->s, &ob);
-	if ((r = sched_load(d->s)) < 0 || (r = deliver_resume(d->dl)) < 0) {
+	/* before loading: a new leader loads what its epoch lets it fire */
+	if (d->conf->store_postgresql &&
+	    (r = leader_open(&d->ld, d->loop, d->st, d->s, d->dl,
+	         (double)d->conf->leader_poll, lost_cb, d)) < 0) {
+		log_errorx("start-up: out of memory");
+		return 1;
+	}
+	if ((r = sched_load(d->s)) < 0 ||
+	    (d->ld == NULL && (r = deliver_resume(d->dl)) < 0) ||
+	    (d->ld != NULL && (r = deliver_adopt_pending(d->dl)) < 0)) {
 		log_errorx("loading open promises: %s",
 		    r == -ENOMEM ? "out of memory" : store_errmsg(d->st));
 		return 1;
@@ -517,7 +549,7 @@ run(struct daemon *d)
 	    store_schema_version(d->st));
 	ev_run(d->loop, 0);
 	log_info("stopped");
-	return 0;
+	return d->lost ? 1 : 0;
 }
 
 int
@@ -591,6 +623,7 @@ main(int argc, char **argv)
 	d.ctl = ctl_close(d.ctl);
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
 		log_errorx("final commit failed: %s", store_errmsg(d.st));
+	d.ld = leader_close(d.ld);
 	d.fts = fts_catchup_close(d.fts);
 	d.ag = agenda_close(d.ag);
 	d.dg = digest_close(d.dg);

@@ -291,6 +291,31 @@ op_retry(struct req *r)
 	return r->reply ? PROTO_OK : PROTO_INTERNAL;
 }
 
+/* who fires: this daemon (the leader) or another (a standby), and for a
+ * store several daemons share, the leader's host, pid and epoch */
+static enum proto_err
+add_role(struct req *r)
+{
+	struct store_leadership l;
+	json_t *o;
+	int rc;
+
+	if ((rc = store_leadership(r->ctx->st, &l)) < 0)
+		return op_store_failed(r, rc);
+	if (json_object_set_new(r->reply, "role",
+	        json_string(l.leader ? "leader" : "standby")) < 0)
+		return PROTO_INTERNAL;
+	if (!l.shared)
+		return PROTO_OK;
+	o = l.epoch > 0 ? json_pack("{s:s,s:I,s:I,s:I}", "host", l.host, "pid",
+	                      (json_int_t)l.pid, "epoch", (json_int_t)l.epoch,
+	                      "since", (json_int_t)l.since)
+	                : json_null();
+	if (o == NULL || json_object_set_new(r->reply, "leader", o) < 0)
+		return PROTO_INTERNAL;
+	return PROTO_OK;
+}
+
 enum proto_err
 op_status(struct req *r)
 {
@@ -333,7 +358,7 @@ op_status(struct req *r)
 	    json_object_set_new(r->reply, "store",
 	        json_string(store_backend_name(r->ctx->st))) < 0)
 		return PROTO_INTERNAL;
-	return PROTO_OK;
+	return add_role(r);
 }
 
 /* 'path' for a message, or "the file" when too long to quote whole: a cut
@@ -456,8 +481,41 @@ family(FILE *f, const char *name, const char *type, const char *help)
 }
 
 /* the Prometheus text exposition (format 0.0.4) of the metrics */
+/* a label value as the exposition format wants it */
+static void
+put_label(FILE *f, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void
+write_role(FILE *f, const struct store_leadership *l)
+{
+	family(f, "promised_leader", "gauge",
+	    "1 if this daemon fires (the leader), 0 if it stands by.");
+	fprintf(f, "promised_leader %d\n", l->leader ? 1 : 0);
+	if (!l->shared)
+		return;
+	family(f, "promised_leader_epoch", "gauge",
+	    "The epoch of the leader of the daemons sharing the store.");
+	fprintf(f, "promised_leader_epoch %" PRId64 "\n", l->epoch);
+	family(f, "promised_leader_info", "gauge",
+	    "Always 1; the leader's host and pid are its labels.");
+	fputs("promised_leader_info{host=\"", f);
+	put_label(f, l->host);
+	fprintf(f, "\",pid=\"%" PRId64 "\"} 1\n", l->pid);
+}
+
 static int
-write_metrics(FILE *f, const struct op_ctx *ctx, const struct store_metrics *m)
+write_metrics(FILE *f, const struct op_ctx *ctx, const struct store_metrics *m,
+    const struct store_leadership *l)
 {
 	const struct sched_lateness *lt = sched_lateness(ctx->s);
 	char le[32];
@@ -516,12 +574,14 @@ write_metrics(FILE *f, const struct op_ctx *ctx, const struct store_metrics *m)
 	family(f, "promised_scheduled_timers", "gauge",
 	    "Open promises with a timer on the schedule.");
 	fprintf(f, "promised_scheduled_timers %zu\n", sched_count(ctx->s));
+	write_role(f, l);
 	return ferror(f) ? -EIO : 0;
 }
 
 enum proto_err
 op_metrics(struct req *r)
 {
+	struct store_leadership l;
 	struct store_metrics m;
 	char *text = NULL;
 	size_t len = 0;
@@ -535,11 +595,12 @@ op_metrics(struct req *r)
 		    r->who->login);
 		return PROTO_FORBIDDEN;
 	}
-	if ((rc = store_metrics(r->ctx->st, r->now, &m)) < 0)
+	if ((rc = store_metrics(r->ctx->st, r->now, &m)) < 0 ||
+	    (rc = store_leadership(r->ctx->st, &l)) < 0)
 		return op_store_failed(r, rc);
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return PROTO_INTERNAL;
-	rc = write_metrics(f, r->ctx, &m);
+	rc = write_metrics(f, r->ctx, &m, &l);
 	if (fclose(f) != 0 || rc < 0) {
 		free(text);
 		return PROTO_INTERNAL;

@@ -485,7 +485,8 @@ deliver_after_commit(struct deliver *dl, bool ok)
 	dl->queued_tail = &dl->queued;
 	for (; d != NULL; d = next) {
 		next = d->qnext;
-		if (!ok) {
+		/* a standby's rows stay pending for the leader to send */
+		if (!ok || dl->standby) {
 			outbox_delivery_free(d);
 			continue;
 		}

@@ -69,6 +69,9 @@ struct sched {
 	int64_t *touched;
 	size_t n_touched, cap_touched;
 	struct sched_lateness late;
+	/* false on a standby of a shared store: nothing fires, neither
+	 * stages nor other modules' timers, until it leads */
+	bool active;
 };
 
 const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS] = {
@@ -510,7 +513,8 @@ periodic_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 	(void)loop;
 	(void)revents;
 	s->armed_ms = -1;
-	run(s);
+	if (s->active)
+		run(s);
 }
 
 void
@@ -520,7 +524,7 @@ sched_rearm(struct sched *s)
 	uint64_t t = a < b ? a : b;
 	int64_t at;
 
-	if (t == UINT64_MAX) {
+	if (t == UINT64_MAX || !s->active) {
 		ev_periodic_stop(s->loop, &s->timer);
 		s->armed_ms = -1;
 		return;
@@ -614,6 +618,7 @@ sched_open(struct sched **ret, struct ev_loop *loop, struct store *st)
 	s->loop = loop;
 	s->st = st;
 	s->armed_ms = -1;
+	s->active = true;
 	idmap_init(&s->items, pitem_key);
 	if ((r = wheel_open(&s->pw, now)) < 0 ||
 	    (r = wheel_open(&s->tw, now)) < 0) {
@@ -630,6 +635,52 @@ void
 sched_set_outbox(struct sched *s, const struct sched_outbox *ob)
 {
 	s->ob = *ob;
+}
+
+void
+sched_set_active(struct sched *s, bool active)
+{
+	s->active = active;
+	if (!active) {
+		ev_periodic_stop(s->loop, &s->timer);
+		s->armed_ms = -1;
+	}
+}
+
+bool
+sched_active(const struct sched *s)
+{
+	return s->active;
+}
+
+static void
+drop_all(struct sched *s)
+{
+	struct pchunk *c;
+
+	/* the wheel's links go with the items: a new wheel, not unlinked
+	 * one by one */
+	s->pw = wheel_close(s->pw);
+	while ((c = s->chunks) != NULL) {
+		s->chunks = c->next;
+		free(c);
+	}
+	s->free_items = NULL;
+	idmap_done(&s->items);
+	idmap_init(&s->items, pitem_key);
+	s->n_overdue = 0;
+	s->n_touched = 0;
+}
+
+int
+sched_reload(struct sched *s)
+{
+	int r;
+
+	drop_all(s);
+	if ((r = wheel_open(&s->pw, (uint64_t)util_now_ms())) < 0)
+		return r;
+	return sched_load(s);
 }
 
 struct sched *

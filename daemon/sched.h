@@ -65,6 +65,16 @@ void sched_set_outbox(struct sched *s, const struct sched_outbox *ob);
 /* rebuilds the schedule from every open promise in the store */
 int sched_load(struct sched *s);
 
+/*
+ * A standby of a store several daemons share keeps its schedule but fires
+ * nothing (stages, nor other modules' timers) until made active.
+ */
+void sched_set_active(struct sched *s, bool active);
+bool sched_active(const struct sched *s);
+/* drops every item and rebuilds the schedule from the store: a new
+ * leader's, which missed what the others changed meanwhile */
+int sched_reload(struct sched *s);
+
 /* the time (s) and notice of schedule event `stage` of p */
 void sched_stage(const struct promise_rec *p, int32_t stage, int64_t *ret_at,
     enum sched_notice *ret_notice);

@@ -131,6 +131,33 @@ int store_schema_version(const struct store *st);
  * or -1 if it was current */
 int store_schema_migrated_from(const struct store *st);
 
+/*
+ * Leadership, where several daemons share one store (PostgreSQL): every
+ * one serves, one leader fires.  A store only one daemon uses (SQLite)
+ * is always its leader, at epoch 0, and has nothing to watch.
+ */
+struct store_leadership {
+	bool shared;    /* several daemons may use the store */
+	bool leader;    /* this daemon fires */
+	int64_t epoch;  /* the leader's term, 0 if none yet */
+	char host[128]; /* the leader's host, "" if none yet */
+	int64_t pid;
+	int64_t since; /* when it became leader */
+};
+int store_leadership(struct store *st, struct store_leadership *ret);
+/* tries to become the leader: 1 if this daemon is (now or already), 0 if
+ * another is, -errno (the lock's connection lost or refused) */
+int store_lead(struct store *st);
+/* the descriptor that becomes readable with a note from another daemon or
+ * the loss of leadership; -1 if none */
+int store_lead_fd(const struct store *st);
+/* reads what came on it: cb for each note another daemon's commit sent
+ * ("p<id>" promises and "d<uid>" deliveries it changed, space separated,
+ * or "*" for too many to name); -ECONNRESET when the connection was lost,
+ * and leadership with it */
+int store_lead_input(
+    struct store *st, void (*cb)(void *arg, const char *note), void *arg);
+
 /* transactions: one open batch at a time, with a savepoint per request */
 int store_begin(struct store *st);
 bool store_in_txn(const struct store *st);

@@ -395,3 +395,32 @@ store_mail_record(struct store *st, const char *key, int64_t at,
 		return -EINVAL;
 	return st->be->mail_record(st, key, at, outcome, forget_before);
 }
+
+int
+store_leadership(struct store *st, struct store_leadership *ret)
+{
+	if (st->be->leadership != NULL)
+		return st->be->leadership(st, ret);
+	memset(ret, 0, sizeof(*ret));
+	ret->leader = true;
+	return 0;
+}
+
+int
+store_lead(struct store *st)
+{
+	return st->be->lead != NULL ? st->be->lead(st) : 1;
+}
+
+int
+store_lead_fd(const struct store *st)
+{
+	return st->be->lead_fd != NULL ? st->be->lead_fd(st) : -1;
+}
+
+int
+store_lead_input(
+    struct store *st, void (*cb)(void *arg, const char *note), void *arg)
+{
+	return st->be->lead_input != NULL ? st->be->lead_input(st, cb, arg) : 0;
+}

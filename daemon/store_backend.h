@@ -23,7 +23,8 @@ struct store {
 };
 
 /* each member does what the store.h function of the same name (store_
- * before it) says; every member is set */
+ * before it) says; every member is set, but for the lead members, NULL in
+ * a store only one daemon uses */
 struct store_backend {
 	const char *name; /* as in [store] backend */
 	struct store *(*close)(struct store *st);
@@ -117,6 +118,11 @@ struct store_backend {
 	int (*mail_seen)(struct store *st, const char *key, char **ret_outcome);
 	int (*mail_record)(struct store *st, const char *key, int64_t at,
 	    const char *outcome, int64_t forget_before);
+	int (*leadership)(struct store *st, struct store_leadership *ret);
+	int (*lead)(struct store *st);
+	int (*lead_fd)(const struct store *st);
+	int (*lead_input)(struct store *st,
+	    void (*cb)(void *arg, const char *note), void *arg);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -23,9 +23,6 @@
 /* held while migrating, so that two daemons starting together on one
  * database never both take the same step (any constant of our own) */
 #define PG_MIGRATE_LOCK 0x70726f6d /* "prom" */
-/* held by the one daemon serving a database, for its session's life: a
- * second one would fire every notice again */
-#define PG_SERVE_LOCK 0x70726f6e /* "pron" */
 
 static const struct store_backend pg_backend;
 
@@ -82,8 +79,9 @@ migrate(struct pg_store *st)
 	}
 	a.n = 0;
 	pg_arg_i64(&a, (int64_t)n);
-	if ((r = pg_exec(
-	         st, "UPDATE promised_schema SET version = $1", &a, NULL)) < 0)
+	if ((r = pg_exec(st, "UPDATE promised_schema SET version = $1", &a,
+	         NULL)) < 0 ||
+	    (r = pg_exec(st, pg_leader_schema(), NULL, NULL)) < 0)
 		goto out;
 	r = pg_exec(st, "COMMIT", NULL, NULL);
 	st->version = (int)n;
@@ -123,31 +121,6 @@ connect_pg(struct pg_store *st, const char *conninfo)
 	return 0;
 }
 
-/*
- * One daemon per database until daemons take turns firing: the lock is
- * the session's, so PostgreSQL frees it when this connection ends, even
- * by a crash.  (A PQreset after a lost connection takes it again.)
- */
-static int
-take_serve_lock(struct pg_store *st)
-{
-	struct pg_args a = {0};
-	int64_t got[1];
-	int r;
-
-	pg_arg_i64(&a, PG_SERVE_LOCK);
-	if ((r = pg_ints(st, "SELECT pg_try_advisory_lock($1)", &a, got, 1)) <
-	    0)
-		return r;
-	if (!got[0]) {
-		snprintf(st->msg, sizeof(st->msg),
-		    "another promised is serving this database; one daemon "
-		    "per database");
-		return -EBUSY;
-	}
-	return 0;
-}
-
 static struct store *
 pg_close(struct store *base)
 {
@@ -155,8 +128,11 @@ pg_close(struct store *base)
 
 	if (st == NULL)
 		return NULL;
-	/* an open batch is rolled back by the server when we go */
+	/* an open batch is rolled back by the server when we go, and the
+	 * leader's lock with its connection */
+	pg_leader_close(st);
 	PQfinish(st->conn);
+	free(st->conninfo);
 	free(st);
 	return NULL;
 }
@@ -174,8 +150,11 @@ store_pg_open(
 		return -ENOMEM;
 	st->base.be = &pg_backend;
 	st->migrated_from = -1;
-	if ((r = connect_pg(st, conninfo)) < 0 ||
-	    (r = take_serve_lock(st)) < 0 || (r = migrate(st)) < 0 ||
+	if ((st->conninfo = strdup(conninfo)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = connect_pg(st, conninfo)) < 0 || (r = migrate(st)) < 0 ||
 	    (r = pg_ints(st, "SELECT coalesce(max(id), 0) FROM promises", NULL,
 	         v, 1)) < 0)
 		goto out;
@@ -247,9 +226,6 @@ pg_begin(struct store *base)
 			st->msg[strcspn(st->msg, "\n")] = '\0';
 			return -EIO;
 		}
-		/* the lock went with the old session */
-		if ((r = take_serve_lock(st)) < 0)
-			return r;
 	}
 	if ((r = pg_exec(st, "BEGIN", NULL, NULL)) == 0)
 		st->in_txn = true;
@@ -269,12 +245,18 @@ pg_commit(struct store *base)
 	PGresult *res;
 	int r = 0;
 
+	char buf[sizeof(st->note) + 64];
+	const char *sql;
+
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = false;
+	st->fenced = false;
+	sql = pg_commit_sql(st, buf, sizeof(buf));
+	pg_note_clear(st);
 	/* COMMIT of a transaction that failed answers ROLLBACK: nothing
 	 * was kept, and the callers must not say it was */
-	if ((res = pg_query(st, "COMMIT", NULL, &r)) == NULL)
+	if ((res = pg_query(st, sql, NULL, &r)) == NULL)
 		return r;
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		snprintf(st->msg, sizeof(st->msg),
@@ -293,6 +275,8 @@ pg_rollback(struct store *base)
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = false;
+	st->fenced = false;
+	pg_note_clear(st);
 	return pg_exec(st, "ROLLBACK", NULL, NULL);
 }
 
@@ -318,6 +302,8 @@ pg_rollback_savepoint(struct store *base)
 	struct pg_store *st = pg_of(base);
 	int r = pg_exec(st, "ROLLBACK TO req", NULL, NULL);
 
+	/* the fence's row lock, if taken in it, went with it */
+	st->fenced = false;
 	if (r == 0)
 		r = pg_exec(st, "RELEASE req", NULL, NULL);
 	return r;
@@ -371,6 +357,7 @@ pg_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 	    &a, id, 1);
 	if (r == 0) {
 		*ret_id = id[0];
+		pg_note_promise(st, id[0]);
 		if (id[0] > st->max_id)
 			st->max_id = id[0];
 	}
@@ -421,6 +408,7 @@ pg_settle(struct store *base, int64_t id, enum promise_state state, int64_t at)
 	pg_arg_str(&a, pstate_name(state));
 	pg_arg_i64(&a, at);
 	pg_arg_i64(&a, id);
+	pg_note_promise(pg_of(base), id);
 	return exec_one(pg_of(base),
 	    "UPDATE promises SET state = $1, settled_at = $2 "
 	    "WHERE id = $3 AND state = 'open'",
@@ -440,6 +428,7 @@ pg_snooze(struct store *base, const struct promise_rec *p)
 	pg_arg_str(&a, nudge);
 	pg_arg_str(&a, p->shifted ? asked : NULL);
 	pg_arg_i64(&a, p->id);
+	pg_note_promise(pg_of(base), p->id);
 	return exec_one(pg_of(base),
 	    "UPDATE promises SET due_at = $1, stage = $2, nudge = $3, "
 	    "nudge_asked = $4, snoozes = snoozes + 1 "
@@ -451,7 +440,11 @@ static int
 pg_set_stage(struct store *base, int64_t id, int32_t stage)
 {
 	struct pg_args a = {0};
+	int r;
 
+	/* a stage moves only where it fired: only the leader's may */
+	if ((r = pg_fence_batch(pg_of(base))) < 0)
+		return r;
 	pg_arg_i64(&a, stage);
 	pg_arg_i64(&a, id);
 	return exec_one(pg_of(base),
@@ -642,4 +635,8 @@ static const struct store_backend pg_backend = {
     .acked_until = pg_acked_until,
     .mail_seen = pg_mail_seen,
     .mail_record = pg_mail_record,
+    .leadership = pg_leadership,
+    .lead = pg_lead,
+    .lead_fd = pg_lead_fd,
+    .lead_input = pg_lead_input,
 };

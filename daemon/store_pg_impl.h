@@ -22,10 +22,24 @@ struct pg_store {
 	struct store base;
 	PGconn *conn;
 	bool in_txn;
+	bool fenced; /* the open batch holds the leader's row (pg_fence) */
 	int version;
 	int migrated_from; /* the version found at open if older, else -1 */
 	int64_t max_id;    /* the highest promise id this store has seen */
 	char msg[256];
+	/* store_pg_leader.c: the leader's lock and LISTEN, on a connection
+	 * of their own, made again from conninfo when lost */
+	char *conninfo;
+	PGconn *lock;
+	bool leader;
+	int64_t epoch; /* ours, while leader (and after, to say so) */
+	int64_t since;
+	char host[128];
+	/* what the open batch changed, NOTIFYed with its COMMIT; NOTIFY's
+	 * payload stops short of 8000 bytes */
+	char note[7900];
+	size_t note_len;
+	bool note_all;
 };
 
 /* the parameters of one statement, as text (libpq's text format) */
@@ -64,6 +78,27 @@ int pg_ints(struct pg_store *st, const char *sql, const struct pg_args *a,
 void pg_read_promise(const PGresult *res, int row, struct promise_rec *p);
 size_t pg_nudge_from_text(const char *s, int64_t *nudge, size_t max);
 
+/* store_pg_leader.c: the promised_leader table, made with the schema */
+const char *pg_leader_schema(void);
+/* what the store.h functions of the same name (store_ for pg_) do */
+int pg_leadership(struct store *st, struct store_leadership *ret);
+int pg_lead(struct store *st);
+int pg_lead_fd(const struct store *st);
+int pg_lead_input(
+    struct store *st, void (*cb)(void *arg, const char *note), void *arg);
+/* within a firing's batch: -ESTALE unless this daemon leads, at the
+ * epoch the database holds; holds that row until the commit */
+int pg_fence(struct pg_store *st);
+/* the same, once per batch */
+int pg_fence_batch(struct pg_store *st);
+/* the open batch changed promise id, delivery uid; forget the notes */
+void pg_note_promise(struct pg_store *st, int64_t id);
+void pg_note_delivery(struct pg_store *st, const char *uid);
+void pg_note_clear(struct pg_store *st);
+/* the COMMIT of the batch, with its note, in buf or static */
+const char *pg_commit_sql(struct pg_store *st, char *buf, size_t len);
+/* closes the lock's connection; the lock goes with it */
+void pg_leader_close(struct pg_store *st);
 /* store_pg_schema.c: the migrations, each from version i to i + 1 */
 const char *const *store_pg_migrations(size_t *ret_n);
 

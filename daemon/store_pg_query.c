@@ -244,10 +244,14 @@ pg_digest_sent(
     struct store *base, const char *week, const char *manager, int64_t at)
 {
 	struct pg_args a = {0};
+	int r;
 
 	pg_arg_str(&a, week);
 	pg_arg_str(&a, manager);
 	pg_arg_i64(&a, at);
+	/* written as a digest or an agenda goes out: by the leader alone */
+	if ((r = pg_fence_batch(pg_of(base))) < 0)
+		return r;
 	return pg_exec(pg_of(base),
 	    "INSERT INTO digests (week, manager, at) VALUES ($1, $2, $3)", &a,
 	    NULL);
@@ -528,6 +532,7 @@ pg_delivery_add(struct store *base, const char *uid, int64_t promise_id,
 	pg_arg_str(&a, channel);
 	pg_arg_str(&a, payload);
 	pg_arg_i64(&a, now);
+	pg_note_delivery(pg_of(base), uid);
 	return pg_ints(pg_of(base),
 	    "INSERT INTO deliveries (uid, promise_id, kind, recipient, "
 	    "channel, payload, next_attempt_at, created_at) VALUES ($1, "
@@ -644,9 +649,11 @@ int
 pg_foreach_pending_delivery(struct store *base,
     int (*cb)(void *arg, const struct delivery_rec *d), void *arg)
 {
+	/* a row another daemon is writing the outcome of is skipped, not
+	 * waited for: read again at the next catch-up, it is sent by then */
 	return each_delivery(pg_of(base),
 	    "SELECT " DELIVERY_COLS " FROM deliveries d "
-	    "WHERE d.state = 'pending' ORDER BY d.id",
+	    "WHERE d.state = 'pending' ORDER BY d.id FOR UPDATE SKIP LOCKED",
 	    NULL, cb, arg);
 }
 

@@ -198,24 +198,21 @@ def test_unreachable_server_stops_the_start():
         d.cleanup()
 
 
-def test_second_daemon_on_one_database_refused():
+def test_second_daemon_on_one_database_stands_by():
     db = fresh_db()
     d = Daemon("pg-one", conninfo=db).start()
     e = Daemon("pg-two", conninfo=db)
     try:
         p = d.json("add", "Call Acme back", "--due", "+2h")["promise"]
-        r = subprocess.run([PROMISED, "-c", e.conf], capture_output=True,
-                           text=True, timeout=30)
-        check(r.returncode != 0, "a second daemon served the database")
-        check("another promised is serving this database" in r.stderr,
-              r.stderr)
-        # the first is unharmed; once it stops, the other may serve
-        check(d.json("show", str(p["id"]))["promise"]["state"] == "open",
-              "the first daemon")
-        d.stop()
         e.start()
+        # both serve; the first leads, the second stands by
+        check(d.json("status")["role"] == "leader", "the first daemon")
+        check(e.json("status")["role"] == "standby", "the second daemon")
         check([x["id"] for x in e.json("list")["promises"]] == [p["id"]],
               "the second daemon's list")
+        q = e.json("add", "Send the quote", "--due", "+3h")["promise"]
+        check(d.json("show", str(q["id"]))["promise"]["state"] == "open",
+              "added through the standby, read through the leader")
     finally:
         d.stop()
         e.stop()
@@ -231,7 +228,7 @@ def main():
              test_status_names_sqlite_by_default,
              test_due_notice_fires_and_is_recorded,
              test_restart_fires_what_came_due_while_down_once,
-             test_second_daemon_on_one_database_refused,
+             test_second_daemon_on_one_database_stands_by,
              test_store_configuration_errors,
              test_unreachable_server_stops_the_start])
     finally:

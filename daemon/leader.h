@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leader.h: which of several daemons on one shared store fires.  Every
+ * daemon serves; the leader (store_lead) runs the schedule and the
+ * outbox, the others stand by, keep their schedule current from the
+ * leader's and each other's notes, and try for the lead every poll.
+ */
+#ifndef PROMISED_LEADER_H
+#define PROMISED_LEADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "deliver.h"
+#include "sched.h"
+#include "store.h"
+
+struct leader;
+
+/*
+ * Before the schedule is loaded: tries for the lead once, and sets the
+ * schedule and the outbox firing or standing by as it went.  lost is
+ * called (from the loop) when this daemon led and lost its lock: it has
+ * stopped firing by then, and should exit, to come back as a standby.
+ */
+int leader_open(struct leader **ret, struct ev_loop *loop, struct store *st,
+    struct sched *s, struct deliver *dl, double poll_s, void (*lost)(void *arg),
+    void *arg);
+/* NULL-safe; returns NULL */
+struct leader *leader_close(struct leader *l);
+bool leader_leads(const struct leader *l);
+
+/*
+ * Each item of a note ("p<id>", "d<uid>" or "*", space separated; see
+ * store_lead_input) to cb, kind 'p', 'd' or '*', with id or uid set;
+ * anything else in it is skipped.  Pure.
+ */
+struct leader_note_item {
+	char kind;
+	int64_t id;
+	char uid[33];
+};
+void leader_note_each(const char *note,
+    void (*cb)(void *arg, const struct leader_note_item *it), void *arg);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * outbox_adopt.c: the outbox among several daemons on one store.  A
+ * standby writes its deliveries' rows and sends none; the leader takes up
+ * rows another daemon wrote, named in its notes or found pending at a
+ * catch-up, unless it holds them already.  Each is sent at least once,
+ * with its uid, by whoever leads.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "deliver_impl.h"
+#include "util.h"
+
+void
+deliver_set_standby(struct deliver *dl, bool standby)
+{
+	dl->standby = standby;
+}
+
+static bool
+held(const struct deliver *dl, int64_t id)
+{
+	const struct delivery *d;
+
+	for (d = dl->all; d != NULL; d = d->next)
+		if (d->id == id)
+			return true;
+	return false;
+}
+
+static int
+adopt_cb(void *arg, const struct delivery_rec *r)
+{
+	struct deliver *dl = arg;
+	struct delivery *d;
+
+	if (strcmp(r->state, "pending") != 0 || held(dl, r->id))
+		return 0;
+	if ((d = outbox_delivery_new(dl, r)) == NULL)
+		return -ENOMEM;
+	/* as at start: never tried and due after it was made, it is held
+	 * for business hours */
+	if (r->attempts == 0 && r->next_attempt_at > r->created_at)
+		d->hold_until = r->next_attempt_at;
+	if (r->next_attempt_at <= util_now())
+		outbox_queue(dl, d);
+	else
+		sched_timer_add(dl->s, &d->retry, r->next_attempt_at * 1000);
+	return 0;
+}
+
+int
+deliver_adopt(struct deliver *dl, const char *uid)
+{
+	int r;
+
+	if (dl->standby)
+		return 0;
+	r = store_delivery_by_uid(dl->st, uid, adopt_cb, dl);
+	/* rolled back where it was written */
+	return r == -ENOENT ? 0 : r;
+}
+
+int
+deliver_adopt_pending(struct deliver *dl)
+{
+	if (dl->standby)
+		return 0;
+	return store_foreach_pending_delivery(dl->st, adopt_cb, dl);
+}
