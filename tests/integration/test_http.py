@@ -20,11 +20,17 @@ import socket
 import threading
 import time
 
+import yaml
+
 from harness import Daemon, check, run, wait_for
 from smtpsink import SmtpSink
 
 ME = getpass.getuser()
 KEY = "link-key-0123456789abcdef"
+SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                    "common", "openapi.yaml")
+# every answer of the API the tests got: (method, path, status, type, body)
+ANSWERS = []
 
 
 def free_port():
@@ -81,6 +87,7 @@ def req(d, method, path, body=None, user=ME, src="127.0.0.1",
     t = r.getheader("Content-Type", "")
     out = json.loads(raw) if t.startswith("application/json") else \
         raw.decode()
+    ANSWERS.append((method, path.split("?")[0], r.status, t, out))
     return r.status, out, r
 
 
@@ -168,6 +175,24 @@ def test_api_round_trip():
         check(st == 200 and "promised_open_promises 0\n" in r, r)
         check(resp.getheader("Content-Type").startswith("text/plain"),
               resp.getheaders())
+        # cancel, and ack an escalation once one went out to boss
+        soon = int(time.time()) + 2
+        st, r, _ = req(d, "POST", "/v1/promises",
+                       {"title": "Call Bob", "due_at": soon, "nudge": []})
+        check(st == 201, (st, r))
+        q = r["promise"]
+        st, r, _ = req(d, "POST", "/v1/promises",
+                       {"title": "Not needed", "due": "3h"})
+        st, r, _ = req(d, "POST", f"/v1/promises/{r['promise']['id']}/cancel",
+                       {"reason": "they bought elsewhere",
+                        "told_customer": True})
+        check(st == 200 and r["promise"]["state"] == "cancelled", (st, r))
+        wait_for(lambda: any(e["kind"] == "escalation" for e in
+                             d.json("show", str(q["id"]))["events"]),
+                 timeout=20, what="the escalation")
+        st, r, _ = req(d, "POST", f"/v1/promises/{q['id']}/ack", {},
+                       user="boss")
+        check(st == 200 and r["until"] > soon, (st, r))
         # the history says how the changes came
         ev = d.json("show", str(p["id"]))["events"]
         check([e["detail"].get("via") for e in ev
@@ -462,7 +487,86 @@ def test_insecure_listen_refused():
         d.cleanup()
 
 
+def schema_errors(spec, schema, v, where="$"):
+    """what of v does not fit schema (OpenAPI 3.0's subset of JSON
+    Schema that openapi.yaml uses)"""
+    if "$ref" in schema:
+        node = spec
+        for part in schema["$ref"][2:].split("/"):
+            node = node[part]
+        return schema_errors(spec, node, v, where)
+    errs = []
+    for sub in schema.get("allOf", []):
+        errs += schema_errors(spec, sub, v, where)
+    if v is None:
+        return errs if schema.get("nullable") or "type" not in schema \
+            else errs + [f"{where}: null"]
+    types = {"object": dict, "array": list, "string": str,
+             "boolean": bool, "integer": int, "number": (int, float)}
+    t = schema.get("type")
+    if t is not None and (not isinstance(v, types[t]) or
+                          (t in ("integer", "number") and
+                           isinstance(v, bool))):
+        return errs + [f"{where}: {v!r} is not {t}"]
+    if "enum" in schema and v not in schema["enum"]:
+        errs.append(f"{where}: {v!r} not in {schema['enum']}")
+    if isinstance(v, dict):
+        for k in schema.get("required", []):
+            if k not in v:
+                errs.append(f"{where}: no {k}")
+        props = schema.get("properties", {})
+        for k, sub in v.items():
+            if k in props:
+                errs += schema_errors(spec, props[k], sub, f"{where}.{k}")
+            elif schema.get("additionalProperties") is False:
+                errs.append(f"{where}: unexpected {k}")
+    if isinstance(v, list) and "items" in schema:
+        for i, sub in enumerate(v):
+            errs += schema_errors(spec, schema["items"], sub,
+                                  f"{where}[{i}]")
+    return errs
+
+
+def test_answers_match_openapi():
+    """Every answer of the API the tests above got, checked against
+    common/openapi.yaml: its status is listed for its route, its body fits
+    the schema; and every route was answered a success at least once."""
+    with open(SPEC) as f:
+        spec = yaml.safe_load(f)
+    routes = [(re.compile("^" + re.sub(r"\{[a-z]+\}", "[^/]+", p) + "$"),
+               p, ops) for p, ops in spec["paths"].items()]
+    succeeded = set()
+    checked = 0
+    for method, path, status, ctype, body in ANSWERS:
+        m = method.lower()
+        hit = [(p, ops) for rx, p, ops in routes if rx.match(path)]
+        if not hit or m not in hit[0][1] or status == 431:
+            # links, a path or method the API has not, and headers too
+            # big, which libmicrohttpd answers before any route
+            continue
+        p, ops = hit[0]
+        resp = ops[m]["responses"].get(str(status))
+        check(resp is not None,
+              f"{method} {path}: {status} is not in openapi.yaml ({body})")
+        if "$ref" in resp:
+            resp = spec["components"]["responses"][
+                resp["$ref"].split("/")[-1]]
+        mt = ctype.split(";")[0].strip()
+        check(mt in resp["content"], f"{method} {path}: {ctype}")
+        errs = schema_errors(spec, resp["content"][mt]["schema"], body)
+        check(not errs, f"{method} {path} {status}: {errs[:5]}")
+        checked += 1
+        if status < 300:
+            succeeded.add((p, m))
+    every = {(p, m) for p, ops in spec["paths"].items() for m in ops
+             if m in ("get", "post")}
+    check(succeeded == every, f"never answered a success: "
+          f"{sorted(every - succeeded)}")
+    print(f"     {checked} answers fit openapi.yaml")
+
+
 if __name__ == "__main__":
     run([test_api_round_trip, test_proxy_header_only_from_the_proxy,
          test_too_big, test_slow_and_idle_clients,
-         test_links_from_a_real_email, test_insecure_listen_refused])
+         test_links_from_a_real_email, test_insecure_listen_refused,
+         test_answers_match_openapi])
