@@ -110,3 +110,128 @@ jw_str(struct jsonw *b, const char *s)
 	jw_put(b, run, (size_t)(s - run));
 	jw_put(b, "\"", 1);
 }
+
+void
+jw_reset(struct jsonw *b)
+{
+	b->len = 0;
+	b->oom = false;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+}
+
+/* the code point of the UTF-8 sequence at s (valid, as the daemon checks
+ * text on input) and its length in *n */
+static uint32_t
+utf8_next(const unsigned char *s, size_t *n)
+{
+	if (s[0] < 0xe0) {
+		*n = 2;
+		return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	}
+	if (s[0] < 0xf0) {
+		*n = 3;
+		return (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	}
+	*n = 4;
+	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+	    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+}
+
+/* \uXXXX for cp, a surrogate pair beyond the BMP, as jansson writes it */
+static void
+put_u(struct jsonw *b, uint32_t cp)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[12];
+	size_t n = 0;
+	uint32_t units[2];
+	int i, k = 0;
+
+	if (cp >= 0x10000) {
+		cp -= 0x10000;
+		units[k++] = 0xd800 | (cp >> 10);
+		units[k++] = 0xdc00 | (cp & 0x3ff);
+	} else
+		units[k++] = cp;
+	for (i = 0; i < k; i++) {
+		e[n++] = '\\';
+		e[n++] = 'u';
+		e[n++] = hex[units[i] >> 12 & 0xf];
+		e[n++] = hex[units[i] >> 8 & 0xf];
+		e[n++] = hex[units[i] >> 4 & 0xf];
+		e[n++] = hex[units[i] & 0xf];
+	}
+	jw_put(b, e, n);
+}
+
+void
+jw_jstr(struct jsonw *b, const char *s, bool ascii)
+{
+	const unsigned char *p = (const unsigned char *)s, *run;
+	const char *e;
+	size_t n;
+
+	jw_put(b, "\"", 1);
+	for (run = p; *p != '\0';) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\' &&
+		    (*p < 0x80 || !ascii)) {
+			p++;
+			continue;
+		}
+		jw_put(b, (const char *)run, (size_t)(p - run));
+		n = 1;
+		switch (*p) {
+		case '"':
+			e = "\\\"";
+			break;
+		case '\\':
+			e = "\\\\";
+			break;
+		case '\b':
+			e = "\\b";
+			break;
+		case '\f':
+			e = "\\f";
+			break;
+		case '\n':
+			e = "\\n";
+			break;
+		case '\r':
+			e = "\\r";
+			break;
+		case '\t':
+			e = "\\t";
+			break;
+		default:
+			e = NULL;
+			put_u(b, *p < 0x80 ? *p : utf8_next(p, &n));
+		}
+		if (e != NULL)
+			jw_put(b, e, 2);
+		p += n;
+		run = p;
+	}
+	jw_put(b, (const char *)run, (size_t)(p - run));
+	jw_put(b, "\"", 1);
+}
+
+void
+jw_put_ascii(struct jsonw *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+	size_t k;
+
+	for (run = p; p < end;) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		jw_put(b, (const char *)run, (size_t)(p - run));
+		put_u(b, utf8_next(p, &k));
+		p += k;
+		run = p;
+	}
+	jw_put(b, (const char *)run, (size_t)(p - run));
+}

@@ -35,5 +35,21 @@ void jw_int(struct jsonw *b, int64_t v);
  * and the control characters escaped.
  */
 void jw_str(struct jsonw *b, const char *s);
+/*
+ * appends s (valid UTF-8, not NULL) as jansson's json_dumps writes a
+ * string with JSON_COMPACT, and with ascii JSON_ENSURE_ASCII too: the
+ * same bytes, upper-case \uXXXX, surrogate pairs beyond the BMP, so that
+ * text written here can stand where jansson's text stood (the outbox's
+ * payloads, webhook bodies: receivers may compare or sign bytes).
+ */
+void jw_jstr(struct jsonw *b, const char *s, bool ascii);
+/*
+ * appends n bytes of JSON text in UTF-8 (written by jw_jstr without ascii,
+ * or by jansson without JSON_ENSURE_ASCII) with every character beyond
+ * ASCII written \uXXXX as JSON_ENSURE_ASCII would have written it
+ */
+void jw_put_ascii(struct jsonw *b, const char *s, size_t n);
+/* empties b, keeping its memory for the next text */
+void jw_reset(struct jsonw *b);
 
 #endif

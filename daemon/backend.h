@@ -8,6 +8,7 @@
 #ifndef PROMISED_BACKEND_H
 #define PROMISED_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,34 @@ struct backend_delivery {
  */
 
 /*
+ * A payload taken apart: what renderers work from, whether the payload was
+ * just written (payload.h) or read back from its text (a retry, a
+ * restart).  The members are JSON text as jansson's JSON_COMPACT writes
+ * them (UTF-8, not ASCII-escaped), NULL when the payload has none; the
+ * rest is what a one-line summary reads.  Everything is borrowed.
+ */
+struct payload_parts {
+	const char *event;
+	/* the recipient's */
+	const char *login, *webhook, *timezone;
+	/* members as JSON text */
+	const char *occurred_at, *level, *repeat, *lead, *promise, *failed,
+	    *history, *links;
+	/* as numbers, where present */
+	bool has_lead;
+	int64_t lead_s, occurred;
+	/* the promise's, for a summary: id and due_at 0 when absent */
+	int64_t id, due_at;
+	bool has_due_at;
+	const char *title, *owner, *for_whom, *due, *state;
+	/* "failed"'s */
+	const char *failed_event, *failed_channel, *failed_recipient,
+	    *failed_error;
+	/* the links' URLs, NULL where absent */
+	const char *link_open, *link_keep, *link_snooze, *link_ack;
+};
+
+/*
  * The end of an attempt at d, reported from the loop: 0 sent; -EAGAIN (or
  * any other transient -errno) to retry later, after retry_after seconds
  * when the server said so (> 0), else by backoff; -EPERM never to retry;
@@ -99,14 +128,14 @@ struct backend {
 	const char *name;
 	int (*start)(struct backend *b, struct backend_delivery *d, char *err,
 	    size_t errlen);
-	/* optional: called once the row of d is written, with the payload
-	 * tree d->payload was dumped from, so that a burst of new
+	/* optional: called once the row of d is written, with the parts
+	 * d->payload was written from (payload.h), so that a burst of new
 	 * deliveries is not parsed all over again on its way out.  It may
 	 * set d->rendered and d->rendered_free for start to use instead of
 	 * the payload text; it must render exactly what start would make of
 	 * the text, and do nothing where start would fail */
 	void (*render)(struct backend *b, struct backend_delivery *d,
-	    const json_t *payload);
+	    const struct payload_parts *parts);
 	/* takes the new configuration (c outlives the backend's use of it)
 	 * and reopens files (log rotation) */
 	int (*reload)(struct backend *b, const struct conf *c);

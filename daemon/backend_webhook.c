@@ -28,6 +28,7 @@
 #include "timefmt.h"
 #include "tz.h"
 #include "util.h"
+#include "webhook_body.h"
 #include "worker.h"
 
 /* without a configured timeout; connecting gets at most CONNECT_TIMEOUT */
@@ -261,223 +262,6 @@ where_of(struct backend_http *bh, const char *url, char **ret)
 out:
 	free(copy);
 	free(where);
-	return r;
-}
-
-/* the payload's recipient login: an object's "login", or a plain string */
-static const char *
-recipient_login(const json_t *p)
-{
-	const json_t *r = json_object_get(p, "recipient");
-
-	return json_is_string(r) ? json_string_value(r) : proto_str(r, "login");
-}
-
-/* copies p[key] into o when p has it */
-static int
-copy_field(json_t *o, const json_t *p, const char *key)
-{
-	json_t *v = json_object_get(p, key);
-
-	if (v == NULL)
-		return 0;
-	return json_object_set(o, key, v) < 0 ? -ENOMEM : 0;
-}
-
-/*
- * Our own event body.  The recipient goes out as the login alone: the rest
- * of that object is address book, and its webhook URL may hold a token.
- * "thread" is email's business.  *ret is malloc'd; 0 or -ENOMEM.
- */
-static int
-body_json(const struct backend_delivery *d, const json_t *p, const char *event,
-    char **ret)
-{
-	static const char *const copied[] = {"occurred_at", "level", "repeat",
-	    "lead", "promise", "failed", "history", "links"};
-	json_t *o = json_object();
-	const char *login = recipient_login(p);
-	size_t i;
-	int r = -ENOMEM;
-
-	*ret = NULL;
-	if (o == NULL)
-		return -ENOMEM;
-	if (json_object_set_new(o, "event", json_string(event)) < 0 ||
-	    json_object_set_new(o, "delivery", json_string(d->uid)) < 0)
-		goto out;
-	if (login != NULL &&
-	    json_object_set_new(o, "recipient", json_string(login)) < 0)
-		goto out;
-	for (i = 0; i < ARRAY_SIZE(copied); i++)
-		if ((r = copy_field(o, p, copied[i])) < 0)
-			goto out;
-	r = (*ret = json_dumps(o, JSON_COMPACT)) == NULL ? -ENOMEM : 0;
-out:
-	json_decref(o);
-	return r;
-}
-
-/* Slack's three control characters, which would otherwise let a title
- * such as "<!channel>" ping everyone; malloc'd, or NULL */
-static char *
-slack_escape(const char *s)
-{
-	size_t len = 1;
-	const char *p;
-	char *out, *q;
-
-	for (p = s; *p != '\0'; p++)
-		len += *p == '&' ? 5 : *p == '<' || *p == '>' ? 4 : 1;
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	for (p = s, q = out; *p != '\0'; p++) {
-		if (*p == '&') {
-			memcpy(q, "&amp;", 5);
-			q += 5;
-		} else if (*p == '<' || *p == '>') {
-			memcpy(q, *p == '<' ? "&lt;" : "&gt;", 4);
-			q += 4;
-		} else
-			*q++ = *p;
-	}
-	*q = '\0';
-	return out;
-}
-
-/* writes the human line for event into f: "[promise 42] Due in 1h: Send
- * Acme the demo invite (for Acme, owner dan)" */
-static void
-slack_line(FILE *f, const json_t *p, const char *event)
-{
-	const json_t *pr = json_object_get(p, "promise");
-	const json_t *failed = json_object_get(p, "failed");
-	const char *title = proto_str(pr, "title");
-	const char *owner = proto_str(pr, "owner");
-	const char *whom = proto_str(pr, "for");
-	enum event_type t = event_type_of(event);
-	const char *s;
-	const json_t *due;
-	struct tz_save tz;
-	json_int_t lead;
-	char span[32], when[64];
-
-	if (title == NULL)
-		title = "(untitled)";
-	fprintf(f, "[promise %" JSON_INTEGER_FORMAT "] ",
-	    json_integer_value(json_object_get(pr, "id")));
-	if (t == EVENT_UNDELIVERABLE) {
-		fprintf(f, "Could not deliver the %s for '%s'",
-		    event_noun(proto_str(failed, "event")), title);
-		if ((s = proto_str(failed, "channel")) != NULL)
-			fprintf(f, " via %s", s);
-		/* not in the documented payload yet; named when present */
-		if ((s = proto_str(failed, "recipient")) != NULL)
-			fprintf(f, " to %s", s);
-		s = proto_str(failed, "error");
-		fprintf(f, ": %s", s != NULL ? s : "unknown error");
-		return;
-	}
-	if (t == EVENT_NUDGE) {
-		if (json_is_integer(json_object_get(p, "lead")))
-			lead = json_integer_value(json_object_get(p, "lead"));
-		else
-			lead =
-			    json_integer_value(json_object_get(pr, "due_at")) -
-			    json_integer_value(
-			        json_object_get(p, "occurred_at"));
-		timefmt_duration(lead, span, sizeof(span));
-		if (lead > 0)
-			fprintf(f, "Due in %s: ", span);
-		else
-			fprintf(f, "Due now: ");
-	} else if (t == EVENT_DUE)
-		fprintf(f, "Due now: ");
-	else if (t == EVENT_ESCALATION) {
-		/* in the recipient's zone, as their email says it */
-		due = json_object_get(pr, "due_at");
-		if (json_is_integer(due) &&
-		    tz_enter(&tz,
-		        proto_str(json_object_get(p, "recipient"),
-		            "timezone")) == 0) {
-			timefmt_local(
-			    json_integer_value(due), when, sizeof(when));
-			tz_leave(&tz);
-			fprintf(f, "Overdue since %s: ", when);
-		} else
-			fprintf(f, "Overdue since %s: ",
-			    (s = proto_str(pr, "due")) != NULL
-			        ? s
-			        : "its due time");
-	} else if (t == EVENT_RESOLVED)
-		fprintf(f, "Resolved: ");
-	else
-		fprintf(f, "%s: ", event);
-	fprintf(f, "%s (", title);
-	if (whom != NULL)
-		fprintf(f, "for %s, ", whom);
-	fprintf(f, "owner %s)", owner != NULL ? owner : "unknown");
-	if (t == EVENT_RESOLVED && (s = proto_str(pr, "state")) != NULL)
-		fprintf(f, ", %s", s);
-}
-
-/* the payload's one-click links as Slack's <URL|label>, after the escaped
- * line: a URL is ours (base_url's characters are checked at load), but
- * one holding anything Slack reads is left out rather than escaped */
-static void
-slack_links(FILE *f, const json_t *p)
-{
-	static const char *const keys[] = {"keep", "snooze", "ack", "open"};
-	static const char *const labels[] = {"Mark kept",
-	    "Snooze to the next business morning", "Acknowledge", "Open"};
-	const json_t *links = json_object_get(p, "links");
-	const char *url, *sep = "\n";
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		url = proto_str(links, keys[i]);
-		if (url == NULL || strpbrk(url, "<>|& \n") != NULL)
-			continue;
-		fprintf(f, "%s<%s|%s>", sep, url, labels[i]);
-		sep = " | ";
-	}
-}
-
-/* {"text": line} for Slack and Mattermost; *ret is malloc'd; 0 or -errno */
-static int
-body_slack(const json_t *p, const char *event, char **ret)
-{
-	char *line = NULL, *text = NULL, *esc = NULL;
-	size_t len = 0;
-	FILE *f;
-	json_t *o = NULL;
-	int r = -ENOMEM;
-
-	*ret = NULL;
-	if ((f = open_memstream(&line, &len)) == NULL)
-		return -errno;
-	slack_line(f, p, event);
-	if (fclose(f) != 0 || line == NULL)
-		goto out;
-	if ((esc = slack_escape(line)) == NULL)
-		goto out;
-	if ((f = open_memstream(&text, &len)) == NULL) {
-		r = -errno;
-		goto out;
-	}
-	fputs(esc, f);
-	slack_links(f, p);
-	if (fclose(f) != 0 || text == NULL)
-		goto out;
-	/* NULL if text were not UTF-8; every piece came from jansson */
-	if ((o = json_pack("{s:s}", "text", text)) == NULL)
-		goto out;
-	r = (*ret = json_dumps(o, JSON_COMPACT)) == NULL ? -ENOMEM : 0;
-out:
-	json_decref(o);
-	free(esc);
-	free(text);
-	free(line);
 	return r;
 }
 
@@ -724,31 +508,24 @@ static const struct worker_ops webhook_ops = {
 };
 
 /*
- * Reads what a delivery needs from its payload p: the event and the URL
- * (borrowed from p) and the body (*body, malloc'd).  A payload we cannot
+ * Reads what a delivery needs from its payload's parts pp: the URL
+ * (borrowed from pp) and the body (*body, malloc'd).  A payload we cannot
  * read or address never will be: -EPERM with the reason in err.
  */
 static int
-from_payload(struct backend_http *bh, struct backend_delivery *d,
-    const json_t *p, const char **ret_event, const char **ret_url,
-    char **ret_where, char **body, char *err, size_t errlen)
+from_parts(struct backend_http *bh, struct backend_delivery *d,
+    const struct payload_parts *pp, const char **ret_url, char **ret_where,
+    char **body, char *err, size_t errlen)
 {
-	const char *url, *event;
+	const char *url;
 	int r = -EPERM;
 
 	*ret_where = *body = NULL;
-	if (!json_is_object(p)) {
-		snprintf(err, errlen, "payload is not a JSON object");
-		goto out;
-	}
-	event = proto_str(p, "event");
-	if (event == NULL)
-		event = d->event;
-	if (!event_ok(event)) {
+	if (!event_ok(pp->event)) {
 		snprintf(err, errlen, "bad event name in payload");
 		goto out;
 	}
-	url = proto_str(json_object_get(p, "recipient"), "webhook");
+	url = pp->webhook;
 	if (url == NULL) {
 		snprintf(err, errlen, "no webhook URL for '%s'", d->recipient);
 		goto out;
@@ -764,12 +541,11 @@ from_payload(struct backend_http *bh, struct backend_delivery *d,
 		goto out;
 	}
 	if (conf_webhook_format(bh->c, d->recipient) == WEBHOOK_SLACK)
-		r = body_slack(p, event, body);
+		r = webhook_body_slack(pp, body);
 	else
-		r = body_json(d, p, event, body);
+		r = webhook_body_json(d->uid, pp, body);
 	if (r < 0)
 		goto out;
-	*ret_event = event;
 	*ret_url = url;
 out:
 	if (r < 0) {
@@ -777,6 +553,28 @@ out:
 		*ret_where = NULL;
 	}
 	return r;
+}
+
+/* from_parts for the payload's text, read back */
+static int
+from_payload(struct backend_http *bh, struct backend_delivery *d,
+    struct webhook_read *rd, json_t **tree, const char **ret_url,
+    char **ret_where, char **body, char *err, size_t errlen)
+{
+	int r;
+
+	*ret_where = *body = NULL;
+	*tree = json_loads(d->payload, 0, NULL);
+	if (!json_is_object(*tree)) {
+		snprintf(err, errlen, "payload is not a JSON object");
+		return -EPERM;
+	}
+	if ((r = webhook_read(rd, *tree)) < 0)
+		return r;
+	if (rd->parts.event == NULL)
+		rd->parts.event = d->event;
+	return from_parts(
+	    bh, d, &rd->parts, ret_url, ret_where, body, err, errlen);
 }
 
 /* links the request's headers into h->headers; 0 or -errno */
@@ -815,9 +613,10 @@ http_start(
 	struct backend_http *bh = container_of(b, struct backend_http, b);
 	const struct conf *c = bh->c;
 	struct rendering *rd = d->rendered;
+	struct webhook_read parts = {0};
 	json_t *p = NULL;
 	struct hook *h = NULL;
-	const char *url, *event;
+	const char *url;
 	char *where = NULL, *body = NULL;
 	int r;
 
@@ -826,15 +625,11 @@ http_start(
 		if ((r = where_of(bh, rd->url, &where)) < 0)
 			goto out;
 		url = rd->url;
-		event = d->event;
 		body = rd->body;
 		rd->body = NULL;
-	} else {
-		p = json_loads(d->payload, 0, NULL);
-		if ((r = from_payload(bh, d, p, &event, &url, &where, &body,
-		         err, errlen)) < 0)
-			goto out;
-	}
+	} else if ((r = from_payload(bh, d, &parts, &p, &url, &where, &body,
+	                err, errlen)) < 0)
+		goto out;
 	/* the job carries copies of all the worker needs: url is p's or
 	 * rd's, both gone once this returns */
 	r = -ENOMEM;
@@ -849,7 +644,11 @@ http_start(
 	where = body = NULL;
 	h->timeout =
 	    c->webhook_timeout > 0 ? (long)c->webhook_timeout : DEFAULT_TIMEOUT;
-	if ((r = set_headers(c, h, event, d->uid)) < 0)
+	/* the event is the row's: render made sure the payload's is the same,
+	 * and a payload read back falls back to it */
+	if ((r = set_headers(c, h,
+	         parts.parts.event != NULL ? parts.parts.event : d->event,
+	         d->uid)) < 0)
 		goto out;
 	/* the hand-over: from here h is the worker's, and it comes back
 	 * through webhook_report, from the loop, so never before this returns
@@ -866,26 +665,26 @@ out:
 	}
 	free(where);
 	free(body);
+	webhook_read_free(&parts);
 	json_decref(p);
 	return r;
 }
 
-/* backend.render: what http_start would make of p, made now */
+/* backend.render: what http_start would make of the payload, made now */
 static void
-http_render(struct backend *b, struct backend_delivery *d, const json_t *p)
+http_render(struct backend *b, struct backend_delivery *d,
+    const struct payload_parts *pp)
 {
 	struct backend_http *bh = container_of(b, struct backend_http, b);
 	struct rendering *rd = NULL;
-	const char *url, *event;
+	const char *url;
 	char *where = NULL, *body = NULL, err[8];
 	size_t len;
 
 	/* start takes the event from d, so it must be the payload's */
-	event = proto_str(p, "event");
-	if (event == NULL || strcmp(event, d->event) != 0)
+	if (pp->event == NULL || strcmp(pp->event, d->event) != 0)
 		goto out;
-	if (from_payload(
-	        bh, d, p, &event, &url, &where, &body, err, sizeof(err)) < 0)
+	if (from_parts(bh, d, pp, &url, &where, &body, err, sizeof(err)) < 0)
 		goto out;
 	len = strlen(url);
 	if ((rd = malloc(sizeof(*rd) + len + 1)) == NULL)

@@ -23,11 +23,9 @@
 #include "log.h"
 #include "mailtoken.h"
 #include "msglinks.h"
+#include "payload.h"
 #include "timefmt.h"
 #include "util.h"
-
-/* history events carried in a payload */
-#define PAYLOAD_HISTORY 10
 
 /* the event each schedule stage makes */
 static const enum event_type stage_events[NOTICE_MAX] = {
@@ -58,38 +56,18 @@ channels_for(
 	return n;
 }
 
-/* the latest events come newest first: each goes in front */
-static void
-history_cb(void *arg, const struct event_rec *e)
+/* starts pl as the payload of event about p, its history read: what every
+ * delivery about one event shares; the caller adds extras and seals it */
+static int
+event_base(struct deliver *dl, struct payload *pl, const struct promise_rec *p,
+    const char *event, int64_t now)
 {
-	json_array_insert_new(arg, 0, event_rec_json(e));
-}
+	int rc;
 
-/* what every delivery about one event shares; the caller adds extras */
-static json_t *
-event_base(struct deliver *dl, const struct promise_rec *p, const char *event,
-    int64_t now)
-{
-	json_t *o, *history;
-	char due[32];
-
-	timefmt_iso_utc(p->due_at, due, sizeof(due));
-	history = json_array();
-	if (history == NULL ||
-	    store_events_latest(
-	        dl->st, p->id, PAYLOAD_HISTORY, history_cb, history) < 0) {
-		json_decref(history);
-		return NULL;
-	}
-	o = json_pack("{s:s,s:I,s:{s:I,s:s,s:s,s:s?,s:s?,s:I,s:s,s:I,s:s,s:s,"
-	              "s:I},s:o}",
-	    "event", event, "occurred_at", (json_int_t)now, "promise", "id",
-	    (json_int_t)p->id, "title", p->title, "owner", p->owner, "for",
-	    p->for_whom, "note", p->note, "due_at", (json_int_t)p->due_at,
-	    "due", due, "created_at", (json_int_t)p->created_at, "created_by",
-	    p->created_by, "state", pstate_name(p->state), "snoozes",
-	    (json_int_t)p->snoozes, "history", history);
-	return o;
+	if ((rc = payload_begin(pl, p, event, now)) < 0)
+		return rc;
+	return store_events_latest(
+	    dl->st, p->id, PAYLOAD_HISTORY, payload_history_cb, pl);
 }
 
 /* the domain of promised's Message-IDs: the sender address's */
@@ -129,38 +107,33 @@ deliver_escalation_at(const struct deliver *dl, const char *login, int64_t at)
 }
 
 /*
- * Writes the rows telling login of event (base plus its extras) by every
+ * Writes the rows telling login of the event in pl (sealed) by every
  * channel that reaches them, queues them for after the commit, and appends
- * {"delivery","to","channel"} for each to out.  Each payload is base with
- * "delivery", "recipient" and (email) "thread" appended, set on base
- * itself and taken off again after, which dumps the same text as a copy
- * would at a fraction of the cost.  With p NULL the event is about no one
- * promise (a digest): root is the email's own Message-ID, and webhooks,
- * whose payloads are about a promise, are not used.
+ * {"delivery","to","channel"} for each to out.  Each payload is pl's head
+ * with the recipient's own members.  With p NULL the event is about no
+ * one promise (a digest): root is the email's own Message-ID, and
+ * webhooks, whose payloads are about a promise, are not used.  rid: the
+ * promise a reply to the email acts on, 0 if none.
  */
 static int
 tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
-    json_t *base, const char *login, json_t *out)
+    struct payload *pl, int64_t rid, const char *login, json_t *out)
 {
-	static const char *const extras[] = {
-	    "delivery", "recipient", "thread", "links", "reply_to"};
 	const struct person *who = conf_person(dl->conf, login);
 	enum channel ch[CH_MAX];
 	struct delivery_rec r;
 	struct delivery *d;
 	struct backend *b;
-	json_t *recipient = NULL;
-	char uid[33], proot[256], raddr[MAILTOKEN_ADDR_MAX], *text = NULL;
-	const char *event = json_string_value(json_object_get(base, "event"));
+	struct msglink links[LINK_ACTION_MAX];
+	struct payload_to to = {.login = login,
+	    .email = who ? who->email : NULL,
+	    .webhook = who ? who->webhook : NULL,
+	    .timezone = who ? who->timezone : NULL};
+	char uid[33], proot[256], raddr[MAILTOKEN_ADDR_MAX];
+	const char *event = pl->parts.event;
 	int64_t nmail = 0, pid = p != NULL ? p->id : 0, now = util_now();
-	/* what a reply to the email acts on: p, or the promise a reply to
-	 * mail in is about */
-	json_int_t rid = p != NULL
-	    ? p->id
-	    : json_integer_value(
-	          json_object_get(json_object_get(base, "promise"), "id"));
 	int64_t hold = 0; /* when the first try may be, if not at once */
-	size_t i, j, n = channels_for(dl, login, p != NULL, ch);
+	size_t i, n = channels_for(dl, login, p != NULL, ch);
 	bool held = false;
 	int rc = 0;
 
@@ -181,59 +154,44 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 		               (json_int_t)hold)) == 0
 		    ? 0
 		    : -ENOMEM;
-	recipient = json_pack("{s:s,s:s?,s:s?,s:s?}", "login", login, "email",
-	    who ? who->email : NULL, "webhook", who ? who->webhook : NULL,
-	    "timezone", who ? who->timezone : NULL);
-	if (recipient == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	/* signed for this recipient; none when links are off */
+	if (p != NULL && event != NULL)
+		to.n_links = msglinks_list(
+		    dl->conf, p->id, login, event_type_of(event), now, links);
+	to.links = links;
 	for (i = 0; i < n && rc == 0; i++) {
 		if ((rc = outbox_new_uid(dl, uid)) < 0)
 			break;
-		if (json_object_set_new(base, "delivery", json_string(uid)) ||
-		    json_object_set(base, "recipient", recipient)) {
-			rc = -ENOMEM;
-			break;
-		}
-		/* signed for this recipient; none when links are off */
-		if (p != NULL && event != NULL)
-			json_object_set_new(base, "links",
-			    msglinks_for(dl->conf, p->id, login,
-			        event_type_of(event), now));
+		to.uid = uid;
+		to.thread_root = to.reply_to = NULL;
 		if (ch[i] == CH_EMAIL && p != NULL) {
 			if ((rc = store_delivery_count(
 			         dl->st, p->id, "email", &nmail)) < 0)
 				break;
 			thread_root(dl, p, proot, sizeof(proot));
 		}
-		if (ch[i] == CH_EMAIL && (p != NULL || root != NULL))
-			json_object_set_new(base, "thread",
-			    json_pack("{s:s,s:b}", "root",
-			        p != NULL ? proot : root, "first", nmail == 0));
+		if (ch[i] == CH_EMAIL && (p != NULL || root != NULL)) {
+			to.thread_root = p != NULL ? proot : root;
+			to.thread_first = nmail == 0;
+		}
 		/* replies act ([mail] reply_domain): signed for this
 		 * recipient */
 		if (ch[i] == CH_EMAIL && rid > 0 &&
-		    mailtoken_address(dl->conf, (int64_t)rid, login, raddr,
-		        sizeof(raddr)) == 0)
-			json_object_set_new(
-			    base, "reply_to", json_string(raddr));
-		free(text);
-		text = json_dumps(base, JSON_COMPACT | JSON_ENSURE_ASCII);
-		if (text == NULL) {
-			rc = -ENOMEM;
+		    mailtoken_address(
+		        dl->conf, rid, login, raddr, sizeof(raddr)) == 0)
+			to.reply_to = raddr;
+		if ((rc = payload_write(pl, &to)) < 0)
 			break;
-		}
 		memset(&r, 0, sizeof(r));
 		r.uid = uid;
 		r.promise_id = pid;
-		r.event = json_string_value(json_object_get(base, "event"));
+		r.event = event;
 		r.recipient = login;
 		r.channel = outbox_channel_names[ch[i]];
-		r.payload = text;
+		r.payload = pl->text.s;
 		r.created_at = now;
 		rc = store_delivery_add(dl->st, uid, pid, r.event, login,
-		    r.channel, text, r.created_at, &r.id);
+		    r.channel, r.payload, r.created_at, &r.id);
 		if (rc == 0 && hold > 0)
 			rc = store_delivery_requeue(dl->st, r.id, hold);
 		if (rc < 0)
@@ -252,35 +210,46 @@ tell_about(struct deliver *dl, const struct promise_rec *p, const char *root,
 			    "delivery %s: out of memory; it stays queued", uid);
 		} else {
 			b = dl->b[ch[i]];
-			if (b->render != NULL)
-				b->render(b, &d->job, base);
+			if (b->render != NULL && !pl->tree)
+				b->render(b, &d->job, &pl->parts);
 			d->fresh = true;
 			d->hold_until = hold;
 			outbox_queue(dl, d);
 		}
-		for (j = 0; j < ARRAY_SIZE(extras); j++)
-			json_object_del(base, extras[j]);
 	}
-out:
-	/* base goes on to the next recipient as it came */
-	for (j = 0; j < ARRAY_SIZE(extras); j++)
-		json_object_del(base, extras[j]);
-	json_decref(recipient);
-	free(text);
 	return rc;
 }
 
 static int
-tell(struct deliver *dl, const struct promise_rec *p, json_t *base,
+tell(struct deliver *dl, const struct promise_rec *p, struct payload *pl,
     const char *login, json_t *out)
 {
-	return tell_about(dl, p, NULL, base, login, out);
+	return tell_about(dl, p, NULL, pl, p->id, login, out);
+}
+
+/* tells login of base (about no one promise) with root as the email's
+ * Message-ID, NULL if none */
+static int
+tell_tree(struct deliver *dl, const char *root, const json_t *base,
+    const char *login, json_t *out)
+{
+	struct payload pl = {0};
+	/* what a reply to the email acts on: the promise a reply to mail
+	 * in is about */
+	json_int_t rid = json_integer_value(
+	    json_object_get(json_object_get(base, "promise"), "id"));
+	int rc;
+
+	if ((rc = payload_begin_tree(&pl, base)) == 0)
+		rc = tell_about(dl, NULL, root, &pl, (int64_t)rid, login, out);
+	payload_fini(&pl);
+	return rc;
 }
 
 int
 deliver_reply(struct deliver *dl, const char *login, json_t *base, json_t *out)
 {
-	return tell_about(dl, NULL, NULL, base, login, out);
+	return tell_tree(dl, NULL, base, login, out);
 }
 
 int
@@ -309,7 +278,7 @@ deliver_digest(struct deliver *dl, const char *login, json_t *base,
 	who[n] = '\0';
 	snprintf(
 	    root, sizeof(root), "<digest.%s.%s@%s>", key, who, mail_domain(dl));
-	return tell_about(dl, NULL, root, base, login, out);
+	return tell_tree(dl, root, base, login, out);
 }
 
 int
@@ -321,7 +290,7 @@ deliver_signin(struct deliver *dl, const char *login, json_t *base, json_t *out)
 	if ((r = util_random_hex(nonce, 8)) < 0)
 		return r;
 	snprintf(root, sizeof(root), "<signin.%s@%s>", nonce, mail_domain(dl));
-	return tell_about(dl, NULL, root, base, login, out);
+	return tell_tree(dl, root, base, login, out);
 }
 
 /* for explain: who would be told, by which channels, in which zone */
@@ -347,22 +316,22 @@ plan_one(struct deliver *dl, const char *login, int64_t level, json_t *out)
 	return 0;
 }
 
-/* tells login of base, or (base NULL) only plans it */
+/* tells login of the event in pl, or (pl NULL) only plans it */
 static int
-tell_or_plan(struct deliver *dl, const struct promise_rec *p, json_t *base,
-    const char *login, int64_t level, json_t *out)
+tell_or_plan(struct deliver *dl, const struct promise_rec *p,
+    struct payload *pl, const char *login, int64_t level, json_t *out)
 {
-	if (base == NULL)
+	if (pl == NULL)
 		return plan_one(dl, login, level, out);
-	json_object_set_new(base, "level", json_integer(level));
-	return tell(dl, p, base, login, out);
+	payload_set_level(pl, level);
+	return tell(dl, p, pl, login, out);
 }
 
 /* escalation repeat `repeat` goes up the chain one level per
  * escalate_up_after repeats; a person who acknowledged is skipped.  With
- * base NULL, only says who would be told (deliver_plan). */
+ * pl NULL, only says who would be told (deliver_plan). */
 static int
-tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
+tell_chain(struct deliver *dl, const struct promise_rec *p, struct payload *pl,
     int64_t repeat, int64_t now, json_t *out)
 {
 	const char *chain[CONF_MAX_CHAIN];
@@ -379,18 +348,18 @@ tell_chain(struct deliver *dl, const struct promise_rec *p, json_t *base,
 		if (until >= now)
 			continue;
 		if ((rc = tell_or_plan(
-		         dl, p, base, chain[i], (int64_t)i + 1, out)) < 0)
+		         dl, p, pl, chain[i], (int64_t)i + 1, out)) < 0)
 			return rc;
 	}
 	if (n == 0) {
 		/* no manager known: the owner hears it rather than nobody */
-		if (base != NULL)
+		if (pl != NULL)
 			log_warnx("promise %" PRId64
 			          ": no manager for '%s' and "
 			          "no [policy] fallback_manager; escalating to "
 			          "the owner",
 			    p->id, p->owner);
-		return tell_or_plan(dl, p, base, p->owner, 0, out);
+		return tell_or_plan(dl, p, pl, p->owner, 0, out);
 	}
 	return 0;
 }
@@ -408,28 +377,27 @@ int
 deliver_event(struct deliver *dl, const struct promise_rec *p,
     enum sched_notice notice, int64_t arg, int64_t now, json_t *out)
 {
-	json_t *base =
-	    event_base(dl, p, event_type_name(stage_events[notice]), now);
+	struct payload *pl = &dl->pl;
 	int rc;
 
-	if (base == NULL)
-		return -ENOMEM;
-	if (notice == NOTICE_ESCALATION) {
-		json_object_set_new(base, "repeat", json_integer(arg));
-		rc = tell_chain(dl, p, base, arg, now, out);
-	} else {
-		if (notice == NOTICE_NUDGE)
-			json_object_set_new(base, "lead", json_integer(arg));
-		rc = tell(dl, p, base, p->owner, out);
-	}
-	json_decref(base);
-	return rc;
+	rc = event_base(dl, pl, p, event_type_name(stage_events[notice]), now);
+	if (rc < 0)
+		return rc;
+	if (notice == NOTICE_ESCALATION)
+		payload_set_repeat(pl, arg);
+	else if (notice == NOTICE_NUDGE)
+		payload_set_lead(pl, arg);
+	if ((rc = payload_seal(pl)) < 0)
+		return rc;
+	if (notice == NOTICE_ESCALATION)
+		return tell_chain(dl, p, pl, arg, now, out);
+	return tell(dl, p, pl, p->owner, out);
 }
 
 struct resolved {
 	struct deliver *dl;
 	const struct promise_rec *p;
-	json_t *base;
+	struct payload *pl;
 	json_t *out;
 };
 
@@ -438,21 +406,21 @@ resolved_cb(void *arg, const char *login)
 {
 	struct resolved *r = arg;
 
-	return tell(r->dl, r->p, r->base, login, r->out);
+	return tell(r->dl, r->p, r->pl, login, r->out);
 }
 
 int
 deliver_resolved(
     struct deliver *dl, const struct promise_rec *p, int64_t now, json_t *out)
 {
-	struct resolved r = {.dl = dl, .p = p, .out = out};
+	struct resolved r = {.dl = dl, .p = p, .pl = &dl->pl, .out = out};
 	int rc;
 
-	r.base = event_base(dl, p, event_type_name(EVENT_RESOLVED), now);
-	if (r.base == NULL)
-		return -ENOMEM;
-	rc = store_escalated(dl->st, p->id, resolved_cb, &r);
-	json_decref(r.base);
+	rc = event_base(dl, r.pl, p, event_type_name(EVENT_RESOLVED), now);
+	if (rc == 0)
+		rc = payload_seal(r.pl);
+	if (rc == 0)
+		rc = store_escalated(dl->st, p->id, resolved_cb, &r);
 	return rc;
 }
 
@@ -469,21 +437,24 @@ undeliverable_cb(void *arg, const struct promise_rec *p)
 {
 	struct undeliverable *u = arg;
 	const char *to = conf_manager_of(u->dl->conf, u->d->recipient);
-	json_t *base, *out = json_array(), *detail;
+	struct payload *pl = &u->dl->pl;
+	json_t *out = json_array(), *detail;
 	char *text = NULL;
 
-	base =
-	    event_base(u->dl, p, event_type_name(EVENT_UNDELIVERABLE), u->now);
-	if (base == NULL || out == NULL) {
+	if (out == NULL) {
 		u->rc = -ENOMEM;
 		goto out;
 	}
-	json_object_set_new(base, "failed",
-	    json_pack("{s:s,s:s,s:s,s:s,s:s}", "delivery", u->d->uid, "event",
-	        u->d->event, "recipient", u->d->recipient, "channel",
-	        u->d->channel, "error", u->error));
+	u->rc = event_base(
+	    u->dl, pl, p, event_type_name(EVENT_UNDELIVERABLE), u->now);
+	if (u->rc == 0)
+		u->rc = payload_set_failed(pl, u->d->uid, u->d->event,
+		    u->d->recipient, u->d->channel, u->error);
+	if (u->rc == 0)
+		u->rc = payload_seal(pl);
 	/* with nobody above the recipient, the log keeps the notice */
-	if ((u->rc = tell(u->dl, p, base, to ? to : u->d->recipient, out)) < 0)
+	if (u->rc < 0 ||
+	    (u->rc = tell(u->dl, p, pl, to ? to : u->d->recipient, out)) < 0)
 		goto out;
 	detail = json_pack("{s:s,s:s,s:O}", "delivery", u->d->uid, "error",
 	    u->error, "deliveries", out);
@@ -494,7 +465,6 @@ undeliverable_cb(void *arg, const struct promise_rec *p)
 	                           "undeliverable", text);
 out:
 	free(text);
-	json_decref(base);
 	json_decref(out);
 }
 
@@ -691,6 +661,7 @@ deliver_close(struct deliver *dl)
 		if (dl->b[i] != NULL)
 			dl->b[i]->free(dl->b[i]);
 	outbox_fini(dl);
+	payload_fini(&dl->pl);
 	free(dl);
 	return NULL;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "deliver.h"
+#include "payload.h"
 
 enum channel {
 	CH_LOG,
@@ -63,6 +64,9 @@ struct deliver {
 	 * of its cost */
 	unsigned char rnd[4096];
 	size_t rnd_left;
+	/* the payload of the event being written, its buffers kept from
+	 * one event to the next */
+	struct payload pl;
 	/* within the savepoint of d's failure for good: tells whom it
 	 * concerns (deliver.c, which builds on this file); 0 or -errno */
 	int (*undeliverable)(struct deliver *dl, const struct delivery *d,

@@ -29,6 +29,19 @@ struct link_keys msglinks_keys(const struct conf *c);
 json_t *msglinks_for(const struct conf *c, int64_t id, const char *login,
     enum event_type ev, int64_t now);
 
+/* one signed link of a message */
+struct msglink {
+	enum link_action action;
+	char url[1024 + LINK_TOKEN_MAX];
+};
+
+/*
+ * The links msglinks_for makes, into out[LINK_ACTION_MAX], in the order
+ * it makes them; how many: 0 when links are off or one cannot be made.
+ */
+size_t msglinks_list(const struct conf *c, int64_t id, const char *login,
+    enum event_type ev, int64_t now, struct msglink *out);
+
 /* the URL of one signed link into buf; 0 or -errno (links off: -ENOENT) */
 int msglinks_url(
     const struct conf *c, const struct link *l, char *buf, size_t len);

@@ -5,7 +5,8 @@
  * must come back exactly: strings with every escape and control
  * character, multi-byte UTF-8, the integers at both ends of int64_t, and
  * random valid UTF-8.  A reply is one line of the protocol, so the text
- * must hold no raw control character either.
+ * must hold no raw control character either.  jw_jstr and jw_put_ascii
+ * must write exactly jansson's bytes.
  *
  * Usage: test_jsonw [seed]
  */
@@ -53,6 +54,38 @@ string_round_trips(const char *s, size_t n)
 	return ok;
 }
 
+/* s as jw_jstr writes it, in both modes, is jansson's text byte for byte,
+ * and jw_put_ascii makes the ASCII text of the UTF-8 one */
+static bool
+string_as_jansson(const char *s)
+{
+	struct jsonw b = {NULL, 0, 0, false}, a = {NULL, 0, 0, false};
+	json_t *v = json_string(s);
+	char *j8 = NULL, *ja = NULL;
+	bool ok = false;
+
+	if (v == NULL)
+		goto out;
+	j8 = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	ja = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (j8 == NULL || ja == NULL)
+		goto out;
+	jw_jstr(&b, s, false);
+	ok = !b.oom && strcmp(b.s, j8) == 0;
+	jw_put_ascii(&a, b.s, b.len);
+	ok = ok && !a.oom && strcmp(a.s, ja) == 0;
+	jw_reset(&b);
+	jw_jstr(&b, s, true);
+	ok = ok && !b.oom && strcmp(b.s, ja) == 0;
+out:
+	json_decref(v);
+	free(j8);
+	free(ja);
+	free(a.s);
+	free(b.s);
+	return ok;
+}
+
 static bool
 int_round_trips(int64_t n)
 {
@@ -87,11 +120,14 @@ test_escapes(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK(string_round_trips(cases[i], strlen(cases[i])));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(string_as_jansson(cases[i]));
 	/* every control character at once, each escaped */
 	for (i = 1; i < 0x20; i++)
 		all[i - 1] = (char)i;
 	all[31] = '\0';
 	CHECK(string_round_trips(all, 31));
+	CHECK(string_as_jansson(all));
 }
 
 static void
@@ -200,6 +236,7 @@ test_random(void)
 			len += utf8(s + len, random_cp());
 		s[len] = '\0';
 		CHECK(string_round_trips(s, len));
+		CHECK(string_as_jansson(s));
 	}
 }
 
