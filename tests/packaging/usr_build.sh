@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Fixture: a build configured as a package or a system install is, with
 # the prefix /usr and /etc, /var and /run beside it, since the binaries and
-# units carry the paths chosen at configure time.  Only the two programs
+# units carry the paths chosen at configure time.  Only the programs
 # are built; no sanitizer, as no package ships one.
 # usage: usr_build.sh CMAKE SOURCE_DIR BUILD_DIR GENERATOR C_COMPILER WERROR
 set -eu
@@ -15,7 +15,7 @@ rm -rf "$build"
     -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var \
     -DCMAKE_INSTALL_RUNSTATEDIR=/run >"$build.log" 2>&1 ||
     { cat "$build.log"; exit 1; }
-"$cmake" --build "$build" --parallel 2 --target promise promised promised_gz \
+"$cmake" --build "$build" --parallel 2 --target promise promised promise-mail-in promised_gz \
     >>"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
 rm -f "$build.log"
 echo "ok: built $build"
