@@ -16,8 +16,7 @@
 #include "timefmt.h"
 #include "util.h"
 
-/* "42" or "#42", positive; 0 or -EINVAL */
-static int
+int
 parse_id(const char *s, int64_t *ret)
 {
 	long long v;

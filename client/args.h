@@ -12,6 +12,8 @@
 
 #include "cli.h"
 
+/* "42" or "#42", positive; 0 or -EINVAL (nothing reported) */
+int parse_id(const char *s, int64_t *ret);
 /* the positional ID as a promise id */
 int get_id(const struct args *a, int64_t *ret);
 /* a --due WHEN in the caller's zone, not past nor absurdly far */

@@ -27,6 +27,10 @@ enum {
 
 struct cli {
 	const char *socket;
+	/* the API's base URL (promise --server): requests go over HTTP
+	 * with the token from PROMISE_TOKEN or token_file (conn_http.c) */
+	const char *server;
+	const char *token_file;
 	bool json;
 	/* a connection kept for several requests (import's parts), or -1:
 	 * each request connects on its own */
@@ -39,8 +43,8 @@ struct args {
 	const char *extra; /* the first surplus positional argument */
 	size_t npos;
 	const char *due, *forwho, *owner, *nudge, *note, *state, *reason;
-	const char *limit, *then, *kind, *since, *team, *grep;
-	bool failed, told, csv, dry_run, ics;
+	const char *limit, *then, *kind, *since, *team, *grep, *name;
+	bool failed, told, csv, dry_run, ics, all;
 };
 
 /* "promise: ..." on stderr, quoted as put_quoted does */

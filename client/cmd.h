@@ -34,6 +34,11 @@ int cmd_status(const struct cli *cli, const struct args *a);
 int cmd_backup(const struct cli *cli, const struct args *a);
 int cmd_metrics(const struct cli *cli, const struct args *a);
 
+/* API tokens and web sessions: cmd_token.c */
+int cmd_token_create(const struct cli *cli, const struct args *a);
+int cmd_token_list(const struct cli *cli, const struct args *a);
+int cmd_token_revoke(const struct cli *cli, const struct args *a);
+
 /* mail: cmd_mailin.c.  Runs promise-mail-in with argv (argv[0] being
  * "mail-in") and the socket given, if any; returns only if it cannot,
  * with EX_TEMPFAIL */

@@ -204,6 +204,8 @@ request(const struct cli *cli, const json_t *req, json_t **ret)
 	int fd = -1, r, status;
 
 	*ret = NULL;
+	if (cli->server != NULL)
+		return http_request(cli, req, ret);
 	linebuf_init(&lb, REPLY_MAX);
 	if ((msg = proto_dump(req, &msglen)) == NULL) {
 		status = out_of_memory();

@@ -25,4 +25,18 @@ int unreachable(const char *path, int r);
  */
 int request(const struct cli *cli, const json_t *req, json_t **ret);
 
+/*
+ * A command over promised's HTTP API (cli->server) instead of the socket:
+ * one the API has no route for is refused in one line; else run(cli, a)
+ * with each request() sent over HTTP.  argc and argv are the whole
+ * command line: a client built without libcurl (linked statically, to
+ * start fast) hands it to promise-http, the same client with it.  Returns
+ * the exit status.
+ */
+int http_run(struct cli *cli, const char *name,
+    int (*run)(const struct cli *cli, const struct args *a),
+    const struct args *a, int argc, char **argv);
+/* request() over HTTP (conn_http.c) */
+int http_request(const struct cli *cli, const json_t *req, json_t **ret);
+
 #endif

@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "conn.h"
 #include "util.h"
 
 /* long-only options get values outside the char range */
@@ -35,6 +36,8 @@ enum {
 	OPT_SOCKET = 256,
 	OPT_JSON,
 	OPT_VERSION,
+	OPT_SERVER,
+	OPT_TOKEN_FILE,
 	OPT_DUE,
 	OPT_FOR,
 	OPT_OWNER,
@@ -53,6 +56,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_GREP,
 	OPT_ICS,
+	OPT_NAME,
+	OPT_ALL,
 	OPT_END, /* not an option: one past the last */
 };
 /* the command options, OPT_DUE onwards, are bits of struct command's mask */
@@ -70,7 +75,8 @@ struct command {
 };
 
 static const char help_general[] =
-    "usage: promise [--socket PATH] [--json] COMMAND [ARGS]\n"
+    "usage: promise [--socket PATH | --server URL [--token-file FILE]]\n"
+    "               [--json] COMMAND [ARGS]\n"
     "\n"
     "Keeps the follow-ups promised to customers, through promised.\n"
     "\n"
@@ -95,11 +101,15 @@ static const char help_general[] =
     "  digest [--team MANAGER]\n"
     "  backup FILE\n"
     "  metrics\n"
+    "  token create [--name NAME] | token list [--all] | token revoke ID\n"
     "  mail-in [RECIPIENT]  for the mail server: one mail on stdin\n"
     "\n"
     "options (before or after the command):\n"
     "  --socket PATH  the daemon's socket (default $PROMISE_SOCKET, else\n"
     "                 " PROMISED_DEFAULT_SOCKET ")\n"
+    "  --server URL   a promised's HTTP API instead of the socket (default\n"
+    "                 $PROMISE_SERVER), with the token in $PROMISE_TOKEN or\n"
+    "                 --token-file FILE (default ~/.config/promise/token)\n"
     "  --json         print one JSON document, also when a command fails\n"
     "  -h, --help     this text; 'promise COMMAND --help' for one command\n"
     "  --version      print the version\n"
@@ -291,9 +301,27 @@ static const char usage_metrics[] =
     "node_exporter's textfile collector reads them.  Write them to a\n"
     "temporary file and rename it into place, so no half is ever read.\n";
 
+static const char usage_token[] =
+    "usage: promise token create [--name NAME]\n"
+    "       promise token list [--all]\n"
+    "       promise token revoke ID\n"
+    "\n"
+    "API tokens let promise --server and scripts act as you over HTTP\n"
+    "(Authorization: Bearer TOKEN).  create prints a new token once, alone\n"
+    "on stdout: keep it in a file only you can read, as\n"
+    "~/.config/promise/token; promised keeps only its hash.  list shows\n"
+    "your tokens and web sessions (opened by sign-in links), with when\n"
+    "each was last used; admins see everyone's with --all.  revoke ends\n"
+    "one of yours (an admin's: anyone's) at once.\n"
+    "\n"
+    "  --name NAME  what the token is for, as 'laptop' or 'crm sync'\n"
+    "  --all        everyone's tokens and sessions (admins)\n";
+
 /* every command takes the global options too, so they may follow it */
 static const struct option opts_global[] = {
     {"socket", required_argument, NULL, OPT_SOCKET},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -320,7 +348,11 @@ static const struct option opts_cmd[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"grep", required_argument, NULL, OPT_GREP},
     {"ics", no_argument, NULL, OPT_ICS},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"all", no_argument, NULL, OPT_ALL},
     {"socket", required_argument, NULL, OPT_SOCKET},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -363,6 +395,10 @@ static const struct command commands[] = {
     {"status", NULL, 0, usage_status, cmd_status},
     {"backup", "FILE", 0, usage_backup, cmd_backup},
     {"metrics", NULL, 0, usage_metrics, cmd_metrics},
+    /* "promise token ACTION": main finds them by both words */
+    {"token create", NULL, OPTBIT(OPT_NAME), usage_token, cmd_token_create},
+    {"token list", NULL, OPTBIT(OPT_ALL), usage_token, cmd_token_list},
+    {"token revoke", "ID", 0, usage_token, cmd_token_revoke},
 };
 
 static const struct command *
@@ -446,6 +482,18 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			return false;
 		case OPT_SOCKET:
 			cli->socket = optarg;
+			break;
+		case OPT_SERVER:
+			cli->server = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			cli->token_file = optarg;
+			break;
+		case OPT_NAME:
+			a->name = optarg;
+			break;
+		case OPT_ALL:
+			a->all = true;
 			break;
 		case OPT_JSON:
 			cli->json = true;
@@ -531,6 +579,33 @@ parse_args(struct cli *cli, const struct command *cmd, int argc, char **argv,
 	return true;
 }
 
+/*
+ * "promise token ACTION": the command of both words, optind moved onto
+ * ACTION so that it is the command's argv[0]; else a usage error as the
+ * exit status, or *ret NULL once the help asked for is printed.
+ */
+static int
+find_token_command(int argc, char **argv, const struct command **ret)
+{
+	char name[64];
+
+	if (optind + 1 >= argc)
+		return usage_error("token: missing create, list or revoke");
+	if (strcmp(argv[optind + 1], "-h") == 0 ||
+	    strcmp(argv[optind + 1], "--help") == 0) {
+		fputs(usage_token, stdout);
+		*ret = NULL;
+		return CLI_OK;
+	}
+	(void)snprintf(name, sizeof(name), "token %s", argv[optind + 1]);
+	if ((*ret = find_command(name)) == NULL)
+		return usage_error("token: unknown action '%s' (create, list "
+		                   "or revoke)",
+		    argv[optind + 1]);
+	optind++;
+	return CLI_OK;
+}
+
 /* "promise help [COMMAND]" */
 static int
 help(int argc, char **argv)
@@ -547,6 +622,10 @@ help(int argc, char **argv)
 
 		return cmd_mail_in_exec(NULL, 2, args);
 	}
+	if (strcmp(argv[1], "token") == 0) {
+		fputs(usage_token, stdout);
+		return CLI_OK;
+	}
 	if ((cmd = find_command(argv[1])) == NULL)
 		return usage_error("unknown command '%s'", argv[1]);
 	fputs(cmd->usage, stdout);
@@ -556,8 +635,8 @@ help(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct cli cli = {NULL, false, -1};
-	const struct command *cmd;
+	struct cli cli = {.fd = -1};
+	const struct command *cmd = NULL;
 	struct args a;
 	const char *env;
 	int c, status;
@@ -584,6 +663,12 @@ main(int argc, char **argv)
 		case OPT_SOCKET:
 			cli.socket = optarg;
 			break;
+		case OPT_SERVER:
+			cli.server = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			cli.token_file = optarg;
+			break;
 		case OPT_JSON:
 			cli.json = true;
 			out_json_on();
@@ -605,12 +690,23 @@ main(int argc, char **argv)
 	if (strcmp(argv[optind], "mail-in") == 0)
 		return cmd_mail_in_exec(
 		    cli.socket, argc - optind, argv + optind);
-	if ((cmd = find_command(argv[optind])) == NULL) {
+	if (strcmp(argv[optind], "token") == 0) {
+		status = find_token_command(argc, argv, &cmd);
+		if (status != CLI_OK || cmd == NULL)
+			goto out;
+	} else if ((cmd = find_command(argv[optind])) == NULL) {
 		status = usage_error("unknown command '%s'", argv[optind]);
 		goto out;
 	}
 	if (!parse_args(&cli, cmd, argc - optind, argv + optind, &a, &status))
 		goto out;
+	if (cli.server == NULL && cli.socket == NULL &&
+	    (env = getenv("PROMISE_SERVER")) != NULL && env[0] != '\0')
+		cli.server = env;
+	if (cli.server != NULL) {
+		status = http_run(&cli, cmd->name, cmd->run, &a, argc, argv);
+		goto out;
+	}
 	if (cli.socket == NULL) {
 		env = getenv("PROMISE_SOCKET");
 		cli.socket = env != NULL && env[0] != '\0'

@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "auth_token.h"
 #include "ctl.h"
 #include "jsonw.h"
 #include "log.h"
@@ -986,6 +987,7 @@ ctl_close(struct ctl *ctl)
 	ev_check_stop(ctl->loop, &ctl->work);
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
+	auth_end(&ctl->op);
 	free(ctl->turn_users);
 	ev_io_stop(ctl->loop, &ctl->lio);
 	if (ctl->fd != -1)

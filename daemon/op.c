@@ -4,8 +4,8 @@
  * operations, the savepoint around a change, the schedule changed once it
  * is in, and a refusal recorded.  The operations are in op_promise.c (a
  * promise's life), op_import.c, op_read.c (what is known and what will
- * happen) and op_admin.c (the service and its outbox); what they share
- * is in op_common.c.
+ * happen), op_admin.c (the service and its outbox) and op_token.c (the
+ * secrets that stand for a person); what they share is in op_common.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -52,6 +52,10 @@ static const struct op {
     {"sample", false, op_sample},
     {"digest", false, op_digest},
     {"mail", true, op_mail},
+    {"token_create", true, op_token_create},
+    {"token_list", false, op_token_list},
+    {"token_revoke", true, op_token_revoke},
+    {"signin", true, op_signin},
 };
 
 static void

@@ -24,6 +24,7 @@
 #include "sched.h"
 #include "store.h"
 
+struct auth;
 struct op_backup;
 
 /* what the operations act on: one for the daemon, whichever front end
@@ -40,6 +41,9 @@ struct op_ctx {
 	size_t staged;
 	/* the backup being written, one at a time; see op_backup_step */
 	struct op_backup *backup;
+	/* what the checks of tokens and sessions keep (auth_impl.h), made
+	 * when first needed, freed by auth_end */
+	struct auth *auth;
 };
 
 /* who asks, as the front end knows them; admin: see op_is_admin.  via

@@ -143,5 +143,10 @@ enum proto_err op_backup(struct req *r);
 enum proto_err op_metrics(struct req *r);
 /* op_mail.c */
 enum proto_err op_mail(struct req *r);
+/* op_token.c */
+enum proto_err op_token_create(struct req *r);
+enum proto_err op_token_list(struct req *r);
+enum proto_err op_token_revoke(struct req *r);
+enum proto_err op_signin(struct req *r);
 
 #endif

@@ -134,6 +134,19 @@ static const char *const migrations[] = {
     "  at INTEGER NOT NULL,"
     "  outcome TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX mails_at ON mails (at);",
+    /* 9: API tokens, web sessions and sign-in secrets, by their hash
+     * (store_token.c) */
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('api', 'session', 'signin')),"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  owner TEXT NOT NULL,"
+    "  name TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER,"
+    "  expires_at INTEGER,"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX tokens_owner ON tokens (owner, id);",
 };
 
 enum stmt {
@@ -1921,6 +1934,66 @@ sqlite_metrics(struct store *base, int64_t now, struct store_metrics *ret)
 	return 0;
 }
 
+/* ---- secrets that stand for a person (store_token.c) -------------------- */
+
+static int
+sq_token_add(struct store *base, const struct token_rec *t, int64_t *ret_id)
+{
+	struct sqlite_store *st = sq(base);
+	int rc = sqlite_token_add(st->db, t, ret_id);
+
+	return rc == SQLITE_OK ? 0 : fail(st, rc);
+}
+
+static int
+sq_token_find(struct store *base, const char *hash,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg)
+{
+	struct sqlite_store *st = sq(base);
+	int rc, r = 0, rows = 0;
+
+	rc = sqlite_token_find(st->db, hash, cb, arg, &r, &rows);
+	if (rc != SQLITE_OK)
+		return fail(st, rc);
+	if (r < 0)
+		return r;
+	return rows == 0 ? -ENOENT : 0;
+}
+
+static int
+sq_token_list(struct store *base, const char *owner, int64_t now,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg)
+{
+	struct sqlite_store *st = sq(base);
+	int rc, r = 0;
+
+	rc = sqlite_token_list(st->db, owner, now, cb, arg, &r);
+	if (rc != SQLITE_OK)
+		return fail(st, rc);
+	return r < 0 ? r : 0;
+}
+
+static int
+sq_token_revoke(struct store *base, int64_t id, const char *owner, int64_t at)
+{
+	struct sqlite_store *st = sq(base);
+	int64_t n = 0;
+	int rc = sqlite_token_revoke(st->db, id, owner, at, &n);
+
+	if (rc != SQLITE_OK)
+		return fail(st, rc);
+	return n == 0 ? -ENOENT : 0;
+}
+
+static int
+sq_token_used(struct store *base, int64_t id, int64_t at)
+{
+	struct sqlite_store *st = sq(base);
+	int rc = sqlite_token_used(st->db, id, at);
+
+	return rc == SQLITE_OK ? 0 : fail(st, rc);
+}
+
 /* ---- for the store's own files (store_impl.h) -------------------------- */
 
 sqlite3 *
@@ -2023,4 +2096,9 @@ const struct store_backend store_sqlite_backend = {
     .acked_until = sqlite_acked_until,
     .mail_seen = sqlite_mail_seen,
     .mail_record = sqlite_mail_record,
+    .token_add = sq_token_add,
+    .token_find = sq_token_find,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .token_used = sq_token_used,
 };

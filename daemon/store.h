@@ -333,6 +333,40 @@ int store_mail_record(struct store *st, const char *key, int64_t at,
     const char *outcome, int64_t forget_before);
 
 /*
+ * Secrets that stand for a person: API tokens ("api"), web sessions
+ * ("session") and one-time sign-in secrets ("signin").  Only the SHA-256
+ * of a secret is kept (hash, 64 lower-case hex digits), never the secret.
+ * Strings are borrowed for the callback's duration.
+ */
+struct token_rec {
+	int64_t id;
+	const char *kind;
+	const char *hash;
+	const char *owner;
+	const char *name; /* or NULL */
+	int64_t created_at;
+	int64_t last_used_at; /* 0: never */
+	int64_t expires_at;   /* 0: never */
+	int64_t revoked_at;   /* 0: not revoked */
+};
+/* inserts t (id and revoked_at ignored); sets *ret_id */
+int store_token_add(
+    struct store *st, const struct token_rec *t, int64_t *ret_id);
+/* the token with this hash, by its unique index; -ENOENT if none */
+int store_token_find(struct store *st, const char *hash,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg);
+/* the API tokens and sessions of owner (NULL: everyone's) that are
+ * neither revoked nor expired at now, by id */
+int store_token_list(struct store *st, const char *owner, int64_t now,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg);
+/* revokes token id at at, if it is owner's (NULL: anyone's) and not
+ * revoked yet; -ENOENT otherwise, so a secret is revoked once only */
+int store_token_revoke(
+    struct store *st, int64_t id, const char *owner, int64_t at);
+/* records that token id was used at at */
+int store_token_used(struct store *st, int64_t id, int64_t at);
+
+/*
  * Online backup into a new file, by SQLite's backup API.  The copy is
  * taken a few pages at a time between batches and is consistent as of its
  * last step; later changes made through this store are mirrored into it

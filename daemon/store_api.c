@@ -424,3 +424,35 @@ store_lead_input(
 {
 	return st->be->lead_input != NULL ? st->be->lead_input(st, cb, arg) : 0;
 }
+
+int
+store_token_add(struct store *st, const struct token_rec *t, int64_t *ret_id)
+{
+	return st->be->token_add(st, t, ret_id);
+}
+
+int
+store_token_find(struct store *st, const char *hash,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg)
+{
+	return st->be->token_find(st, hash, cb, arg);
+}
+
+int
+store_token_list(struct store *st, const char *owner, int64_t now,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg)
+{
+	return st->be->token_list(st, owner, now, cb, arg);
+}
+
+int
+store_token_revoke(struct store *st, int64_t id, const char *owner, int64_t at)
+{
+	return st->be->token_revoke(st, id, owner, at);
+}
+
+int
+store_token_used(struct store *st, int64_t id, int64_t at)
+{
+	return st->be->token_used(st, id, at);
+}

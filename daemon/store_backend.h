@@ -123,6 +123,15 @@ struct store_backend {
 	int (*lead_fd)(const struct store *st);
 	int (*lead_input)(struct store *st,
 	    void (*cb)(void *arg, const char *note), void *arg);
+	int (*token_add)(
+	    struct store *st, const struct token_rec *t, int64_t *ret_id);
+	int (*token_find)(struct store *st, const char *hash,
+	    int (*cb)(void *arg, const struct token_rec *t), void *arg);
+	int (*token_list)(struct store *st, const char *owner, int64_t now,
+	    int (*cb)(void *arg, const struct token_rec *t), void *arg);
+	int (*token_revoke)(
+	    struct store *st, int64_t id, const char *owner, int64_t at);
+	int (*token_used)(struct store *st, int64_t id, int64_t at);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_impl.h: what the SQLite backend's files (store.c, store_backup.c)
- * share of its store; nothing outside the store includes it.
+ * store_impl.h: what the SQLite backend's files (store.c, store_backup.c,
+ * store_token.c) share of its store; nothing outside the store includes
+ * it.
  */
 #ifndef PROMISED_STORE_IMPL_H
 #define PROMISED_STORE_IMPL_H
@@ -36,5 +37,19 @@ int store_map_rc(int rc);
 int store_mail_seen_db(sqlite3 *db, const char *key, char **ret_outcome);
 int store_mail_record_db(sqlite3 *db, const char *key, int64_t at,
     const char *outcome, int64_t forget_before);
+
+/* store_token.c: the token table on db, for store.c's functions of the
+ * same name (store_ for sqlite_); each returns an SQLite result code, the
+ * message in db.  A callback's non-zero return stops the rows, into
+ * *ret_cb */
+int sqlite_token_add(sqlite3 *db, const struct token_rec *t, int64_t *ret_id);
+int sqlite_token_find(sqlite3 *db, const char *hash,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg, int *ret_cb,
+    int *ret_rows);
+int sqlite_token_list(sqlite3 *db, const char *owner, int64_t now,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg, int *ret_cb);
+int sqlite_token_revoke(sqlite3 *db, int64_t id, const char *owner, int64_t at,
+    int64_t *ret_changed);
+int sqlite_token_used(sqlite3 *db, int64_t id, int64_t at);
 
 #endif

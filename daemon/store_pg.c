@@ -639,4 +639,9 @@ static const struct store_backend pg_backend = {
     .lead = pg_lead,
     .lead_fd = pg_lead_fd,
     .lead_input = pg_lead_input,
+    .token_add = pg_token_add,
+    .token_find = pg_token_find,
+    .token_list = pg_token_list,
+    .token_revoke = pg_token_revoke,
+    .token_used = pg_token_used,
 };

@@ -159,4 +159,15 @@ int pg_mail_seen(struct store *st, const char *key, char **ret_outcome);
 int pg_mail_record(struct store *st, const char *key, int64_t at,
     const char *outcome, int64_t forget_before);
 
+/* store_pg_token.c: what the store.h functions of the same name (store_
+ * for pg_) do */
+int pg_token_add(struct store *st, const struct token_rec *t, int64_t *ret_id);
+int pg_token_find(struct store *st, const char *hash,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg);
+int pg_token_list(struct store *st, const char *owner, int64_t now,
+    int (*cb)(void *arg, const struct token_rec *t), void *arg);
+int pg_token_revoke(
+    struct store *st, int64_t id, const char *owner, int64_t at);
+int pg_token_used(struct store *st, int64_t id, int64_t at);
+
 #endif

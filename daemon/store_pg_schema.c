@@ -89,6 +89,19 @@ static const char *const pg_migrations[] = {
     "  at BIGINT NOT NULL,"
     "  outcome TEXT NOT NULL);"
     "CREATE INDEX mails_at ON mails (at);",
+    /* 9: API tokens, web sessions and sign-in secrets, by their hash
+     * (store_pg_token.c) */
+    "CREATE TABLE tokens ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('api', 'session', 'signin')),"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  owner TEXT NOT NULL,"
+    "  name TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  last_used_at BIGINT,"
+    "  expires_at BIGINT,"
+    "  revoked_at BIGINT);"
+    "CREATE INDEX tokens_owner ON tokens (owner, id);",
 };
 
 const char *const *

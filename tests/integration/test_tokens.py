@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""API tokens and sign-in by email.  promise token create prints a token
+once; the database holds only its SHA-256 (checked in the table, on
+either store), with its owner and name; list shows it, revoke ends it, and
+a second revoke or someone else's id is "no token".  A sign-in request
+for a configured person's address writes a one-time link into the
+delivery log, kept in the table only as a hash; for an unknown address
+the reply is the same and nothing is sent; a flood of requests for one
+address sends no more than three links."""
+
+import getpass
+import hashlib
+import re
+
+from harness import Daemon, check, run, wait_for
+
+ME = getpass.getuser()
+BASE = "https://promised.example.org/app"
+TOKEN_RE = re.compile(r"^prm_[A-Za-z0-9_-]{43}$")
+
+
+def sha256(s):
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+def every_cell(d):
+    return [str(v) for row in d.sql("SELECT * FROM tokens") for v in row]
+
+
+def test_create_list_revoke():
+    d = Daemon("tokens")
+    try:
+        d.start()
+        r = d.client("token", "create", "--name", "laptop")
+        tok = r.stdout.strip()
+        check(TOKEN_RE.match(tok), r.stdout)
+        check(r.stdout.count("\n") == 1, "the token alone on stdout")
+        check("shown this once" in r.stderr, r.stderr)
+        rows = d.sql("SELECT id, kind, hash, owner, name, revoked_at "
+                     "FROM tokens")
+        check(len(rows) == 1, rows)
+        tid, kind, h, owner, name, revoked = rows[0]
+        check((kind, h, owner, name, revoked) ==
+              ("api", sha256(tok), ME, "laptop", None), rows)
+        # the secret itself is nowhere: not in the table, not in the log
+        check(not any(tok in c or tok[4:] in c for c in every_cell(d)),
+              "the token is stored")
+        check(tok[4:] not in d.log_text(), "the token is in the log")
+        # a second token without a name; both listed, newest last
+        tok2 = d.client("token", "create").stdout.strip()
+        check(TOKEN_RE.match(tok2) and tok2 != tok, tok2)
+        listed = d.json("token", "list")["tokens"]
+        check([(t["kind"], t.get("name")) for t in listed] ==
+              [("api", "laptop"), ("api", None)], listed)
+        check(all(t["owner"] == ME and t["last_used_at"] is None
+                  for t in listed), listed)
+        check(all("secret" not in t and "hash" not in t for t in listed),
+              listed)
+        text = d.client("token", "list").stdout
+        check("laptop" in text and "api" in text, text)
+        check(tok not in text, text)
+        d.client("token", "revoke", str(tid))
+        check([t["id"] for t in d.json("token", "list")["tokens"]] ==
+              [tid + 1], "the revoked token is gone from the list")
+        check(d.sql(f"SELECT count(*) FROM tokens WHERE id = {tid} "
+                    f"AND revoked_at IS NOT NULL") == [(1,)],
+              "revoked_at set")
+        r = d.client("token", "revoke", str(tid), expect=1)
+        check(f"no token {tid}" in r.stderr, r.stderr)
+        r = d.client("token", "revoke", "999", expect=1)
+        check("no token 999" in r.stderr, r.stderr)
+        # usage errors name the mistake
+        r = d.client("token", "frob", expect=2)
+        check("unknown action 'frob'" in r.stderr, r.stderr)
+        r = d.client("token", "revoke", "x", expect=2)
+        check("not a token id" in r.stderr, r.stderr)
+        r = d.client("token", "create", "--name", "x" * 65, expect=1)
+        check("name" in r.stderr, r.stderr)
+        check("token create" in d.client("token", "--help").stdout,
+              "help")
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+def test_signin_link():
+    d = Daemon("signin", conf_extra=f"[http]\nbase_url = {BASE}\n"
+                                    f"[person {ME}]\n"
+                                    f"email = me@example.com\n")
+    try:
+        d.start()
+        for addr in ("me@example.com", "nobody@example.com"):
+            rep = d.call({"v": 1, "op": "signin", "email": addr})
+            check(rep == {"ok": True}, rep)
+
+        def links():
+            return [x for x in d.deliveries()
+                    if x["event"] == "promise.signin"]
+        sent = wait_for(links, what="the sign-in link in the log")
+        check(len(sent) == 1 and sent[0]["recipient"]["login"] == ME, sent)
+        url = sent[0]["signin"]["url"]
+        check(url.startswith(BASE + "/signin/prl_"), url)
+        secret = url[len(BASE) + len("/signin/"):]
+        rows = d.sql("SELECT kind, hash, owner, expires_at - created_at "
+                     "FROM tokens")
+        check(rows == [("signin", sha256(secret), ME, 900)], rows)
+        check(not any(secret in c for c in every_cell(d)),
+              "the sign-in secret is stored")
+        # sign-in links are no tokens: list shows none
+        check(d.json("token", "list")["tokens"] == [], "listed")
+        # a flood for one address: three links in the window, no more,
+        # and the replies never change
+        for _ in range(5):
+            rep = d.call({"v": 1, "op": "signin", "email": "me@EXAMPLE.com"})
+            check(rep == {"ok": True}, rep)
+        wait_for(lambda: len(links()) >= 3, what="three links")
+        check(len(d.sql("SELECT id FROM tokens")) == 3, "three secrets")
+        rep = d.call({"v": 1, "op": "signin", "email": ""})
+        check(rep["ok"] is False and "email" in rep["error"]["message"],
+              rep)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+if __name__ == "__main__":
+    run([test_create_list_revoke, test_signin_link])
