@@ -15,12 +15,20 @@
 #include <string.h>
 
 #include "leader.h"
+#include "leadnote.h"
 #include "log.h"
 #include "timefmt.h"
 #include "util.h"
 
 /* a catch-up every this many polls, on the leader */
 #define CATCHUP_POLLS 3
+/* items of notes applied per loop iteration (a query each), so a flood
+ * of notes holds no client up; and queued at most, beyond which a
+ * catch-up reads everything instead */
+#define WORK_SLICE 32
+#define QUEUE_MAX 65536
+/* a catch-up a note asked for at most this often (s) */
+#define CATCHUP_MIN_S 1.0
 
 struct leader {
 	struct ev_loop *loop;
@@ -29,6 +37,10 @@ struct leader {
 	struct deliver *dl;
 	ev_io io;
 	ev_timer poll;
+	ev_timer work;           /* the queue not yet applied */
+	struct leadnote_item *q; /* a ring */
+	size_t q_head, q_n, q_cap;
+	ev_tstamp caught_up; /* the last catch-up */
 	bool leads;
 	bool warned;        /* the lock's connection failing, said once */
 	bool catch_up;      /* a note said "everything" */
@@ -38,48 +50,6 @@ struct leader {
 	void (*lost)(void *arg);
 	void *arg;
 };
-
-void
-leader_note_each(const char *note,
-    void (*cb)(void *arg, const struct leader_note_item *it), void *arg)
-{
-	struct leader_note_item it;
-	const char *p = note, *end;
-	size_t n, i;
-	bool ok;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		end = p + strcspn(p, " ");
-		n = (size_t)(end - p);
-		memset(&it, 0, sizeof(it));
-		it.kind = n > 0 ? p[0] : '\0';
-		ok = false;
-		if (it.kind == '*' && n == 1)
-			ok = true;
-		else if (it.kind == 'p' && n >= 2 && n <= 19) {
-			ok = true;
-			for (i = 1; i < n; i++) {
-				if (p[i] < '0' || p[i] > '9')
-					ok = false;
-				else
-					it.id = it.id * 10 + (p[i] - '0');
-			}
-			ok = ok && it.id > 0;
-		} else if (it.kind == 'd' && n == 33) {
-			ok = true;
-			for (i = 1; i < n; i++)
-				if (!((p[i] >= '0' && p[i] <= '9') ||
-				        (p[i] >= 'a' && p[i] <= 'f')))
-					ok = false;
-			memcpy(it.uid, p + 1, 32);
-		}
-		if (ok)
-			cb(arg, &it);
-		p = end;
-	}
-}
 
 static void
 arm_cb(void *arg, const struct promise_rec *p)
@@ -94,16 +64,11 @@ arm_cb(void *arg, const struct promise_rec *p)
 }
 
 static void
-item_cb(void *arg, const struct leader_note_item *it)
+apply(struct leader *l, const struct leadnote_item *it)
 {
-	struct leader *l = arg;
 	int r;
 
-	switch (it->kind) {
-	case '*':
-		l->catch_up = true;
-		break;
-	case 'p':
+	if (it->kind == 'p') {
 		r = store_get(l->st, it->id, arm_cb, l);
 		if (r == -ENOENT)
 			sched_cancel(l->s, it->id);
@@ -113,16 +78,43 @@ item_cb(void *arg, const struct leader_note_item *it)
 			    it->id, store_errmsg(l->st));
 			l->catch_up = true;
 		}
-		break;
-	case 'd':
-		if (l->leads && deliver_adopt(l->dl, it->uid) < 0) {
-			log_warnx("delivery %s written elsewhere: %s; taken "
-			          "up later",
-			    it->uid, store_errmsg(l->st));
-			l->catch_up = true;
-		}
-		break;
+	} else if (l->leads && deliver_adopt(l->dl, it->uid) < 0) {
+		log_warnx("delivery %s written elsewhere: %s; taken up later",
+		    it->uid, store_errmsg(l->st));
+		l->catch_up = true;
 	}
+}
+
+static int
+enqueue(struct leader *l, const struct leadnote_item *it)
+{
+	struct leadnote_item *q;
+	size_t cap, i;
+
+	if (l->q_n == l->q_cap) {
+		if (l->q_cap >= QUEUE_MAX)
+			return -ENOSPC;
+		cap = l->q_cap ? l->q_cap * 2 : 64;
+		if ((q = malloc(cap * sizeof(*q))) == NULL)
+			return -ENOMEM;
+		for (i = 0; i < l->q_n; i++)
+			q[i] = l->q[(l->q_head + i) % l->q_cap];
+		free(l->q);
+		l->q = q;
+		l->q_cap = cap;
+		l->q_head = 0;
+	}
+	l->q[(l->q_head + l->q_n++) % l->q_cap] = *it;
+	return 0;
+}
+
+static void
+item_cb(void *arg, const struct leadnote_item *it)
+{
+	struct leader *l = arg;
+
+	if (it->kind == '*' || enqueue(l, it) < 0)
+		l->catch_up = true;
 }
 
 static void
@@ -130,7 +122,7 @@ note_cb(void *arg, const char *note)
 {
 	log_debug("note from another daemon: %.80s%s", note,
 	    strlen(note) > 80 ? "..." : "");
-	leader_note_each(note, item_cb, arg);
+	leadnote_each(note, item_cb, arg);
 }
 
 /* the leader's schedule and outbox made whole again from the store */
@@ -143,6 +135,7 @@ catch_up(struct leader *l)
 	/* within a batch its own changes would be read as committed */
 	if (store_in_txn(l->st))
 		return;
+	l->caught_up = ev_now(l->loop);
 	l->polls = 0;
 	l->catch_up = false;
 	if ((r = store_count_open(l->st, &open)) == 0 &&
@@ -271,7 +264,28 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			    store_errmsg(l->st));
 		return;
 	}
-	if (l->catch_up)
+	if (!ev_is_active(&l->work))
+		ev_timer_start(loop, &l->work);
+}
+
+/* the queue applied a slice at a time, a slice per loop iteration */
+static void
+work_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct leader *l = w->data;
+	size_t i;
+
+	(void)revents;
+	for (i = 0; i < WORK_SLICE && l->q_n > 0; i++) {
+		apply(l, &l->q[l->q_head]);
+		l->q_head = (l->q_head + 1) % l->q_cap;
+		l->q_n--;
+	}
+	if (l->q_n > 0) {
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (l->catch_up && ev_now(loop) - l->caught_up >= CATCHUP_MIN_S)
 		catch_up(l);
 }
 
@@ -310,6 +324,8 @@ leader_open(struct leader **ret, struct ev_loop *loop, struct store *st,
 	l->io.data = l;
 	ev_timer_init(&l->poll, poll_cb, poll_s, poll_s);
 	l->poll.data = l;
+	ev_timer_init(&l->work, work_cb, 0., 0.);
+	l->work.data = l;
 	/* a standby until the lock says otherwise */
 	sched_set_active(s, false);
 	deliver_set_standby(dl, true);
@@ -332,6 +348,8 @@ leader_close(struct leader *l)
 		return NULL;
 	ev_io_stop(l->loop, &l->io);
 	ev_timer_stop(l->loop, &l->poll);
+	ev_timer_stop(l->loop, &l->work);
+	free(l->q);
 	free(l);
 	return NULL;
 }

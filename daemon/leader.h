@@ -32,17 +32,4 @@ int leader_open(struct leader **ret, struct ev_loop *loop, struct store *st,
 struct leader *leader_close(struct leader *l);
 bool leader_leads(const struct leader *l);
 
-/*
- * Each item of a note ("p<id>", "d<uid>" or "*", space separated; see
- * store_lead_input) to cb, kind 'p', 'd' or '*', with id or uid set;
- * anything else in it is skipped.  Pure.
- */
-struct leader_note_item {
-	char kind;
-	int64_t id;
-	char uid[33];
-};
-void leader_note_each(const char *note,
-    void (*cb)(void *arg, const struct leader_note_item *it), void *arg);
-
 #endif

@@ -95,6 +95,10 @@ pg_query(
 	PGresult *res;
 	ExecStatusType s;
 
+	/* a connection lost since: made again (blocking for up to
+	 * connect_timeout) where no transaction was open on it to lose */
+	if (!st->in_txn && PQstatus(st->conn) == CONNECTION_BAD)
+		PQreset(st->conn);
 	/* without parameters, the simple protocol: a migration's text holds
 	 * several statements, which the extended one refuses */
 	if (a == NULL)

@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include "leadnote.h"
 #include "store.h"
 #include "store_backend.h"
 
@@ -35,11 +36,10 @@ struct pg_store {
 	int64_t epoch; /* ours, while leader (and after, to say so) */
 	int64_t since;
 	char host[128];
-	/* what the open batch changed, NOTIFYed with its COMMIT; NOTIFY's
-	 * payload stops short of 8000 bytes */
-	char note[7900];
+	/* what the open batch changed (leadnote.h), NOTIFYed with its
+	 * COMMIT */
+	char note[LEADNOTE_MAX + 1];
 	size_t note_len;
-	bool note_all;
 };
 
 /* the parameters of one statement, as text (libpq's text format) */

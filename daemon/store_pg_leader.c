@@ -23,6 +23,7 @@
 
 #include <libpq-fe.h>
 
+#include "leadnote.h"
 #include "store.h"
 #include "store_backend.h"
 #include "store_pg_impl.h"
@@ -295,39 +296,22 @@ pg_fence_batch(struct pg_store *st)
 
 /* ---- the notes a batch sends at its commit ------------------------------ */
 
-static void
-note_add(struct pg_store *st, char kind, const char *what)
-{
-	size_t n = strlen(what) + 2;
-
-	if (st->note_all)
-		return;
-	if (st->note_len + n + 1 > sizeof(st->note)) {
-		/* too many for one note: "everything", and the leader reads
-		 * it all again */
-		st->note_all = true;
-		util_strlcpy(st->note, "*", sizeof(st->note));
-		st->note_len = 1;
-		return;
-	}
-	snprintf(st->note + st->note_len, sizeof(st->note) - st->note_len,
-	    "%s%c%s", st->note_len ? " " : "", kind, what);
-	st->note_len = strlen(st->note);
-}
-
 void
 pg_note_promise(struct pg_store *st, int64_t id)
 {
-	char buf[24];
+	struct leadnote_item it = {.kind = 'p', .id = id};
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)id);
-	note_add(st, 'p', buf);
+	/* too many for one note: it says "everything" */
+	(void)leadnote_add(st->note, &st->note_len, &it);
 }
 
 void
 pg_note_delivery(struct pg_store *st, const char *uid)
 {
-	note_add(st, 'd', uid);
+	struct leadnote_item it = {.kind = 'd'};
+
+	util_strlcpy(it.uid, uid, sizeof(it.uid));
+	(void)leadnote_add(st->note, &st->note_len, &it);
 }
 
 void
@@ -335,13 +319,12 @@ pg_note_clear(struct pg_store *st)
 {
 	st->note[0] = '\0';
 	st->note_len = 0;
-	st->note_all = false;
 }
 
 /*
  * COMMIT, preceded by the batch's note in the same round trip: NOTIFY is
  * transactional, so the others hear of exactly what committed.  The note
- * is digits, hex, 'p', 'd', '*' and spaces (pg_note_*), safe as a
+ * is digits, hex, 'p', 'd', '*' and spaces (leadnote.h), safe as a
  * literal.
  */
 const char *

@@ -98,6 +98,9 @@ class PgServer:
         if r.returncode != 0:
             raise PgError(f"initdb failed ({r.returncode}):\n{r.stdout}"
                           f"{r.stderr}")
+        self._serve()
+
+    def _serve(self):
         log = open(os.path.join(self.dir, "server.log"), "ab")
         # fsync off for the same reason; one socket in our directory and
         # no TCP listener; the server dies with whoever started it
@@ -127,6 +130,20 @@ class PgServer:
                 raise PgError("postgres did not accept in 60 s:\n"
                               + self.log_text())
             time.sleep(0.05)
+
+    def pause(self):
+        """Fast shutdown (SIGINT) of the server, its data kept: every
+        session ends, clients see it gone."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def resume(self):
+        """The server paused started again on the same data."""
+        self._serve()
 
     def log_text(self):
         try:

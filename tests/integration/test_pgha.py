@@ -257,12 +257,75 @@ def test_leader_cut_off_stops_and_a_standby_takes_over():
             stop_all(ds)
 
 
+def test_stopped_server_the_leader_stops_a_standby_takes_over():
+    with HttpSink().start() as sink:
+        db = fresh_db()
+        ds = cluster(db, sink, 2)
+        try:
+            for d in ds:
+                d.start()
+            leader, epoch = leader_of(ds)
+            other = ds[1] if leader is ds[0] else ds[0]
+            ids = [add(leader, due="+5s"), add(other, due="+5s")]
+            SERVER.pause()
+            try:
+                rc = leader.proc.wait(timeout=15)
+            finally:
+                SERVER.resume()
+            check(rc != 0, "the cut-off leader exited 0")
+            check("lost the leader's lock" in leader.log_text(), "its log")
+            exited(leader)
+            new, e2 = leader_of([other], timeout=30, above=epoch)
+            check(e2 == epoch + 1, (epoch, e2))
+            leader.start()
+            check(status(leader)["role"] == "standby", "back as a standby")
+            ids += [add(leader, due="+3s"), add(other, due="+3s")]
+            check(check_fired_once(sink, ids) == 0, "nothing doubles")
+        finally:
+            stop_all(ds)
+
+
+def test_notes_flood_stalls_nobody():
+    """a stranger NOTIFYing 20,000 made-up items on the channel: the
+    leader answers its clients meanwhile, and what is real still fires"""
+    from test_hostile import probe, report
+    with HttpSink().start() as sink:
+        db = fresh_db()
+        ds = cluster(db, sink, 2)
+        try:
+            for d in ds:
+                d.start()
+            leader, epoch = leader_of(ds)
+            other = ds[1] if leader is ds[0] else ds[0]
+            flood = threading.Thread(target=leader.sql, args=(
+                "DO $$ BEGIN FOR i IN 1..5000 LOOP PERFORM "
+                "pg_notify('promised', 'p' || (9000000 + i) || ' p' || "
+                "(8000000 + i) || ' x' || i || ' * p' || (7000000 + i) "
+                "|| ' d' || md5(i::text)); END LOOP; END $$",),
+                daemon=True)
+            ids = [add(other, due="+4s")]
+            flood.start()
+            lat = probe(leader, 4)
+            flood.join(timeout=60)
+            report("notes flood", lat)
+            wait_for(lambda: "note from another daemon: p9000001 p8000001"
+                     in leader.log_text(), what="the flood read")
+            check(max(lat) < 1.0, f"status waited {max(lat):.2f}s")
+            ids += [add(other, due="+3s")]
+            check(check_fired_once(sink, ids) == 0, "duplicates")
+            check(status(leader)["role"] == "leader", "still the leader")
+        finally:
+            stop_all(ds)
+
+
 def main():
     global SERVER
     SERVER = pgserver.PgServer("pgha").start()
     try:
         run([test_two_and_three_daemons_fire_once,
              test_leader_cut_off_stops_and_a_standby_takes_over,
+             test_stopped_server_the_leader_stops_a_standby_takes_over,
+             test_notes_flood_stalls_nobody,
              test_kill_the_leader_under_load])
     finally:
         SERVER.stop()
