@@ -54,10 +54,10 @@ auth_intern(struct op_ctx *ctx, const char *login)
 bool
 auth_is_admin(const struct op_ctx *ctx, const char *login)
 {
-	/* op_is_admin's rule (uid 0, or [admin] users), without linking
-	 * back to the operations: a secret of root's was made by root, the
-	 * only one the socket names so */
-	return strcmp(login, "root") == 0 || conf_is_admin(ctx->conf, login);
+	/* as the socket decides for a login without root's uid: over HTTP
+	 * no one is root, so a token root made is as strong as [daemon]
+	 * admins make it */
+	return conf_is_admin(ctx->conf, login);
 }
 
 void
@@ -138,7 +138,7 @@ auth_check(struct op_ctx *ctx, const char *secret, const char *prefix,
 		log_warnx("token %lld: cannot record its use: %s",
 		    (long long)f.id, store_errmsg(ctx->st));
 	out->login = login;
-	out->uid = strcmp(login, "root") == 0 ? 0 : (uid_t)-1;
+	out->uid = (uid_t)-1;
 	out->admin = auth_is_admin(ctx, login);
 	out->via = NULL;
 	if (ret_id != NULL)

@@ -18,13 +18,13 @@
 /*
  * The caller that bearer (a token, or an Authorization header's value
  * "Bearer TOKEN") stands for: 0 with *out filled as the control socket
- * would fill it for the token's owner (admin by the same rules, via
- * NULL), -EACCES for anything but a known token neither revoked nor
- * expired, or the store's -errno (-EIO: answer 503).  out->login is kept
- * by ctx and lives as long as it.  The token is found by the hash of it
- * on the store's index and the hashes compared in constant time: the
- * time taken tells nothing of how near a guess came.  Its last use is
- * written into the current batch.
+ * would fill it for the token's owner (admin by [daemon] admins; uid -1,
+ * since over HTTP no one is root; via NULL, for the front end to set), -EACCES
+ * for anything but a known token neither revoked nor expired, or the store's
+ * -errno (-EIO: answer 503).  out->login is kept by ctx and lives as long as
+ * it.  The token is found by the hash of it on the store's index and the hashes
+ * compared in constant time: the time taken tells nothing of how near a guess
+ * came.  Its last use is written into the current batch.
  */
 int auth_token_check(
     struct op_ctx *ctx, const char *bearer, struct op_caller *out);

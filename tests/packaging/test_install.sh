@@ -21,6 +21,7 @@ DESTDIR=$root "$cmake" --install "$usr" --prefix /usr >"$tmp/install.log" 2>&1 |
 have -x "$root/usr/bin/promise"
 have -x "$root/usr/sbin/promised"
 have -x "$root/usr/libexec/promised/promise-mail-in"
+have -x "$root/usr/libexec/promised/promise-http"
 have "$root/etc/promised/promised.conf"
 cmp -s "$src/conf/promised.conf" "$root/etc/promised/promised.conf" ||
     fail "installed promised.conf differs from conf/promised.conf"
@@ -148,13 +149,17 @@ if command -v bash >/dev/null 2>&1; then
 		c promise deliveries --state ""
 		c promise add x --n
 		c promise digest --t
-		c promise --so' sh "$comp") || fail "bash completion: $got"
-	want="add list show done snooze cancel ack deliveries retry status explain import export report sample digest backup metrics help
+		c promise --so
+		c promise token ""
+		c promise token create --' sh "$comp") || fail "bash completion: $got"
+	want="add list show done snooze cancel ack deliveries retry status explain import export report sample digest backup metrics token help
 open overdue kept cancelled all
 pending sent failed all
 --nudge --note
---team
---socket"
+--team --token-file
+--socket
+create list revoke
+--name --socket --server --token-file --json --help"
 	[ "$got" = "$want" ] || fail "bash completion gave:
 $got
 want:

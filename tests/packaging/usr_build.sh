@@ -15,7 +15,7 @@ rm -rf "$build"
     -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var \
     -DCMAKE_INSTALL_RUNSTATEDIR=/run >"$build.log" 2>&1 ||
     { cat "$build.log"; exit 1; }
-"$cmake" --build "$build" --parallel 2 --target promise promised promise-mail-in promised_gz \
+"$cmake" --build "$build" --parallel 2 --target promise promised promise-mail-in promise-http promised_gz \
     >>"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
 rm -f "$build.log"
 echo "ok: built $build"
