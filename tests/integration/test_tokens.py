@@ -7,13 +7,19 @@ a second revoke or someone else's id is "no token".  A sign-in request
 for a configured person's address writes a one-time link into the
 delivery log, kept in the table only as a hash; for an unknown address
 the reply is the same and nothing is sent; a flood of requests for one
-address sends no more than three links."""
+address sends no more than three links.  A user asking for tokens and
+sign-in links in a loop over many connections gets at most 50 tokens and
+3 links, while another user's status is answered within a second."""
 
 import getpass
 import hashlib
 import re
+import subprocess
+import sys
+import time
 
 from harness import Daemon, check, run, wait_for
+from test_hostile import LOOP, as_nobody, end, open_up, probe, report
 
 ME = getpass.getuser()
 BASE = "https://promised.example.org/app"
@@ -124,5 +130,44 @@ def test_signin_link():
         d.cleanup()
 
 
+def test_flood_of_tokens_and_signins_stalls_nobody():
+    d = Daemon("tokflood", conf_extra=f"[http]\nbase_url = {BASE}\n"
+                                      "[person nobody]\n"
+                                      "email = nobody@example.com\n")
+    loops = []
+    try:
+        d.start()
+        open_up(d)
+        for line, n in (
+                ('{"v":1,"op":"signin","email":"nobody@example.com"}', 8),
+                ('{"v":1,"op":"token_create","name":"flood"}', 4),
+                ('{"v":1,"op":"token_revoke","id":1}', 4),
+                ('{"v":1,"op":"token_list"}', 4)):
+            p = subprocess.Popen(
+                as_nobody() + [sys.executable, "-c", LOOP, d.sock, line,
+                               str(n)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            loops.append(p)
+            check(p.stdout.readline().strip() == "sent", "no loop")
+        time.sleep(0.5)
+        lat = probe(d, 3)
+        report("20 connections asking for tokens and sign-in links", lat)
+        check(max(lat) < 1.0, f"status waited {max(lat):.2f}s")
+        for p in loops:
+            end(p)
+        loops = []
+        api = d.sql("SELECT count(*) FROM tokens WHERE owner = 'nobody' "
+                    "AND kind = 'api' AND revoked_at IS NULL")
+        check(api[0][0] <= 50, api)
+        links = d.sql("SELECT count(*) FROM tokens WHERE kind = 'signin'")
+        check(1 <= links[0][0] <= 3, links)
+        d.stop()
+    finally:
+        for p in loops:
+            end(p)
+        d.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_create_list_revoke, test_signin_link])
+    run([test_create_list_revoke, test_signin_link,
+         test_flood_of_tokens_and_signins_stalls_nobody])
