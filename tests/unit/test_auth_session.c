@@ -114,8 +114,8 @@ test_tokens(struct op_ctx *ctx)
 	struct op_caller who, who2;
 	int64_t id, t0;
 
-	REQUIRE(make_secret(
-	            ctx->st, AUTH_PREFIX_TOKEN, "api", "dan", 0, tok, &id) == 0);
+	REQUIRE(make_secret(ctx->st, AUTH_PREFIX_TOKEN, "api", "dan", 0, tok,
+	            &id) == 0);
 	REQUIRE(make_secret(ctx->st, AUTH_PREFIX_TOKEN, "api", "boss", 0, boss,
 	            &id) == 0);
 	snprintf(bearer, sizeof(bearer), "Bearer  %s ", tok);
@@ -172,8 +172,8 @@ main(void)
 	}
 	snprintf(conf_path, sizeof(conf_path), "%s/promised.conf", dir);
 	snprintf(db, sizeof(db), "%s/promised.db", dir);
-	if ((f = fopen(conf_path, "w")) == NULL ||
-	    fputs(config, f) == EOF || fclose(f) != 0) {
+	if ((f = fopen(conf_path, "w")) == NULL || fputs(config, f) == EOF ||
+	    fclose(f) != 0) {
 		perror(conf_path);
 		goto out;
 	}
