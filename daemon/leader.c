@@ -20,6 +20,8 @@
 #include "timefmt.h"
 #include "util.h"
 
+/* a leader that has not beaten for this many polls is cut off */
+#define STALE_POLLS 3
 /* a catch-up every this many polls, on the leader */
 #define CATCHUP_POLLS 3
 /* items of notes applied per loop iteration (a query each), so a flood
@@ -41,6 +43,7 @@ struct leader {
 	struct leadnote_item *q; /* a ring */
 	size_t q_head, q_n, q_cap;
 	ev_tstamp caught_up; /* the last catch-up */
+	double stale_s;      /* a leader silent this long is cut off */
 	bool leads;
 	bool warned;        /* the lock's connection failing, said once */
 	bool catch_up;      /* a note said "everything" */
@@ -211,7 +214,13 @@ try_lead(struct leader *l, bool at_start)
 
 	if (!l->leads && store_leadership(l->st, &l->prev) < 0)
 		memset(&l->prev, 0, sizeof(l->prev));
-	r = store_lead(l->st);
+	r = store_lead(l->st, l->stale_s);
+	if (r == 2) {
+		/* a leader hung with its session alive: cut off, and the
+		 * lock is free for this try */
+		log_warnx("standby: %s; taking the lead", store_errmsg(l->st));
+		r = store_lead(l->st, 0);
+	}
 	watch(l);
 	if (r < 0) {
 		if (!l->warned)
@@ -300,6 +309,11 @@ poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		try_lead(l, false);
 		return;
 	}
+	/* the beat, which also finds a connection gone */
+	if (store_lead(l->st, 0) < 0) {
+		lose(l);
+		return;
+	}
 	if (l->catch_up || ++l->polls >= CATCHUP_POLLS)
 		catch_up(l);
 }
@@ -322,6 +336,7 @@ leader_open(struct leader **ret, struct ev_loop *loop, struct store *st,
 	l->arg = arg;
 	ev_io_init(&l->io, io_cb, -1, EV_READ);
 	l->io.data = l;
+	l->stale_s = STALE_POLLS * poll_s;
 	ev_timer_init(&l->poll, poll_cb, poll_s, poll_s);
 	l->poll.data = l;
 	ev_timer_init(&l->work, work_cb, 0., 0.);

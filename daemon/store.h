@@ -145,9 +145,11 @@ struct store_leadership {
 	int64_t since; /* when it became leader */
 };
 int store_leadership(struct store *st, struct store_leadership *ret);
-/* tries to become the leader: 1 if this daemon is (now or already), 0 if
- * another is, -errno (the lock's connection lost or refused) */
-int store_lead(struct store *st);
+/* tries to become the leader: 1 if this daemon is (now or already; the
+ * leader's beat sent), 0 if another is, 2 if another held the lock but
+ * had not beaten for stale_s (0: never cut off) and was cut off (the
+ * message says which), -errno (the lock's connection lost or refused) */
+int store_lead(struct store *st, double stale_s);
 /* the descriptor that becomes readable with a note from another daemon or
  * the loss of leadership; -1 if none */
 int store_lead_fd(const struct store *st);

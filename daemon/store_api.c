@@ -407,9 +407,9 @@ store_leadership(struct store *st, struct store_leadership *ret)
 }
 
 int
-store_lead(struct store *st)
+store_lead(struct store *st, double stale_s)
 {
-	return st->be->lead != NULL ? st->be->lead(st) : 1;
+	return st->be->lead != NULL ? st->be->lead(st, stale_s) : 1;
 }
 
 int

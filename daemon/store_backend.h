@@ -119,7 +119,7 @@ struct store_backend {
 	int (*mail_record)(struct store *st, const char *key, int64_t at,
 	    const char *outcome, int64_t forget_before);
 	int (*leadership)(struct store *st, struct store_leadership *ret);
-	int (*lead)(struct store *st);
+	int (*lead)(struct store *st, double stale_s);
 	int (*lead_fd)(const struct store *st);
 	int (*lead_input)(struct store *st,
 	    void (*cb)(void *arg, const char *note), void *arg);

@@ -104,7 +104,8 @@ connect_pg(struct pg_store *st, const char *conninfo)
 	    "keepalives_interval", "keepalives_count", "connect_timeout",
 	    "options", "fallback_application_name", "dbname", NULL};
 	const char *v[] = {"1", "5", "2", "3", "10",
-	    "-c statement_timeout=30000 -c client_min_messages=warning",
+	    "-c statement_timeout=30000 -c client_min_messages=warning "
+	    "-c idle_in_transaction_session_timeout=20000",
 	    "promised", conninfo, NULL};
 
 	/* the conninfo comes last and is expanded (dbname may be a whole

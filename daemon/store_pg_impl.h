@@ -33,7 +33,9 @@ struct pg_store {
 	char *conninfo;
 	PGconn *lock;
 	bool leader;
-	int64_t epoch; /* ours, while leader (and after, to say so) */
+	bool beat_busy;  /* a beat sent, its answer not read yet */
+	bool fenced_out; /* a firing found another epoch in force */
+	int64_t epoch;   /* ours, while leader (and after, to say so) */
 	int64_t since;
 	char host[128];
 	/* what the open batch changed (leadnote.h), NOTIFYed with its
@@ -82,7 +84,7 @@ size_t pg_nudge_from_text(const char *s, int64_t *nudge, size_t max);
 const char *pg_leader_schema(void);
 /* what the store.h functions of the same name (store_ for pg_) do */
 int pg_leadership(struct store *st, struct store_leadership *ret);
-int pg_lead(struct store *st);
+int pg_lead(struct store *st, double stale_s);
 int pg_lead_fd(const struct store *st);
 int pg_lead_input(
     struct store *st, void (*cb)(void *arg, const char *note), void *arg);

@@ -53,10 +53,16 @@ static const char *const lock_values[] = {"1", "1", "1", "3", "4000", "5",
 const char *
 pg_leader_schema(void)
 {
+	/* the beat in a table of its own: the leader's row is held FOR
+	 * SHARE by every firing batch, which an UPDATE of it would wait
+	 * for */
 	return "CREATE TABLE IF NOT EXISTS promised_leader ("
 	       "id INTEGER PRIMARY KEY CHECK (id = 1), "
 	       "epoch BIGINT NOT NULL, host TEXT NOT NULL, "
-	       "pid BIGINT NOT NULL, since BIGINT NOT NULL)";
+	       "pid BIGINT NOT NULL, since BIGINT NOT NULL);"
+	       "CREATE TABLE IF NOT EXISTS promised_beat ("
+	       "id INTEGER PRIMARY KEY CHECK (id = 1), "
+	       "epoch BIGINT NOT NULL, at DOUBLE PRECISION NOT NULL)";
 }
 
 /* the lock connection gone, and leadership with it */
@@ -66,6 +72,7 @@ drop_lock(struct pg_store *st)
 	PQfinish(st->lock);
 	st->lock = NULL;
 	st->leader = false;
+	st->beat_busy = false;
 }
 
 static int
@@ -123,11 +130,22 @@ lock_connect(struct pg_store *st)
 	return 1;
 }
 
+static const char *
+beat_sql(const struct pg_store *st, char *buf, size_t len)
+{
+	snprintf(buf, len,
+	    "INSERT INTO promised_beat (id, epoch, at) VALUES (1, %lld, "
+	    "extract(epoch FROM clock_timestamp())) ON CONFLICT (id) DO "
+	    "UPDATE SET epoch = excluded.epoch, at = excluded.at",
+	    (long long)st->epoch);
+	return buf;
+}
+
 /* with the lock held: the next epoch, ours, committed with our name */
 static int
 take_epoch(struct pg_store *st)
 {
-	char host[256] = "", pid[24], now[24];
+	char host[256] = "", pid[24], now[24], sql[256];
 	const char *v[] = {host, pid, now};
 	PGresult *res = NULL;
 	int r;
@@ -149,11 +167,80 @@ take_epoch(struct pg_store *st)
 	st->since = util_now();
 	util_strlcpy(st->host, host, sizeof(st->host));
 	PQclear(res);
-	return 0;
+	return lock_exec(st, beat_sql(st, sql, sizeof(sql)), 0, NULL, NULL);
+}
+
+/*
+ * The leader's sign of life, every poll, sent without waiting for the
+ * answer (pg_lead_input reads it): a standby cuts off a leader whose
+ * session holds the lock but whose beat stopped (a process stopped or
+ * stuck, its host and connection alive).
+ */
+static int
+beat(struct pg_store *st)
+{
+	char sql[256];
+
+	if (st->lock == NULL)
+		return -ECONNRESET;
+	/* the last one still on its way: the keepalives judge that */
+	if (st->beat_busy)
+		return 1;
+	if (!PQsendQuery(st->lock, beat_sql(st, sql, sizeof(sql))) ||
+	    PQflush(st->lock) < 0) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "leader's connection lost: %s", PQerrorMessage(st->lock));
+		st->msg[strcspn(st->msg, "\n")] = '\0';
+		drop_lock(st);
+		return -ECONNRESET;
+	}
+	st->beat_busy = true;
+	return 1;
+}
+
+/*
+ * Standing by: the lock is held; by a leader still beating?  One whose
+ * beat is older than stale_s has its lock session ended, so that the
+ * next try takes the lock.  2 when it was, else 0.
+ */
+static int
+cut_stale(struct pg_store *st, double stale_s, const char *key)
+{
+	const char *v[] = {key};
+	PGresult *res = NULL;
+	char pid[24];
+	const char *pv[] = {pid};
+	double age;
+	int r;
+
+	if ((r = lock_exec(st,
+	         "SELECT l.pid, extract(epoch FROM clock_timestamp()) - b.at "
+	         "FROM pg_locks l JOIN promised_beat b ON b.id = 1 "
+	         "JOIN promised_leader e ON e.id = 1 AND e.epoch = b.epoch "
+	         "WHERE l.locktype = 'advisory' AND l.classid = 0 AND "
+	         "l.objid = $1::bigint AND l.objsubid = 1 AND l.granted AND "
+	         "l.database = (SELECT oid FROM pg_database WHERE datname = "
+	         "current_database())",
+	         1, v, &res)) < 0)
+		return r;
+	age = PQntuples(res) == 1 ? strtod(PQgetvalue(res, 0, 1), NULL) : 0;
+	util_strlcpy(
+	    pid, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "", sizeof(pid));
+	PQclear(res);
+	if (age <= stale_s)
+		return 0;
+	if ((r = lock_exec(
+	         st, "SELECT pg_terminate_backend($1::int)", 1, pv, NULL)) < 0)
+		return r;
+	snprintf(st->msg, sizeof(st->msg),
+	    "the leader's beat stopped %.0f s ago: its lock session (server "
+	    "pid %s) was ended",
+	    age, pid);
+	return 2;
 }
 
 int
-pg_lead(struct store *base)
+pg_lead(struct store *base, double stale_s)
 {
 	struct pg_store *st = pg_of(base);
 	char key[24];
@@ -162,8 +249,14 @@ pg_lead(struct store *base)
 	bool got;
 	int r;
 
+	if (st->leader && st->fenced_out) {
+		snprintf(st->msg, sizeof(st->msg),
+		    "fenced: epoch %lld is no longer the database's",
+		    (long long)st->epoch);
+		return -ESTALE;
+	}
 	if (st->leader)
-		return 1;
+		return beat(st);
 	if ((r = lock_connect(st)) < 0)
 		return r;
 	(void)PQsetnonblocking(st->lock, 0);
@@ -173,8 +266,10 @@ pg_lead(struct store *base)
 		goto out;
 	got = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
-	if (!got)
+	if (!got) {
+		r = stale_s > 0 ? cut_stale(st, stale_s, key) : 0;
 		goto out;
+	}
 	if ((r = take_epoch(st)) < 0) {
 		/* never half a leader: the lock goes back */
 		if (st->lock != NULL)
@@ -203,8 +298,9 @@ pg_lead_input(
     struct store *base, void (*cb)(void *arg, const char *note), void *arg)
 {
 	struct pg_store *st = pg_of(base);
+	PGresult *res;
 	PGnotify *n;
-	int self = PQbackendPID(st->conn);
+	int self = PQbackendPID(st->conn), r = 0;
 
 	if (st->lock == NULL)
 		return -ENOTCONN;
@@ -221,7 +317,25 @@ pg_lead_input(
 			cb(arg, n->extra);
 		PQfreemem(n);
 	}
-	return 0;
+	/* the beat's answer, once whole */
+	while (st->beat_busy && !PQisBusy(st->lock)) {
+		if ((res = PQgetResult(st->lock)) == NULL) {
+			st->beat_busy = false;
+			break;
+		}
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			snprintf(st->msg, sizeof(st->msg), "leader's beat: %s",
+			    PQresultErrorMessage(res));
+			st->msg[strcspn(st->msg, "\n")] = '\0';
+			r = -EIO;
+		}
+		PQclear(res);
+	}
+	/* a beat refused (the server ending us, a timeout) is the lock's
+	 * session in doubt: given up */
+	if (r < 0)
+		drop_lock(st);
+	return r;
 }
 
 int
@@ -277,6 +391,8 @@ pg_fence(struct pg_store *st)
 		snprintf(st->msg, sizeof(st->msg),
 		    "fenced: epoch %lld leads now, not ours (%lld)",
 		    (long long)v[0], (long long)st->epoch);
+		/* the next beat gives the lead up */
+		st->fenced_out = true;
 		return -ESTALE;
 	}
 	return 0;

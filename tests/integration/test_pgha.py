@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import random
+import signal
 import threading
 import time
 
@@ -285,6 +286,64 @@ def test_stopped_server_the_leader_stops_a_standby_takes_over():
             stop_all(ds)
 
 
+def test_paused_leader_is_cut_off_and_fenced():
+    """SIGSTOP of the leader, its session alive: once its beat is 3 polls
+    old a standby ends its lock session and leads; the old one, resumed
+    with stages due, fires nothing (fenced) and leaves"""
+    with HttpSink().start() as sink:
+        db = fresh_db()
+        ds = cluster(db, sink, 2)
+        try:
+            for d in ds:
+                d.start()
+            leader, epoch = leader_of(ds)
+            other = ds[1] if leader is ds[0] else ds[0]
+            ids = [add(leader, due="+3s"), add(other, due="+3s")]
+            leader.signal(signal.SIGSTOP)
+            try:
+                t0 = time.monotonic()
+                new, e2 = leader_of([other], timeout=30, above=epoch)
+                took = time.monotonic() - t0
+            finally:
+                leader.signal(signal.SIGCONT)
+            print(f"    a stopped leader replaced in {took:.1f}s")
+            check(e2 == epoch + 1, (epoch, e2))
+            check("beat stopped" in other.log_text(), "the standby's log")
+            rc = leader.proc.wait(timeout=15)
+            check(rc != 0, "the cut-off leader exited 0")
+            exited(leader)
+            ids += [add(other, due="+3s")]
+            check(check_fired_once(sink, ids) == 0, "nothing doubles")
+        finally:
+            stop_all(ds)
+
+
+def test_a_firing_under_an_epoch_not_its_own_is_fenced():
+    """the epoch moved on behind the leader's back (as a new leader's
+    would): its firing is refused, it gives the lead up, and the standby
+    fires the promise, once"""
+    with HttpSink().start() as sink:
+        db = fresh_db()
+        ds = cluster(db, sink, 2)
+        try:
+            for d in ds:
+                d.start()
+            leader, epoch = leader_of(ds)
+            other = ds[1] if leader is ds[0] else ds[0]
+            leader.sql("UPDATE promised_leader SET epoch = epoch + 1")
+            ids = [add(leader, due="+3s")]
+            rc = leader.proc.wait(timeout=20)
+            check(rc != 0, "the fenced leader exited 0")
+            log = leader.log_text()
+            check("fenced: epoch" in log, log)
+            check(ids[0] not in due_notices(sink), "fired though fenced")
+            exited(leader)
+            leader_of([other], timeout=15, above=epoch + 1)
+            check(check_fired_once(sink, ids) == 0, "nothing doubles")
+        finally:
+            stop_all(ds)
+
+
 def test_notes_flood_stalls_nobody():
     """a stranger NOTIFYing 20,000 made-up items on the channel: the
     leader answers its clients meanwhile, and what is real still fires"""
@@ -325,6 +384,8 @@ def main():
         run([test_two_and_three_daemons_fire_once,
              test_leader_cut_off_stops_and_a_standby_takes_over,
              test_stopped_server_the_leader_stops_a_standby_takes_over,
+             test_paused_leader_is_cut_off_and_fenced,
+             test_a_firing_under_an_epoch_not_its_own_is_fenced,
              test_notes_flood_stalls_nobody,
              test_kill_the_leader_under_load])
     finally:
