@@ -662,6 +662,7 @@ deliver_close(struct deliver *dl)
 			dl->b[i]->free(dl->b[i]);
 	outbox_fini(dl);
 	payload_fini(&dl->pl);
+	free(dl->sent_ids);
 	free(dl);
 	return NULL;
 }

@@ -109,6 +109,9 @@ int deliver_resume(struct deliver *dl);
 void deliver_set_standby(struct deliver *dl, bool standby);
 int deliver_adopt(struct deliver *dl, const char *uid);
 int deliver_adopt_pending(struct deliver *dl);
+/* before the batch commits: writes the outcomes of the deliveries sent
+ * since the last one into it, in one statement */
+void deliver_before_commit(struct deliver *dl);
 /* after the batch: starts what it queued, or drops it on failure */
 void deliver_after_commit(struct deliver *dl, bool ok);
 

@@ -64,6 +64,14 @@ struct deliver {
 	 * of its cost */
 	unsigned char rnd[4096];
 	size_t rnd_left;
+	/* deliveries sent whose outcome is yet to be written (sent), and
+	 * those whose outcome is written into the batch about to commit
+	 * (flushed), linked by qnext.  Both keep their slot under
+	 * [delivery] concurrency until that commit, so that what a crash can
+	 * send twice stays bounded by it */
+	struct delivery *sent, *flushed;
+	int64_t *sent_ids;
+	size_t sent_cap;
 	/* the payload of the event being written, its buffers kept from
 	 * one event to the next */
 	struct payload pl;

@@ -95,6 +95,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	 * or it would wait for an unrelated event.  Bounded, to stay fair. */
 	for (i = 0; i < 4; i++) {
 		ok = true;
+		deliver_before_commit(d->dl);
 		if (store_in_txn(d->st) && (r = store_commit(d->st)) < 0) {
 			log_errorx("database commit failed: %s; the changes of "
 			           "this batch are refused",
@@ -621,6 +622,9 @@ main(int argc, char **argv)
 	 * schedule, and last the database, committed and checkpointed */
 	d.http = http_close(d.http);
 	d.ctl = ctl_close(d.ctl);
+	/* outcomes that came back after the last iteration are kept too */
+	if (d.dl != NULL && d.st != NULL)
+		deliver_before_commit(d.dl);
 	if (d.st != NULL && store_in_txn(d.st) && store_commit(d.st) < 0)
 		log_errorx("final commit failed: %s", store_errmsg(d.st));
 	d.ld = leader_close(d.ld);

@@ -357,6 +357,81 @@ outbox_done(struct backend_delivery *job, int rc, const char *error,
 	    container_of(job, struct delivery, job), rc, error, retry_after);
 }
 
+/* the outcome of d, sent, could not be written: its row stays pending, and
+ * the whole delivery is tried again soon, which at worst sends it twice:
+ * at least once, as promised */
+static void
+unrecorded(struct deliver *dl, struct delivery *d)
+{
+	log_warnx("delivery %s: cannot record its outcome: %s; "
+	          "retrying in %d s",
+	    d->uid, store_errmsg(dl->st), STORE_RETRY_MS / 1000);
+	sched_timer_add(dl->s, &d->retry, util_now_ms() + STORE_RETRY_MS);
+}
+
+void
+deliver_before_commit(struct deliver *dl)
+{
+	struct delivery *d, *next;
+	int64_t *ids;
+	size_t n = 0;
+	int r = 0;
+
+	if (dl->sent == NULL)
+		return;
+	for (d = dl->sent; d != NULL; d = d->qnext)
+		n++;
+	if (n > dl->sent_cap) {
+		if ((ids = realloc(dl->sent_ids, n * sizeof(*ids))) == NULL)
+			r = -ENOMEM;
+		else {
+			dl->sent_ids = ids;
+			dl->sent_cap = n;
+		}
+	}
+	for (n = 0, d = dl->sent; r == 0 && d != NULL; d = d->qnext)
+		dl->sent_ids[n++] = d->id;
+	if (r == 0 && (r = store_begin(dl->st)) == 0)
+		r = store_deliveries_sent(dl->st, dl->sent_ids, n, util_now());
+	d = dl->sent;
+	dl->sent = NULL;
+	for (; d != NULL; d = next) {
+		next = d->qnext;
+		if (r == 0) {
+			d->qnext = dl->flushed;
+			dl->flushed = d;
+			continue;
+		}
+		dl->inflight--;
+		unrecorded(dl, d);
+	}
+	if (r < 0)
+		outbox_pump(dl);
+}
+
+/* after the batch with the outcomes of flushed: they are sent, or (the
+ * commit failed) tried again */
+static void
+flushed_done(struct deliver *dl, bool ok)
+{
+	struct delivery *d = dl->flushed, *next;
+	char what[96];
+
+	dl->flushed = NULL;
+	for (; d != NULL; d = next) {
+		next = d->qnext;
+		dl->inflight--;
+		if (!ok) {
+			unrecorded(dl, d);
+			continue;
+		}
+		about(d, what, sizeof(what));
+		log_info("delivery %s: %s sent to '%s' via %s", d->uid, what,
+		    d->recipient, d->channel);
+		outbox_delivery_free(d);
+	}
+}
+
 void
 deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 {
@@ -368,6 +443,16 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 	bool down = rc == -ENETDOWN;
 	int r;
 
+	if (rc == 0) {
+		/* written with the others of this iteration before the
+		 * batch commits (deliver_before_commit); its slot stays
+		 * taken until then.  No longer the backend's */
+		d->busy = false;
+		d->qnext = dl->sent;
+		dl->sent = d;
+		channel_up(dl, &dl->chan[outbox_channel(d->channel)]);
+		return;
+	}
 	dl->inflight--;
 	d->busy = false;
 	if (down)
@@ -389,9 +474,8 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 	if (!final) {
 		/* into the batch, like everything else */
 		if ((r = store_begin(dl->st)) == 0)
-			r = rc == 0 ? store_delivery_sent(dl->st, d->id, now)
-			            : store_delivery_retry(dl->st, d->id,
-			                  (next_ms + 999) / 1000, error);
+			r = store_delivery_retry(
+			    dl->st, d->id, (next_ms + 999) / 1000, error);
 	} else if ((r = store_savepoint(dl->st)) == 0) {
 		mark = deliver_mark(dl);
 		r = store_delivery_failed(dl->st, d->id, error);
@@ -416,22 +500,10 @@ deliver_done(struct delivery *d, int rc, const char *error, int64_t retry_after)
 		return;
 	}
 	if (r < 0) {
-		/* the row stays pending; try the whole delivery again soon,
-		 * which at worst sends it twice: at least once, as promised */
-		log_warnx("delivery %s: cannot record its outcome: %s; "
-		          "retrying in %d s",
-		    d->uid, store_errmsg(dl->st), STORE_RETRY_MS / 1000);
-		sched_timer_add(
-		    dl->s, &d->retry, util_now_ms() + STORE_RETRY_MS);
+		unrecorded(dl, d);
 		return;
 	}
 	about(d, what, sizeof(what));
-	if (rc == 0) {
-		log_info("delivery %s: %s sent to '%s' via %s", d->uid, what,
-		    d->recipient, d->channel);
-		outbox_delivery_free(d);
-		return;
-	}
 	if (final) {
 		log_errorx("delivery %s: %s to '%s' failed for good after "
 		           "%" PRId64 " attempts: %s",
@@ -480,6 +552,7 @@ deliver_after_commit(struct deliver *dl, bool ok)
 	struct delivery *d, *next;
 	char what[96];
 
+	flushed_done(dl, ok);
 	d = dl->queued;
 	dl->queued = NULL;
 	dl->queued_tail = &dl->queued;
@@ -507,6 +580,8 @@ deliver_after_commit(struct deliver *dl, bool ok)
 		}
 		start(dl, d);
 	}
+	/* the slots of the outcomes written are free */
+	outbox_pump(dl);
 }
 
 struct retry {

@@ -286,6 +286,11 @@ int store_delivery_held(struct store *st, int64_t promise_id,
     const char *recipient, const char *event, int64_t after, bool *ret);
 /* records a finished attempt: sent, or failed for good, or retried later */
 int store_delivery_sent(struct store *st, int64_t id, int64_t now);
+/* marks the n deliveries ids (n > 0) sent at now, in as few statements as
+ * the backend can: the outcomes of a loop iteration, written together.  A
+ * row gone (only a rolled-back batch leaves one) is skipped. */
+int store_deliveries_sent(
+    struct store *st, const int64_t *ids, size_t n, int64_t now);
 int store_delivery_retry(
     struct store *st, int64_t id, int64_t next_attempt_at, const char *error);
 int store_delivery_failed(struct store *st, int64_t id, const char *error);

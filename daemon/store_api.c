@@ -298,6 +298,13 @@ store_delivery_sent(struct store *st, int64_t id, int64_t now)
 }
 
 int
+store_deliveries_sent(
+    struct store *st, const int64_t *ids, size_t n, int64_t now)
+{
+	return st->be->deliveries_sent(st, ids, n, now);
+}
+
+int
 store_delivery_retry(
     struct store *st, int64_t id, int64_t next_attempt_at, const char *error)
 {

@@ -93,6 +93,8 @@ struct store_backend {
 	int (*delivery_held)(struct store *st, int64_t promise_id,
 	    const char *recipient, const char *event, int64_t after, bool *ret);
 	int (*delivery_sent)(struct store *st, int64_t id, int64_t now);
+	int (*deliveries_sent)(
+	    struct store *st, const int64_t *ids, size_t n, int64_t now);
 	int (*delivery_retry)(struct store *st, int64_t id,
 	    int64_t next_attempt_at, const char *error);
 	int (*delivery_failed)(struct store *st, int64_t id, const char *error);

@@ -622,6 +622,7 @@ static const struct store_backend pg_backend = {
     .delivery_add = pg_delivery_add,
     .delivery_held = pg_delivery_held,
     .delivery_sent = pg_delivery_sent,
+    .deliveries_sent = pg_deliveries_sent,
     .delivery_retry = pg_delivery_retry,
     .delivery_failed = pg_delivery_failed,
     .foreach_pending_delivery = pg_foreach_pending_delivery,

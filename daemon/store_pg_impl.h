@@ -136,6 +136,8 @@ int pg_delivery_add(struct store *st, const char *uid, int64_t promise_id,
 int pg_delivery_held(struct store *st, int64_t promise_id,
     const char *recipient, const char *event, int64_t after, bool *ret);
 int pg_delivery_sent(struct store *st, int64_t id, int64_t now);
+int pg_deliveries_sent(
+    struct store *st, const int64_t *ids, size_t n, int64_t now);
 int pg_delivery_retry(
     struct store *st, int64_t id, int64_t next_attempt_at, const char *error);
 int pg_delivery_failed(struct store *st, int64_t id, const char *error);

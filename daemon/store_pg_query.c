@@ -7,6 +7,7 @@
  * sees a row's strings for its own duration only, as on SQLite.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,34 @@ pg_delivery_sent(struct store *base, int64_t id, int64_t now)
 	    "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, "
 	    "sent_at = $1, last_error = NULL WHERE id = $2",
 	    &a);
+}
+
+/* one statement for them all: the ids as an array literal */
+int
+pg_deliveries_sent(
+    struct store *base, const int64_t *ids, size_t n, int64_t now)
+{
+	struct pg_args a = {0};
+	char *list = malloc(n * 21 + 3), *p;
+	size_t i;
+	int r;
+
+	if (list == NULL)
+		return -ENOMEM;
+	p = list;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += snprintf(p, 22, "%s%" PRId64, i > 0 ? "," : "", ids[i]);
+	*p++ = '}';
+	*p = '\0';
+	pg_arg_i64(&a, now);
+	pg_arg_str(&a, list);
+	r = pg_exec(pg_of(base),
+	    "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, "
+	    "sent_at = $1, last_error = NULL WHERE id = ANY ($2::bigint[])",
+	    &a, NULL);
+	free(list);
+	return r;
 }
 
 int
