@@ -429,7 +429,7 @@ op_mail(struct req *r)
 	const struct conf *c = r->ctx->conf;
 	struct delivery **mark = deliver_mark(r->ctx->dl);
 	struct inmail m;
-	const char *target;
+	const char *target, *o, *reason;
 	char token[128], why[400], key[STORE_MAIL_KEY_MAX + 1];
 	json_t *none;
 	enum proto_err e;
@@ -477,6 +477,17 @@ op_mail(struct req *r)
 		                     : "failed");
 	} else
 		e = op_mail_new(r, &m);
+	/* a refusal answers the mail server 0: the log is where its admin
+	 * sees it */
+	if (e == PROTO_OK &&
+	    (o = json_string_value(json_object_get(r->reply, "outcome"))) !=
+	        NULL &&
+	    strcmp(o, "refused") == 0) {
+		reason = json_string_value(json_object_get(r->reply, "reason"));
+		snprintf(r->note, sizeof(r->note),
+		    "mail from '%.60s' to '%.60s' refused: %.100s", m.from,
+		    target, reason != NULL ? reason : "(no reason)");
+	}
 	if (e == PROTO_OK && keyed)
 		e = op_mail_remember(r, key);
 out:

@@ -257,6 +257,9 @@ def test_unauthenticated_refused():
         check(b"not the email of anyone" in r.stderr, r.stderr)
         time.sleep(0.5)
         check(len(sink.messages()) == 3, "no mail to a stranger")
+        # the mail server hears 0: promised's log is where it shows
+        check("mail from 'eve@evil.org' to 'promises@example.com' "
+              "refused: " in d.log_text(), d.log_text())
         d.stop()
 
 
