@@ -46,6 +46,7 @@ struct leader {
 	double stale_s;      /* a leader silent this long is cut off */
 	bool leads;
 	bool warned;        /* the lock's connection failing, said once */
+	bool queue_warned;  /* the notes' queue filling, said once */
 	bool catch_up;      /* a note said "everything" */
 	int polls;          /* since the last catch-up */
 	int64_t seen_epoch; /* the last leader a standby saw, to say so once */
@@ -298,6 +299,29 @@ work_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		catch_up(l);
 }
 
+/* said when the queue of notes fills past half, and again once it has
+ * come down */
+static void
+warn_queue(struct leader *l)
+{
+	struct store_leadership me;
+
+	if (store_leadership(l->st, &me) < 0)
+		return;
+	if (me.queue_usage >= 0.5 && !l->queue_warned) {
+		log_warnx("PostgreSQL's queue of notes is %.0f%% full: a "
+		          "daemon on this database has stopped reading them "
+		          "(stopped or hung?); when it is full, every commit "
+		          "fails",
+		    me.queue_usage * 100);
+		l->queue_warned = true;
+	} else if (me.queue_usage < 0.25 && l->queue_warned) {
+		log_info("PostgreSQL's queue of notes is %.0f%% full again",
+		    me.queue_usage * 100);
+		l->queue_warned = false;
+	}
+}
+
 static void
 poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -314,6 +338,7 @@ poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		lose(l);
 		return;
 	}
+	warn_queue(l);
 	if (l->catch_up || ++l->polls >= CATCHUP_POLLS)
 		catch_up(l);
 }

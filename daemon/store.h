@@ -143,6 +143,9 @@ struct store_leadership {
 	char host[128]; /* the leader's host, "" if none yet */
 	int64_t pid;
 	int64_t since; /* when it became leader */
+	/* the leader's: how full the database's queue of notes is (0 to
+	 * 1), as of its last beat */
+	double queue_usage;
 };
 int store_leadership(struct store *st, struct store_leadership *ret);
 /* tries to become the leader: 1 if this daemon is (now or already; the

@@ -33,9 +33,10 @@ struct pg_store {
 	char *conninfo;
 	PGconn *lock;
 	bool leader;
-	bool beat_busy;  /* a beat sent, its answer not read yet */
-	bool fenced_out; /* a firing found another epoch in force */
-	int64_t epoch;   /* ours, while leader (and after, to say so) */
+	bool beat_busy;     /* a beat sent, its answer not read yet */
+	bool fenced_out;    /* a firing found another epoch in force */
+	double queue_usage; /* of NOTIFY's queue, 0 to 1, at the last beat */
+	int64_t epoch;      /* ours, while leader (and after, to say so) */
 	int64_t since;
 	char host[128];
 	/* what the open batch changed (leadnote.h), NOTIFYed with its

@@ -179,15 +179,20 @@ take_epoch(struct pg_store *st)
 static int
 beat(struct pg_store *st)
 {
-	char sql[256];
+	char sql[320];
+	size_t n;
 
 	if (st->lock == NULL)
 		return -ECONNRESET;
+	/* with how full the notes' queue is: a daemon that stops reading
+	 * its notes (a standby stopped) keeps it from being trimmed */
+	n = strlen(beat_sql(st, sql, sizeof(sql)));
+	snprintf(
+	    sql + n, sizeof(sql) - n, "; SELECT pg_notification_queue_usage()");
 	/* the last one still on its way: the keepalives judge that */
 	if (st->beat_busy)
 		return 1;
-	if (!PQsendQuery(st->lock, beat_sql(st, sql, sizeof(sql))) ||
-	    PQflush(st->lock) < 0) {
+	if (!PQsendQuery(st->lock, sql) || PQflush(st->lock) < 0) {
 		snprintf(st->msg, sizeof(st->msg),
 		    "leader's connection lost: %s", PQerrorMessage(st->lock));
 		st->msg[strcspn(st->msg, "\n")] = '\0';
@@ -323,7 +328,10 @@ pg_lead_input(
 			st->beat_busy = false;
 			break;
 		}
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1)
+			st->queue_usage = strtod(PQgetvalue(res, 0, 0), NULL);
+		else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			snprintf(st->msg, sizeof(st->msg), "leader's beat: %s",
 			    PQresultErrorMessage(res));
 			st->msg[strcspn(st->msg, "\n")] = '\0';
@@ -348,6 +356,7 @@ pg_leadership(struct store *base, struct store_leadership *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->shared = true;
 	ret->leader = st->leader;
+	ret->queue_usage = st->queue_usage;
 	if (st->leader) {
 		ret->epoch = st->epoch;
 		ret->pid = (int64_t)getpid();
