@@ -455,6 +455,15 @@ def test_delivered_twice():
         r = mail_in(d, data, "promises@example.com", expect=0)
         check(f"already done: promise {pid} was made".encode() in r.stderr,
               r.stderr)
+        # the same Message-ID folded, its domain in capitals, and the
+        # address delivered to in another case: the same mail
+        refolded = data.replace(
+            b"Message-ID: <3f1c2a9e-8b7d-4c1e-9a55-000000000001@example.com>",
+            b"Message-ID:\r\n <3f1c2a9e-8b7d-4c1e-9a55-000000000001"
+            b"@EXAMPLE.COM>")
+        check(refolded != data, "the Message-ID line replaced")
+        r = mail_in(d, refolded, "Promises@Example.com", expect=0)
+        check(b"already done" in r.stderr, r.stderr)
         check(len(promises(d)) == 1, promises(d))
         # a reply, delivered twice; the second time with its address in
         # lower case, as some mail servers hand it over
