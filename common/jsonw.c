@@ -235,3 +235,58 @@ jw_put_ascii(struct jsonw *b, const char *s, size_t n)
 	}
 	jw_put(b, (const char *)run, (size_t)(p - run));
 }
+
+void
+jw_tree(struct jsonw *b, const json_t *v)
+{
+	const char *key, *sep = "";
+	json_t *m;
+	size_t i;
+	char *text;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		jw_put(b, "{", 1);
+		json_object_foreach((json_t *)v, key, m) {
+			jw_lit(b, sep);
+			jw_jstr(b, key, false);
+			jw_put(b, ":", 1);
+			jw_tree(b, m);
+			sep = ",";
+		}
+		jw_put(b, "}", 1);
+		break;
+	case JSON_ARRAY:
+		jw_put(b, "[", 1);
+		json_array_foreach(v, i, m) {
+			jw_lit(b, sep);
+			jw_tree(b, m);
+			sep = ",";
+		}
+		jw_put(b, "]", 1);
+		break;
+	case JSON_STRING:
+		jw_jstr(b, json_string_value(v), false);
+		break;
+	case JSON_INTEGER:
+		jw_int(b, json_integer_value(v));
+		break;
+	case JSON_TRUE:
+		jw_lit(b, "true");
+		break;
+	case JSON_FALSE:
+		jw_lit(b, "false");
+		break;
+	case JSON_NULL:
+		jw_lit(b, "null");
+		break;
+	default:
+		/* a real: jansson's own formatting */
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text == NULL)
+			b->oom = true;
+		else
+			jw_lit(b, text);
+		free(text);
+	}
+}

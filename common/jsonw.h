@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct jsonw {
 	char *s; /* owned by whoever holds the jsonw; free() it */
 	size_t len, cap;
@@ -49,6 +51,9 @@ void jw_jstr(struct jsonw *b, const char *s, bool ascii);
  * ASCII written \uXXXX as JSON_ENSURE_ASCII would have written it
  */
 void jw_put_ascii(struct jsonw *b, const char *s, size_t n);
+/* appends v as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes it,
+ * without the round trip through jansson's own buffers */
+void jw_tree(struct jsonw *b, const json_t *v);
 /* empties b, keeping its memory for the next text */
 void jw_reset(struct jsonw *b);
 

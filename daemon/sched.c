@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "idmap.h"
+#include "jsonw.h"
 #include "log.h"
 #include "sched.h"
 #include "util.h"
@@ -368,8 +369,8 @@ emit(struct fire *f, const struct promise_rec *p, int32_t stage)
 {
 	int64_t at, arg = 0, now = f->now_ms / 1000;
 	enum sched_notice notice;
-	json_t *out = json_array(), *detail = NULL;
-	char *text = NULL;
+	json_t *out = json_array();
+	struct jsonw d = {NULL, 0, 0, false};
 	int r;
 
 	sched_stage(p, stage, &at, &notice);
@@ -383,21 +384,26 @@ emit(struct fire *f, const struct promise_rec *p, int32_t stage)
 	}
 	if ((r = f->s->ob.event(f->s->ob.ctx, p, notice, arg, now, out)) < 0)
 		goto out;
-	detail = json_pack("{s:I,s:I,s:O}", "scheduled_at", (json_int_t)at,
-	    "late_ms", (json_int_t)(f->now_ms - at * 1000), "deliveries", out);
-	if (detail != NULL && notice != NOTICE_DUE)
-		json_object_set_new(detail,
-		    notice == NOTICE_NUDGE ? "lead" : "repeat",
-		    json_integer(arg));
-	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-	r = text == NULL ? -ENOMEM
-	                 : store_event(f->s->st, p->id, now, "promised",
-	                       sched_notice_name(notice), text);
+	/* written by hand, as json_dumps wrote it: one per firing */
+	jw_lit(&d, "{\"scheduled_at\":");
+	jw_int(&d, at);
+	jw_lit(&d, ",\"late_ms\":");
+	jw_int(&d, f->now_ms - at * 1000);
+	jw_lit(&d, ",\"deliveries\":");
+	jw_tree(&d, out);
+	if (notice != NOTICE_DUE) {
+		jw_lit(
+		    &d, notice == NOTICE_NUDGE ? ",\"lead\":" : ",\"repeat\":");
+		jw_int(&d, arg);
+	}
+	jw_put(&d, "}", 1);
+	r = d.oom ? -ENOMEM
+	          : store_event(f->s->st, p->id, now, "promised",
+	                sched_notice_name(notice), d.s);
 	if (r == 0 && f->n_late < ARRAY_SIZE(f->late_ms))
 		f->late_ms[f->n_late++] = f->now_ms - at * 1000;
 out:
-	free(text);
-	json_decref(detail);
+	free(d.s);
 	json_decref(out);
 	return r;
 }

@@ -166,6 +166,7 @@ enum stmt {
 	ST_REFUSAL,
 	ST_EVENTS,
 	ST_EVENTS_LATEST,
+	ST_EVENTS_NEWEST,
 	ST_OPEN_ALL,
 	ST_COUNT_OPEN,
 	ST_COUNT_OVERDUE,
@@ -250,6 +251,10 @@ static const char *const stmt_sql[ST_MAX] = {
                          "kind, detail FROM events WHERE promise_id = ? "
                          "ORDER BY kind = 'refused', id DESC LIMIT ?) "
                          "ORDER BY id DESC",
+    /* the newest alone, straight off events_promise: no sort */
+    [ST_EVENTS_NEWEST] = "SELECT id, promise_id, at, actor, kind, detail "
+                         "FROM events WHERE promise_id = ? "
+                         "ORDER BY id DESC LIMIT ?",
     [ST_REFUSAL_AGAIN] =
         "UPDATE events SET detail = json_set(coalesce(detail, '{}'), "
         "'$.count', coalesce(json_extract(detail, '$.count'), 1) + 1, "
@@ -1116,13 +1121,39 @@ sqlite_events(struct store *base, int64_t promise_id,
 	return step_events(st, s, cb, arg);
 }
 
+/*
+ * The newest events are the answer unless the limit cuts them short with a
+ * refusal among them: then the others come first (ST_EVENTS_LATEST, which
+ * sorts).  Firing asks for every promise it fires, most of them never
+ * refused, so the newest are looked at first, off the index.
+ */
 static int
 sqlite_events_latest(struct store *base, int64_t promise_id, int64_t limit,
     void (*cb)(void *arg, const struct event_rec *e), void *arg)
 {
 	struct sqlite_store *st = sq(base);
-	sqlite3_stmt *s = st->stmt[ST_EVENTS_LATEST];
+	sqlite3_stmt *s = st->stmt[ST_EVENTS_NEWEST];
+	const char *kind;
+	bool refused = false;
+	int64_t n = 0;
+	int rc;
 
+	sqlite3_bind_int64(s, 1, promise_id);
+	sqlite3_bind_int64(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		kind = col_text(s, 4);
+		if (kind != NULL && strcmp(kind, "refused") == 0)
+			refused = true;
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return fail(st, rc);
+	}
+	sqlite3_reset(s);
+	if (!refused || n < limit)
+		return step_events(st, s, cb, arg);
+	s = st->stmt[ST_EVENTS_LATEST];
 	sqlite3_bind_int64(s, 1, promise_id);
 	sqlite3_bind_int64(s, 2, limit);
 	return step_events(st, s, cb, arg);

@@ -257,6 +257,28 @@ test_long(void)
 	free(s);
 }
 
+/* jw_tree writes what json_dumps writes, for every kind of value */
+static void
+test_tree(void)
+{
+	struct jsonw b = {NULL, 0, 0, false};
+	json_t *v = json_pack("{s:[{s:s,s:s,s:I},{s:s,s:b,s:n}],s:I,s:{},s:[],"
+	                      "s:f,s:s,s:{s:{s:[i,i]}}}",
+	    "deliveries", "delivery", "ab\xc3\xa9\"", "to", "ana", "held_until",
+	    (json_int_t)1700000000, "x", "\n", "f", 0, "z", "late_ms",
+	    (json_int_t)-3, "empty", "none", "real", 1.5, "z\x01",
+	    "\xf0\x9f\x98\x80", "deep", "er", "list", 1, 2);
+	char *want = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	REQUIRE(want != NULL);
+	jw_tree(&b, v);
+	CHECK(!b.oom && strcmp(b.s, want) == 0);
+out:
+	free(want);
+	free(b.s);
+	json_decref(v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -270,6 +292,7 @@ main(int argc, char **argv)
 	test_ints();
 	test_random();
 	test_long();
+	test_tree();
 	printf("test_jsonw: %d checks, %d failed (seed %#" PRIx64 ")\n",
 	    nchecks, nfailed, seed);
 	return nfailed > 0 ? 1 : 0;
