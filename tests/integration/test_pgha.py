@@ -119,6 +119,7 @@ def exited(d):
     d.proc = None
     harness._running.discard(d)
     d.stderr.close()
+    d.check_sanitizers()
 
 
 def stop_all(ds):
