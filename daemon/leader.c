@@ -29,8 +29,6 @@
  * catch-up reads everything instead */
 #define WORK_SLICE 32
 #define QUEUE_MAX 65536
-/* a catch-up a note asked for at most this often (s) */
-#define CATCHUP_MIN_S 1.0
 
 struct leader {
 	struct ev_loop *loop;
@@ -117,8 +115,11 @@ item_cb(void *arg, const struct leadnote_item *it)
 {
 	struct leader *l = arg;
 
-	if (it->kind == '*' || enqueue(l, it) < 0)
-		l->catch_up = true;
+	/* a standby reads everything again when it leads, not before */
+	if (it->kind == '*')
+		l->catch_up = l->leads;
+	else if (enqueue(l, it) < 0)
+		l->catch_up = l->leads;
 }
 
 static void
@@ -136,6 +137,11 @@ catch_up(struct leader *l)
 	int64_t open;
 	int r;
 
+	/* a standby reads everything again when it leads */
+	if (!l->leads) {
+		l->catch_up = false;
+		return;
+	}
 	/* within a batch its own changes would be read as committed */
 	if (store_in_txn(l->st))
 		return;
@@ -149,7 +155,7 @@ catch_up(struct leader *l)
 		    open, sched_count(l->s));
 		r = sched_reload(l->s);
 	}
-	if (r == 0 && l->leads)
+	if (r == 0)
 		r = deliver_adopt_pending(l->dl);
 	if (r < 0) {
 		log_warnx("catching up: %s",
@@ -295,7 +301,9 @@ work_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_start(loop, w);
 		return;
 	}
-	if (l->catch_up && ev_now(loop) - l->caught_up >= CATCHUP_MIN_S)
+	/* at most once a poll: at a million promises a reload takes a
+	 * second or two */
+	if (l->catch_up && ev_now(loop) - l->caught_up >= l->poll.repeat)
 		catch_up(l);
 }
 
