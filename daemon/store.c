@@ -175,7 +175,6 @@ enum stmt {
 	ST_COUNT_OWNER,
 	ST_DELIVERY_ADD,
 	ST_DELIVERY_SENT,
-	ST_DELIVERIES_SENT,
 	ST_DELIVERY_RETRY,
 	ST_DELIVERY_FAILED,
 	ST_DELIVERY_PENDING,
@@ -216,10 +215,6 @@ enum stmt {
 	"d.id, d.uid, coalesce(d.promise_id, 0), d.kind, d.recipient, "        \
 	"d.channel, d.payload, d.state, d.attempts, d.next_attempt_at, "       \
 	"d.last_error, d.created_at, coalesce(d.sent_at, 0), p.owner"
-
-/* the placeholders of ST_DELIVERIES_SENT */
-#define Q16 "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
-#define SENT_BATCH 64
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -297,12 +292,6 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_DELIVERY_SENT] = "UPDATE deliveries SET state = 'sent', "
                          "attempts = attempts + 1, sent_at = ?, "
                          "last_error = NULL WHERE id = ?",
-    /* SENT_BATCH ids a statement; ?1 comes first, so the others are
-     * ?2 and on */
-    [ST_DELIVERIES_SENT] =
-        "UPDATE deliveries SET state = 'sent', "
-        "attempts = attempts + 1, sent_at = ?1, "
-        "last_error = NULL WHERE id IN (" Q16 "," Q16 "," Q16 "," Q16 ")",
     [ST_DELIVERY_RETRY] = "UPDATE deliveries SET attempts = attempts + 1, "
                           "next_attempt_at = ?, last_error = ? "
                           "WHERE id = ?",
@@ -1609,22 +1598,20 @@ sqlite_delivery_sent(struct store *base, int64_t id, int64_t now)
 	return changed_one(st, step_done(st, s));
 }
 
-/* SENT_BATCH at a time, the last id repeated to fill a statement: IN
- * matches each row once */
+/* a row each: an IN list of ids cost SQLite an ephemeral table per
+ * statement, more than the few prepared steps of an iteration's outcomes */
 static int
 sqlite_deliveries_sent(
     struct store *base, const int64_t *ids, size_t n, int64_t now)
 {
 	struct sqlite_store *st = sq(base);
-	sqlite3_stmt *s = st->stmt[ST_DELIVERIES_SENT];
-	size_t i, k;
+	sqlite3_stmt *s = st->stmt[ST_DELIVERY_SENT];
+	size_t i;
 	int r = 0;
 
-	for (i = 0; i < n && r == 0; i += SENT_BATCH) {
+	for (i = 0; i < n && r == 0; i++) {
 		sqlite3_bind_int64(s, 1, now);
-		for (k = 0; k < SENT_BATCH; k++)
-			sqlite3_bind_int64(
-			    s, (int)k + 2, ids[i + k < n ? i + k : n - 1]);
+		sqlite3_bind_int64(s, 2, ids[i]);
 		r = step_done(st, s);
 	}
 	return r;
