@@ -23,8 +23,9 @@ from httpsink import HttpSink
 
 ME = getpass.getuser()
 SERVER = None
-# a standby tries for the lock this often in these tests (default 10 s)
-POLL = 2
+# a standby tries for the lock this often in these tests (the daemon's
+# default is 10 s); PGHA_POLL and PGHA_ROUNDS (kill -9 rounds) change them
+POLL = int(os.environ.get("PGHA_POLL", "2"))
 CONCURRENCY = 4
 DUP_BOUND = 2 * CONCURRENCY
 # the advisory lock's key (store_pg_leader.c), as pg_locks shows it
