@@ -166,7 +166,10 @@ auth_signin_request(struct op_ctx *ctx, const char *address, int64_t now)
 	t.owner = p->login;
 	t.created_at = now;
 	t.expires_at = now + AUTH_SIGNIN_TTL;
-	if ((r = store_token_add(ctx->st, &t, &id)) < 0)
+	/* what expired a while ago goes as new ones come: the table holds
+	 * a few days of sign-ins at the rate allowed */
+	if ((r = store_token_prune(ctx->st, now - AUTH_PRUNE_AFTER)) < 0 ||
+	    (r = store_token_add(ctx->st, &t, &id)) < 0)
 		goto out;
 	if ((size_t)snprintf(url, sizeof(url), "%s/signin/%s",
 	        ctx->conf->http_base_url, secret) >= sizeof(url)) {

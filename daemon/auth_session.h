@@ -28,6 +28,8 @@
 /* a sign-in link lives 15 minutes, a session 14 days */
 #define AUTH_SIGNIN_TTL (15 * 60)
 #define AUTH_SESSION_TTL (14 * 86400)
+/* expired sessions and sign-in secrets are forgotten after this long */
+#define AUTH_PRUNE_AFTER (7 * 86400)
 /* a cookie's value, with its NUL */
 #define AUTH_COOKIE_MAX 64
 

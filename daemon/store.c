@@ -2044,6 +2044,15 @@ sq_token_used(struct store *base, int64_t id, int64_t at)
 	return rc == SQLITE_OK ? 0 : fail(st, rc);
 }
 
+static int
+sq_token_prune(struct store *base, int64_t before)
+{
+	struct sqlite_store *st = sq(base);
+	int rc = sqlite_token_prune(st->db, before);
+
+	return rc == SQLITE_OK ? 0 : fail(st, rc);
+}
+
 /* ---- for the store's own files (store_impl.h) -------------------------- */
 
 sqlite3 *
@@ -2152,4 +2161,5 @@ const struct store_backend store_sqlite_backend = {
     .token_list = sq_token_list,
     .token_revoke = sq_token_revoke,
     .token_used = sq_token_used,
+    .token_prune = sq_token_prune,
 };

@@ -375,6 +375,9 @@ int store_token_revoke(
     struct store *st, int64_t id, const char *owner, int64_t at);
 /* records that token id was used at at */
 int store_token_used(struct store *st, int64_t id, int64_t at);
+/* forgets the sessions and sign-in secrets that expired before before
+ * (API tokens are kept, revoked too, for the record) */
+int store_token_prune(struct store *st, int64_t before);
 
 /*
  * Online backup into a new file, by SQLite's backup API.  The copy is

@@ -463,3 +463,9 @@ store_token_used(struct store *st, int64_t id, int64_t at)
 {
 	return st->be->token_used(st, id, at);
 }
+
+int
+store_token_prune(struct store *st, int64_t before)
+{
+	return st->be->token_prune(st, before);
+}

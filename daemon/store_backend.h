@@ -134,6 +134,7 @@ struct store_backend {
 	int (*token_revoke)(
 	    struct store *st, int64_t id, const char *owner, int64_t at);
 	int (*token_used)(struct store *st, int64_t id, int64_t at);
+	int (*token_prune)(struct store *st, int64_t before);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -51,5 +51,6 @@ int sqlite_token_list(sqlite3 *db, const char *owner, int64_t now,
 int sqlite_token_revoke(sqlite3 *db, int64_t id, const char *owner, int64_t at,
     int64_t *ret_changed);
 int sqlite_token_used(sqlite3 *db, int64_t id, int64_t at);
+int sqlite_token_prune(sqlite3 *db, int64_t before);
 
 #endif

@@ -646,4 +646,5 @@ static const struct store_backend pg_backend = {
     .token_list = pg_token_list,
     .token_revoke = pg_token_revoke,
     .token_used = pg_token_used,
+    .token_prune = pg_token_prune,
 };

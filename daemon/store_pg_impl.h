@@ -174,5 +174,6 @@ int pg_token_list(struct store *st, const char *owner, int64_t now,
 int pg_token_revoke(
     struct store *st, int64_t id, const char *owner, int64_t at);
 int pg_token_used(struct store *st, int64_t id, int64_t at);
+int pg_token_prune(struct store *st, int64_t before);
 
 #endif

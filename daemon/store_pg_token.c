@@ -122,3 +122,15 @@ pg_token_used(struct store *base, int64_t id, int64_t at)
 	return pg_exec(pg_of(base),
 	    "UPDATE tokens SET last_used_at = $1 WHERE id = $2", &a, NULL);
 }
+
+int
+pg_token_prune(struct store *base, int64_t before)
+{
+	struct pg_args a = {0};
+
+	pg_arg_i64(&a, before);
+	return pg_exec(pg_of(base),
+	    "DELETE FROM tokens WHERE kind IN ('session', 'signin') "
+	    "AND expires_at < $1",
+	    &a, NULL);
+}

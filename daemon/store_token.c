@@ -181,3 +181,19 @@ sqlite_token_used(sqlite3 *db, int64_t id, int64_t at)
 	sqlite3_bind_int64(s, 2, id);
 	return run(db, s, NULL);
 }
+
+int
+sqlite_token_prune(sqlite3 *db, int64_t before)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+	    "DELETE FROM tokens WHERE kind IN ('session', 'signin') "
+	    "AND expires_at < ?",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, before);
+	return run(db, s, NULL);
+}

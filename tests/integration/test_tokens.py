@@ -7,7 +7,8 @@ a second revoke or someone else's id is "no token".  A sign-in request
 for a configured person's address writes a one-time link into the
 delivery log, kept in the table only as a hash; for an unknown address
 the reply is the same and nothing is sent; a flood of requests for one
-address sends no more than three links.  A user asking for tokens and
+address sends no more than three links, and sessions long expired are
+forgotten.  A user asking for tokens and
 sign-in links in a loop over many connections gets at most 50 tokens and
 3 links, while another user's status is answered within a second."""
 
@@ -96,6 +97,9 @@ def test_signin_link():
                                     f"email = me@example.com\n")
     try:
         d.start()
+        # a session long expired, forgotten when the next sign-in comes
+        d.sql("INSERT INTO tokens (kind, hash, owner, created_at, "
+              "expires_at) VALUES ('session', 'old', 'someone', 1, 2)")
         for addr in ("me@example.com", "nobody@example.com"):
             rep = d.call({"v": 1, "op": "signin", "email": addr})
             check(rep == {"ok": True}, rep)
