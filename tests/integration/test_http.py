@@ -17,13 +17,14 @@ import os
 import re
 import resource
 import socket
+import ssl
 import threading
 import time
 
 import yaml
 
 from harness import Daemon, check, run, wait_for
-from smtpsink import SmtpSink
+from smtpsink import SmtpSink, make_cert
 
 ME = getpass.getuser()
 KEY = "link-key-0123456789abcdef"
@@ -349,7 +350,10 @@ def test_slow_and_idle_clients():
         print(f"     idle and slow clients: {len(lat)} probes, p50 "
               f"{lat[len(lat) // 2] * 1000:.1f} ms, max "
               f"{lat[-1] * 1000:.1f} ms")
-        check(lat[-1] < 1.0, f"status waited {lat[-1]:.2f}s")
+        # memcheck slows the daemon some fiftyfold: there the probe need
+        # only be answered
+        if not os.environ.get("PROMISED_VALGRIND"):
+            check(lat[-1] < 1.0, f"status waited {lat[-1]:.2f}s")
         closed = 0
         for s in over:
             s.settimeout(5)
@@ -464,6 +468,44 @@ def test_links_from_a_real_email():
             d.cleanup()
 
 
+def test_tls_and_silence():
+    """cert_file and key_file: HTTPS; a connection silent for timeout is
+    closed"""
+    d = Daemon("http-tls")
+    try:
+        cert, key = make_cert(d.dir, "http")
+        d.port = free_port()
+        d.write_conf(conf_extra=f"[http]\nlisten = 127.0.0.1:{d.port}\n"
+                                f"trusted_proxy = 127.0.0.1\n"
+                                f"cert_file = {cert}\nkey_file = {key}\n"
+                                f"timeout = 1s\n")
+        d.start()
+        ctx = ssl.create_default_context(cafile=cert)
+        c = http.client.HTTPSConnection("127.0.0.1", d.port, timeout=10,
+                                        context=ctx)
+        c.request("GET", "/v1/status", headers={"X-Remote-User": ME})
+        r = c.getresponse()
+        body = json.loads(r.read())
+        c.close()
+        check(r.status == 200 and body["scope"] == "own", body)
+        # plain HTTP on the TLS port is not answered as HTTP
+        try:
+            st = raw(d, b"GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+        except OSError:
+            st = ""
+        check(" 200 " not in st, st)
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        t0 = time.monotonic()
+        # closed after timeout (under TLS with a close_notify alert)
+        while s.recv(100) != b"":
+            pass
+        s.close()
+        check(time.monotonic() - t0 < 8, "a silent connection was kept")
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 def test_insecure_listen_refused():
     d = Daemon("http-insecure")
     try:
@@ -568,5 +610,6 @@ def test_answers_match_openapi():
 if __name__ == "__main__":
     run([test_api_round_trip, test_proxy_header_only_from_the_proxy,
          test_too_big, test_slow_and_idle_clients,
-         test_links_from_a_real_email, test_insecure_listen_refused,
+         test_links_from_a_real_email, test_tls_and_silence,
+         test_insecure_listen_refused,
          test_answers_match_openapi])
