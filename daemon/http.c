@@ -228,15 +228,16 @@ api(struct http *h, struct hreq *q, const struct http_route *rt)
 	char peer[64];
 	json_t *reply = NULL, *e;
 	bool write = false;
+	int r;
 
 	peer_text(q->conn, peer, sizeof(peer));
-	if (http_auth(h->op, peer,
-	        MHD_lookup_connection_value(
-	            q->conn, MHD_HEADER_KIND, c->http.user_header),
-	        MHD_lookup_connection_value(
-	            q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	        q->login, sizeof(q->login), &who, &why) < 0) {
-		http_answer_error(&q->a, 401, why);
+	if ((r = http_auth(h->op, peer,
+	         MHD_lookup_connection_value(
+	             q->conn, MHD_HEADER_KIND, c->http.user_header),
+	         MHD_lookup_connection_value(
+	             q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	         q->login, sizeof(q->login), &who, &why)) < 0) {
+		http_answer_error(&q->a, r == -EACCES ? 401 : 503, why);
 		return;
 	}
 	/* as many changes waiting for their commit as the socket lets one

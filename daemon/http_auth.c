@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth_token.h"
 #include "conf.h"
 #include "http_auth.h"
 #include "util.h"
@@ -22,17 +23,6 @@ bearer(const char *authorization)
 	return *authorization != '\0' ? authorization : NULL;
 }
 
-/* API tokens are checked by the token store once it exists; until then
- * none is known */
-static int
-token_check(struct op_ctx *ctx, const char *token, struct op_caller *out)
-{
-	(void)ctx;
-	(void)token;
-	(void)out;
-	return -EACCES;
-}
-
 int
 http_auth(struct op_ctx *ctx, const char *peer, const char *user,
     const char *authorization, char *login, size_t len, struct op_caller *out,
@@ -40,6 +30,7 @@ http_auth(struct op_ctx *ctx, const char *peer, const char *user,
 {
 	const struct conf *c = ctx->conf;
 	const char *tok;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	out->uid = (uid_t)-1;
@@ -56,9 +47,12 @@ http_auth(struct op_ctx *ctx, const char *peer, const char *user,
 		return 0;
 	}
 	if ((tok = bearer(authorization)) != NULL) {
-		if (token_check(ctx, tok, out) < 0) {
-			*why = "unknown or revoked token";
-			return -EACCES;
+		if ((r = auth_token_check(ctx, tok, out)) < 0) {
+			*why = r == -EACCES
+			    ? "unknown, revoked or expired token"
+			    : "the token store cannot be read; "
+			      "try again";
+			return r == -EACCES ? -EACCES : -EIO;
 		}
 		util_strlcpy(login, out->login, len);
 		out->login = login;

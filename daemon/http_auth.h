@@ -17,7 +17,8 @@
  * peer: the client's address as inet_ntop writes it; user: the value of
  * [http] user_header, or NULL; authorization: that header, or NULL.
  * 0 with *out filled (its login copied into login, len bytes), or
- * -EACCES with why in *why (a static string) for a 401.
+ * -EACCES with why in *why (a static string) for a 401, -EIO (why said)
+ * for a 503 when the token store could not be read.
  */
 int http_auth(struct op_ctx *ctx, const char *peer, const char *user,
     const char *authorization, char *login, size_t len, struct op_caller *out,

@@ -225,6 +225,21 @@ def test_proxy_header_only_from_the_proxy():
         st, r, _ = req(d, "GET", "/v1/status")
         check(st == 200 and r["scope"] == "own", (st, r))
         check(d.json("list")["promises"] == [], "nothing was added")
+        # an API token, from any address, acts as its owner
+        tok = d.client("token", "create", "--name", "ci").stdout.strip()
+        auth = {"Authorization": f"Bearer {tok}"}
+        st, r, _ = req(d, "POST", "/v1/promises",
+                       {"title": "by token", "due": "2h"}, user=None,
+                       src="127.0.0.2", headers=auth)
+        check(st == 201 and r["promise"]["owner"] == ME, (st, r))
+        # the proxy's header, from elsewhere, does not change who it is
+        st, r, _ = req(d, "GET", "/v1/promises", user="nobody",
+                       src="127.0.0.2", headers=auth)
+        check(st == 200 and len(r["promises"]) == 1, (st, r))
+        tid = d.json("token", "list")["tokens"][0]["id"]
+        d.client("token", "revoke", str(tid))
+        st, r, _ = req(d, "GET", "/v1/status", user=None, headers=auth)
+        check(st == 401, (st, r))
         d.stop()
     finally:
         d.cleanup()
