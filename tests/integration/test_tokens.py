@@ -10,16 +10,24 @@ the reply is the same and nothing is sent; a flood of requests for one
 address sends no more than three links, and sessions long expired are
 forgotten.  A user asking for tokens and
 sign-in links in a loop over many connections gets at most 50 tokens and
-3 links, while another user's status is answered within a second."""
+3 links, while another user's status is answered within a second.
+promise --server runs add, list, show and done through the HTTP API with a
+token from a file or PROMISE_TOKEN, and its use shows in token list; a
+wrong or revoked token is one line and exit status 1, a token file others
+can read is refused, and a command the API has no route for says so in
+one line."""
 
 import getpass
 import hashlib
+import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import time
 
-from harness import Daemon, check, run, wait_for
+from harness import PROMISE, Daemon, check, run, wait_for
 from test_hostile import LOOP, as_nobody, end, open_up, probe, report
 
 ME = getpass.getuser()
@@ -172,6 +180,99 @@ def test_flood_of_tokens_and_signins_stalls_nobody():
         d.cleanup()
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def remote(url, *args, token_file=None, env=None, expect=0):
+    """promise --server URL ARGS, without the socket; the result"""
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("PROMISE_SOCKET", "PROMISE_SERVER", "PROMISE_TOKEN")}
+    e.update(env or {})
+    cmd = [PROMISE, "--server", url]
+    if token_file is not None:
+        cmd += ["--token-file", token_file]
+    r = subprocess.run([*cmd, *args], capture_output=True, text=True,
+                       timeout=30, env=e)
+    check(r.returncode == expect,
+          f"promise --server {' '.join(args)}: exit {r.returncode}, wanted "
+          f"{expect}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+    return r
+
+
+def one_line(r):
+    lines = r.stderr.splitlines()
+    check(len(lines) == 1, f"one line: {r.stderr!r}")
+    return lines[0]
+
+
+def test_server_round_trip():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    d = Daemon("tokhttp", conf_extra=f"[http]\nlisten = 127.0.0.1:{port}\n")
+    try:
+        d.start()
+        tok = d.client("token", "create", "--name", "laptop").stdout.strip()
+        tf = os.path.join(d.dir, "token")
+        with open(tf, "w") as f:
+            f.write(tok + "\n")
+        os.chmod(tf, 0o600)
+        r = remote(url, "add", "Send Acme the quote", "--due", "in 2h",
+                   "--for", "Acme", token_file=tf)
+        m = re.search(r"#?(\d+)", r.stdout)
+        check(m is not None, r.stdout)
+        pid = m.group(1)
+        r = remote(url, "list", token_file=tf)
+        check("Send Acme the quote" in r.stdout, r.stdout)
+        got = json.loads(remote(url, "--json", "list", "--for", "acme",
+                                token_file=tf).stdout)
+        check([p["title"] for p in got["promises"]] ==
+              ["Send Acme the quote"], got)
+        # the token in the environment, the server too
+        env = {"PROMISE_TOKEN": tok, "PROMISE_SERVER": url}
+        r = subprocess.run([PROMISE, "done", pid, "--note", "sent"],
+                           capture_output=True, text=True, timeout=30,
+                           env={**os.environ, **env})
+        check(r.returncode == 0, r.stderr)
+        r = remote(url, "show", pid, token_file=tf)
+        check("kept" in r.stdout, r.stdout)
+        # the socket sees the same, made and kept through the API
+        events = d.json("show", pid)["events"]
+        check([e["kind"] for e in events] == ["created", "kept"], events)
+        check(all(e["actor"] == ME for e in events), events)
+        check(d.sql(f"SELECT state FROM promises WHERE id = {pid}") ==
+              [("kept",)], "kept in the database")
+        listed = d.json("token", "list")["tokens"]
+        check(listed[0]["last_used_at"] is not None, listed)
+        # what the API has no route for says so, in one line
+        r = remote(url, "deliveries", token_file=tf, expect=2)
+        check("not available over HTTP" in one_line(r), r.stderr)
+        # a file others can read is refused before anything is sent
+        os.chmod(tf, 0o644)
+        r = remote(url, "list", token_file=tf, expect=2)
+        check("chmod 600" in one_line(r), r.stderr)
+        os.chmod(tf, 0o600)
+        # a wrong token and a revoked one: one line, exit 1
+        bad = "prm_" + "A" * 43
+        r = remote(url, "list", env={"PROMISE_TOKEN": bad}, expect=1)
+        check("refused the token (HTTP 401)" in one_line(r), r.stderr)
+        d.client("token", "revoke", str(listed[0]["id"]))
+        r = remote(url, "list", token_file=tf, expect=1)
+        check("refused the token (HTTP 401)" in one_line(r), r.stderr)
+        # nothing listening: unreachable, exit 3
+        r = remote(f"http://127.0.0.1:{free_port()}", "list",
+                   token_file=tf, expect=3)
+        check("cannot reach" in one_line(r), r.stderr)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run([test_create_list_revoke, test_signin_link,
-         test_flood_of_tokens_and_signins_stalls_nobody])
+         test_flood_of_tokens_and_signins_stalls_nobody,
+         test_server_round_trip])
