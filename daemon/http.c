@@ -493,6 +493,9 @@ tm_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* MHD_OPTION_EXTERNAL_LOGGER: a client's mistakes are for debugging */
+static void logger_cb(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 logger_cb(void *cls, const char *fmt, va_list ap)
 {
