@@ -100,6 +100,10 @@ void outbox_delivery_free(struct delivery *d);
 int outbox_new_uid(struct deliver *dl, char uid[33]);
 /* d starts once the batch commits */
 void outbox_queue(struct deliver *dl, struct delivery *d);
+/* pending row r taken up by dl: held for business hours when never tried
+ * and due after it was made, then queued when due, else timed; 0 or
+ * -ENOMEM */
+int outbox_take_up(struct deliver *dl, const struct delivery_rec *r);
 /* d waits for its channel to come back (or on) */
 void outbox_wait_channel(struct deliver *dl, struct delivery *d);
 /* sends everything waiting for c: the channel is up (or on) again */

@@ -643,10 +643,9 @@ deliver_retry(struct deliver *dl, const char *uid, int64_t now, int64_t *ret_id)
 	return rt.sent ? -EALREADY : 0;
 }
 
-static int
-resume_cb(void *arg, const struct delivery_rec *r)
+int
+outbox_take_up(struct deliver *dl, const struct delivery_rec *r)
 {
-	struct deliver *dl = arg;
 	struct delivery *d;
 
 	d = outbox_delivery_new(dl, r);
@@ -660,6 +659,12 @@ resume_cb(void *arg, const struct delivery_rec *r)
 	else
 		sched_timer_add(dl->s, &d->retry, r->next_attempt_at * 1000);
 	return 0;
+}
+
+static int
+resume_cb(void *arg, const struct delivery_rec *r)
+{
+	return outbox_take_up(arg, r);
 }
 
 int

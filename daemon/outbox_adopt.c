@@ -33,21 +33,10 @@ static int
 adopt_cb(void *arg, const struct delivery_rec *r)
 {
 	struct deliver *dl = arg;
-	struct delivery *d;
 
 	if (strcmp(r->state, "pending") != 0 || held(dl, r->id))
 		return 0;
-	if ((d = outbox_delivery_new(dl, r)) == NULL)
-		return -ENOMEM;
-	/* as at start: never tried and due after it was made, it is held
-	 * for business hours */
-	if (r->attempts == 0 && r->next_attempt_at > r->created_at)
-		d->hold_until = r->next_attempt_at;
-	if (r->next_attempt_at <= util_now())
-		outbox_queue(dl, d);
-	else
-		sched_timer_add(dl->s, &d->retry, r->next_attempt_at * 1000);
-	return 0;
+	return outbox_take_up(dl, r);
 }
 
 int
