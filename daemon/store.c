@@ -439,15 +439,6 @@ step_done(struct sqlite_store *st, sqlite3_stmt *s)
 	return r;
 }
 
-static void
-bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
 static const char *
 col_text(sqlite3_stmt *s, int i)
 {
@@ -946,19 +937,19 @@ sqlite_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 
 	nudge_to_text(p->nudge, p->n_nudge, nudge, sizeof(nudge));
 	nudge_to_text(p->asked, p->n_asked, asked, sizeof(asked));
-	bind_text(s, 1, p->title);
-	bind_text(s, 2, p->owner);
-	bind_text(s, 3, p->for_whom);
-	bind_text(s, 4, p->note);
+	store_bind_text(s, 1, p->title);
+	store_bind_text(s, 2, p->owner);
+	store_bind_text(s, 3, p->for_whom);
+	store_bind_text(s, 4, p->note);
 	sqlite3_bind_int64(s, 5, p->due_at);
 	sqlite3_bind_int64(s, 6, p->created_at);
-	bind_text(s, 7, p->created_by);
-	bind_text(s, 8, nudge);
+	store_bind_text(s, 7, p->created_by);
+	store_bind_text(s, 8, nudge);
 	sqlite3_bind_int64(s, 9, p->escalate_after);
 	sqlite3_bind_int64(s, 10, p->escalation_repeat);
 	sqlite3_bind_int(s, 11, p->stage);
-	bind_text(s, 12, p->kind);
-	bind_text(s, 13, p->shifted ? asked : NULL);
+	store_bind_text(s, 12, p->kind);
+	store_bind_text(s, 13, p->shifted ? asked : NULL);
 	r = step_done(st, s);
 	if (r == 0) {
 		*ret_id = sqlite3_last_insert_rowid(st->db);
@@ -1007,7 +998,7 @@ sqlite_settle(
 	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_SETTLE];
 
-	bind_text(s, 1, pstate_name(state));
+	store_bind_text(s, 1, pstate_name(state));
 	sqlite3_bind_int64(s, 2, at);
 	sqlite3_bind_int64(s, 3, id);
 	return changed_one(st, step_done(st, s));
@@ -1024,8 +1015,8 @@ sqlite_snooze(struct store *base, const struct promise_rec *p)
 	nudge_to_text(p->asked, p->n_asked, asked, sizeof(asked));
 	sqlite3_bind_int64(s, 1, p->due_at);
 	sqlite3_bind_int(s, 2, p->stage);
-	bind_text(s, 3, nudge);
-	bind_text(s, 4, p->shifted ? asked : NULL);
+	store_bind_text(s, 3, nudge);
+	store_bind_text(s, 4, p->shifted ? asked : NULL);
 	sqlite3_bind_int64(s, 5, p->id);
 	return changed_one(st, step_done(st, s));
 }
@@ -1050,9 +1041,9 @@ sqlite_event(struct store *base, int64_t promise_id, int64_t at,
 
 	sqlite3_bind_int64(s, 1, promise_id);
 	sqlite3_bind_int64(s, 2, at);
-	bind_text(s, 3, actor);
-	bind_text(s, 4, what);
-	bind_text(s, 5, detail);
+	store_bind_text(s, 3, actor);
+	store_bind_text(s, 4, what);
+	store_bind_text(s, 5, detail);
 	return step_done(st, s);
 }
 
@@ -1066,15 +1057,15 @@ sqlite_refusal(struct store *base, int64_t promise_id, int64_t at,
 
 	sqlite3_bind_int64(s, 1, promise_id);
 	sqlite3_bind_int64(s, 2, at);
-	bind_text(s, 3, actor);
+	store_bind_text(s, 3, actor);
 	sqlite3_bind_int64(s, 4, window);
 	if ((r = step_done(st, s)) < 0 || sqlite3_changes(st->db) > 0)
 		return r;
 	s = st->stmt[ST_REFUSAL];
 	sqlite3_bind_int64(s, 1, promise_id);
 	sqlite3_bind_int64(s, 2, at);
-	bind_text(s, 3, actor);
-	bind_text(s, 4, op);
+	store_bind_text(s, 3, actor);
+	store_bind_text(s, 4, op);
 	return step_done(st, s);
 }
 
@@ -1184,10 +1175,10 @@ sqlite_list(struct store *base, enum store_filter f, const char *owner,
 	}
 	sqlite3_bind_int64(s, 1, now);
 	if (owner)
-		bind_text(s, 2, owner);
+		store_bind_text(s, 2, owner);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
 	if (match)
-		bind_text(s, 4, match);
+		store_bind_text(s, 4, match);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_promise(s, &p);
 		cb(arg, &p);
@@ -1241,8 +1232,8 @@ sqlite_digest_sent(
 	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DIGEST_SENT];
 
-	bind_text(s, 1, week);
-	bind_text(s, 2, manager);
+	store_bind_text(s, 1, week);
+	store_bind_text(s, 2, manager);
 	sqlite3_bind_int64(s, 3, at);
 	return step_done(st, s);
 }
@@ -1255,8 +1246,8 @@ sqlite_digest_was_sent(
 	sqlite3_stmt *s = st->stmt[ST_DIGEST_WAS_SENT];
 	int rc, r = 0;
 
-	bind_text(s, 1, week);
-	bind_text(s, 2, manager);
+	store_bind_text(s, 1, week);
+	store_bind_text(s, 2, manager);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		*ret = rc == SQLITE_ROW;
@@ -1392,7 +1383,7 @@ sqlite_report_lateness(struct store *base, const char *owner, int64_t since,
 		r = fail(st, rc);
 		goto out;
 	}
-	bind_text(s, 1, owner);
+	store_bind_text(s, 1, owner);
 	sqlite3_bind_int64(s, 2, since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if ((r = cb(arg, sqlite3_column_int64(s, 0))) < 0)
@@ -1548,7 +1539,7 @@ sqlite_owner_counts(struct store *base, const char *owner, int64_t now,
 	int rc, r = 0;
 
 	memset(ret, 0, sizeof(*ret));
-	bind_text(s, 1, owner);
+	store_bind_text(s, 1, owner);
 	sqlite3_bind_int64(s, 2, now);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ret->open = sqlite3_column_int64(s, 0);
@@ -1570,15 +1561,15 @@ sqlite_delivery_add(struct store *base, const char *uid, int64_t promise_id,
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_ADD];
 	int r;
 
-	bind_text(s, 1, uid);
+	store_bind_text(s, 1, uid);
 	if (promise_id > 0)
 		sqlite3_bind_int64(s, 2, promise_id);
 	else
 		sqlite3_bind_null(s, 2);
-	bind_text(s, 3, event);
-	bind_text(s, 4, recipient);
-	bind_text(s, 5, channel);
-	bind_text(s, 6, payload);
+	store_bind_text(s, 3, event);
+	store_bind_text(s, 4, recipient);
+	store_bind_text(s, 5, channel);
+	store_bind_text(s, 6, payload);
 	sqlite3_bind_int64(s, 7, now);
 	sqlite3_bind_int64(s, 8, now);
 	r = step_done(st, s);
@@ -1625,7 +1616,7 @@ sqlite_delivery_retry(
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_RETRY];
 
 	sqlite3_bind_int64(s, 1, next_attempt_at);
-	bind_text(s, 2, error);
+	store_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, id);
 	return changed_one(st, step_done(st, s));
 }
@@ -1636,7 +1627,7 @@ sqlite_delivery_failed(struct store *base, int64_t id, const char *error)
 	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = st->stmt[ST_DELIVERY_FAILED];
 
-	bind_text(s, 1, error);
+	store_bind_text(s, 1, error);
 	sqlite3_bind_int64(s, 2, id);
 	return changed_one(st, step_done(st, s));
 }
@@ -1700,7 +1691,7 @@ sqlite_delivery_by_uid(struct store *base, const char *uid,
 	struct delivery_rec d;
 	int rc, r;
 
-	bind_text(s, 1, uid);
+	store_bind_text(s, 1, uid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		read_delivery(s, &d);
@@ -1732,7 +1723,7 @@ sqlite_delivery_short(struct store *base, const char *uid, size_t *ret)
 	size_t before, after;
 	int rc, r = 0;
 
-	bind_text(s, 1, uid);
+	store_bind_text(s, 1, uid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		/* in uid order only the neighbours share the most with it */
@@ -1753,7 +1744,7 @@ sqlite_delivery_resolve(struct store *base, const char *prefix, char uid[33])
 	const char *v;
 	int rc, r = -ENOENT;
 
-	bind_text(s, 1, prefix);
+	store_bind_text(s, 1, prefix);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (r == 0) {
 			r = -ENOTUNIQ;
@@ -1799,7 +1790,7 @@ sqlite_deliveries(struct store *base, int64_t promise_id, const char *state,
 	}
 	sqlite3_bind_int64(s, 1, promise_id);
 	if (state)
-		bind_text(s, 2, state);
+		store_bind_text(s, 2, state);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
 	r = each_delivery(st, s, cb, arg);
 out:
@@ -1827,7 +1818,7 @@ sqlite_delivery_count(
 	int rc, r = 0;
 
 	sqlite3_bind_int64(s, 1, promise_id);
-	bind_text(s, 2, channel);
+	store_bind_text(s, 2, channel);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*ret = sqlite3_column_int64(s, 0);
@@ -1847,8 +1838,8 @@ sqlite_delivery_held(struct store *base, int64_t promise_id,
 	int rc, r = 0;
 
 	sqlite3_bind_int64(s, 1, promise_id);
-	bind_text(s, 2, recipient);
-	bind_text(s, 3, event);
+	store_bind_text(s, 2, recipient);
+	store_bind_text(s, 3, event);
 	sqlite3_bind_int64(s, 4, after);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -1886,7 +1877,7 @@ sqlite_ack(
 	sqlite3_stmt *s = st->stmt[ST_ACK];
 
 	sqlite3_bind_int64(s, 1, promise_id);
-	bind_text(s, 2, login);
+	store_bind_text(s, 2, login);
 	sqlite3_bind_int64(s, 3, until);
 	return step_done(st, s);
 }
@@ -1900,7 +1891,7 @@ sqlite_acked_until(
 	int rc, r = 0;
 
 	sqlite3_bind_int64(s, 1, promise_id);
-	bind_text(s, 2, login);
+	store_bind_text(s, 2, login);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*ret = sqlite3_column_int64(s, 0);

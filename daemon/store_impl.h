@@ -32,6 +32,19 @@ struct store_backup_slot *store_backup_slot(struct store *st);
 void store_set_errmsg(struct store *st, const char *msg);
 /* -errno for an SQLite result code (0 for the ones that mean success) */
 int store_map_rc(int rc);
+/*
+ * v bound to parameter i of s as text, NULL as SQL NULL; v must outlive
+ * the statement's step (SQLITE_STATIC).  Inline, so that store_token.c
+ * uses it without needing store.c at link time.
+ */
+static inline void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
 /* store_mail.c: store_mail_seen and store_mail_record on the connection
  * db: 0, -ENOENT (not seen), -ENOMEM, or SQLite's result code (> 0) */
 int store_mail_seen_db(sqlite3 *db, const char *key, char **ret_outcome);

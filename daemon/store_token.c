@@ -20,15 +20,6 @@
 	"coalesce(expires_at, 0), coalesce(revoked_at, 0)"
 
 static void
-bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-static void
 bind_time(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v == 0)
@@ -99,10 +90,10 @@ sqlite_token_add(sqlite3 *db, const struct token_rec *t, int64_t *ret_id)
 	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	bind_text(s, 1, t->kind);
-	bind_text(s, 2, t->hash);
-	bind_text(s, 3, t->owner);
-	bind_text(s, 4, t->name);
+	store_bind_text(s, 1, t->kind);
+	store_bind_text(s, 2, t->hash);
+	store_bind_text(s, 3, t->owner);
+	store_bind_text(s, 4, t->name);
 	sqlite3_bind_int64(s, 5, t->created_at);
 	bind_time(s, 6, t->last_used_at);
 	bind_time(s, 7, t->expires_at);
@@ -123,7 +114,7 @@ sqlite_token_find(sqlite3 *db, const char *hash,
 	    "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	bind_text(s, 1, hash);
+	store_bind_text(s, 1, hash);
 	return each_token(s, cb, arg, ret_cb, ret_rows);
 }
 
@@ -143,7 +134,7 @@ sqlite_token_list(sqlite3 *db, const char *owner, int64_t now,
 	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	bind_text(s, 1, owner);
+	store_bind_text(s, 1, owner);
 	sqlite3_bind_int64(s, 2, now);
 	return each_token(s, cb, arg, ret_cb, NULL);
 }
@@ -162,7 +153,7 @@ sqlite_token_revoke(sqlite3 *db, int64_t id, const char *owner, int64_t at,
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, owner);
+	store_bind_text(s, 2, owner);
 	sqlite3_bind_int64(s, 3, at);
 	return run(db, s, ret_changed);
 }
