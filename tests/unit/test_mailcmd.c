@@ -76,7 +76,7 @@ test_rows(void)
 			       "'%s'\n",
 			    i, r->in, rc, mailcmd_verb_name(c.verb), c.when,
 			    c.text);
-			CHECK(!"row as expected");
+			CHECK(false);
 		} else
 			CHECK(1);
 	}
