@@ -562,10 +562,12 @@ smtp_reload(struct backend *b, const struct conf *c)
 static void
 smtp_free(struct backend *b)
 {
-	struct backend_smtp *bs = container_of(b, struct backend_smtp, b);
+	struct backend_smtp *bs;
 
-	if (bs == NULL)
+	/* container_of on NULL would be arithmetic on a null pointer */
+	if (b == NULL)
 		return;
+	bs = container_of(b, struct backend_smtp, b);
 	worker_stop(&bs->w);
 	free(bs);
 }
@@ -617,9 +619,10 @@ backend_email_open(struct backend **ret, const struct backend_host *host,
 		    strerror(-r));
 		goto out;
 	}
-	*ret = (struct backend *)bs; /* b is first */
+	*ret = &bs->b;
 	bs = NULL;
 out:
-	smtp_free((struct backend *)bs);
+	if (bs != NULL)
+		smtp_free(&bs->b);
 	return r;
 }

@@ -717,12 +717,14 @@ http_reload(struct backend *b, const struct conf *c)
 static void
 http_free(struct backend *b)
 {
-	struct backend_http *bh = container_of(b, struct backend_http, b);
+	struct backend_http *bh;
 	struct hook *h;
 	size_t i;
 
-	if (bh == NULL)
+	/* container_of on NULL would be arithmetic on a null pointer */
+	if (b == NULL)
 		return;
+	bh = container_of(b, struct backend_http, b);
 	worker_stop(&bh->w);
 	while ((h = bh->spare) != NULL) {
 		bh->spare = h->next_spare;
@@ -779,6 +781,7 @@ backend_webhook_open(struct backend **ret, const struct backend_host *host,
 	bh = NULL;
 	r = 0;
 out:
-	http_free((struct backend *)bh);
+	if (bh != NULL)
+		http_free(&bh->b);
 	return r;
 }
