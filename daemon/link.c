@@ -136,6 +136,27 @@ mac(const char *key, const char *purpose, const char *data, size_t len,
 	return r;
 }
 
+/* the MAC under the newest key, the one that signs; the older ones only
+ * check what they signed before a rotation */
+static int
+mac_newest(const struct link_keys *k, const char *purpose, const char *data,
+    size_t len, unsigned char out[MAC_LEN])
+{
+	if (k == NULL || k->n == 0)
+		return -EINVAL;
+	return mac(k->keys[k->n - 1], purpose, data, len, out);
+}
+
+/* a tag's MAC, once out has room for taglen characters and the NUL */
+static int
+tag_mac(const struct link_keys *k, const char *purpose, const char *data,
+    size_t outlen, size_t taglen, unsigned char out[MAC_LEN])
+{
+	if (outlen < taglen + 1)
+		return -EINVAL;
+	return mac_newest(k, purpose, data, strlen(data), out);
+}
+
 int
 link_sign(
     const struct link_keys *k, const struct link *l, char *out, size_t outlen)
@@ -145,9 +166,8 @@ link_sign(
 	size_t flen, elen;
 	int n, r;
 
-	if (k == NULL || k->n == 0 || l->id <= 0 || l->action < 0 ||
-	    l->action >= LINK_ACTION_MAX || !util_login_ok(l->recipient) ||
-	    l->expires <= 0)
+	if (l->id <= 0 || l->action < 0 || l->action >= LINK_ACTION_MAX ||
+	    !util_login_ok(l->recipient) || l->expires <= 0)
 		return -EINVAL;
 	n = snprintf(fields, sizeof(fields),
 	    "1\n%" PRId64 "\n%s\n%" PRId64 "\n%s", l->id,
@@ -157,7 +177,7 @@ link_sign(
 	flen = (size_t)n;
 	elen =
 	    link_b64url((const unsigned char *)fields, flen, enc, sizeof(enc));
-	if ((r = mac(k->keys[k->n - 1], "link", enc, elen, m)) < 0)
+	if ((r = mac_newest(k, "link", enc, elen, m)) < 0)
 		return r;
 	if (elen + 1 + 44 > outlen)
 		return -EINVAL;
@@ -264,9 +284,7 @@ link_tag(const struct link_keys *k, const char *purpose, const char *data,
 	unsigned char m[MAC_LEN];
 	int r;
 
-	if (k == NULL || k->n == 0 || outlen < LINK_TAG_LEN + 1)
-		return -EINVAL;
-	if ((r = mac(k->keys[k->n - 1], purpose, data, strlen(data), m)) < 0)
+	if ((r = tag_mac(k, purpose, data, outlen, LINK_TAG_LEN, m)) < 0)
 		return r;
 	link_b64url(m, MAC_LEN, out, outlen);
 	return 0;
@@ -312,9 +330,7 @@ link_tag32(const struct link_keys *k, const char *purpose, const char *data,
 	unsigned char m[MAC_LEN];
 	int r;
 
-	if (k == NULL || k->n == 0 || outlen < LINK_TAG32_LEN + 1)
-		return -EINVAL;
-	if ((r = mac(k->keys[k->n - 1], purpose, data, strlen(data), m)) < 0)
+	if ((r = tag_mac(k, purpose, data, outlen, LINK_TAG32_LEN, m)) < 0)
 		return r;
 	b32(m, out);
 	OPENSSL_cleanse(m, sizeof(m));
