@@ -160,3 +160,36 @@ html_form_get(
 	}
 	return -ENOENT;
 }
+
+/* RFC 6265's cookie-octet: printable ASCII but blank, '"', ',', ';', '\\' */
+static bool
+cookie_octet(char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' &&
+	    c != '\\';
+}
+
+int
+html_cookie_get(const char *header, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name), n;
+	const char *p = header, *v;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			v = p + nlen + 1;
+			for (n = 0; v[n] != '\0' && v[n] != ';'; n++)
+				if (!cookie_octet(v[n]))
+					return -EINVAL;
+			if (n == 0 || n >= outlen)
+				return -EINVAL;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, ';');
+	}
+	return -ENOENT;
+}

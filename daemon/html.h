@@ -44,4 +44,12 @@ void html_end(struct jsonw *b);
 int html_form_get(
     const char *form, size_t len, const char *name, char *out, size_t outlen);
 
+/*
+ * Finds cookie name in a Cookie header ("a=1; name=v; b=2") and copies its
+ * value into out, NUL-ended.  0; -ENOENT if absent; -EINVAL if empty, too
+ * long for out, or holding anything but a cookie-octet (RFC 6265).
+ */
+int html_cookie_get(
+    const char *header, const char *name, char *out, size_t outlen);
+
 #endif

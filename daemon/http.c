@@ -41,6 +41,7 @@
 #include "http_link.h"
 #include "http_op.h"
 #include "http_route.h"
+#include "http_web.h"
 #include "log.h"
 #include "proto.h"
 #include "web_page.h"
@@ -68,6 +69,7 @@ struct http {
 	int fd; /* the listening socket, until libmicrohttpd has it */
 	ev_io io;
 	ev_timer tm;
+	struct http_web *web;
 	struct hreq *held;
 	size_t n_held;
 	char *cert, *key; /* PEM, for as long as the daemon runs */
@@ -107,6 +109,10 @@ respond(struct hreq *q)
 		    resp, "Content-Security-Policy", HTML_CSP);
 		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	}
+	if (a->location != NULL)
+		MHD_add_response_header(resp, "Location", a->location);
+	if (a->cookie != NULL)
+		MHD_add_response_header(resp, "Set-Cookie", a->cookie);
 	if (a->status == 401)
 		MHD_add_response_header(
 		    resp, "WWW-Authenticate", "Bearer realm=\"promised\"");
@@ -267,11 +273,47 @@ api(struct http *h, struct hreq *q, const struct http_route *rt)
 	json_decref(reply);
 }
 
+static const char *
+header(struct hreq *q, const char *name)
+{
+	return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
+}
+
+/* the web page's answer */
+static void
+web(struct http *h, struct hreq *q, const char *url, const char *method)
+{
+	char peer[64];
+	struct http_web_req rq = {
+	    .method = method,
+	    .path = url,
+	    .flash = arg_cb(q->conn, "m"),
+	    .content_type = header(q, MHD_HTTP_HEADER_CONTENT_TYPE),
+	    .body = q->body,
+	    .len = q->len,
+	    .peer = peer,
+	    .user = header(q, h->op->conf->http.user_header),
+	    .authorization = header(q, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .cookie = header(q, MHD_HTTP_HEADER_COOKIE),
+	    .origin = header(q, "Origin"),
+	    .host = header(q, MHD_HTTP_HEADER_HOST),
+	    .tls = h->cert != NULL,
+	};
+
+	peer_text(q->conn, peer, sizeof(peer));
+	http_web(h->web, &rq, q->login, sizeof(q->login), &q->a);
+}
+
 /* makes q's answer */
 static void
 handle(struct http *h, struct hreq *q, const char *url, const char *method)
 {
 	struct http_route rt;
+
+	if (http_web_path(url)) {
+		web(h, q, url, method);
+		return;
+	}
 
 	(void)http_route(method, url, arg_cb, q->conn,
 	    MHD_lookup_connection_value(
@@ -614,6 +656,10 @@ http_open(struct http **ret, struct ev_loop *loop, struct op_ctx *ctx,
 		}
 		flags |= MHD_USE_TLS;
 	}
+	if ((r = http_web_open(&h->web, ctx)) < 0) {
+		snprintf(err, errlen, "http: %s", strerror(-r));
+		goto fail;
+	}
 	if ((r = listen_on(c, &h->fd, err, errlen)) < 0)
 		goto fail;
 	{
@@ -662,6 +708,7 @@ http_open(struct http **ret, struct ev_loop *loop, struct op_ctx *ctx,
 fail:
 	if (h->fd != -1)
 		close(h->fd);
+	http_web_close(h->web);
 	free(h->cert);
 	free(h->key);
 	free(h);
@@ -696,6 +743,7 @@ http_close(struct http *h)
 	ev_io_stop(h->loop, &h->io);
 	ev_timer_stop(h->loop, &h->tm);
 	MHD_stop_daemon(h->d);
+	http_web_close(h->web);
 	free(h->cert);
 	free(h->key);
 	free(h);

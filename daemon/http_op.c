@@ -66,4 +66,8 @@ http_answer_clear(struct http_answer *a)
 	free(a->body);
 	a->body = NULL;
 	a->len = 0;
+	free(a->location);
+	a->location = NULL;
+	free(a->cookie);
+	a->cookie = NULL;
 }

@@ -22,6 +22,10 @@ struct http_answer {
 	/* a change: sent once its batch commits; if that fails, the
 	 * answer becomes a 503 of the same type */
 	bool write;
+	/* the web side's: a redirect's Location and a Set-Cookie, malloc'd
+	 * or NULL; http_answer_clear frees them */
+	char *location;
+	char *cookie;
 };
 
 #define HTTP_JSON "application/json"
@@ -40,7 +44,7 @@ int http_op_run(struct op_ctx *ctx, const struct op_caller *who,
 bool http_answer_json(struct http_answer *a, int status, json_t *o);
 /* a becomes {"error": msg} with status */
 void http_answer_error(struct http_answer *a, int status, const char *msg);
-/* frees a's body */
+/* frees a's body, location and cookie */
 void http_answer_clear(struct http_answer *a);
 
 #endif

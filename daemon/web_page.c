@@ -590,3 +590,20 @@ web_page_signin(struct jsonw *b, const struct web_view *v, bool sent)
 	    "<button type=\"submit\">Send me a link</button></form>");
 	html_end(b);
 }
+
+void
+web_page_signin_link(
+    struct jsonw *b, const struct web_view *v, const char *action_url)
+{
+	html_begin(b, "Sign in", NULL);
+	put_flash(b, v);
+	jw_lit(b,
+	    "<h1>Sign in</h1><p>Press the button to sign in on this "
+	    "device. The link works once.</p>"
+	    "<form method=\"post\" action=\"");
+	html_text(b, action_url);
+	jw_lit(b,
+	    "\" class=\"stack\"><button type=\"submit\">Sign in</button>"
+	    "</form>");
+	html_end(b);
+}

@@ -62,6 +62,11 @@ void web_page_message(struct jsonw *b, const struct web_view *v,
  * submitted: the same answer whether the address is known or not */
 void web_page_signin(struct jsonw *b, const struct web_view *v, bool sent);
 
+/* what a sign-in link opens: one button posting to action_url (the
+ * link itself); a scanner that opens the link uses nothing up */
+void web_page_signin_link(
+    struct jsonw *b, const struct web_view *v, const char *action_url);
+
 /* the stylesheet served at /static/style.css */
 extern const char web_style_css[];
 

@@ -8,7 +8,10 @@
  * http_route.h breaks: an error has a status of 400 to 599 and a
  * message; an operation is one JSON object of version 1 naming one of the
  * operations the API may run, with its success status; a link's token
- * lies within the path.
+ * lies within the path.  The web side's pure readers run on the same
+ * input: the body as a form (each field the pages post, decoded no longer
+ * than it was sent, with no NUL) and the query line as a Cookie header
+ * (a value found is nonempty, of cookie octets only, and in the header).
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -19,6 +22,7 @@
 #include "fuzz.h"
 #include "html.h"
 #include "http_route.h"
+#include "http_web.h"
 
 #define MAX_INPUT (128 * 1024)
 
@@ -90,6 +94,33 @@ check_op(const struct http_route *r)
 	json_decref(o);
 }
 
+/* the web side's form fields and session cookie, from the same input */
+static void
+check_web(const char *body, size_t len, const char *cookie_header)
+{
+	static const char *const names[] = {"csrf", "title", "for", "due",
+	    "note", "reason", "told_customer", "email"};
+	char *out = malloc(len + 1), value[64];
+	size_t i;
+
+	if (out == NULL)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (html_form_get(body, len, names[i], out, len + 1) == 0 &&
+		    strlen(out) > len)
+			fail("a field decoded longer than sent", names[i]);
+	free(out);
+	if (html_cookie_get(
+	        cookie_header, "promised_session", value, sizeof(value)) == 0) {
+		if (value[0] == '\0' || strstr(cookie_header, value) == NULL)
+			fail("a cookie not in its header", cookie_header);
+		for (i = 0; value[i] != '\0'; i++)
+			if (value[i] <= ' ' || value[i] > '~' ||
+			    strchr("\";,\\", value[i]) != NULL)
+				fail("a cookie of a bad octet", value);
+	}
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -134,5 +165,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("unknown kind", path);
 	}
 	http_route_clear(&r);
+	(void)http_web_path(path);
+	check_web(p, (size_t)(end - p), query);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * must carry the CSRF token.  "My promises" lists the overdue first; the
  * form parser decodes what browsers send and refuses the malformed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,11 @@ test_pages(void)
 	check_clean(&b, __LINE__);
 	CHECK(strstr(b.s, "<form") == NULL);
 	free(b.s);
+	b = (struct jsonw){0};
+	web_page_signin_link(&b, &v, "prs_" EVIL);
+	check_clean(&b, __LINE__);
+	CHECK(strstr(b.s, "<button type=\"submit\">Sign in</button>") != NULL);
+	free(b.s);
 
 	b = (struct jsonw){0};
 	digest = json_pack("{s:{s:i,s:i,s:i,s:i,s:f,s:[{s:s,s:i,s:i,s:i,s:i,"
@@ -204,6 +210,27 @@ test_pages(void)
 	json_decref(p);
 }
 
+static void
+test_cookie(void)
+{
+	char out[16];
+
+	CHECK(html_cookie_get("a=1; s=abc_d-2; b=2", "s", out, sizeof(out)) ==
+	        0 &&
+	    strcmp(out, "abc_d-2") == 0);
+	CHECK(html_cookie_get("s=x", "s", out, sizeof(out)) == 0 &&
+	    strcmp(out, "x") == 0);
+	CHECK(html_cookie_get("xs=1;s=2", "s", out, sizeof(out)) == 0 &&
+	    strcmp(out, "2") == 0);
+	CHECK(html_cookie_get("xs=1", "s", out, sizeof(out)) == -ENOENT);
+	CHECK(html_cookie_get("", "s", out, sizeof(out)) == -ENOENT);
+	CHECK(html_cookie_get("s=", "s", out, sizeof(out)) == -EINVAL);
+	CHECK(html_cookie_get("s=a b", "s", out, sizeof(out)) == -EINVAL);
+	CHECK(html_cookie_get("s=\"q\"", "s", out, sizeof(out)) == -EINVAL);
+	CHECK(html_cookie_get("s=0123456789abcdef", "s", out, sizeof(out)) ==
+	    -EINVAL);
+}
+
 int
 main(void)
 {
@@ -211,6 +238,7 @@ main(void)
 	test_escape();
 	test_form();
 	test_pages();
+	test_cookie();
 	printf("test_web_page: %d checks, %d failed\n", nchecks, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
