@@ -296,6 +296,7 @@ web(struct http *h, struct hreq *q, const char *url, const char *method)
 	    .authorization = header(q, MHD_HTTP_HEADER_AUTHORIZATION),
 	    .cookie = header(q, MHD_HTTP_HEADER_COOKIE),
 	    .origin = header(q, "Origin"),
+	    .fetch_site = header(q, "Sec-Fetch-Site"),
 	    .host = header(q, MHD_HTTP_HEADER_HOST),
 	    .tls = h->cert != NULL,
 	};

@@ -247,14 +247,21 @@ origin_of(const char *url, char *out, size_t len)
 	}
 }
 
-/* a POST from a page of ours: no Origin (an older client; the form token
- * still has to be right), base_url's, or this Host's */
+/*
+ * A POST from a page of ours.  Browsers say where a request comes from in
+ * Sec-Fetch-Site; under our Referrer-Policy (no-referrer) they send the
+ * Origin of a form as "null", so without Sec-Fetch-Site an Origin is
+ * checked only when named: base_url's, or this Host's.  With neither (an
+ * older client) the form token still has to be right.
+ */
 static bool
 same_origin(const struct conf *c, const struct http_web_req *rq)
 {
 	char want[512];
 
-	if (rq->origin == NULL)
+	if (rq->fetch_site != NULL)
+		return strcmp(rq->fetch_site, "same-origin") == 0;
+	if (rq->origin == NULL || strcmp(rq->origin, "null") == 0)
 		return true;
 	origin_of(c->http_base_url, want, sizeof(want));
 	if (want[0] != '\0' && strcasecmp(rq->origin, want) == 0)

@@ -11,9 +11,10 @@
  * header or a bearer token (http_auth.h); anyone else is sent to /signin.
  * Every form carries a token bound to the caller (an HMAC under the link
  * keys, or a key of this process when there are none), and a POST without
- * a valid one, or from another site's Origin, is a 403 that changes
- * nothing.  A change is answered (a 303 back to a page that says it was
- * done) once its batch commits, like every change over HTTP.
+ * a valid one, or from another site (its Origin, or the browser's
+ * Sec-Fetch-Site), is a 403 that changes nothing.  A change is answered (a 303
+ * back to a page that says it was done) once its batch commits, like every
+ * change over HTTP.
  */
 #ifndef PROMISED_HTTP_WEB_H
 #define PROMISED_HTTP_WEB_H
@@ -40,6 +41,7 @@ struct http_web_req {
 	const char *authorization;
 	const char *cookie; /* the Cookie header */
 	const char *origin;
+	const char *fetch_site; /* Sec-Fetch-Site */
 	const char *host;
 	bool tls; /* served over TLS by the listener itself */
 };

@@ -194,15 +194,24 @@ def test_pages_and_forms():
                        {"csrf": token, "note": "x"},
                        origin="https://evil.example.com")
         check(st == 403, st)
+        st, _, _ = req(d, "POST", f"/p/{p['id']}/done",
+                       {"csrf": token, "note": "x"}, origin="null",
+                       headers={"Sec-Fetch-Site": "cross-site"})
+        check(st == 403, st)
         st, _, _ = req(d, "POST", "/add",
                        {"csrf": token, "title": "x", "due": "+1d"},
                        headers={"Content-Type": "text/plain"})
         check(st == 415, st)
         after = show(d, p["id"])
         check(after == before, (before, after))
-        # the page's own origin passes
+        # the page's own origin passes, and a browser's "null" Origin
+        # (under no-referrer) from the same origin
         st, _, _ = req(d, "POST", f"/p/{p['id']}/ack", {"csrf": token},
                        origin=f"http://127.0.0.1:{d.port}")
+        check(st in (303, 409), st)
+        st, _, _ = req(d, "POST", f"/p/{p['id']}/ack", {"csrf": token},
+                       origin="null",
+                       headers={"Sec-Fetch-Site": "same-origin"})
         check(st in (303, 409), st)
 
         # a manager's team: the overdue of their reports
