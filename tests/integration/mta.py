@@ -23,21 +23,19 @@ does) and hand the mail to another user.  Its log goes to maillog in
 the directory, shown when something fails.
 """
 
-import atexit
 import ctypes
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
+
+from tempserver import TempServer
 
 MASTER = "/usr/lib/postfix/sbin/master"
 POSTFIX = "/usr/sbin/postfix"
 
-_servers = set()
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1
 
@@ -92,29 +90,21 @@ promised  unix  -       n       n       -       -       pipe
 """
 
 
-class Postfix:
+class Postfix(TempServer):
+    # the master's processes follow it (SIGTERM, the default)
     def __init__(self, argv, user, pipe_to, relay, name="mta"):
         """argv: the pipe's command line, as master.cf has it;
         pipe_to: the domains and addresses delivered to it."""
+        super().__init__(name)
         self.argv, self.user, self.pipe_to = argv, user, pipe_to
         self.relay = relay
-        self.name = name
-        self.dir = None
-        self.proc = None
         self.port = None
 
     def start(self, timeout=30):
         why = available()
         if why is not None:
             raise MtaError(why)
-        self.dir = tempfile.mkdtemp(prefix=f"promised-{self.name}-")
-        _servers.add(self)
-        try:
-            self._start(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return super().start(timeout)
 
     def _path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -205,37 +195,3 @@ relay_domains = {domains}
                 return f.read()
         except (OSError, TypeError):
             return ""
-
-    def stop(self):
-        """SIGTERM to the master (its processes follow), then removes the
-        directory."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-            self.proc = None
-        _servers.discard(self)
-        if self.dir is not None:
-            if os.environ.get("KEEP_TEST_DIRS"):
-                print(f"kept {self.dir}")
-            else:
-                shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def _stop_all():
-    for s in list(_servers):
-        s.stop()
-
-
-atexit.register(_stop_all)

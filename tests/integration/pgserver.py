@@ -24,21 +24,18 @@ database) and PGHOST set, and stops the server however the command ends:
 Environment: PG_BINDIR (default /usr/lib/postgresql/15/bin, Debian's).
 """
 
-import atexit
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+
+from tempserver import TempServer
 
 BINDIR = os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin")
 # who runs the server when the tests run as root
 UNPRIVILEGED = "nobody"
-
-_servers = set()
 
 
 def available():
@@ -51,11 +48,12 @@ class PgError(Exception):
     pass
 
 
-class PgServer:
+class PgServer(TempServer):
+    # a fast shutdown: sessions end at once, nothing waits for clients
+    STOP_SIGNAL = signal.SIGINT
+
     def __init__(self, name="pg"):
-        self.name = name
-        self.dir = None
-        self.proc = None
+        super().__init__(name)
         self.prefix = []
 
     @property
@@ -73,16 +71,6 @@ class PgServer:
     def _run(self, *cmd, **kw):
         return subprocess.run(self.prefix + list(cmd), capture_output=True,
                               text=True, timeout=120, **kw)
-
-    def start(self):
-        self.dir = tempfile.mkdtemp(prefix=f"promised-{self.name}-")
-        _servers.add(self)
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
     def _start(self):
         if os.geteuid() == 0:
@@ -134,12 +122,7 @@ class PgServer:
     def pause(self):
         """Fast shutdown (SIGINT) of the server, its data kept: every
         session ends, clients see it gone."""
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self._end()
 
     def resume(self):
         """The server paused started again on the same data."""
@@ -168,32 +151,6 @@ class PgServer:
         self.psql(f'CREATE DATABASE "{dbname}"')
         return self.conninfo(dbname)
 
-    def stop(self):
-        """Fast shutdown (SIGINT), then removes the directory."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGINT)
-                try:
-                    self.proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-            self.proc = None
-        _servers.discard(self)
-        if self.dir is not None:
-            if os.environ.get("KEEP_TEST_DIRS"):
-                print(f"kept {self.dir}")
-            else:
-                shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-
-def _stop_all():
-    for s in list(_servers):
-        s.stop()
-
-
-atexit.register(_stop_all)
 
 _shared = None
 
