@@ -17,14 +17,6 @@
 
 #define MAX_INPUT 4096
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 check_secret(const char *s)
 {
@@ -56,10 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p;
 	size_t n = 0;
 
-	if (size > MAX_INPUT || (s = malloc(size + 1)) == NULL)
+	if ((s = fuzz_input(data, size, MAX_INPUT, true)) == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	check_secret(s);
 	p = auth_bearer(s, &n);
 	if (p != NULL) {

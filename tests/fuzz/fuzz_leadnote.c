@@ -80,25 +80,13 @@ reread_cb(void *arg, const struct leadnote_item *it)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct out first, again;
 	char *note;
 
-	if (size > MAX_INPUT)
+	if ((note = fuzz_input(data, size, MAX_INPUT, true)) == NULL)
 		return 0;
-	if ((note = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(note, data, size);
-	note[size] = '\0';
 	memset(&first, 0, sizeof(first));
 	leadnote_each(note, write_cb, &first);
 	/* a note written whole reads back item for item; one that ran

@@ -18,14 +18,6 @@
 
 #define MAX_INPUT (256 * 1024)
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 check_text(const char *s)
 {
@@ -44,21 +36,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *raw, *s, *text;
 
-	if (size > MAX_INPUT)
+	/* the HTML without a NUL */
+	if ((raw = fuzz_input(data, size, MAX_INPUT, false)) == NULL)
 		return 0;
-	/* the HTML exactly size bytes, no NUL: ASan sees a read past it */
-	if ((raw = malloc(size ? size : 1)) == NULL)
-		return 0;
-	memcpy(raw, data, size);
 	text = mailtext_from_html(raw, size);
 	free(raw);
 	if (text != NULL)
 		check_text(text);
 	free(text);
-	if ((s = malloc(size + 1)) == NULL)
+	if ((s = fuzz_input(data, size, MAX_INPUT, true)) == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	check_text(s);
 	(void)authres_passes(s, "mx.example.com", "example.com");
 	free(s);

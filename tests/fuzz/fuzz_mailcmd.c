@@ -76,14 +76,6 @@ check_words(const char *s, size_t cap)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mailcmd c;
@@ -91,12 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 	int rc;
 
-	if (size > MAX_INPUT)
+	if ((s = fuzz_input(data, size, MAX_INPUT, false)) == NULL)
 		return 0;
-	/* exactly size bytes, so ASan sees any read past the end */
-	if ((s = malloc(size ? size : 1)) == NULL)
-		return 0;
-	memcpy(s, data, size);
 	rc = mailcmd_parse(s, size, &c, &err);
 	if (rc != 0 && rc != -EINVAL)
 		fail("unexpected return", "");

@@ -59,10 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s, token[64];
 	int64_t id = 0;
 
-	if (size > MAX_INPUT || (s = malloc(size + 1)) == NULL)
+	if ((s = fuzz_input(data, size, MAX_INPUT, true)) == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	if (mailtoken_parse(&conf, s, &id, token, sizeof(token)) == 0) {
 		if (id <= 0 || strlen(token) == 0 ||
 		    strlen(token) >= sizeof(token))

@@ -167,13 +167,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 	size_t i;
 
-	if (size > MAX_INPUT)
+	if ((s = fuzz_input(data, size, MAX_INPUT, true)) == NULL)
 		return 0;
-	/* exact size plus the NUL, so ASan sees any read past the end */
-	if ((s = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	for (i = 0; i < sizeof(nows) / sizeof(nows[0]); i++)
 		check_when(s, nows[i]);
 	check_duration(s);
