@@ -228,7 +228,8 @@ pg_begin(struct store *base)
 			return -EIO;
 		}
 	}
-	if ((r = pg_exec(st, "BEGIN", NULL, NULL)) == 0)
+	/* sent with the batch's first statement: a round trip saved */
+	if ((r = pg_defer(st, NULL, "BEGIN", NULL)) == 0)
 		st->in_txn = true;
 	return r;
 }
@@ -257,8 +258,14 @@ pg_commit(struct store *base)
 	pg_note_clear(st);
 	/* COMMIT of a transaction that failed answers ROLLBACK: nothing
 	 * was kept, and the callers must not say it was */
-	if ((res = pg_query(st, sql, NULL, &r)) == NULL)
+	if ((res = pg_query(st, sql, NULL, &r)) == NULL) {
+		/* a deferred statement that failed had the server skip the
+		 * COMMIT: the transaction is still open, and ends here */
+		if (PQtransactionStatus(st->conn) == PQTRANS_INERROR ||
+		    PQtransactionStatus(st->conn) == PQTRANS_INTRANS)
+			(void)pg_exec(st, "ROLLBACK", NULL, NULL);
 		return r;
+	}
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		snprintf(st->msg, sizeof(st->msg),
 		    "the transaction was rolled back");
@@ -278,6 +285,9 @@ pg_rollback(struct store *base)
 	st->in_txn = false;
 	st->fenced = false;
 	pg_note_clear(st);
+	/* a deferred statement that failed would have the server skip the
+	 * ROLLBACK sent after it: their results first */
+	(void)pg_flush(st);
 	return pg_exec(st, "ROLLBACK", NULL, NULL);
 }
 
@@ -288,20 +298,31 @@ pg_savepoint(struct store *base)
 
 	if (r < 0)
 		return r;
-	return pg_exec(pg_of(base), "SAVEPOINT req", NULL, NULL);
+	/* sent with the request's first statement, whose answer says if it
+	 * failed */
+	return pg_defer(pg_of(base), "savepoint", "SAVEPOINT req", NULL);
 }
 
 static int
 pg_release(struct store *base)
 {
-	return pg_exec(pg_of(base), "RELEASE req", NULL, NULL);
+	PGresult *res;
+	int r;
+
+	/* the answer to the request's deferred statements too */
+	res = pg_query_prep(pg_of(base), "release", "RELEASE req", NULL, &r);
+	PQclear(res);
+	return r;
 }
 
 static int
 pg_rollback_savepoint(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
-	int r = pg_exec(st, "ROLLBACK TO req", NULL, NULL);
+	int r;
+
+	(void)pg_flush(st);
+	r = pg_exec(st, "ROLLBACK TO req", NULL, NULL);
 
 	/* the fence's row lock, if taken in it, went with it */
 	st->fenced = false;
@@ -332,7 +353,8 @@ pg_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 	struct pg_store *st = pg_of(base);
 	char nudge[PROTO_MAX_NUDGES * 21 + 1], asked[PROTO_MAX_NUDGES * 21 + 1];
 	struct pg_args a = {0};
-	int64_t id[1];
+	PGresult *res;
+	int64_t id;
 	int r;
 
 	nudge_to_text(p->nudge, p->n_nudge, nudge, sizeof(nudge));
@@ -350,19 +372,26 @@ pg_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 	pg_arg_i64(&a, p->stage);
 	pg_arg_str(&a, p->kind);
 	pg_arg_str(&a, p->shifted ? asked : NULL);
-	r = pg_ints(st,
+	res = pg_query_prep(st, "add",
 	    "INSERT INTO promises (title, owner, for_whom, note, due_at, "
 	    "created_at, created_by, nudge, escalate_after, "
 	    "escalation_repeat, stage, kind, nudge_asked) VALUES ($1, $2, $3, "
 	    "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-	    &a, id, 1);
-	if (r == 0) {
-		*ret_id = id[0];
-		pg_note_promise(st, id[0]);
-		if (id[0] > st->max_id)
-			st->max_id = id[0];
+	    &a, &r);
+	if (res == NULL)
+		return r;
+	if (PQntuples(res) != 1) {
+		snprintf(st->msg, sizeof(st->msg), "INSERT returned no id");
+		PQclear(res);
+		return -EIO;
 	}
-	return r;
+	id = pg_i64(res, 0, 0);
+	PQclear(res);
+	*ret_id = id;
+	pg_note_promise(st, id);
+	if (id > st->max_id)
+		st->max_id = id;
+	return 0;
 }
 
 static int
@@ -464,10 +493,14 @@ pg_event(struct store *base, int64_t promise_id, int64_t at, const char *actor,
 	pg_arg_str(&a, actor);
 	pg_arg_str(&a, what);
 	pg_arg_str(&a, detail);
-	return pg_exec(pg_of(base),
+	/* history is written within a request's savepoint, whose RELEASE
+	 * (or the next statement) reads its answer: no round trip of its
+	 * own.  a holds copies of the numbers; the strings are the
+	 * caller's, which libpq has copied once this returns. */
+	return pg_defer(pg_of(base), "event",
 	    "INSERT INTO events (promise_id, at, actor, kind, detail) "
 	    "VALUES ($1, $2, $3, $4, $5)",
-	    &a, NULL);
+	    &a);
 }
 
 static int

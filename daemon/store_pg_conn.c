@@ -88,20 +88,192 @@ keep_msg(struct pg_store *st, const char *msg)
 		st->msg[--n] = '\0';
 }
 
+/* the deferred statements' libpq message, or ours when there is none */
+static void
+pipe_failed(struct pg_store *st, int *ret)
+{
+	keep_msg(st, PQerrorMessage(st->conn));
+	*ret = PQstatus(st->conn) == CONNECTION_BAD ? -EIO : -ENOMEM;
+}
+
+/*
+ * A named statement is prepared once a connection (the first time it is
+ * run on it), so that the server parses and plans it once: the hot
+ * statements of every request.  Prepared outside any pipeline, so that
+ * a name is known prepared only once the server said so.
+ */
+static int
+prepare(struct pg_store *st, const char *name, const char *sql)
+{
+	PGresult *res;
+	int i, r;
+
+	if (PQbackendPID(st->conn) != st->prepared_pid) {
+		st->n_prepared = 0;
+		st->prepared_pid = PQbackendPID(st->conn);
+	}
+	for (i = 0; i < st->n_prepared; i++)
+		if (strcmp(st->prepared[i], name) == 0)
+			return 0;
+	if (st->n_prepared >= PG_MAX_PREPARED)
+		return 1;
+	if ((r = pg_flush(st)) < 0)
+		return r;
+	res = PQprepare(st->conn, name, sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		keep_msg(st,
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(st->conn));
+		r = res ? map_state(res, st->conn) : -ENOMEM;
+		PQclear(res);
+		return r == -ECONNRESET ? -EIO : r;
+	}
+	PQclear(res);
+	st->prepared[st->n_prepared++] = name;
+	return 0;
+}
+
+/* sends one statement into the pipeline: the prepared one if named */
+static bool
+send_one(struct pg_store *st, const char *name, const char *sql,
+    const struct pg_args *a)
+{
+	if (name != NULL)
+		return PQsendQueryPrepared(st->conn, name, a ? a->n : 0,
+		    a ? a->v : NULL, NULL, NULL, 0);
+	return PQsendQueryParams(
+	    st->conn, sql, a ? a->n : 0, NULL, a ? a->v : NULL, NULL, NULL, 0);
+}
+
+int
+pg_defer(struct pg_store *st, const char *name, const char *sql,
+    const struct pg_args *a)
+{
+	int r;
+
+	if (name != NULL && (r = prepare(st, name, sql)) != 0) {
+		if (r < 0)
+			return r;
+		name = NULL;
+	}
+	if (st->deferred == 0 && !PQenterPipelineMode(st->conn)) {
+		pipe_failed(st, &r);
+		return r;
+	}
+	if (!send_one(st, name, sql, a)) {
+		pipe_failed(st, &r);
+		/* what was sent before is still owed its results */
+		if (st->deferred > 0)
+			(void)pg_flush(st);
+		else
+			(void)PQexitPipelineMode(st->conn);
+		return r;
+	}
+	st->deferred++;
+	return 0;
+}
+
+/*
+ * Ends the pipeline: a sync, then the result of each deferred statement
+ * and, when sql is not NULL, of sql sent after them.  The first failure
+ * is the answer (the statements after it were skipped by the server); on
+ * success sql's result, or NULL for none.
+ */
+static PGresult *
+pipe_end(struct pg_store *st, const char *name, const char *sql,
+    const struct pg_args *a, int *ret)
+{
+	PGresult *res, *last = NULL;
+	ExecStatusType s;
+	int n = st->deferred, i, r = 0;
+
+	st->deferred = 0;
+	if (sql != NULL && send_one(st, name, sql, a))
+		n++;
+	else if (sql != NULL)
+		pipe_failed(st, &r);
+	if (!PQpipelineSync(st->conn)) {
+		pipe_failed(st, ret);
+		return NULL;
+	}
+	for (i = 0; i <= n; i++) {
+		/* each statement's result is followed by a NULL; the sync's
+		 * by none */
+		while ((res = PQgetResult(st->conn)) != NULL) {
+			s = PQresultStatus(res);
+			if (s == PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				break;
+			}
+			if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+				if (i == n - 1 && sql != NULL && r == 0) {
+					PQclear(last);
+					last = res;
+					continue;
+				}
+			} else if (s != PGRES_PIPELINE_ABORTED && r == 0) {
+				keep_msg(st, PQresultErrorMessage(res));
+				r = map_state(res, st->conn);
+			}
+			PQclear(res);
+		}
+		if (res == NULL && PQstatus(st->conn) == CONNECTION_BAD) {
+			if (r == 0)
+				pipe_failed(st, &r);
+			break;
+		}
+	}
+	(void)PQexitPipelineMode(st->conn);
+	if (r == -ECONNRESET)
+		r = -EIO;
+	if (r < 0) {
+		PQclear(last);
+		last = NULL;
+	}
+	*ret = r;
+	return last;
+}
+
+int
+pg_flush(struct pg_store *st)
+{
+	int r = 0;
+
+	if (st->deferred > 0)
+		(void)pipe_end(st, NULL, NULL, NULL, &r);
+	return r;
+}
+
 PGresult *
-pg_query(
-    struct pg_store *st, const char *sql, const struct pg_args *a, int *ret)
+pg_query_prep(struct pg_store *st, const char *name, const char *sql,
+    const struct pg_args *a, int *ret)
 {
 	PGresult *res;
 	ExecStatusType s;
 
 	/* a connection lost since: made again (blocking for up to
 	 * connect_timeout) where no transaction was open on it to lose */
-	if (!st->in_txn && PQstatus(st->conn) == CONNECTION_BAD)
+	if (st->deferred == 0 && !st->in_txn &&
+	    PQstatus(st->conn) == CONNECTION_BAD)
 		PQreset(st->conn);
+	if (name != NULL && (*ret = prepare(st, name, sql)) != 0) {
+		if (*ret < 0)
+			return NULL;
+		name = NULL;
+	}
+	/* the deferred statements and this one, in one round trip; a text of
+	 * several statements needs the simple protocol, outside a pipeline */
+	if (st->deferred > 0) {
+		if (a != NULL || name != NULL || strchr(sql, ';') == NULL)
+			return pipe_end(st, name, sql, a, ret);
+		if ((*ret = pg_flush(st)) < 0)
+			return NULL;
+	}
 	/* without parameters, the simple protocol: a migration's text holds
 	 * several statements, which the extended one refuses */
-	if (a == NULL)
+	if (name != NULL)
+		res = PQexecPrepared(st->conn, name, a ? a->n : 0,
+		    a ? a->v : NULL, NULL, NULL, 0);
+	else if (a == NULL)
 		res = PQexec(st->conn, sql);
 	else
 		res = PQexecParams(
@@ -118,6 +290,13 @@ pg_query(
 		*ret = -EIO;
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *
+pg_query(
+    struct pg_store *st, const char *sql, const struct pg_args *a, int *ret)
+{
+	return pg_query_prep(st, NULL, sql, a, ret);
 }
 
 int

@@ -19,11 +19,18 @@
 #include "store.h"
 #include "store_backend.h"
 
+/* how many statements a connection keeps prepared (pg_query_prep) */
+#define PG_MAX_PREPARED 8
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
 	bool in_txn;
-	bool fenced; /* the open batch holds the leader's row (pg_fence) */
+	bool fenced;  /* the open batch holds the leader's row (pg_fence) */
+	int deferred; /* statements sent in pipeline mode, results unread */
+	/* the named statements prepared on the connection of that pid */
+	const char *prepared[PG_MAX_PREPARED];
+	int n_prepared, prepared_pid;
 	int version;
 	int migrated_from; /* the version found at open if older, else -1 */
 	int64_t max_id;    /* the highest promise id this store has seen */
@@ -62,10 +69,22 @@ void pg_arg_str(struct pg_args *a, const char *v);
  * and *ret the -errno */
 PGresult *pg_query(
     struct pg_store *st, const char *sql, const struct pg_args *a, int *ret);
+/* the same, with sql prepared once a connection as name (a constant
+ * string): for the statements every request runs; name NULL as
+ * pg_query */
+PGresult *pg_query_prep(struct pg_store *st, const char *name, const char *sql,
+    const struct pg_args *a, int *ret);
 /* runs sql that returns no rows; *ret_changed (if not NULL): the rows it
  * touched */
 int pg_exec(struct pg_store *st, const char *sql, const struct pg_args *a,
     int64_t *ret_changed);
+/* sends sql (prepared as name, if not NULL) without waiting for its
+ * result, in libpq's pipeline mode: its failure is the answer of the next
+ * statement run (or pg_flush) */
+int pg_defer(struct pg_store *st, const char *name, const char *sql,
+    const struct pg_args *a);
+/* waits for the deferred statements: 0, or the first one's failure */
+int pg_flush(struct pg_store *st);
 /* a column as an integer (NULL: 0) and as text (NULL: NULL) */
 int64_t pg_i64(const PGresult *res, int row, int col);
 const char *pg_text(const PGresult *res, int row, int col);

@@ -162,8 +162,10 @@ pg_foreach_open(struct store *base,
 	struct pg_store *st = pg_of(base);
 	struct promise_rec p;
 	PGresult *res;
-	int r = 0;
+	int r;
 
+	if ((r = pg_flush(st)) < 0)
+		return r;
 	if (!PQsendQueryParams(st->conn,
 	        "SELECT id, due_at, stage, nudge, escalate_after, "
 	        "escalation_repeat FROM promises WHERE state = 'open' "
