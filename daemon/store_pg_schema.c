@@ -102,6 +102,14 @@ static const char *const pg_migrations[] = {
     "  expires_at BIGINT,"
     "  revoked_at BIGINT);"
     "CREATE INDEX tokens_owner ON tokens (owner, id);",
+    /* 10: the outbox's indexes by state hold the rows still to send or
+     * given up on, not the sent ones, which a burst otherwise moved
+     * from one end of (state, next_attempt_at) to the other */
+    "DROP INDEX deliveries_pending;"
+    "CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) "
+    "WHERE state = 'pending';"
+    "CREATE INDEX deliveries_failed ON deliveries (id) "
+    "WHERE state = 'failed';",
 };
 
 const char *const *

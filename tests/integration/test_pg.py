@@ -77,7 +77,7 @@ def test_common_operations_on_postgresql():
                     " ORDER BY id")
         check(kinds == ["created", "cancelled"], kinds)
         # the same schema version as SQLite's, and status reads it
-        check(sql(d, "SELECT version FROM promised_schema") == ["9"],
+        check(sql(d, "SELECT version FROM promised_schema") == ["10"],
               "schema version")
         st = d.json("status")
         check(st["open"] == 1, st)
