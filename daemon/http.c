@@ -279,6 +279,18 @@ header(struct hreq *q, const char *name)
 	return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
 }
 
+/* as many changes waiting for their commit as the socket lets one user
+ * hold connections: one user's flood waits, others do not */
+static bool
+may_hold(void *arg, const struct op_caller *who)
+{
+	const struct http *h = arg;
+
+	return who->admin ||
+	    (int64_t)held_by(h, who->login) <
+	    h->op->conf->max_connections_per_user;
+}
+
 /* the web page's answer */
 static void
 web(struct http *h, struct hreq *q, const char *url, const char *method)
@@ -299,6 +311,8 @@ web(struct http *h, struct hreq *q, const char *url, const char *method)
 	    .fetch_site = header(q, "Sec-Fetch-Site"),
 	    .host = header(q, MHD_HTTP_HEADER_HOST),
 	    .tls = h->cert != NULL,
+	    .may_hold = may_hold,
+	    .hold_arg = h,
 	};
 
 	peer_text(q->conn, peer, sizeof(peer));

@@ -771,6 +771,13 @@ http_web(struct http_web *w, const struct http_web_req *rq, char *login,
 		message(a, 404, c.login, "Not found", "No such page.");
 		return;
 	}
+	if (post && rq->may_hold != NULL &&
+	    !rq->may_hold(rq->hold_arg, &c.who)) {
+		message(a, 429, c.login, "Busy",
+		    "Too many of your changes are waiting; try again in a "
+		    "moment.");
+		return;
+	}
 	if (post && !csrf_ok(w, rq, &c)) {
 		message(a, 403, c.login, "Refused",
 		    "This form is out of date or was not ours. Nothing was "

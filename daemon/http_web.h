@@ -44,6 +44,10 @@ struct http_web_req {
 	const char *fetch_site; /* Sec-Fetch-Site */
 	const char *host;
 	bool tls; /* served over TLS by the listener itself */
+	/* whether who may have one more change wait for its commit (the
+	 * listener's limit per user), or NULL for no limit */
+	bool (*may_hold)(void *arg, const struct op_caller *who);
+	void *hold_arg;
 };
 
 /* 0 with *ret ready for ctx (which must outlive it), or -ENOMEM */
