@@ -9,6 +9,7 @@
 #ifndef PROMISED_STORE_PG_IMPL_H
 #define PROMISED_STORE_PG_IMPL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,16 @@ const char *pg_text(const PGresult *res, int row, int col);
 /* runs a one-row query of integers into a[0..n-1] */
 int pg_ints(struct pg_store *st, const char *sql, const struct pg_args *a,
     int64_t *v, int n);
+/* pg_exec of an UPDATE or DELETE meant for one row: -ENOENT when it
+ * touched none */
+static inline int
+pg_exec_one(struct pg_store *st, const char *sql, const struct pg_args *a)
+{
+	int64_t n = 0;
+	int r = pg_exec(st, sql, a, &n);
+
+	return r == 0 && n == 0 ? -ENOENT : r;
+}
 
 /* the promise columns every full read selects, and the reader of them */
 #define PG_PROMISE_COLS                                                        \

@@ -565,16 +565,6 @@ pg_delivery_held(struct store *base, int64_t promise_id, const char *recipient,
 	return r;
 }
 
-/* -ENOENT when the UPDATE touched no row */
-static int
-exec_one(struct pg_store *st, const char *sql, const struct pg_args *a)
-{
-	int64_t n = 0;
-	int r = pg_exec(st, sql, a, &n);
-
-	return r == 0 && n == 0 ? -ENOENT : r;
-}
-
 int
 pg_delivery_sent(struct store *base, int64_t id, int64_t now)
 {
@@ -582,7 +572,7 @@ pg_delivery_sent(struct store *base, int64_t id, int64_t now)
 
 	pg_arg_i64(&a, now);
 	pg_arg_i64(&a, id);
-	return exec_one(pg_of(base),
+	return pg_exec_one(pg_of(base),
 	    "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, "
 	    "sent_at = $1, last_error = NULL WHERE id = $2",
 	    &a);
@@ -625,7 +615,7 @@ pg_delivery_retry(
 	pg_arg_i64(&a, next_attempt_at);
 	pg_arg_str(&a, error);
 	pg_arg_i64(&a, id);
-	return exec_one(pg_of(base),
+	return pg_exec_one(pg_of(base),
 	    "UPDATE deliveries SET attempts = attempts + 1, "
 	    "next_attempt_at = $1, last_error = $2 WHERE id = $3",
 	    &a);
@@ -638,7 +628,7 @@ pg_delivery_failed(struct store *base, int64_t id, const char *error)
 
 	pg_arg_str(&a, error);
 	pg_arg_i64(&a, id);
-	return exec_one(pg_of(base),
+	return pg_exec_one(pg_of(base),
 	    "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, "
 	    "last_error = $1 WHERE id = $2",
 	    &a);
@@ -817,7 +807,7 @@ pg_delivery_requeue(struct store *base, int64_t id, int64_t now)
 
 	pg_arg_i64(&a, now);
 	pg_arg_i64(&a, id);
-	return exec_one(pg_of(base),
+	return pg_exec_one(pg_of(base),
 	    "UPDATE deliveries SET state = 'pending', next_attempt_at = $1 "
 	    "WHERE id = $2 AND state IN ('pending', 'failed')",
 	    &a);

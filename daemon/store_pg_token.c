@@ -99,17 +99,14 @@ int
 pg_token_revoke(struct store *base, int64_t id, const char *owner, int64_t at)
 {
 	struct pg_args a = {0};
-	int64_t n = 0;
-	int r;
 
 	pg_arg_i64(&a, id);
 	pg_arg_str(&a, owner);
 	pg_arg_i64(&a, at);
-	r = pg_exec(pg_of(base),
+	return pg_exec_one(pg_of(base),
 	    "UPDATE tokens SET revoked_at = $3 WHERE id = $1 "
 	    "AND ($2::text IS NULL OR owner = $2) AND revoked_at IS NULL",
-	    &a, &n);
-	return r == 0 && n == 0 ? -ENOENT : r;
+	    &a);
 }
 
 int
