@@ -47,11 +47,12 @@ def browser(profile):
     for a in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
               "--no-first-run", "--disable-extensions",
               "--disable-background-networking", "--window-size=800,1000",
-              f"--user-data-dir={profile}"):
+              f"--user-data-dir={profile}",
+              # the sandbox needs root's absence or user namespaces, which
+              # CI containers often lack; the browser opens our own pages
+              # on 127.0.0.1 only
+              "--no-sandbox"):
         opts.add_argument(a)
-    if os.geteuid() == 0:
-        # chromium will not start its sandbox as root
-        opts.add_argument("--no-sandbox")
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(30)
     drv.implicitly_wait(5)
