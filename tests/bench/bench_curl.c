@@ -6,11 +6,19 @@
  * daemon's delivery rate can be set against what libcurl and the receiver
  * manage with nothing else in the way.
  *
- * Usage: bench_curl -u URL -b BODYFILE -n N [-c CONCURRENCY] [--timeout S]
+ * Usage: bench_curl -u URL (-b BODYFILE | --get) -n N [-c CONCURRENCY]
+ *     [-H HEADER]... [--status CODE] [--plain] [--timeout S]
+ *
+ * The same loop is also a client of promised's own listener: -H adds a
+ * header (a Bearer token, a proxy's user header), --plain leaves out the
+ * webhook headers, --status names the answer that counts as done (201
+ * for an add), and --get fetches URL instead of posting.
  *
  * Prints {"posts":N,"ok":OK,"failed":F,"seconds":S,"per_s":R,
- * "concurrency":C}, where posts counts finished transfers and ok those
- * answered 200.  Exits 1 if any failed or the timeout was hit.
+ * "concurrency":C,"p50_ms":X,"p99_ms":X,"max_ms":X}, where posts counts
+ * finished transfers, ok those answered with CODE (200), and the
+ * percentiles are of each transfer's time from its start to its end.
+ * Exits 1 if any failed or the timeout was hit.
  */
 #include <sys/random.h>
 
@@ -38,13 +46,27 @@
 #define DELIV_HEX 32
 /* failures worth describing one by one before going quiet */
 #define FAIL_REPORTS 5
+#define MAX_HEADERS 8
+/* transfers whose times are kept for the percentiles, at most */
+#define MAX_TIMED 10000000
 
 struct slot {
 	CURL *easy;
 	struct curl_slist *headers;
 	/* the 32 hex digits inside this slot's X-Promised-Delivery header */
 	char *deliv;
+	int64_t started_us;
 	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* what every transfer of the run is */
+struct spec {
+	const char *url;
+	const char *body; /* NULL: a GET */
+	size_t len;
+	const char *headers[MAX_HEADERS];
+	size_t n_headers;
+	bool plain;
 };
 
 static size_t
@@ -97,6 +119,10 @@ set_delivery(struct slot *sl, uint64_t prefix, uint64_t seq)
 {
 	char hex[DELIV_HEX + 1];
 
+	sl->started_us = bench_mono_us();
+	if (sl->deliv == NULL)
+		return;
+
 	snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, prefix, seq);
 	/*
 	 * libcurl copies the header list into the request when a transfer
@@ -107,35 +133,48 @@ set_delivery(struct slot *sl, uint64_t prefix, uint64_t seq)
 }
 
 static int
-slot_init(struct slot *sl, const char *url, const char *body, size_t len)
+slot_init(struct slot *sl, const struct spec *sp)
 {
 	char hdr[sizeof(DELIV_HDR) + DELIV_HEX];
 	struct curl_slist *last;
+	size_t i;
 	int rc = -1;
 
 	snprintf(hdr, sizeof(hdr), "%s%0*d", DELIV_HDR, DELIV_HEX, 0);
-	if ((sl->headers = curl_slist_append(
-	         NULL, "Content-Type: application/json")) == NULL ||
-	    (sl->headers = curl_slist_append(sl->headers, "Expect:")) == NULL ||
-	    (sl->headers = curl_slist_append(
-	         sl->headers, "X-Promised-Event: due")) == NULL ||
-	    (last = curl_slist_append(sl->headers, hdr)) == NULL)
+	for (i = 0; i < sp->n_headers; i++)
+		if ((sl->headers = curl_slist_append(
+		         sl->headers, sp->headers[i])) == NULL)
+			goto out;
+	if (sp->body != NULL &&
+	    ((sl->headers = curl_slist_append(
+	          sl->headers, "Content-Type: application/json")) == NULL ||
+	        (sl->headers = curl_slist_append(sl->headers, "Expect:")) ==
+	            NULL))
 		goto out;
-	while (last->next != NULL)
-		last = last->next;
-	sl->deliv = last->data + strlen(DELIV_HDR);
+	if (!sp->plain) {
+		if ((sl->headers = curl_slist_append(
+		         sl->headers, "X-Promised-Event: due")) == NULL ||
+		    (last = curl_slist_append(sl->headers, hdr)) == NULL)
+			goto out;
+		while (last->next != NULL)
+			last = last->next;
+		sl->deliv = last->data + strlen(DELIV_HDR);
+	}
 	if ((sl->easy = curl_easy_init()) == NULL)
 		goto out;
-	if (curl_easy_setopt(sl->easy, CURLOPT_URL, url) != CURLE_OK ||
+	if (sp->body != NULL &&
+	    (curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sp->body) !=
+	            CURLE_OK ||
+	        curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE,
+	            (long)sp->len) != CURLE_OK))
+		goto out;
+	if (curl_easy_setopt(sl->easy, CURLOPT_URL, sp->url) != CURLE_OK ||
 	    curl_easy_setopt(sl->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(sl->easy, CURLOPT_TIMEOUT, XFER_TIMEOUT) !=
 	        CURLE_OK ||
 	    curl_easy_setopt(sl->easy, CURLOPT_USERAGENT, "promised-bench") !=
 	        CURLE_OK ||
 	    curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, sl->headers) !=
-	        CURLE_OK ||
-	    curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE, (long)len) !=
 	        CURLE_OK ||
 	    curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, discard) !=
 	        CURLE_OK ||
@@ -150,12 +189,21 @@ out:
 	return rc;
 }
 
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench_curl -u URL -b BODYFILE -n N "
-	    "[-c CONCURRENCY] [--timeout SECONDS]\n");
+	    "usage: bench_curl -u URL (-b BODYFILE | --get) -n N "
+	    "[-c CONCURRENCY] [-H HEADER]... [--status CODE] [--plain] "
+	    "[--timeout SECONDS]\n");
 }
 
 int
@@ -167,10 +215,19 @@ main(int argc, char **argv)
 	    {"count", required_argument, NULL, 'n'},
 	    {"concurrency", required_argument, NULL, 'c'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"header", required_argument, NULL, 'H'},
+	    {"status", required_argument, NULL, 's'},
+	    {"plain", no_argument, NULL, 'p'},
+	    {"get", no_argument, NULL, 'g'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *url = NULL, *bodypath = NULL;
-	long long n = -1, conc = DEFAULT_CONCURRENCY, timeout = DEFAULT_TIMEOUT;
+	const char *bodypath = NULL;
+	struct spec sp = {0};
+	long long n = -1, conc = DEFAULT_CONCURRENCY, timeout = DEFAULT_TIMEOUT,
+	          want = 200;
+	int64_t *lat = NULL, lat_us;
+	size_t n_lat = 0;
+	bool get = false;
 	struct slot *slots = NULL;
 	CURLM *multi = NULL;
 	char *body = NULL;
@@ -181,10 +238,26 @@ main(int argc, char **argv)
 	double secs;
 	int ch, running, left, rc = 1;
 
-	while ((ch = getopt_long(argc, argv, "u:b:n:c:t:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "u:b:n:c:t:H:s:pg", opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'u':
-			url = optarg;
+			sp.url = optarg;
+			break;
+		case 'H':
+			if (sp.n_headers == MAX_HEADERS)
+				goto usage;
+			sp.headers[sp.n_headers++] = optarg;
+			break;
+		case 's':
+			if (bench_parse_num(optarg, 100, 599, &want) < 0)
+				goto usage;
+			break;
+		case 'p':
+			sp.plain = true;
+			break;
+		case 'g':
+			get = true;
 			break;
 		case 'b':
 			bodypath = optarg;
@@ -206,11 +279,19 @@ main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (url == NULL || bodypath == NULL || n < 0 || optind != argc)
+	if (sp.url == NULL || (bodypath == NULL) == !get || n < 0 ||
+	    optind != argc)
 		goto usage;
 
-	if (read_file(bodypath, &body, &body_len) < 0)
+	if (!get && read_file(bodypath, &body, &body_len) < 0)
 		goto out;
+	sp.body = body;
+	sp.len = body_len;
+	if (n <= MAX_TIMED &&
+	    (lat = malloc((size_t)n * sizeof(*lat))) == NULL) {
+		fprintf(stderr, "bench_curl: out of memory\n");
+		goto out;
+	}
 	if (getrandom(&prefix, sizeof(prefix), 0) != (ssize_t)sizeof(prefix)) {
 		fprintf(stderr, "bench_curl: getrandom: %s\n", strerror(errno));
 		goto out;
@@ -234,7 +315,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nslots; i++)
-		if (slot_init(&slots[i], url, body, body_len) < 0)
+		if (slot_init(&slots[i], &sp) < 0)
 			goto out;
 
 	t0 = bench_mono_us();
@@ -278,7 +359,10 @@ main(int argc, char **argv)
 			sl = NULL;
 			curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&sl);
 			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-			if (res == CURLE_OK && code == 200)
+			lat_us = bench_mono_us() - sl->started_us;
+			if (lat != NULL)
+				lat[n_lat++] = lat_us;
+			if (res == CURLE_OK && code == want)
 				ok++;
 			else if (failed++ < FAIL_REPORTS)
 				fprintf(stderr, "bench_curl: post failed: %s\n",
@@ -286,7 +370,7 @@ main(int argc, char **argv)
 				        ? (sl->errbuf[0] != '\0'
 				                  ? sl->errbuf
 				                  : curl_easy_strerror(res))
-				        : "not a 200 reply");
+				        : "not the reply wanted");
 			curl_multi_remove_handle(multi, easy);
 			done++;
 			if (started < (uint64_t)n) {
@@ -311,10 +395,17 @@ main(int argc, char **argv)
 	}
 	t1 = bench_mono_us();
 	secs = (double)(t1 - t0) / 1e6;
+	if (lat != NULL)
+		qsort(lat, n_lat, sizeof(*lat), cmp_i64);
 	printf("{\"posts\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
-	       ",\"seconds\":%.3f,\"per_s\":%.1f,\"concurrency\":%lld%s}\n",
-	    done, ok, failed, secs, secs > 0 ? (double)ok / secs : 0.0, conc,
-	    timed_out ? ",\"timed_out\":true" : "");
+	       ",\"seconds\":%.3f,\"per_s\":%.1f,\"concurrency\":%lld",
+	    done, ok, failed, secs, secs > 0 ? (double)ok / secs : 0.0, conc);
+	if (n_lat > 0)
+		printf(",\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f",
+		    (double)lat[(n_lat - 1) / 2] / 1000.0,
+		    (double)lat[(n_lat - 1) * 99 / 100] / 1000.0,
+		    (double)lat[n_lat - 1] / 1000.0);
+	printf("%s}\n", timed_out ? ",\"timed_out\":true" : "");
 	rc = timed_out || failed > 0 ? 1 : 0;
 	goto out;
 usage:
@@ -332,6 +423,7 @@ out:
 	if (multi != NULL)
 		curl_multi_cleanup(multi);
 	free(slots);
+	free(lat);
 	free(body);
 	if (global)
 		curl_global_cleanup();

@@ -98,6 +98,8 @@ class Bench:
         self.procs = Procs()
         self.results = {}
         self.n_daemons = 0
+        # an [http] section every daemon started meanwhile gets (8)
+        self.http_extra = ""
 
     def tool(self, name):
         for p in (os.path.join(self.build, name),
@@ -134,6 +136,8 @@ class Bench:
             # one delivery per promise: no escalation the same day
             f.write("\n[policy]\nescalate_after = 7d\n")
             f.write(f"\n[delivery]\nlog = {d}/deliveries.log\n{extra}")
+            if self.http_extra:
+                f.write(self.http_extra)
         return conf
 
     def start_daemon(self, d, conf):
@@ -451,6 +455,98 @@ class Bench:
                                          str(n)])
         return out
 
+    # -- 8. the HTTP listener ---------------------------------------------
+
+    @staticmethod
+    def http_conf():
+        """an [http] section on a free loopback port, with 127.0.0.1 a
+        trusted proxy: callers are named by X-Remote-User"""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        return port, (f"\n[http]\nlisten = 127.0.0.1:{port}\n"
+                      "trusted_proxy = 127.0.0.1\n")
+
+    def bench_http_adds(self):
+        n, w = self.args.n_http, 64
+        port, http = self.http_conf()
+        d = self.daemon_dir("http-pipe")
+        p, _ = self.start_daemon(d, self.write_conf(d, extra=http))
+        try:
+            log(f"8: anchor: {n} pipelined adds over the socket, "
+                f"{w} in flight")
+            a = self.run_json([self.tool("bench_pipe"), "add", "-s",
+                               f"{d}/promised.sock", "-n", str(n), "-w",
+                               str(w)])
+        finally:
+            self.stop_daemon(p)
+        d = self.daemon_dir("http-adds")
+        p, _ = self.start_daemon(d, self.write_conf(d, extra=http))
+        try:
+            with open(f"{d}/body.json", "w") as f:
+                json.dump({"title": "Bench promise", "for": "Customer",
+                           "due_at": int(time.time()) + 10 * 86400,
+                           "nudge": []}, f)
+            log(f"8: {n} adds over HTTP, {w} connections kept alive")
+            r = self.run_json([self.tool("bench_curl"), "-u",
+                               f"http://127.0.0.1:{port}/v1/promises",
+                               "-b", f"{d}/body.json", "-n", str(n),
+                               "-c", str(w), "--plain", "--status", "201",
+                               "-H", "X-Remote-User: bench"])
+        finally:
+            self.stop_daemon(p)
+        if a["ok"] != n or r["ok"] != n:
+            raise BenchError(f"8: {a['ok']} and {r['ok']} of {n} adds "
+                             "acknowledged")
+        return {"n": n, "in_flight": w, "adds_per_s": r["per_s"],
+                "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+                "socket_per_s": a["per_s"], "ratio": r["per_s"] / a["per_s"]}
+
+    def bench_http_page(self):
+        total, mine, n = 100000, 1000, self.args.n_http_page
+        port, http = self.http_conf()
+        d = self.daemon_dir("http-page")
+        now = int(time.time())
+        # the viewer's: a tenth overdue, the rest over the next month,
+        # among everyone else's
+        log(f"8: bulk-loading {total} promises, {mine} of them the viewer's")
+        self.run_json([self.tool("bench_load"), "-d", f"{d}/promised.db",
+                       f"{total - mine}:{now + 86400}:{30 * 86400}:bench",
+                       f"{mine // 10}:{now - 7 * 86400}:{6 * 86400}:viewer",
+                       f"{mine - mine // 10}:{now + 3600}:{30 * 86400}:viewer"])
+        p, _ = self.start_daemon(d, self.write_conf(d, extra=http))
+        out = {"stored": total, "mine": mine, "n": n}
+        try:
+            for key, path in (("page", "/"), ("api", "/v1/promises?"
+                                              "owner=viewer&state=open")):
+                argv = [self.tool("bench_curl"), "--get", "--plain", "-u",
+                        f"http://127.0.0.1:{port}{path}", "-c", "1",
+                        "-H", "X-Remote-User: viewer"]
+                # the first requests warm the page cache and the
+                # statement cache; then one viewer after another
+                self.run_json(argv + ["-n", "20"])
+                log(f"8: GET {path} as the viewer, {n} times in turns")
+                r = self.run_json(argv + ["-n", str(n)])
+                out[key] = {k: r[k] for k in ("p50_ms", "p99_ms", "max_ms",
+                                              "per_s")}
+        finally:
+            self.stop_daemon(p)
+        return out
+
+    def bench_http(self):
+        out = {"adds": self.bench_http_adds(),
+               "page": self.bench_http_page()}
+        # 5 and 6 again with the listener on (idle): they should not move
+        _, self.http_extra = self.http_conf()
+        try:
+            log("8: 5 and 6 again with [http] listen set")
+            r = self.bench_throughput()
+        finally:
+            self.http_extra = ""
+        out["throughput"] = r["throughput"]
+        out["responsiveness"] = r["responsiveness"]
+        return out
+
     # -- 9. the PostgreSQL store -------------------------------------------
 
     def pg_conf(self, d, conninfo, extra="", store=""):
@@ -621,6 +717,7 @@ class Bench:
             ("4", "precision", self.bench_precision),
             ("5", "throughput", self.bench_throughput),
             ("7", "wheel", self.bench_wheel),
+            ("8", "http", self.bench_http),
             ("9", "postgresql", self.bench_postgresql),
         ]
         only = set(self.args.only.split(",")) if self.args.only else None
@@ -722,6 +819,29 @@ def table(res):
                 row(f"7 {op}, {int(n):,} timers", fmt(w, " ns"),
                     f"ev_timer {fmt(e, ' ns')}", f"{e / w:.2f}x faster",
                     ">= 1x, O(1)")
+    r = res.get("http")
+    if r:
+        v = r["adds"]
+        row("8 adds over HTTP, keep-alive", fmt(v["adds_per_s"], "/s", 0),
+            f"socket pipelined {fmt(v['socket_per_s'], '/s', 0)}",
+            f"{v['ratio'] * 100:.0f}%", ">= 50%")
+        v = r["page"]
+        row(f"8 GET / ({v['mine']:,} of {v['stored']:,})",
+            f"p99 {fmt(v['page']['p99_ms'], ' ms', 2)}",
+            f"p50 {fmt(v['page']['p50_ms'], ' ms', 2)}; /v1/promises "
+            f"p99 {fmt(v['api']['p99_ms'], ' ms', 2)}",
+            f"n={v['n']}", "p99 <= 20 ms")
+        v, base = r["throughput"], res.get("throughput")
+        row("8 5 with [http] listen", fmt(v["deliveries_per_s"], "/s", 0),
+            f"curl multi {fmt(v['ceiling_per_s'], '/s', 0)}",
+            f"{v['ratio'] * 100:.0f}%" + (f" (5: {base['ratio'] * 100:.0f}%)"
+                                           if base else ""), "as 5")
+        for op in ("status", "list"):
+            v = r["responsiveness"][op]
+            row(f"8 6 {op} with [http] listen",
+                f"p99 {fmt(v['p99_ms'], ' ms', 2)}",
+                f"p50 {fmt(v['p50_ms'], ' ms', 2)}, n={v['n']}",
+                f"max {fmt(v['max_ms'], ' ms', 1)}", "as 6")
     r = res.get("postgresql")
     if r and "skipped" not in r:
         v = r["adds"]
@@ -753,7 +873,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default=None)
     ap.add_argument("--only", default=None,
-                    help="comma-separated sections (1,2,3,4,5,7)")
+                    help="comma-separated sections (1,2,3,4,5,7,8,9)")
     ap.add_argument("--quick", action="store_true",
                     help="smaller counts, for checking the bench itself")
     args = ap.parse_args()
@@ -762,6 +882,8 @@ def main():
     args.n_scale = [10000, 100000] if args.quick else [100000, 1000000]
     args.n_precision_pending = 100000 if args.quick else 1000000
     args.n_throughput = 10000 if args.quick else 100000
+    args.n_http = 10000 if args.quick else 50000
+    args.n_http_page = 100 if args.quick else 1000
     out = args.out or os.path.join(args.build, "bench-results.json")
     b = Bench(args)
     try:
