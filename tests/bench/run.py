@@ -200,7 +200,10 @@ class Bench:
                                "--", self.tool("promise"), "add",
                                "Bench promise {}", "--due", "in 3h",
                                "--", "at", "now", "+", "3", "hours",
-                               "--", "/bin/true"], env=env)
+                               "--", "/bin/true",
+                               "--", self.tool("bench_floor"),
+                               f"{d}/promised.sock", f"{d}/floor"],
+                              env=env)
         finally:
             for job in self.at_jobs() - atq_before:
                 subprocess.run(["atrm", job], check=False)
@@ -209,8 +212,12 @@ class Bench:
         left = self.at_jobs() - atq_before
         if left:
             raise BenchError(f"at jobs left behind: {sorted(left)}")
-        pr, at, true = r["commands"]
+        pr, at, true, floor = r["commands"]
+        # the floor: a static process, one round trip, one fsync
         return {"n": n, "promise_ms": pr["mean_ms"],
+                "floor_ms": floor["mean_ms"],
+                "floor_median_ms": floor["median_ms"],
+                "over_floor": pr["mean_ms"] / floor["mean_ms"] - 1,
                 "promise_median_ms": pr["median_ms"],
                 "at_ms": at["mean_ms"], "at_median_ms": at["median_ms"],
                 "process_start_ms": true["mean_ms"],
@@ -778,6 +785,9 @@ def table(res):
             f"at {fmt(r['at_ms'], ' ms', 3)} (exec alone "
             f"{fmt(r['process_start_ms'], ' ms', 3)})",
             f"{r['ratio']:.2f}x faster", ">= 2x")
+        row("1 add against its floor", fmt(r["promise_ms"], " ms", 3),
+            f"process + round trip + fsync {fmt(r['floor_ms'], ' ms', 3)}",
+            f"{r['over_floor'] * 100:+.0f}%", "<= +15%")
     for k, r in (res.get("enqueue_pipelined") or {}).items():
         row(f"2 pipelined adds ({k})", fmt(r["adds_per_s"], "/s", 0),
             f"SQLite batched {fmt(r['ceiling_per_s'], '/s', 0)}",
