@@ -538,10 +538,20 @@ out:
 static int
 connect_db(struct sqlite_store *st, const char *path)
 {
-	int rc = sqlite3_open_v2(path, &st->db,
+	static bool configured;
+	int rc;
+
+	/* SQLite's running count of its memory took a global mutex around
+	 * every allocation, a few per statement, and nothing reads it.  It
+	 * can be turned off only before SQLite's first use (the store is the
+	 * first); after that the call is refused and changes nothing. */
+	if (!configured) {
+		(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = true;
+	}
+	rc = sqlite3_open_v2(path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	    NULL);
-
 	if (rc != SQLITE_OK)
 		return st->db ? fail(st, rc) : -ENOMEM;
 	/* FULL: an acknowledgement must survive power loss, not just a
