@@ -16,7 +16,8 @@
  * suspended until the loop commits the batch (http_after_commit), then
  * resumed and answered, so a 200 means committed, as "ok" does on the
  * socket.  Everything else is answered at once.  Limits: a body past
- * max_body is a 413 before it is read, a request line and headers past
+ * max_body is a 413 before it is read (chunked: at its end, or cut off at
+ * DROP_FACTOR times max_body), a request line and headers past
  * max_header a 431 (libmicrohttpd's memory per connection), at most
  * max_connections clients and max_connections_per_ip from one address, and
  * a connection silent for timeout seconds is closed.
@@ -48,12 +49,15 @@
 
 /* a PEM file of a certificate chain or key, at most */
 #define PEM_MAX (1024 * 1024)
+/* a body past max_body is read this many times max_body, then cut off */
+#define DROP_FACTOR 4
 
 struct hreq {
 	struct http *h;
 	struct MHD_Connection *conn;
 	char *body;
 	size_t len, cap;
+	uint64_t seen; /* bytes of body received, kept or not */
 	bool too_big;
 	bool held;  /* suspended until its batch commits */
 	bool ready; /* answer made: queue it when called again */
@@ -426,11 +430,21 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		/* past max_body (sent chunked, with no length to refuse
-		 * first) the rest is read and dropped: libmicrohttpd
-		 * answers only once the body is in */
+		q->seen += *upload_data_size;
 		body_add(q, upload_data, *upload_data_size);
 		*upload_data_size = 0;
+		/*
+		 * Past max_body (sent chunked, with no length to refuse
+		 * first) the rest is read and dropped, since libmicrohttpd
+		 * (0.9.75) lets a reply be queued only before the body or
+		 * after its end: a body that ends soon after is answered
+		 * 413, and one that goes on is cut off (closed) rather than
+		 * read for as long as the client cares to send.
+		 */
+		if (q->too_big &&
+		    q->seen / DROP_FACTOR >
+		        (uint64_t)q->h->op->conf->http.max_body)
+			return MHD_NO;
 		return MHD_YES;
 	}
 	if (q->ready)

@@ -262,6 +262,38 @@ def raw(d, data, src="127.0.0.1", timeout=10):
         s.close()
 
 
+def chunked(d, size, end):
+    """POSTs a chunked body of size bytes (and its last chunk if end) on a
+    new connection, as far as the daemon reads it; what came back before
+    it closed"""
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    try:
+        s.sendall(b"POST /v1/promises HTTP/1.1\r\nHost: x\r\n"
+                  b"X-Remote-User: " + ME.encode() + b"\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Connection: close\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            for _ in range(size // 4096):
+                s.sendall(b"1000\r\n" + b"x" * 4096 + b"\r\n")
+            if end:
+                s.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # closed by the daemon
+        buf = b""
+        while True:
+            try:
+                b = s.recv(4096)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            buf += b
+        return buf
+    finally:
+        s.close()
+
+
 def test_too_big():
     d = http_daemon("http-big")
     try:
@@ -291,6 +323,14 @@ def test_too_big():
         st = c.getresponse().status
         c.close()
         check(st == 413, st)
+        # chunked and twice max_body: still answered 413 at its end
+        st = chunked(d, 2 * 65536, end=True)
+        check(st.startswith(b"HTTP/1.1 413 "), st[:200])
+        # one with no end in sight is cut off, not read for as long as
+        # the client sends
+        t = time.monotonic()
+        st = chunked(d, 64 * 65536, end=False)
+        check(st == b"" and time.monotonic() - t < 5, (st[:200], t))
         st, r, _ = req(d, "GET", "/v1/status",
                        headers={"X-Padding": "p" * 40000})
         check(st in (413, 431), (st, r))

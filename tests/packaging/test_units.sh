@@ -47,3 +47,11 @@ ok "settings"
 
 verify_units "$service" "$socket" "$binary"
 check_exposure "$service"
+# [http] listen on a port below 1024, with no proxy in front, takes
+# CAP_NET_BIND_SERVICE in a drop-in (README, Web and API): rated as well
+sed -e 's/^CapabilityBoundingSet=$/&CAP_NET_BIND_SERVICE/' \
+    -e 's/^AmbientCapabilities=$/&CAP_NET_BIND_SERVICE/' "$service" \
+    >"$tmp/promised.service"
+grep -qxF 'AmbientCapabilities=CAP_NET_BIND_SERVICE' "$tmp/promised.service" ||
+    fail "$service: no AmbientCapabilities= to give the listener a port"
+check_exposure "$tmp/promised.service"
