@@ -430,17 +430,26 @@ op_get(struct req *r)
 	return PROTO_OK;
 }
 
+/* a listing, written as text into b as add's reply is: a tree of each
+ * promise, dumped again, was most of what a list cost */
+struct list_out {
+	struct jsonw *b;
+	const struct req *filter; /* only what this caller may see */
+	int64_t now, limit, n;
+};
+
 static void
 list_cb(void *arg, const struct promise_rec *p)
 {
-	struct json_cb *j = arg;
+	struct list_out *j = arg;
 
 	if (j->filter != NULL && !may_act(j->filter, p->owner))
 		return;
 	if (j->limit > 0 && j->n >= j->limit)
 		return;
-	j->n++;
-	json_array_append_new(j->val, op_promise_json(p, j->now));
+	if (j->n++ > 0)
+		jw_put(j->b, ",", 1);
+	op_promise_text(j->b, p, j->now);
 }
 
 /* what separates the words of a search */
@@ -484,7 +493,7 @@ fts_words(struct jsonw *b, const char *col, const char *text)
 enum proto_err
 op_list(struct req *r)
 {
-	struct json_cb j = {.now = r->now};
+	struct list_out j = {.b = &r->text, .now = r->now};
 	struct jsonw match = {NULL, 0, 0, false};
 	const char *state = "open", *owner = NULL, *for_text = NULL,
 	           *grep = NULL;
@@ -523,8 +532,6 @@ op_list(struct req *r)
 		    r->who->login, owner);
 		return PROTO_FORBIDDEN;
 	}
-	if ((j.val = json_array()) == NULL)
-		return PROTO_INTERNAL;
 	/* without admin rights, one's own and one's reports' only: the
 	 * limit then counts what is shown */
 	if (!is_admin(r)) {
@@ -534,10 +541,8 @@ op_list(struct req *r)
 	}
 	/* the index follows the adds: bring it up to date for this search */
 	if ((for_text != NULL || grep != NULL) &&
-	    (rc = store_fts_index(r->ctx->st, 0)) < 0) {
-		json_decref(j.val);
+	    (rc = store_fts_index(r->ctx->st, 0)) < 0)
 		return op_store_failed(r, rc);
-	}
 	/* words are what fts_words splits on, so a field of blanks of any
 	 * kind is told apart before it becomes an empty query */
 	if ((for_text != NULL &&
@@ -549,23 +554,20 @@ op_list(struct req *r)
 		        ? "for"
 		        : "grep");
 		free(match.s);
-		json_decref(j.val);
 		return PROTO_INVALID;
 	}
 	if (match.oom) {
 		free(match.s);
-		json_decref(j.val);
 		return PROTO_INTERNAL;
 	}
+	jw_lit(&r->text, "{\"ok\":true,\"promises\":[");
 	rc = store_list(
 	    r->ctx->st, f, owner, match.s, r->now, limit, list_cb, &j);
 	free(match.s);
-	if (rc < 0) {
-		json_decref(j.val);
+	if (rc < 0)
 		return op_store_failed(r, rc);
-	}
-	r->reply = json_pack("{s:b,s:o}", "ok", 1, "promises", j.val);
-	return r->reply ? PROTO_OK : PROTO_INTERNAL;
+	jw_put(&r->text, "]", 1);
+	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
 }
 
 struct resolve {
