@@ -258,11 +258,18 @@ api(struct http *h, struct hreq *q, const struct http_route *rt)
 		    "too many requests waiting; try again in a moment");
 		return;
 	}
-	if (http_op_run(h->op, &who, rt->line, rt->len, &reply, &write) < 0) {
+	/* a plain reply's text is the answer as it is */
+	if ((rt->metrics || rt->explain
+	            ? http_op_run(
+	                  h->op, &who, rt->line, rt->len, &reply, &write)
+	            : http_op_run_answer(h->op, &who, rt->line, rt->len,
+	                  rt->status, &q->a, &reply, &write)) < 0) {
 		http_answer_error(&q->a, 500, "out of memory");
 		return;
 	}
 	q->a.write = write;
+	if (reply == NULL)
+		return;
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		api_success(h, &who, rt, reply, &q->a);
 		q->a.write = write;

@@ -40,6 +40,16 @@ struct http_answer {
 int http_op_run(struct op_ctx *ctx, const struct op_caller *who,
     const char *line, size_t len, json_t **ret, bool *write);
 
+/*
+ * As http_op_run, but a success the operation wrote as text (the hot
+ * replies: {"ok":true,...) becomes a's body as it is, less "ok", with
+ * status: no parse into objects and back.  *ret is then NULL, and it is
+ * anything else as http_op_run gives it.  0, or -ENOMEM.
+ */
+int http_op_run_answer(struct op_ctx *ctx, const struct op_caller *who,
+    const char *line, size_t len, int status, struct http_answer *a,
+    json_t **ret, bool *write);
+
 /* a's body becomes the JSON text of o (consumed); false without memory */
 bool http_answer_json(struct http_answer *a, int status, json_t *o);
 /* a becomes {"error": msg} with status */
