@@ -229,6 +229,7 @@ pg_begin(struct store *base)
 		}
 	}
 	/* sent with the batch's first statement: a round trip saved */
+	st->poisoned = false;
 	if ((r = pg_defer(st, NULL, "BEGIN", NULL)) == 0)
 		st->in_txn = true;
 	return r;
@@ -244,21 +245,31 @@ static int
 pg_commit(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
-	PGresult *res;
+	PGresult *res = NULL;
 	int r = 0;
-
-	char buf[sizeof(st->note) + 64];
-	const char *sql;
 
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = false;
 	st->fenced = false;
-	sql = pg_commit_sql(st, buf, sizeof(buf));
+	/* a request's write failed after it was done: none of the batch is
+	 * kept, and the message says why */
+	if (!st->poisoned && (r = pg_send_note(st)) == 0)
+		res = pg_query(st, "COMMIT", NULL, &r);
 	pg_note_clear(st);
+	if (res == NULL && r == 0)
+		r = -EIO;
+	if (st->poisoned) {
+		char why[sizeof(st->msg)];
+
+		memcpy(why, st->msg, sizeof(why));
+		(void)pg_flush(st);
+		memcpy(st->msg, why, sizeof(why));
+	}
 	/* COMMIT of a transaction that failed answers ROLLBACK: nothing
 	 * was kept, and the callers must not say it was */
-	if ((res = pg_query(st, sql, NULL, &r)) == NULL) {
+	if (res == NULL) {
+		st->poisoned = false;
 		/* a deferred statement that failed had the server skip the
 		 * COMMIT: the transaction is still open, and ends here */
 		if (PQtransactionStatus(st->conn) == PQTRANS_INERROR ||
@@ -288,6 +299,7 @@ pg_rollback(struct store *base)
 	/* a deferred statement that failed would have the server skip the
 	 * ROLLBACK sent after it: their results first */
 	(void)pg_flush(st);
+	st->poisoned = false;
 	return pg_exec(st, "ROLLBACK", NULL, NULL);
 }
 
@@ -298,6 +310,8 @@ pg_savepoint(struct store *base)
 
 	if (r < 0)
 		return r;
+	/* a new request: what failed before it is not its failure */
+	pg_of(base)->req++;
 	/* sent with the request's first statement, whose answer says if it
 	 * failed */
 	return pg_defer(pg_of(base), "savepoint", "SAVEPOINT req", NULL);
@@ -306,13 +320,22 @@ pg_savepoint(struct store *base)
 static int
 pg_release(struct store *base)
 {
-	PGresult *res;
+	struct pg_store *st = pg_of(base);
 	int r;
 
-	/* the answer to the request's deferred statements too */
-	res = pg_query_prep(pg_of(base), "release", "RELEASE req", NULL, &r);
-	PQclear(res);
-	return r;
+	/* deferred too: a failure of the request's statements read after
+	 * this fails the batch's commit (poisoned), and nothing is answered
+	 * before the commit.  Sent now, so that the server works on the
+	 * request while the next one is read. */
+	if ((r = pg_defer(st, "release", "RELEASE req", NULL)) < 0)
+		return r;
+	if (PQflush(st->conn) < 0) {
+		snprintf(
+		    st->msg, sizeof(st->msg), "%s", PQerrorMessage(st->conn));
+		st->msg[strcspn(st->msg, "\n")] = '\0';
+		st->poisoned = true;
+	}
+	return 0;
 }
 
 static int
@@ -347,18 +370,56 @@ nudge_to_text(const int64_t *nudge, size_t n, char *buf, size_t len)
 	}
 }
 
+/*
+ * The next promise id, from ids reserved PG_ID_POOL at a time, so that an
+ * add need not wait for its INSERT to learn its id.  As with a sequence's
+ * own CACHE, the ids a daemon reserved and did not use are skipped.
+ */
+static int
+next_id(struct pg_store *st, int64_t *ret)
+{
+	struct pg_args a = {0};
+	PGresult *res;
+	int i, r;
+
+	if (st->next_id >= st->n_ids) {
+		pg_arg_i64(&a, PG_ID_POOL);
+		res = pg_query_prep(st, "ids",
+		    "SELECT nextval(pg_get_serial_sequence('promises', 'id')) "
+		    "FROM generate_series(1, $1::int)",
+		    &a, &r);
+		if (res == NULL)
+			return r;
+		st->n_ids =
+		    PQntuples(res) < PG_ID_POOL ? PQntuples(res) : PG_ID_POOL;
+		for (i = 0; i < st->n_ids; i++)
+			st->ids[i] = pg_i64(res, i, 0);
+		st->next_id = 0;
+		PQclear(res);
+		if (st->n_ids == 0) {
+			snprintf(st->msg, sizeof(st->msg),
+			    "no promise id from the sequence");
+			return -EIO;
+		}
+	}
+	*ret = st->ids[st->next_id++];
+	return 0;
+}
+
 static int
 pg_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 {
 	struct pg_store *st = pg_of(base);
 	char nudge[PROTO_MAX_NUDGES * 21 + 1], asked[PROTO_MAX_NUDGES * 21 + 1];
 	struct pg_args a = {0};
-	PGresult *res;
-	int64_t id;
+	int64_t id = 0;
 	int r;
 
+	if ((r = next_id(st, &id)) < 0)
+		return r;
 	nudge_to_text(p->nudge, p->n_nudge, nudge, sizeof(nudge));
 	nudge_to_text(p->asked, p->n_asked, asked, sizeof(asked));
+	pg_arg_i64(&a, id);
 	pg_arg_str(&a, p->title);
 	pg_arg_str(&a, p->owner);
 	pg_arg_str(&a, p->for_whom);
@@ -372,21 +433,15 @@ pg_add(struct store *base, const struct promise_rec *p, int64_t *ret_id)
 	pg_arg_i64(&a, p->stage);
 	pg_arg_str(&a, p->kind);
 	pg_arg_str(&a, p->shifted ? asked : NULL);
-	res = pg_query_prep(st, "add",
-	    "INSERT INTO promises (title, owner, for_whom, note, due_at, "
-	    "created_at, created_by, nudge, escalate_after, "
-	    "escalation_repeat, stage, kind, nudge_asked) VALUES ($1, $2, $3, "
-	    "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-	    &a, &r);
-	if (res == NULL)
+	/* deferred: its failure, read later, fails the request or, once
+	 * the request is done, its batch */
+	if ((r = pg_defer(st, "add",
+	         "INSERT INTO promises (id, title, owner, for_whom, note, "
+	         "due_at, created_at, created_by, nudge, escalate_after, "
+	         "escalation_repeat, stage, kind, nudge_asked) VALUES ($1, $2, "
+	         "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	         &a)) < 0)
 		return r;
-	if (PQntuples(res) != 1) {
-		snprintf(st->msg, sizeof(st->msg), "INSERT returned no id");
-		PQclear(res);
-		return -EIO;
-	}
-	id = pg_i64(res, 0, 0);
-	PQclear(res);
 	*ret_id = id;
 	pg_note_promise(st, id);
 	if (id > st->max_id)

@@ -9,7 +9,11 @@
  * inside the loop's batch transaction), so a statement is waited for as a
  * SQLite step is.  libpq's keepalives and the server's statement_timeout,
  * set at connection (store_pg.c), bound how long a dead network can hold
- * the loop.
+ * the loop.  The writes whose answer the caller needs not at once are
+ * deferred (pg_defer): sent in libpq's pipeline mode and their results
+ * read with the next statement that is waited for, so that a batch of
+ * adds costs about one round trip, not four an add.  The statements every
+ * request runs are prepared once a connection.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -155,6 +159,8 @@ pg_defer(struct pg_store *st, const char *name, const char *sql,
 			return r;
 		name = NULL;
 	}
+	if (st->deferred >= PG_MAX_DEFER && (r = pg_flush(st)) < 0)
+		return r;
 	if (st->deferred == 0 && !PQenterPipelineMode(st->conn)) {
 		pipe_failed(st, &r);
 		return r;
@@ -168,7 +174,7 @@ pg_defer(struct pg_store *st, const char *name, const char *sql,
 			(void)PQexitPipelineMode(st->conn);
 		return r;
 	}
-	st->deferred++;
+	st->deferred_req[st->deferred++] = st->req;
 	return 0;
 }
 
@@ -184,7 +190,7 @@ pipe_end(struct pg_store *st, const char *name, const char *sql,
 {
 	PGresult *res, *last = NULL;
 	ExecStatusType s;
-	int n = st->deferred, i, r = 0;
+	int n = st->deferred, n_deferred = st->deferred, i, r = 0;
 
 	st->deferred = 0;
 	if (sql != NULL && send_one(st, name, sql, a))
@@ -213,6 +219,12 @@ pipe_end(struct pg_store *st, const char *name, const char *sql,
 			} else if (s != PGRES_PIPELINE_ABORTED && r == 0) {
 				keep_msg(st, PQresultErrorMessage(res));
 				r = map_state(res, st->conn);
+				/* its request was answered ok (to be
+				 * confirmed by the commit): the commit
+				 * must fail */
+				if (i < n_deferred &&
+				    st->deferred_req[i] != st->req)
+					st->poisoned = true;
 			}
 			PQclear(res);
 		}

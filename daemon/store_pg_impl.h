@@ -22,13 +22,26 @@
 
 /* how many statements a connection keeps prepared (pg_query_prep) */
 #define PG_MAX_PREPARED 8
+/* deferred statements at most before their results are read */
+#define PG_MAX_DEFER 1024
+/* promise ids reserved from the sequence at a time */
+#define PG_ID_POOL 64
 
 struct pg_store {
 	struct store base;
 	PGconn *conn;
 	bool in_txn;
-	bool fenced;  /* the open batch holds the leader's row (pg_fence) */
-	int deferred; /* statements sent in pipeline mode, results unread */
+	bool fenced; /* the open batch holds the leader's row (pg_fence) */
+	/* statements sent in pipeline mode, their results unread, and the
+	 * request (req, counted by savepoint) each was sent for: a failure
+	 * read after its request was done fails the whole batch (poisoned) */
+	int deferred;
+	int64_t req;
+	int64_t deferred_req[PG_MAX_DEFER];
+	bool poisoned;
+	/* ids reserved from the promises' sequence, not used yet */
+	int64_t ids[PG_ID_POOL];
+	int n_ids, next_id;
 	/* the named statements prepared on the connection of that pid */
 	const char *prepared[PG_MAX_PREPARED];
 	int n_prepared, prepared_pid;
@@ -128,8 +141,8 @@ int pg_fence_batch(struct pg_store *st);
 void pg_note_promise(struct pg_store *st, int64_t id);
 void pg_note_delivery(struct pg_store *st, const char *uid);
 void pg_note_clear(struct pg_store *st);
-/* the COMMIT of the batch, with its note, in buf or static */
-const char *pg_commit_sql(struct pg_store *st, char *buf, size_t len);
+/* defers the NOTIFY of the batch's note, if any, to go with its COMMIT */
+int pg_send_note(struct pg_store *st);
 /* closes the lock's connection; the lock goes with it */
 void pg_leader_close(struct pg_store *st);
 /* store_pg_schema.c: the migrations, each from version i to i + 1 */

@@ -447,20 +447,19 @@ pg_note_clear(struct pg_store *st)
 }
 
 /*
- * COMMIT, preceded by the batch's note in the same round trip: NOTIFY is
- * transactional, so the others hear of exactly what committed.  The note
- * is digits, hex, 'p', 'd', '*' and spaces (leadnote.h), safe as a
- * literal.
+ * The batch's note, sent before its COMMIT in the same round trip:
+ * NOTIFY is transactional, so the others hear of exactly what committed.
  */
-const char *
-pg_commit_sql(struct pg_store *st, char *buf, size_t len)
+int
+pg_send_note(struct pg_store *st)
 {
-	if (st->note_len == 0 ||
-	    (size_t)snprintf(buf, len,
-	        "SELECT pg_notify('" PG_CHANNEL "', '%s'); COMMIT",
-	        st->note) >= len)
-		return "COMMIT";
-	return buf;
+	struct pg_args a = {0};
+
+	if (st->note_len == 0)
+		return 0;
+	pg_arg_str(&a, st->note);
+	return pg_defer(
+	    st, "notify", "SELECT pg_notify('" PG_CHANNEL "', $1)", &a);
 }
 
 void

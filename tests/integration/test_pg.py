@@ -7,13 +7,14 @@ then read back through psql, so the rows are shown to be PostgreSQL's and
 not a SQLite file's.
 """
 
+import json
 import os
 import subprocess
 import tempfile
 import time
 
 import pgserver
-from harness import PROMISED, Daemon, check, run, wait_for
+from harness import PROMISED, Conn, Daemon, check, run, wait_for
 
 SERVER = None
 _n = 0
@@ -220,6 +221,62 @@ def test_second_daemon_on_one_database_stands_by():
         e.cleanup()
 
 
+def test_a_write_refused_by_the_server_is_never_acknowledged():
+    """adds are written without waiting for each statement (pipelined):
+    one the server refuses after its request was done fails, and so may
+    the others of its commit, but none is answered ok unless it is
+    there; the daemon goes on serving"""
+    d = Daemon("pg-refused", conninfo=fresh_db()).start()
+    try:
+        d.json("add", "Before", "--due", "+2h")
+        sql(d, "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql "
+               "AS $$ BEGIN IF NEW.title LIKE 'Refused%' THEN RAISE "
+               "EXCEPTION 'refused by a trigger'; END IF; RETURN NEW; "
+               "END $$")
+        sql(d, "CREATE TRIGGER refuse BEFORE INSERT ON promises FOR EACH "
+               "ROW EXECUTE FUNCTION refuse()")
+        due = int(time.time()) + 7200
+        titles = [f"Good {i}" if i % 5 else f"Refused {i}"
+                  for i in range(40)]
+        c = Conn(d)
+        try:
+            # one write: the requests arrive together, in one batch
+            c.send(b"".join(
+                (json.dumps(
+                    {"v": 1, "op": "add", "tag": i, "title": t,
+                     "due_at": due}) + "\n").encode()
+                for i, t in enumerate(titles)))
+            replies = [c.recv() for _ in titles]
+        finally:
+            c.close()
+        ok = {r["tag"]: r["promise"]["id"] for r in replies if r["ok"]}
+        print(f"    {len(ok)} of {len(titles)} adds acknowledged")
+        for r in replies:
+            if titles[r["tag"]].startswith("Refused"):
+                check(not r["ok"], f"refused write acknowledged: {r}")
+            elif not r["ok"]:
+                check(r["error"]["code"], r)
+        kept = {int(i): t for i, t in (
+            row.split("|") for row in sql(
+                d, "SELECT id, title FROM promises"))}
+        for tag, pid in ok.items():
+            check(kept.get(pid) == titles[tag],
+                  f"acknowledged {titles[tag]} ({pid}) not kept")
+        check(not any(t.startswith("Refused") for t in kept.values()),
+              kept)
+        events = sql(d, "SELECT count(*) FROM events e JOIN promises p "
+                        "ON p.id = e.promise_id WHERE e.kind = 'created'")
+        check(int(events[0]) == len(kept), (events, kept))
+        # still serving, and what it has in memory is what is kept
+        after = d.json("add", "After", "--due", "+2h")["promise"]
+        check(sql(d, f"SELECT title FROM promises WHERE id = {after['id']}")
+              == ["After"], "the add after")
+        check(d.json("status")["open"] == len(kept) + 1, "open count")
+    finally:
+        d.stop()
+        d.cleanup()
+
+
 def main():
     global SERVER
     SERVER = pgserver.PgServer("pg-test").start()
@@ -229,6 +286,7 @@ def main():
              test_due_notice_fires_and_is_recorded,
              test_restart_fires_what_came_due_while_down_once,
              test_second_daemon_on_one_database_stands_by,
+             test_a_write_refused_by_the_server_is_never_acknowledged,
              test_store_configuration_errors,
              test_unreachable_server_stops_the_start])
     finally:
