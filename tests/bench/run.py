@@ -393,13 +393,20 @@ class Bench:
         probe = None
         try:
             wait_for(lambda: time.time() >= t0 - 1, 30, "the firing window")
+            # what the burst costs in memory: the peak over the start's
+            rss = {"before": rss_kib(p.pid)}
+            rss["peak"] = rss["before"]
+
+            def delivered():
+                rss["peak"] = max(rss["peak"], rss_kib(p.pid))
+                return self.sink_count(port) >= n
             probe = subprocess.Popen(
                 [self.tool("bench_pipe"), "probe", "-s", f"{d}/promised.sock",
                  "-d", "8", "-i", "5", "--owner", "bench"],
                 stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
             self.procs.procs.append(probe)
-            wait_for(lambda: self.sink_count(port) >= n, 120,
-                     "every throughput delivery", interval=0.2)
+            wait_for(delivered, 120, "every throughput delivery",
+                     interval=0.2)
             pout, _ = probe.communicate(timeout=60)
             self.procs.procs.remove(probe)
             if probe.returncode != 0:
@@ -433,6 +440,8 @@ class Bench:
                                "first_to_last_s": span_s,
                                "first_late_ms": arr[0] / 1000.0 - t0 * 1000.0,
                                "outbox_sent": sent,
+                               "rss_before_kib": rss["before"],
+                               "rss_growth_kib": rss["peak"] - rss["before"],
                                "ceiling_per_s": c["per_s"],
                                "ratio": rate / c["per_s"]},
                 "responsiveness": lat}
@@ -814,6 +823,10 @@ def table(res):
         row(f"5 firing {r['n']:,} at once", fmt(r["deliveries_per_s"], "/s", 0),
             f"curl multi {fmt(r['ceiling_per_s'], '/s', 0)}",
             f"{r['ratio'] * 100:.0f}%", ">= 60%")
+        if "rss_growth_kib" in r:
+            row("5 RSS during the burst",
+                f"+{r['rss_growth_kib'] / 1024:.1f} MiB",
+                f"before {r['rss_before_kib'] / 1024:.1f} MiB", "", "bounded")
     r = res.get("responsiveness")
     if r:
         for op in ("status", "list"):
