@@ -311,6 +311,7 @@ web(struct http *h, struct hreq *q, const char *url, const char *method)
 	    .method = method,
 	    .path = url,
 	    .flash = arg_cb(q->conn, "m"),
+	    .page = arg_cb(q->conn, "page"),
 	    .content_type = header(q, MHD_HTTP_HEADER_CONTENT_TYPE),
 	    .body = q->body,
 	    .len = q->len,

@@ -370,13 +370,17 @@ home(struct http_web *w, const struct http_web_req *rq, struct caller *c,
 {
 	struct web_view v = {
 	    c->login, c->csrf, util_now(), flash_of(rq->flash), false};
+	struct web_pager pg = {.path = "/", .per_page = WEB_PAGE_ROWS};
 	struct jsonw b = {0};
 	struct zone z;
 	json_t *list;
+	int64_t offset;
 
+	pg.page = web_page_number(rq->page, pg.per_page, &offset);
 	list = run(w, c,
-	    json_pack("{sisssssi}", "v", 1, "op", "list", "owner", c->login,
-	        "limit", 1000),
+	    json_pack("{sisssssIsIsb}", "v", 1, "op", "list", "owner", c->login,
+	        "limit", (json_int_t)pg.per_page, "offset", (json_int_t)offset,
+	        "total", 1),
 	    NULL);
 	if (list == NULL) {
 		http_answer_error(a, 500, "out of memory");
@@ -387,8 +391,10 @@ home(struct http_web *w, const struct http_web_req *rq, struct caller *c,
 		json_decref(list);
 		return;
 	}
+	pg.total = (int64_t)json_integer_value(json_object_get(list, "total"));
+	pg.shown = (int64_t)json_array_size(json_object_get(list, "promises"));
 	zone_enter(&z, w->ctx->conf, c->login);
-	web_page_home(&b, &v, json_object_get(list, "promises"));
+	web_page_home(&b, &v, json_object_get(list, "promises"), &pg);
 	tz_leave(&z.tz);
 	page(a, 200, &b);
 	json_decref(list);
@@ -435,13 +441,17 @@ team(struct http_web *w, const struct http_web_req *rq, struct caller *c,
 {
 	struct web_view v = {
 	    c->login, c->csrf, util_now(), flash_of(rq->flash), false};
+	struct web_pager pg = {.path = "/team", .per_page = WEB_PAGE_ROWS};
 	struct jsonw b = {0};
 	struct zone z;
 	json_t *over, *dg;
+	int64_t offset;
 
+	pg.page = web_page_number(rq->page, pg.per_page, &offset);
 	over = run(w, c,
-	    json_pack("{sisssssi}", "v", 1, "op", "list", "state", "overdue",
-	        "limit", 1000),
+	    json_pack("{sisssssIsIsb}", "v", 1, "op", "list", "state",
+	        "overdue", "limit", (json_int_t)pg.per_page, "offset",
+	        (json_int_t)offset, "total", 1),
 	    NULL);
 	dg = run(w, c, json_pack("{siss}", "v", 1, "op", "digest"), NULL);
 	if (over == NULL) {
@@ -452,8 +462,10 @@ team(struct http_web *w, const struct http_web_req *rq, struct caller *c,
 		refused(a, c, over);
 		goto out;
 	}
+	pg.total = (int64_t)json_integer_value(json_object_get(over, "total"));
+	pg.shown = (int64_t)json_array_size(json_object_get(over, "promises"));
 	zone_enter(&z, w->ctx->conf, c->login);
-	web_page_team(&b, &v, json_object_get(over, "promises"),
+	web_page_team(&b, &v, json_object_get(over, "promises"), &pg,
 	    ok(dg) ? json_object_get(dg, "digest") : NULL);
 	tz_leave(&z.tz);
 	page(a, 200, &b);

@@ -33,6 +33,7 @@ struct http_web_req {
 	const char *method;
 	const char *path;  /* decoded, without the query */
 	const char *flash; /* the query's "m": which done-message to show */
+	const char *page;  /* the query's "page": which page of a list */
 	const char *content_type;
 	const char *body;
 	size_t len;

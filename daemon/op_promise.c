@@ -436,6 +436,8 @@ struct list_out {
 	struct jsonw *b;
 	const struct req *filter; /* only what this caller may see */
 	int64_t now, limit, n;
+	int64_t skip;  /* the first so many are passed over */
+	int64_t total; /* all that matched, shown or not */
 };
 
 static void
@@ -445,7 +447,7 @@ list_cb(void *arg, const struct promise_rec *p)
 
 	if (j->filter != NULL && !may_act(j->filter, p->owner))
 		return;
-	if (j->limit > 0 && j->n >= j->limit)
+	if (j->total++ < j->skip || (j->limit > 0 && j->n >= j->limit))
 		return;
 	if (j->n++ > 0)
 		jw_put(j->b, ",", 1);
@@ -497,16 +499,24 @@ op_list(struct req *r)
 	struct jsonw match = {NULL, 0, 0, false};
 	const char *state = "open", *owner = NULL, *for_text = NULL,
 	           *grep = NULL;
-	int64_t limit = 0;
+	int64_t limit = 0, offset = 0;
+	const json_t *total = json_object_get(r->body, "total");
 	enum store_filter f;
 	enum proto_err e;
 	int rc;
 
+	if (total != NULL && !json_is_boolean(total)) {
+		snprintf(r->err, sizeof(r->err),
+		    "field 'total': must be true or false");
+		return PROTO_INVALID;
+	}
 	if ((e = proto_get_str(r->body, "state", false, 16, &state, r->err,
 	         sizeof(r->err))) != PROTO_OK ||
 	    (e = proto_get_str(r->body, "owner", false, 64, &owner, r->err,
 	         sizeof(r->err))) != PROTO_OK ||
 	    (e = proto_get_int(r->body, "limit", false, &limit, r->err,
+	         sizeof(r->err))) != PROTO_OK ||
+	    (e = proto_get_int(r->body, "offset", false, &offset, r->err,
 	         sizeof(r->err))) != PROTO_OK ||
 	    (e = op_get_text(r, "for", false, PROTO_MAX_FOR, false,
 	         &for_text)) != PROTO_OK ||
@@ -525,6 +535,10 @@ op_list(struct req *r)
 		snprintf(r->err, sizeof(r->err), "field 'limit': is negative");
 		return PROTO_INVALID;
 	}
+	if (offset < 0) {
+		snprintf(r->err, sizeof(r->err), "field 'offset': is negative");
+		return PROTO_INVALID;
+	}
 	if (owner != NULL && !may_act(r, owner)) {
 		snprintf(r->err, sizeof(r->err),
 		    "'%s' may not list the promises of '%s': only they, their "
@@ -533,12 +547,18 @@ op_list(struct req *r)
 		return PROTO_FORBIDDEN;
 	}
 	/* without admin rights, one's own and one's reports' only: the
-	 * limit then counts what is shown */
-	if (!is_admin(r)) {
+	 * limit then counts what is shown.  Passing over and counting are
+	 * done here too, so the store reads only what an admin's page
+	 * needs, or all that matches when the total is asked. */
+	j.skip = offset;
+	j.limit = limit;
+	if (!is_admin(r))
 		j.filter = r;
-		j.limit = limit;
+	if (j.filter != NULL || json_is_true(total) ||
+	    limit > INT64_MAX - offset)
 		limit = 0;
-	}
+	else if (limit > 0)
+		limit += offset;
 	/* the index follows the adds: bring it up to date for this search */
 	if ((for_text != NULL || grep != NULL) &&
 	    (rc = store_fts_index(r->ctx->st, 0)) < 0)
@@ -567,6 +587,8 @@ op_list(struct req *r)
 	if (rc < 0)
 		return op_store_failed(r, rc);
 	jw_put(&r->text, "]", 1);
+	if (json_is_true(total))
+		jw_printf(&r->text, ",\"total\":%" PRId64, j.total);
 	return r->text.oom ? PROTO_INTERNAL : PROTO_OK;
 }
 

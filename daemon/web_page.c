@@ -6,6 +6,7 @@
  * and our own words are the only markup written raw.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,8 +128,91 @@ put_add_form(struct jsonw *b, const struct web_view *v)
 	    "<button type=\"submit\">Add</button></form></section>");
 }
 
+/* n with a comma between thousands: "100,000" */
+static void
+put_num(struct jsonw *b, int64_t n)
+{
+	char d[24];
+	int len, i;
+
+	if (n < 0) {
+		jw_put(b, "-", 1);
+		n = n == INT64_MIN ? INT64_MAX : -n;
+	}
+	len = snprintf(d, sizeof(d), "%" PRId64, n);
+	for (i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			jw_put(b, ",", 1);
+		jw_put(b, d + i, 1);
+	}
+}
+
+int64_t
+web_page_number(const char *text, int64_t per_page, int64_t *offset)
+{
+	int64_t page = 0;
+	size_t i;
+
+	for (i = 0; text != NULL && text[i] >= '0' && text[i] <= '9'; i++)
+		if ((page = page * 10 + (text[i] - '0')) > INT32_MAX)
+			break;
+	if (text == NULL || i == 0 || text[i] != '\0' || page < 1 ||
+	    per_page < 1 || page > INT32_MAX / per_page)
+		page = 1;
+	*offset = (page - 1) * per_page;
+	return page;
+}
+
 void
-web_page_home(struct jsonw *b, const struct web_view *v, json_t *list)
+web_page_count(struct jsonw *b, const struct web_pager *pg, const char *noun)
+{
+	int64_t first = (pg->page - 1) * pg->per_page;
+
+	jw_lit(b, "<p class=\"summary\">");
+	put_num(b, pg->total);
+	jw_put(b, " ", 1);
+	html_text(b, noun);
+	if (pg->shown > 0 && pg->shown < pg->total) {
+		jw_lit(b, "; showing ");
+		put_num(b, first + 1);
+		jw_lit(b, "&ndash;");
+		put_num(b, first + pg->shown);
+	} else if (pg->shown == 0 && pg->total > 0) {
+		/* a page past the end, from an old link */
+		jw_lit(b, "; none on this page");
+	}
+	jw_lit(b, ".</p>");
+}
+
+void
+web_page_pager(struct jsonw *b, const struct web_pager *pg)
+{
+	bool prev = pg->page > 1,
+	     next = pg->page * pg->per_page < pg->total && pg->shown > 0;
+
+	if (!prev && !next)
+		return;
+	jw_lit(b, "<nav class=\"pager\" aria-label=\"Pages\">");
+	if (prev) {
+		jw_lit(b, "<a rel=\"prev\" href=\"");
+		html_text(b, pg->path);
+		/* past the end: back to the last page there is */
+		jw_printf(b, "?page=%" PRId64 "\">Previous page</a> ",
+		    pg->shown > 0 || pg->total == 0
+		        ? pg->page - 1
+		        : (pg->total + pg->per_page - 1) / pg->per_page);
+	}
+	if (next) {
+		jw_lit(b, "<a rel=\"next\" href=\"");
+		html_text(b, pg->path);
+		jw_printf(b, "?page=%" PRId64 "\">Next page</a>", pg->page + 1);
+	}
+	jw_lit(b, "</nav>");
+}
+
+void
+web_page_home(struct jsonw *b, const struct web_view *v, json_t *list,
+    const struct web_pager *pg)
 {
 	size_t i, n = json_array_size(list), over = 0;
 
@@ -138,12 +222,18 @@ web_page_home(struct jsonw *b, const struct web_view *v, json_t *list)
 		if (json_is_true(
 		        json_object_get(json_array_get(list, i), "overdue")))
 			over++;
-	jw_lit(b, "<h1>My promises</h1><p class=\"summary\">");
-	if (n == 0)
-		jw_lit(b, "Nothing open. ");
+	jw_lit(b, "<h1>My promises</h1>");
+	if (pg->total == 0)
+		jw_lit(b, "<p class=\"summary\">Nothing open.</p>");
 	else
-		jw_printf(b, "%zu open, %zu overdue.", n, over);
-	jw_lit(b, "</p>");
+		web_page_count(b, pg, "open");
+	if (over > 0) {
+		jw_lit(b, "<p class=\"summary\">");
+		put_num(b, (int64_t)over);
+		jw_lit(b,
+		    n < (size_t)pg->total ? " overdue on this page.</p>"
+		                          : " overdue.</p>");
+	}
 	if (n > 0) {
 		jw_lit(b, "<ul class=\"promises\">");
 		/* overdue first: the list comes by due time, so the overdue
@@ -158,6 +248,7 @@ web_page_home(struct jsonw *b, const struct web_view *v, json_t *list)
 				put_row(b, v, json_array_get(list, i), false);
 		jw_lit(b, "</ul>");
 	}
+	web_page_pager(b, pg);
 	put_add_form(b, v);
 	if (v->csrf != NULL) {
 		jw_lit(b,
@@ -465,8 +556,8 @@ put_last_week(struct jsonw *b, const json_t *lw)
 }
 
 void
-web_page_team(
-    struct jsonw *b, const struct web_view *v, json_t *overdue, json_t *digest)
+web_page_team(struct jsonw *b, const struct web_view *v, json_t *overdue,
+    const struct web_pager *pg, json_t *digest)
 {
 	const char *owners[MAX_OWNERS], *o;
 	const json_t *p, *week;
@@ -475,8 +566,10 @@ web_page_team(
 	html_begin(b, "My team", v->login);
 	put_flash(b, v);
 	jw_lit(b, "<h1>My team</h1><section><h2>Overdue</h2>");
-	if (n == 0)
+	if (pg->total == 0)
 		jw_lit(b, "<p>Nothing overdue.</p>");
+	else
+		web_page_count(b, pg, "overdue");
 	for (i = 0; i < n; i++) {
 		for (k = 0, j = 0; j < json_array_size(overdue); j++)
 			if ((o = proto_str(json_array_get(overdue, j),
@@ -495,6 +588,7 @@ web_page_team(
 		}
 		jw_lit(b, "</ul>");
 	}
+	web_page_pager(b, pg);
 	jw_lit(b, "</section>");
 	if (digest != NULL) {
 		put_last_week(b, json_object_get(digest, "last_week"));

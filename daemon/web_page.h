@@ -26,9 +26,34 @@ struct web_view {
 	bool flash_bad;    /* it reports a failure */
 };
 
-/* "My promises": list, a list reply's "promises" (open, by due time,
- * overdue first), and the form to add one */
-void web_page_home(struct jsonw *b, const struct web_view *v, json_t *list);
+/* the number of rows a list page shows */
+#define WEB_PAGE_ROWS 100
+
+/* which part of a long list a page shows */
+struct web_pager {
+	const char *path; /* ours: the pages are path?page=N */
+	int64_t total;    /* how many there are in all */
+	int64_t page;     /* this one, from 1 */
+	int64_t shown;    /* how many this page shows */
+	int64_t per_page;
+};
+
+/* the page of ?page=text (1 for NULL or nonsense) and the offset of its
+ * first row; at most so far that the offset stays below INT32_MAX */
+int64_t web_page_number(const char *text, int64_t per_page, int64_t *offset);
+
+/* "1,000 open; showing 1-100." of noun ("open"), in a paragraph */
+void web_page_count(
+    struct jsonw *b, const struct web_pager *pg, const char *noun);
+
+/* the links to the previous and next page, when there are such */
+void web_page_pager(struct jsonw *b, const struct web_pager *pg);
+
+/* "My promises": list, a page of a list reply's "promises" (open, by due
+ * time, overdue first), pg which page of how many, and the form to add
+ * one */
+void web_page_home(struct jsonw *b, const struct web_view *v, json_t *list,
+    const struct web_pager *pg);
 
 /*
  * One promise: get, a get reply ({"promise","events"}), and explain's
@@ -39,12 +64,13 @@ void web_page_promise(
     struct jsonw *b, const struct web_view *v, json_t *get, json_t *schedule);
 
 /*
- * "My team": overdue, a list reply's "promises" of state overdue (the
- * viewer's reports' and their own), grouped by owner; digest, a digest
- * reply's "digest" (or NULL when the viewer manages no one).
+ * "My team": overdue, a page (pg) of a list reply's "promises" of state
+ * overdue (the viewer's reports' and their own), grouped by owner;
+ * digest, a digest reply's "digest" (or NULL when the viewer manages no
+ * one).
  */
-void web_page_team(
-    struct jsonw *b, const struct web_view *v, json_t *overdue, json_t *digest);
+void web_page_team(struct jsonw *b, const struct web_view *v, json_t *overdue,
+    const struct web_pager *pg, json_t *digest);
 
 /*
  * What a signed link would do, and the one button that does it (a POST

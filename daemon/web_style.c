@@ -20,6 +20,8 @@ const char web_style_css[] =
     "nav{display:flex;gap:1rem;flex-wrap:wrap;align-items:center}\n"
     "nav a{color:var(--accent);text-decoration:none}\n"
     "nav .who{color:var(--muted);font-size:.9rem}\n"
+    "nav.pager{justify-content:space-between;margin:1rem 0}\n"
+    "nav.pager a{padding:.5rem 0}\n"
     "main{max-width:44rem;margin:0 auto;padding:1rem}\n"
     "h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}\n"
     "h2{font-size:1.1rem;margin:1.5rem 0 .5rem}\n"

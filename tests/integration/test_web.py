@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """The web page over real HTTP on 127.0.0.1: "My promises", one promise and
 "My team" render the caller's promises with every value escaped and the
-strict headers; the forms add, keep, snooze and cancel through the same
+strict headers, a page of at most 100 at a time with the count of all and
+links to the next and previous page; the forms add, keep, snooze and cancel through the same
 operations as the socket ("via web" in the history), answered once
 committed with a 303 back; a form without its token, with another
 person's, or from another site's Origin is a 403 and changes nothing.
@@ -12,6 +13,7 @@ unknown address gets the very same page."""
 
 import getpass
 import http.client
+import json
 import os
 import re
 import socket
@@ -232,6 +234,73 @@ def test_pages_and_forms():
         d.cleanup()
 
 
+def test_pages_of_many():
+    d = web_daemon("web-many",
+                   conf_extra=f"[person {ME}]\nmanager = boss\n"
+                              f"[person boss]\nemail = boss@example.com\n")
+    try:
+        now = int(time.time())
+        many = os.path.join(d.dir, "many.jsonl")
+        with open(many, "w") as f:
+            for i in range(130):
+                f.write(json.dumps({"title": f"Task {i:03d} <x>",
+                                    "due_at": now + 3600 + 60 * i}) + "\n")
+        check(d.json("import", many)["imported"] == 130, "imported")
+        late = d.json("add", "Ring Hooli", "--due", f"@{now + 2}",
+                      "--nudge", "none")["promise"]
+        wait_for(lambda: time.time() > late["due_at"] + 1, timeout=10,
+                 what="overdue")
+
+        # the list operation pages: offset and limit over the due order,
+        # total counting all
+        r = d.call({"v": 1, "op": "list", "owner": ME, "limit": 5,
+                    "offset": 3, "total": True})
+        check(r["ok"] and r["total"] == 131 and
+              [p["title"] for p in r["promises"]] ==
+              [f"Task {i:03d} <x>" for i in range(2, 7)], r)
+        r = d.call({"v": 1, "op": "list", "offset": 200, "total": True})
+        check(r["ok"] and r["promises"] == [] and r["total"] == 131, r)
+        check("total" not in d.call({"v": 1, "op": "list", "limit": 1}),
+              "total only when asked")
+        for bad in ({"offset": -1}, {"offset": "2"}, {"total": 1}):
+            r = d.call({"v": 1, "op": "list", **bad})
+            check(not r["ok"] and r["error"]["code"] == "invalid", r)
+
+        st, one, r = req(d, "GET", "/")
+        check(st == 200, (st, one))
+        check_headers(r)
+        check("131 open; showing 1&ndash;100." in one, one)
+        check("1 overdue on this page." in one, one)
+        check(one.index("Ring Hooli") < one.index("Task 000"), one)
+        check("Task 098 &lt;x&gt;" in one and "Task 099" not in one, one)
+        check(one.count('<li class="promise') == 100, "100 on the first page")
+        check('href="/?page=2">Next page' in one and
+              "Previous page" not in one, one)
+
+        st, two, _ = req(d, "GET", "/?page=2")
+        check(st == 200 and "131 open; showing 101&ndash;131." in two, two)
+        check("Task 099 &lt;x&gt;" in two and "Task 129 &lt;x&gt;" in two
+              and "Task 098" not in two and "Ring Hooli" not in two, two)
+        check(two.count('<li class="promise') == 31, "31 on the second")
+        check('href="/?page=1">Previous page' in two and
+              "Next page" not in two, two)
+
+        # nonsense is the first page; past the end says so and links back
+        st, page, _ = req(d, "GET", "/?page=abc")
+        check(st == 200 and "showing 1&ndash;100." in page, page)
+        st, page, _ = req(d, "GET", "/?page=9")
+        check(st == 200 and "none on this page" in page and
+              'href="/?page=2">Previous page' in page, page)
+
+        # the team page pages the same way
+        st, page, _ = req(d, "GET", "/team", user="boss")
+        check(st == 200 and "1 overdue." in page and
+              "Ring Hooli" in page and "Next page" not in page, page)
+        d.stop()
+    finally:
+        d.cleanup()
+
+
 def signin_link(smtp, address, n):
     msgs = smtp.wait_for_messages(n, timeout=20)
     mine = [m for m in msgs if m["rcpt_tos"] == [address]]
@@ -326,4 +395,4 @@ def test_signin_by_email():
 
 
 if __name__ == "__main__":
-    run([test_pages_and_forms, test_signin_by_email])
+    run([test_pages_and_forms, test_pages_of_many, test_signin_by_email])

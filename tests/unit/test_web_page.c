@@ -4,7 +4,8 @@
  * daemon/web_page.c).  Every page is rendered from replies whose every
  * text field is hostile markup; what comes out must hold none of it
  * unescaped, no script, no inline style or event handler, and every form
- * must carry the CSRF token.  "My promises" lists the overdue first; the
+ * must carry the CSRF token.  "My promises" lists the overdue first and
+ * says which part of how many it shows, with links to the other pages; the
  * form parser decodes what browsers send and refuses the malformed.
  */
 #include <errno.h>
@@ -121,8 +122,13 @@ test_pages(void)
 	list = json_pack("[{s:I,s:s,s:s,s:I,s:s,s:b},O]", "id", 1, "title",
 	    "later one", "owner", "dan", "due_at", (json_int_t)NOW + 7200,
 	    "state", "open", "overdue", 0, p);
-	web_page_home(&b, &v, list);
+	struct web_pager pg = {"/", 2, 1, 2, WEB_PAGE_ROWS};
+
+	web_page_home(&b, &v, list, &pg);
 	check_clean(&b, __LINE__);
+	CHECK(strstr(b.s, "2 open.") != NULL);
+	CHECK(strstr(b.s, "1 overdue.") != NULL);
+	CHECK(strstr(b.s, "class=\"pager\"") == NULL);
 	check_forms(&b, "tok-123", __LINE__);
 	/* the overdue one first though it comes second */
 	a = strstr(b.s, "/p/42\"");
@@ -171,7 +177,7 @@ test_pages(void)
 	    "on_time_rate", 0.5, "owners", "owner", EVIL, "due", 2,
 	    "kept_on_time", 1, "kept_late", 1, "open", 0, "on_time_rate", 0.5,
 	    "due_this_week", "count", 1, "promises", p);
-	web_page_team(&b, &v, list, digest);
+	web_page_team(&b, &v, list, &pg, digest);
 	check_clean(&b, __LINE__);
 	CHECK(strstr(b.s, "50%") != NULL);
 	CHECK(
@@ -231,6 +237,81 @@ test_cookie(void)
 	    -EINVAL);
 }
 
+static void
+test_pager(void)
+{
+	struct web_pager pg = {"/team", 1000, 1, 100, 100};
+	struct jsonw b = {0};
+	int64_t off = -1;
+
+	/* the page asked for, else the first */
+	CHECK(web_page_number(NULL, 100, &off) == 1 && off == 0);
+	CHECK(web_page_number("3", 100, &off) == 3 && off == 200);
+	CHECK(web_page_number("0", 100, &off) == 1 && off == 0);
+	CHECK(web_page_number("-2", 100, &off) == 1 && off == 0);
+	CHECK(web_page_number("2x", 100, &off) == 1 && off == 0);
+	CHECK(web_page_number("", 100, &off) == 1 && off == 0);
+	CHECK(web_page_number("99999999999999999999", 100, &off) == 1);
+	CHECK(web_page_number("21474836", 100, &off) == 21474836 &&
+	    off == 2147483500);
+	CHECK(web_page_number("21474837", 100, &off) == 1 && off == 0);
+
+	/* the first of ten: a count, and only a next page */
+	web_page_count(&b, &pg, "open");
+	web_page_pager(&b, &pg);
+	CHECK(b.s != NULL && !b.oom);
+	CHECK(strstr(b.s, "1,000 open; showing 1&ndash;100.") != NULL);
+	CHECK(strstr(b.s, "href=\"/team?page=2\">Next page") != NULL);
+	CHECK(strstr(b.s, "Previous") == NULL);
+	free(b.s);
+
+	/* the middle: both ways */
+	b = (struct jsonw){0};
+	pg.page = 5;
+	web_page_count(&b, &pg, "open");
+	web_page_pager(&b, &pg);
+	CHECK(strstr(b.s, "showing 401&ndash;500.") != NULL);
+	CHECK(strstr(b.s, "href=\"/team?page=4\">Previous page") != NULL);
+	CHECK(strstr(b.s, "href=\"/team?page=6\">Next page") != NULL);
+	free(b.s);
+
+	/* the last, short one: only back */
+	b = (struct jsonw){0};
+	pg.total = 1234567;
+	pg.page = 12346;
+	pg.shown = 67;
+	web_page_count(&b, &pg, "open");
+	web_page_pager(&b, &pg);
+	CHECK(
+	    strstr(b.s, "1,234,567 open; showing 1,234,501&ndash;1,234,567.") !=
+	    NULL);
+	CHECK(strstr(b.s, "?page=12345\">Previous page") != NULL);
+	CHECK(strstr(b.s, "Next") == NULL);
+	free(b.s);
+
+	/* past the end, from an old link: back to the last page */
+	b = (struct jsonw){0};
+	pg.total = 150;
+	pg.page = 9;
+	pg.shown = 0;
+	web_page_count(&b, &pg, "open");
+	web_page_pager(&b, &pg);
+	CHECK(strstr(b.s, "150 open; none on this page.") != NULL);
+	CHECK(strstr(b.s, "?page=2\">Previous page") != NULL);
+	CHECK(strstr(b.s, "Next") == NULL);
+	free(b.s);
+
+	/* all on one page: no links, the count alone */
+	b = (struct jsonw){0};
+	pg.total = 100;
+	pg.page = 1;
+	pg.shown = 100;
+	web_page_count(&b, &pg, "open");
+	web_page_pager(&b, &pg);
+	CHECK(strcmp(b.s, "<p class=\"summary\">100 open.</p>") == 0);
+	free(b.s);
+}
+
 int
 main(void)
 {
@@ -238,6 +319,7 @@ main(void)
 	test_escape();
 	test_form();
 	test_pages();
+	test_pager();
 	test_cookie();
 	printf("test_web_page: %d checks, %d failed\n", nchecks, nfailed);
 	return nfailed == 0 ? 0 : 1;
