@@ -324,6 +324,13 @@ class Conn:
         self.s.close()
 
 
+def free_port():
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run(tests):
     """Runs test functions in order; prints a pass/fail line for ctest.
     Daemons a test started and left running (a failed check skipped its

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import tempfile
 import time
 
@@ -21,7 +20,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from harness import Daemon, check, run, wait_for
+from harness import Daemon, check, free_port, run, wait_for
 from smtpsink import SmtpSink
 
 ME = getpass.getuser()
@@ -32,13 +31,6 @@ SHOTS = os.environ.get("PROMISED_SHOTS") or tempfile.mkdtemp(
 # the whole test, browser and all; past it, everything is stopped
 BOUND = 180
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def browser(profile):

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from harness import PROMISED, Daemon, check, run, wait_for
+from harness import Daemon, PROMISED, check, free_port, run, wait_for
 from smtpsink import SmtpSink, make_cert
 from test_systemd import NotifySocket
 
@@ -131,14 +131,6 @@ def test_bad_tls_settings_are_refused():
 
 
 # ------------------------------------------------- a relay that is down ----
-
-def free_port():
-    """A loopback port nothing listens on (bound, then let go)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def email_rows(d):

@@ -23,7 +23,7 @@ import time
 
 import yaml
 
-from harness import Daemon, check, run, wait_for
+from harness import Daemon, check, free_port, run, wait_for
 from smtpsink import SmtpSink, make_cert
 
 ME = getpass.getuser()
@@ -33,13 +33,6 @@ SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 # every answer of the API the tests got: (method, path, status, type, body)
 ANSWERS = []
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def http_daemon(name, http_extra="", conf_extra="", policy="", admin=None):

@@ -22,12 +22,11 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 
-from harness import PROMISE, Daemon, check, run, wait_for
+from harness import Daemon, PROMISE, check, free_port, run, wait_for
 from test_hostile import LOOP, as_nobody, end, open_up, probe, report
 
 ME = getpass.getuser()
@@ -179,13 +178,6 @@ def test_flood_of_tokens_and_signins_stalls_nobody():
             end(p)
         d.cleanup()
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def remote(url, *args, token_file=None, env=None, expect=0):

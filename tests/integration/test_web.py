@@ -16,24 +16,16 @@ import http.client
 import json
 import os
 import re
-import socket
 import time
 import urllib.parse
 
-from harness import Daemon, check, run, wait_for
+from harness import Daemon, check, free_port, run, wait_for
 from smtpsink import SmtpSink
 
 ME = getpass.getuser()
 EVIL = '<b>Acme & "Sons"</b>'
 EVIL_HTML = "&lt;b&gt;Acme &amp; &quot;Sons&quot;&lt;/b&gt;"
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def web_daemon(name, conf_extra="", base_url=None):
